@@ -1,0 +1,1 @@
+"""Text and image generation: typed requests, one backend per file, provenance on every asset (no Django)."""

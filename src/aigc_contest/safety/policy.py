@@ -1,0 +1,62 @@
+"""Per-deployment (or per-school) safety settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from aigc_contest.safety.verdict import CONTENT_CATEGORIES
+
+# A text classifier hook: text -> (category or None when the text is fine, score in [0, 1]).
+TextClassifier = Callable[[str], tuple[str | None, float]]
+
+
+class SafetyPolicy(BaseModel):
+    """Thresholds and lists for one deployment. The defaults suit a platform for children aged 6-18.
+
+    * `categories`: which keyword/classifier categories refuse content; a category left out is let through.
+    * `extra_blocked_terms` / `allowed_terms`: one term per entry, any of the three languages (Traditional
+      is normalised like the built-in lists). A term may start or end with `*` to match inside a word.
+      An allowed term masks any blocked term it contains ("naked mole rat" masks "naked"), so adding a
+      blocked term itself to `allowed_terms` switches it off.
+    * `text_classifier`: an optional hook run after the keyword lists; it refuses when it names a category
+      with a score >= `text_classifier_threshold`.
+    * Images are scored by the offline NSFW model; >= `nsfw_threshold` is refused, >= `nsfw_review_threshold`
+      is allowed but flagged `needs_review`.
+    * `require_image_classifier` / `require_text_classifier`: when the classifier is missing or fails,
+      refuse ("unchecked") instead of allowing with a warning.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    nsfw_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    nsfw_review_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    require_image_classifier: bool = False
+    nsfw_model_path: str | None = None  # an alternative Open-NSFW-compatible .onnx file
+
+    categories: frozenset[str] = frozenset(CONTENT_CATEGORIES)
+    extra_blocked_terms: tuple[str, ...] = ()
+    allowed_terms: tuple[str, ...] = ()
+
+    text_classifier: TextClassifier | None = Field(default=None, exclude=True)
+    text_classifier_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    require_text_classifier: bool = False
+
+    max_text_chars: int = Field(default=200_000, ge=1)
+
+    @field_validator("extra_blocked_terms", "allowed_terms", mode="before")
+    @classmethod
+    def _split_text_block(cls, value: object) -> object:
+        # A school admin may paste one term per line into a single text box.
+        if isinstance(value, str):
+            return tuple(line.strip() for line in value.splitlines() if line.strip())
+        return value
+
+    @field_validator("extra_blocked_terms", "allowed_terms")
+    @classmethod
+    def _drop_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(term.strip() for term in value if term.strip())
+
+
+DEFAULT_POLICY = SafetyPolicy()

@@ -1,0 +1,95 @@
+"""Screening text: prompts before generation, generated text after it."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from aigc_contest.safety.keywords import matcher_for
+from aigc_contest.safety.normalize import basic
+from aigc_contest.safety.personal_data import find_personal_data
+from aigc_contest.safety.policy import DEFAULT_POLICY, SafetyPolicy
+from aigc_contest.safety.verdict import CONTENT_CATEGORIES, SafetyRefusal, SafetyVerdict
+
+logger = logging.getLogger(__name__)
+
+# When several categories fire, the reason shown is the first of these: a child who may be at risk gets
+# the supportive self-harm message rather than a "rude words" one.
+_PRIORITY = {category: rank for rank, category in enumerate(CONTENT_CATEGORIES)}
+
+
+def check_text(text: str, policy: SafetyPolicy | None = None) -> SafetyVerdict:
+    """Check a text against the keyword lists, personal-data patterns and the optional classifier hook.
+
+    Never raises: odd input (None, bytes, huge or binary-ish strings) gets a verdict too, and an internal
+    error refuses with category "unchecked" rather than letting unchecked content through.
+    """
+    policy = policy or DEFAULT_POLICY
+    try:
+        return _check(_as_text(text), policy)
+    except Exception:  # noqa: BLE001 - a safety check must not crash the job that called it
+        logger.exception("text safety check failed")
+        return SafetyVerdict.refused("unchecked", "error", warnings=["the text check failed unexpectedly"])
+
+
+def ensure_text_safe(text: str, policy: SafetyPolicy | None = None) -> None:
+    """Raise SafetyRefusal when check_text refuses the text."""
+    verdict = check_text(text, policy)
+    if not verdict.allowed:
+        raise SafetyRefusal(verdict)
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else str(value)
+
+
+def _check(text: str, policy: SafetyPolicy) -> SafetyVerdict:
+    if len(text) > policy.max_text_chars:
+        return SafetyVerdict.refused("too_long", "input", matched=[f"{len(text)} characters"])
+    if not text.strip():
+        return SafetyVerdict.ok()
+
+    normalised = basic(text)
+    enabled = policy.categories
+    findings: list[tuple[str, str, str]] = []  # (category, layer, what matched)
+    matcher = matcher_for(policy.extra_blocked_terms, policy.allowed_terms)
+    for hit in matcher.find(normalised):
+        if hit.category in enabled:
+            findings.append((hit.category, "keywords", hit.term))
+    if "personal_data" in enabled:
+        findings += [("personal_data", "personal_data", kind) for kind in find_personal_data(normalised)]
+    if findings:
+        findings.sort(key=lambda finding: _PRIORITY.get(finding[0], len(_PRIORITY)))
+        category, layer, _ = findings[0]
+        matched = list(dict.fromkeys(what for _, _, what in findings))
+        return SafetyVerdict.refused(category, layer, score=1.0, matched=matched)
+    return _run_classifier(text, policy)
+
+
+def _run_classifier(text: str, policy: SafetyPolicy) -> SafetyVerdict:
+    classifier = policy.text_classifier
+    if classifier is None:
+        if policy.require_text_classifier:
+            return SafetyVerdict.refused("unchecked", "classifier", warnings=["no text classifier configured"])
+        return SafetyVerdict.ok()
+    try:
+        category, score = classifier(text)
+        score = float(score)
+        if math.isnan(score):
+            raise ValueError("the classifier returned NaN")
+    except Exception as exc:  # noqa: BLE001 - a broken hook is reported, not propagated
+        logger.warning("text classifier failed: %s", exc)
+        warning = f"text classifier failed: {type(exc).__name__}"
+        if policy.require_text_classifier:
+            return SafetyVerdict.refused("unchecked", "classifier", warnings=[warning])
+        return SafetyVerdict.ok(warnings=[warning])
+    score = min(max(score, 0.0), 1.0)
+    if category and score >= policy.text_classifier_threshold:
+        category = str(category)
+        if category in policy.categories or category not in CONTENT_CATEGORIES:
+            return SafetyVerdict.refused(category, "classifier", score=score, matched=[f"classifier:{category}"])
+    return SafetyVerdict.ok(layer="classifier", score=score)

@@ -1,0 +1,112 @@
+"""People, their roles and schools.
+
+Minimal personal data: a student is a login name, a display name (a nickname is fine), a school and a
+grade. No birth date, address, phone or photo; a guardian's consent is recorded as a fact (who recorded
+it, when, how) without the guardian's identity.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.web.core.translation import TranslatedFieldsMixin
+
+
+class SchoolLevel(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+    SEN = "sen", _("Special educational needs")
+    OPEN = "open", _("Open (university, community, industry)")
+
+
+class School(TranslatedFieldsMixin, models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh_hant = models.CharField(_("name (Traditional Chinese)"), max_length=200, blank=True)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=200, blank=True)
+    level = models.CharField(_("level"), max_length=12, choices=SchoolLevel.choices)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Role(models.TextChoices):
+    ORGANISER = "organiser", _("Organiser")
+    TEACHER = "teacher", _("Teacher")
+    STUDENT = "student", _("Student")
+    JUDGE = "judge", _("Judge")
+    PARTICIPANT = "participant", _("Adult participant")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.STUDENT)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    grade = models.CharField(_("grade"), max_length=10, blank=True, help_text=_("e.g. P4 or S2"))
+    is_adult = models.BooleanField(
+        _("18 or over"), default=False, help_text=_("Adults submit without a guardian's consent.")
+    )
+    needs_support = models.BooleanField(
+        _("needs learning support"), default=False, help_text=_("Simpler pages, larger text, read-aloud.")
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.role == Role.ORGANISER or self.is_superuser
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == Role.TEACHER
+
+    @property
+    def is_student(self) -> bool:
+        return self.role in {Role.STUDENT, Role.PARTICIPANT}
+
+    @property
+    def is_judge(self) -> bool:
+        return self.role == Role.JUDGE
+
+    @property
+    def has_consent(self) -> bool:
+        """Adults need none; a minor needs a recorded, unrevoked guardian consent."""
+        if self.is_adult or not self.is_student:
+            return True
+        return self.consents.filter(revoked_at__isnull=True).exists()
+
+
+class GuardianConsent(models.Model):
+    class Method(models.TextChoices):
+        PAPER = "paper", _("Signed paper form kept by the school")
+        EMAIL = "email", _("Email from the guardian kept by the school")
+        SCHOOL_SYSTEM = "school_system", _("Recorded in the school's own system")
+
+    student = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    method = models.CharField(_("how consent was given"), max_length=20, choices=Method.choices)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="consents_recorded")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("guardian consent")
+        verbose_name_plural = _("guardian consents")
+
+    def __str__(self) -> str:
+        return f"consent for {self.student} ({self.get_method_display()})"

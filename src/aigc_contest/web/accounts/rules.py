@@ -1,0 +1,93 @@
+"""Who may do what, as django-rules predicates (one place for every permission of the platform).
+
+Views and the API ask `user.has_perm("app.action", obj)`; nothing checks roles by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+
+
+@rules.predicate
+def is_organiser(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.role == "organiser"))
+
+
+@rules.predicate
+def is_teacher(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role == "teacher" and user.school_id)
+
+
+@rules.predicate
+def is_student(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role in {"student", "participant"})
+
+
+@rules.predicate
+def is_adult_participant(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role == "participant")
+
+
+@rules.predicate
+def is_judge(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role == "judge")
+
+
+@rules.predicate
+def is_teacher_at_school(user: Any, school: Any) -> bool:
+    return bool(school is not None and is_teacher(user) and user.school_id == school.pk)
+
+
+@rules.predicate
+def is_teacher_of_student(user: Any, student: Any) -> bool:
+    return bool(
+        student is not None
+        and is_teacher(user)
+        and student.role in {"student", "participant"}
+        and student.school_id == user.school_id
+    )
+
+
+@rules.predicate
+def is_self(user: Any, other: Any) -> bool:
+    return bool(other is not None and user.is_authenticated and user.pk == other.pk)
+
+
+def _team_of(obj: Any) -> Any:
+    return getattr(obj, "team", obj)
+
+
+@rules.predicate
+def is_team_member(user: Any, obj: Any) -> bool:
+    team = _team_of(obj)
+    return bool(team is not None and user.is_authenticated and team.members.filter(pk=user.pk).exists())
+
+
+@rules.predicate
+def is_team_teacher(user: Any, obj: Any) -> bool:
+    """The supervising teacher, or any teacher of the team's school."""
+    team = _team_of(obj)
+    if team is None or not is_teacher(user):
+        return False
+    return bool(team.supervising_teacher_id == user.pk or (team.school_id and team.school_id == user.school_id))
+
+
+# Schools and students
+rules.add_perm("accounts.manage_roster", is_organiser | is_teacher_at_school)
+rules.add_perm("accounts.view_student", is_self | is_teacher_of_student | is_organiser)
+rules.add_perm("accounts.record_consent", is_teacher_of_student | is_organiser)
+
+# Competitions (organisers set up; anyone reads a public competition through the selectors)
+rules.add_perm("contests.manage_competition", is_organiser)
+rules.add_perm("contests.export_participants", is_organiser)
+
+# Teams and entries
+rules.add_perm("entries.create_team", is_teacher | is_adult_participant | is_organiser)
+rules.add_perm("entries.view_team", is_team_member | is_team_teacher | is_organiser)
+rules.add_perm("entries.change_team", is_team_teacher | is_organiser | (is_adult_participant & is_team_member))
+rules.add_perm("entries.view_entry", is_team_member | is_team_teacher | is_organiser)
+rules.add_perm("entries.edit_entry", is_team_member | is_team_teacher)
+rules.add_perm("entries.submit_entry", is_team_member | is_team_teacher)
+rules.add_perm("entries.withdraw_entry", is_team_member | is_team_teacher)

@@ -1,0 +1,227 @@
+"""The versioned JSON API (/api/v1/), with its OpenAPI schema at /api/v1/openapi.json.
+
+Authentication: the browser session (with CSRF) or HTTP Basic for scripts. Every route asks the same
+django-rules permissions as the pages, and the same services do the writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.security import APIKeyCookie, HttpBasicAuth
+
+from aigc_contest.web.contests import selectors as contest_selectors
+from aigc_contest.web.core.errors import PermissionDenied, ServiceError
+from aigc_contest.web.entries import selectors as entry_selectors
+from aigc_contest.web.entries import services as entry_services
+from aigc_contest.web.entries.models import Entry, Team
+
+
+class BasicAuth(HttpBasicAuth):
+    def authenticate(self, request: HttpRequest, username: str, password: str):  # type: ignore[no-untyped-def]
+        user = authenticate(request, username=username, password=password)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The logged-in browser session; CSRF is checked on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None):  # type: ignore[no-untyped-def]
+        return request.user if request.user.is_authenticated else None
+
+
+api = NinjaAPI(
+    title="aigc-contest API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=[SessionAuth(), BasicAuth()],
+    docs_url="/docs",
+)
+
+
+class CategoryOut(Schema):
+    id: int
+    slug: str
+    name: str
+    school_levels: list[str]
+    work_types: list[str]
+    min_team_size: int
+    max_team_size: int
+    any_theme: bool
+    submission_limit: int
+
+
+class ThemeOut(Schema):
+    id: int
+    title: str
+
+
+class CompetitionOut(Schema):
+    slug: str
+    name: str
+    description: str
+    timezone: str
+    stage: str
+    registration_opens_at: datetime
+    submission_opens_at: datetime
+    submission_deadline: datetime
+    results_at: datetime
+    categories: list[CategoryOut]
+    themes: list[ThemeOut]
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    competition: str
+    category: str
+    members: list[str]
+
+
+class VersionOut(Schema):
+    number: int
+    submitted_at: datetime
+    content_hash: str
+    file_sha256: str
+
+
+class EntryOut(Schema):
+    id: int
+    team: int
+    category: str
+    title: str
+    work_type: str
+    status: str
+    has_file: bool
+    versions: list[VersionOut]
+
+
+class SubmitIn(Schema):
+    # Optional idempotency: when given and equal to the latest version's content hash, no new version is made.
+    expected_content_hash: str | None = None
+
+
+def _competition_out(c) -> CompetitionOut:  # type: ignore[no-untyped-def]
+    return CompetitionOut(
+        slug=c.slug,
+        name=c.tr("name"),
+        description=c.tr("description"),
+        timezone=c.timezone,
+        stage=c.stage().value,
+        registration_opens_at=c.registration_opens_at,
+        submission_opens_at=c.submission_opens_at,
+        submission_deadline=c.submission_deadline,
+        results_at=c.results_at,
+        categories=[
+            CategoryOut(
+                id=cat.pk, slug=cat.slug, name=cat.tr("name"), school_levels=cat.school_levels,
+                work_types=cat.work_types, min_team_size=cat.min_team_size, max_team_size=cat.max_team_size,
+                any_theme=cat.any_theme, submission_limit=cat.submission_limit,
+            )
+            for cat in c.categories.all()
+        ],
+        themes=[ThemeOut(id=t.pk, title=t.tr("title")) for t in c.themes.all()],
+    )
+
+
+def _entry_out(entry: Entry) -> EntryOut:
+    return EntryOut(
+        id=entry.pk,
+        team=entry.team_id,
+        category=entry.category.slug,
+        title=entry.title,
+        work_type=entry.work_type,
+        status=entry.status,
+        has_file=bool(entry.draft_file),
+        versions=[
+            VersionOut(number=v.number, submitted_at=v.submitted_at, content_hash=v.content_hash, file_sha256=v.file_sha256)
+            for v in entry.versions.order_by("number")
+        ],
+    )
+
+
+@api.get("/competitions", response=list[CompetitionOut], auth=None, tags=["competitions"])
+def list_competitions(request: HttpRequest) -> list[CompetitionOut]:
+    return [_competition_out(c) for c in contest_selectors.public_competitions().prefetch_related("themes")]
+
+
+@api.get("/competitions/{slug}", response=CompetitionOut, auth=None, tags=["competitions"])
+def get_competition(request: HttpRequest, slug: str) -> CompetitionOut:
+    return _competition_out(contest_selectors.competition_by_slug(slug))
+
+
+@api.get("/teams", response=list[TeamOut], tags=["teams"])
+def list_teams(request: HttpRequest) -> list[TeamOut]:
+    teams = entry_selectors.teams_for(request.user).prefetch_related("members")  # type: ignore[arg-type]
+    return [
+        TeamOut(id=t.pk, name=t.name, competition=t.competition.slug, category=t.category.slug,
+                members=[m.username for m in t.members.all()])
+        for t in teams
+    ]
+
+
+@api.get("/entries", response=list[EntryOut], tags=["entries"])
+def list_entries(request: HttpRequest) -> list[EntryOut]:
+    return [_entry_out(e) for e in entry_selectors.entries_for(request.user).prefetch_related("versions")]  # type: ignore[arg-type]
+
+
+def _entry(request: HttpRequest, entry_id: int, perm: str) -> Entry:
+    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition"), pk=entry_id)
+    if not request.user.has_perm(perm, entry):
+        # 404, not 403: an entry you may not see does not exist for you.
+        raise HttpError(404, "Not found")
+    return entry
+
+
+@api.get("/entries/{entry_id}", response=EntryOut, tags=["entries"])
+def get_entry(request: HttpRequest, entry_id: int) -> EntryOut:
+    return _entry_out(_entry(request, entry_id, "entries.view_entry"))
+
+
+@api.post("/entries/{entry_id}/submit", response={201: VersionOut, 200: VersionOut}, tags=["entries"])
+def submit_entry(request: HttpRequest, entry_id: int, payload: SubmitIn | None = None):  # type: ignore[no-untyped-def]
+    entry = _entry(request, entry_id, "entries.view_entry")
+    latest = entry.latest_version
+    if payload and payload.expected_content_hash and latest and latest.content_hash == payload.expected_content_hash:
+        return 200, VersionOut(number=latest.number, submitted_at=latest.submitted_at,
+                               content_hash=latest.content_hash, file_sha256=latest.file_sha256)
+    try:
+        version = entry_services.submit_entry(request.user, entry)  # type: ignore[arg-type]
+    except PermissionDenied as exc:
+        raise HttpError(403, exc.message) from exc
+    except ServiceError as exc:
+        raise HttpError(409 if exc.code in {"deadline_passed", "limit_reached", "not_open"} else 400, exc.message) from exc
+    return 201, VersionOut(number=version.number, submitted_at=version.submitted_at,
+                           content_hash=version.content_hash, file_sha256=version.file_sha256)
+
+
+@api.post("/entries/{entry_id}/withdraw", response=EntryOut, tags=["entries"])
+def withdraw_entry(request: HttpRequest, entry_id: int) -> EntryOut:
+    entry = _entry(request, entry_id, "entries.view_entry")
+    try:
+        entry_services.withdraw_entry(request.user, entry)  # type: ignore[arg-type]
+    except PermissionDenied as exc:
+        raise HttpError(403, exc.message) from exc
+    except ServiceError as exc:
+        raise HttpError(409, exc.message) from exc
+    return _entry_out(entry)
+
+
+@api.get("/teams/{team_id}", response=TeamOut, tags=["teams"])
+def get_team(request: HttpRequest, team_id: int) -> TeamOut:
+    team = get_object_or_404(Team.objects.select_related("competition", "category"), pk=team_id)
+    if not request.user.has_perm("entries.view_team", team):
+        raise HttpError(404, "Not found")
+    return TeamOut(id=team.pk, name=team.name, competition=team.competition.slug, category=team.category.slug,
+                   members=[m.username for m in team.members.all()])
+
+

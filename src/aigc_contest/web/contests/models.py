@@ -1,0 +1,231 @@
+"""Competitions, their categories, themes, timeline and rubric.
+
+All instants are stored in UTC; `Competition.timezone` says how the organiser and the pages show them.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.web.accounts.models import SchoolLevel
+from aigc_contest.web.core.translation import TranslatedFieldsMixin
+
+
+class WorkType(models.TextChoices):
+    IMAGE = "image", _("Image")
+    STORYBOOK = "storybook", _("Storybook")
+    NOVEL = "novel", _("Interactive novel")
+    FINETUNED_MODEL = "finetuned_model", _("Fine-tuned model")
+    APPLICATION = "application", _("Application")
+
+
+class Stage(models.TextChoices):
+    UPCOMING = "upcoming", _("Not open yet")
+    REGISTRATION = "registration", _("Registration open")
+    SUBMISSION = "submission", _("Open for submissions")
+    JUDGING = "judging", _("Judging")
+    RESULTS = "results", _("Results announced")
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value}) from exc
+
+
+class Competition(TranslatedFieldsMixin, models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh_hant = models.CharField(_("name (Traditional Chinese)"), max_length=200, blank=True)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=200, blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_zh_hant = models.TextField(_("description (Traditional Chinese)"), blank=True)
+    description_zh_hans = models.TextField(_("description (Simplified Chinese)"), blank=True)
+    organiser_name = models.CharField(_("organised by"), max_length=200, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Hong_Kong", validators=[validate_timezone])
+    is_public = models.BooleanField(_("listed publicly"), default=True)
+
+    # The timeline. Submission is allowed while submission_opens_at <= now < submission_deadline.
+    registration_opens_at = models.DateTimeField(_("registration opens"))
+    submission_opens_at = models.DateTimeField(_("submission opens"))
+    submission_deadline = models.DateTimeField(_("submission deadline"))
+    judging_starts_at = models.DateTimeField(_("judging starts"))
+    results_at = models.DateTimeField(_("results announced"))
+    ceremony_at = models.DateTimeField(_("award ceremony"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submission_deadline"]
+        verbose_name = _("competition")
+        verbose_name_plural = _("competitions")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def clean(self) -> None:
+        order = [
+            ("registration_opens_at", self.registration_opens_at),
+            ("submission_opens_at", self.submission_opens_at),
+            ("submission_deadline", self.submission_deadline),
+            ("judging_starts_at", self.judging_starts_at),
+            ("results_at", self.results_at),
+        ]
+        for (_name_a, a), (name_b, b) in zip(order, order[1:], strict=False):
+            if a and b and b < a:
+                raise ValidationError({name_b: _("The timeline must run in order.")})
+        if self.ceremony_at and self.results_at and self.ceremony_at < self.results_at:
+            raise ValidationError({"ceremony_at": _("The ceremony comes after the results.")})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.zone)
+
+    def stage(self, now: datetime | None = None) -> Stage:
+        now = now or timezone.now()
+        if now >= self.results_at:
+            return Stage.RESULTS
+        if now >= self.submission_deadline:
+            return Stage.JUDGING
+        if now >= self.submission_opens_at:
+            return Stage.SUBMISSION
+        if now >= self.registration_opens_at:
+            return Stage.REGISTRATION
+        return Stage.UPCOMING
+
+    def accepts_submissions(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.submission_opens_at <= now < self.submission_deadline
+
+    def results_published(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.results_at
+
+    def timeline(self) -> list[tuple[str, datetime]]:
+        stages = [
+            (_("Registration opens"), self.registration_opens_at),
+            (_("Submission opens"), self.submission_opens_at),
+            (_("Submission deadline"), self.submission_deadline),
+            (_("Judging starts"), self.judging_starts_at),
+            (_("Results announced"), self.results_at),
+        ]
+        if self.ceremony_at:
+            stages.append((_("Award ceremony"), self.ceremony_at))
+        return stages
+
+
+class Theme(TranslatedFieldsMixin, models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="themes")
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_zh_hant = models.CharField(_("title (Traditional Chinese)"), max_length=200, blank=True)
+    title_zh_hans = models.CharField(_("title (Simplified Chinese)"), max_length=200, blank=True)
+    description_en = models.TextField(blank=True)
+    description_zh_hant = models.TextField(blank=True)
+    description_zh_hans = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["competition", "order", "id"]
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+
+    def __str__(self) -> str:
+        return self.title_en
+
+
+class Category(TranslatedFieldsMixin, models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="categories")
+    slug = models.SlugField(max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh_hant = models.CharField(_("name (Traditional Chinese)"), max_length=200, blank=True)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=200, blank=True)
+    description_en = models.TextField(blank=True)
+    description_zh_hant = models.TextField(blank=True)
+    description_zh_hans = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    # Eligibility.
+    school_levels = models.JSONField(
+        _("school levels"), default=list, help_text=_("Any of primary, secondary, sen, open.")
+    )
+    min_team_size = models.PositiveSmallIntegerField(_("smallest team"), default=1)
+    max_team_size = models.PositiveSmallIntegerField(_("largest team"), default=1)
+    work_types = models.JSONField(_("allowed work types"), default=list)
+    any_theme = models.BooleanField(_("any theme"), default=False)
+    themes = models.ManyToManyField(Theme, blank=True, related_name="categories")
+    submission_limit = models.PositiveSmallIntegerField(
+        _("final submissions allowed per entry"), default=5, help_text=_("Each final submission is a new version.")
+    )
+    max_upload_mb = models.PositiveSmallIntegerField(_("largest upload (MB)"), default=20)
+
+    class Meta:
+        ordering = ["competition", "order", "id"]
+        unique_together = [("competition", "slug")]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return f"{self.competition.slug}/{self.slug}"
+
+    def clean(self) -> None:
+        bad_levels = set(self.school_levels) - set(SchoolLevel.values)
+        if bad_levels:
+            raise ValidationError({"school_levels": _("Unknown school levels: %s") % ", ".join(sorted(bad_levels))})
+        bad_types = set(self.work_types) - set(WorkType.values)
+        if bad_types:
+            raise ValidationError({"work_types": _("Unknown work types: %s") % ", ".join(sorted(bad_types))})
+        if self.min_team_size < 1 or self.max_team_size < self.min_team_size:
+            raise ValidationError({"max_team_size": _("Team sizes must satisfy 1 ≤ smallest ≤ largest.")})
+
+    def admits_level(self, level: str) -> bool:
+        return SchoolLevel.OPEN in self.school_levels or level in self.school_levels
+
+    def work_type_labels(self) -> list[str]:
+        labels = dict(WorkType.choices)
+        return [str(labels.get(t, t)) for t in self.work_types]
+
+
+class Criterion(TranslatedFieldsMixin, models.Model):
+    """One line of a competition's weighted rubric; `descriptors` maps a score band to what it means."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="criteria")
+    key = models.SlugField(max_length=40)
+    name_en = models.CharField(max_length=200)
+    name_zh_hant = models.CharField(max_length=200, blank=True)
+    name_zh_hans = models.CharField(max_length=200, blank=True)
+    weight = models.DecimalField(max_digits=5, decimal_places=2, default=25)
+    min_score = models.PositiveSmallIntegerField(default=0)
+    max_score = models.PositiveSmallIntegerField(default=10)
+    descriptors = models.JSONField(default=dict, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["competition", "order", "id"]
+        unique_together = [("competition", "key")]
+        verbose_name = _("rubric criterion")
+        verbose_name_plural = _("rubric criteria")
+
+    def __str__(self) -> str:
+        return f"{self.name_en} ({self.weight})"
+
+    def clean(self) -> None:
+        if self.max_score <= self.min_score:
+            raise ValidationError({"max_score": _("The top score must be above the lowest.")})
+        if self.weight <= 0:
+            raise ValidationError({"weight": _("Weights are positive.")})
+
+
+DEFAULT_CRITERIA = [
+    # key, English, Traditional, Simplified
+    ("ai_use", "Use of AI models", "AI 模型的運用", "AI 模型的运用"),
+    ("creativity", "Creativity and originality", "創意與原創性", "创意与原创性"),
+    ("relevance", "Relevance to the theme", "切合主題", "切合主题"),
+    ("presentation", "Presentation and formatting", "表達與編排", "表达与编排"),
+]

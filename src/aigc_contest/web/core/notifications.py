@@ -1,0 +1,51 @@
+"""Emails the platform sends, through Django's email backends (console by default, SMTP by settings).
+
+Students often have no email address (minimal personal data): their messages go to the supervising teacher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from aigc_contest.web.accounts.models import User
+
+
+def _recipients(users: Iterable[User | None]) -> list[str]:
+    return sorted({u.email for u in users if u is not None and u.email})
+
+
+def _send(template: str, context: dict, recipients: list[str], language: str = "en") -> int:
+    if not recipients:
+        return 0
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}.txt", context | {"site_url": settings.SITE_URL})
+    return send_mail(subject, body, None, recipients)
+
+
+def account_created(teacher: User, students: list[tuple[User, str]]) -> int:
+    return _send("accounts_created", {"teacher": teacher, "students": students}, _recipients([teacher]))
+
+
+def submission_receipt(version) -> int:  # type: ignore[no-untyped-def]
+    team = version.entry.team
+    people = [*team.members.all(), team.supervising_teacher]
+    return _send("submission_receipt", {"version": version, "entry": version.entry, "team": team}, _recipients(people))
+
+
+def deadline_reminder(competition, entries) -> int:  # type: ignore[no-untyped-def]
+    sent = 0
+    for entry in entries:
+        team = entry.team
+        people = [*team.members.all(), team.supervising_teacher]
+        sent += _send("deadline_reminder", {"competition": competition, "entry": entry}, _recipients(people))
+    return sent
+
+
+def results_published(competition, users: Iterable[User]) -> int:  # type: ignore[no-untyped-def]
+    return _send("results_published", {"competition": competition}, _recipients(users))

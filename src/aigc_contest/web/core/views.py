@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from aigc_contest.web.contests import selectors as contest_selectors
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The bare endpoint: no session, no database."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    competitions = list(contest_selectors.public_competitions())
+    return render(request, "home.html", {"competitions": competitions, "now": now})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_organiser:  # type: ignore[union-attr]
+        return redirect("organiser-home")
+    if user.is_teacher:  # type: ignore[union-attr]
+        return redirect("school-home")
+    return redirect("my-entries")

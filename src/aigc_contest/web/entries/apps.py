@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EntriesConfig(AppConfig):
+    name = "aigc_contest.web.entries"
+    label = "entries"
+    verbose_name = _("Entries")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.web.contests.models import Category, Theme, WorkType
+
+
+class StartEntryForm(forms.Form):
+    title = forms.CharField(label=_("Title of your work"), max_length=200)
+    work_type = forms.ChoiceField(label=_("Type of work"), choices=())
+    theme = forms.ModelChoiceField(label=_("Theme"), queryset=Theme.objects.none(), required=False)
+
+    def __init__(self, *args: Any, category: Category, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(WorkType.choices)
+        self.fields["work_type"].choices = [(t, labels.get(t, t)) for t in category.work_types]
+        themes = category.competition.themes.all() if category.any_theme else category.themes.all()
+        self.fields["theme"].queryset = themes
+        self.fields["theme"].required = not category.any_theme and themes.exists()
+        self.fields["theme"].label_from_instance = lambda t: t.tr("title")
+
+
+class DraftForm(forms.Form):
+    title = forms.CharField(label=_("Title of your work"), max_length=200)
+    description = forms.CharField(
+        label=_("About your work"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000
+    )
+    theme = forms.ModelChoiceField(label=_("Theme"), queryset=Theme.objects.none(), required=False)
+
+    def __init__(self, *args: Any, category: Category, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        themes = category.competition.themes.all() if category.any_theme else category.themes.all()
+        self.fields["theme"].queryset = themes
+        self.fields["theme"].label_from_instance = lambda t: t.tr("title")
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("Your work (PNG, JPEG, WebP image or PDF)"))
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=80)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none())
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"), queryset=None, widget=forms.CheckboxSelectMultiple  # type: ignore[arg-type]
+    )
+
+    def __init__(self, *args: Any, categories: Any, students: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories
+        self.fields["category"].label_from_instance = lambda c: f"{c.competition.tr('name')} — {c.tr('name')}"
+        self.fields["members"].queryset = students
+        self.fields["members"].label_from_instance = lambda s: f"{s.display_name} ({s.username}, {s.grade})"

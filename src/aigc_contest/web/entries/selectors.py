@@ -1,0 +1,36 @@
+"""Reads for teams and entries, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from aigc_contest.web.accounts.models import User
+from aigc_contest.web.entries.models import Entry, Team
+
+
+def teams_for(user: User) -> QuerySet[Team]:
+    base = Team.objects.select_related("category", "competition", "school", "supervising_teacher")
+    if user.is_organiser:
+        return base.all()
+    if user.is_teacher:
+        return base.filter(Q(school_id=user.school_id) | Q(supervising_teacher=user)).distinct()
+    return base.filter(members=user)
+
+
+def entries_for(user: User) -> QuerySet[Entry]:
+    base = Entry.objects.select_related("team", "category__competition", "theme").annotate(
+        version_count=Count("versions")
+    )
+    if user.is_organiser:
+        return base.all()
+    if user.is_teacher:
+        return base.filter(Q(team__school_id=user.school_id) | Q(team__supervising_teacher=user)).distinct()
+    return base.filter(team__members=user)
+
+
+def school_students(user: User) -> QuerySet[User]:
+    return (
+        User.objects.filter(school_id=user.school_id, role__in=["student", "participant"])
+        .prefetch_related("consents", "teams")
+        .order_by("grade", "display_name")
+    )

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aigc_contest.web.core.errors import PermissionDenied, ServiceError
+from aigc_contest.web.entries import selectors, services
+from aigc_contest.web.entries.forms import DraftForm, StartEntryForm, UploadForm
+from aigc_contest.web.entries.models import Entry, EntryVersion, Team
+
+
+def _entry_for(request: HttpRequest, pk: int, perm: str = "entries.view_entry") -> Entry:
+    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition", "theme"), pk=pk)
+    if not request.user.has_perm(perm, entry):
+        raise DjangoPermissionDenied
+    return entry
+
+
+@login_required
+def my_entries(request: HttpRequest) -> HttpResponse:
+    teams = selectors.teams_for(request.user).prefetch_related("entries", "members")  # type: ignore[arg-type]
+    return render(request, "entries/my_entries.html", {"teams": teams})
+
+
+@login_required
+def start_entry(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = get_object_or_404(Team.objects.select_related("category__competition"), pk=team_id)
+    if not request.user.has_perm("entries.edit_entry", team):
+        raise DjangoPermissionDenied
+    form = StartEntryForm(request.POST or None, category=team.category)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.start_entry(
+                request.user,  # type: ignore[arg-type]
+                team,
+                title=form.cleaned_data["title"],
+                work_type=form.cleaned_data["work_type"],
+                theme=form.cleaned_data["theme"],
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("entry-detail", pk=entry.pk)
+    return render(request, "entries/start_entry.html", {"team": team, "form": form})
+
+
+@login_required
+def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _entry_for(request, pk)
+    can_edit = request.user.has_perm("entries.edit_entry", entry)
+    draft_form = DraftForm(
+        initial={"title": entry.title, "description": entry.description, "theme": entry.theme},
+        category=entry.category,
+    )
+    upload_form = UploadForm()
+    if request.method == "POST" and can_edit:
+        action = request.POST.get("action")
+        try:
+            if action == "save":
+                draft_form = DraftForm(request.POST, category=entry.category)
+                if draft_form.is_valid():
+                    services.update_draft(request.user, entry, **draft_form.cleaned_data)  # type: ignore[arg-type]
+                    messages.success(request, _("Draft saved."))
+                    return redirect("entry-detail", pk=entry.pk)
+            elif action == "upload":
+                upload_form = UploadForm(request.POST, request.FILES)
+                if upload_form.is_valid():
+                    upload = upload_form.cleaned_data["file"]
+                    services.upload_draft_file(request.user, entry, filename=upload.name, data=upload.read())  # type: ignore[arg-type]
+                    messages.success(request, _("File uploaded. It is in your draft; submit when you are ready."))
+                    return redirect("entry-detail", pk=entry.pk)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    versions = entry.versions.order_by("-number")
+    return render(
+        request,
+        "entries/entry_detail.html",
+        {
+            "entry": entry,
+            "competition": entry.category.competition,
+            "can_edit": can_edit,
+            "draft_form": draft_form,
+            "upload_form": upload_form,
+            "versions": versions,
+        },
+    )
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _entry_for(request, pk)
+    try:
+        version = services.submit_entry(request.user, entry)  # type: ignore[arg-type]
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Submitted! Version %(n)d, content hash %(h)s.") % {"n": version.number, "h": version.content_hash[:16]}
+        )
+    return redirect("entry-detail", pk=entry.pk)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _entry_for(request, pk)
+    try:
+        services.withdraw_entry(request.user, entry)  # type: ignore[arg-type]
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your entry is withdrawn. You can submit again before the deadline."))
+    return redirect("entry-detail", pk=entry.pk)
+
+
+@login_required
+def draft_file(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _entry_for(request, pk)
+    if not entry.draft_file:
+        raise DjangoPermissionDenied
+    return FileResponse(entry.draft_file.open("rb"), content_type=entry.draft_mime)
+
+
+@login_required
+def version_file(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(EntryVersion.objects.select_related("entry__team"), pk=pk)
+    if not request.user.has_perm("entries.view_entry", version.entry):
+        raise DjangoPermissionDenied
+    return FileResponse(version.file.open("rb"), content_type=version.mime)

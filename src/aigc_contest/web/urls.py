@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from aigc_contest.web.accounts import views as account_views
+from aigc_contest.web.api import api
+from aigc_contest.web.contests import views as contest_views
+from aigc_contest.web.core import views as core_views
+from aigc_contest.web.entries import views as entry_views
+
+admin.site.site_header = settings.ADMIN_SITE_HEADER
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(success_url="/dashboard/"), name="password-change"),
+    path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("competitions/<slug:slug>/", contest_views.competition_detail, name="competition-detail"),
+    # students
+    path("me/", entry_views.my_entries, name="my-entries"),
+    path("teams/<int:team_id>/entries/new/", entry_views.start_entry, name="entry-start"),
+    path("entries/<int:pk>/", entry_views.entry_detail, name="entry-detail"),
+    path("entries/<int:pk>/submit/", entry_views.submit, name="entry-submit"),
+    path("entries/<int:pk>/withdraw/", entry_views.withdraw, name="entry-withdraw"),
+    path("entries/<int:pk>/draft-file/", entry_views.draft_file, name="entry-draft-file"),
+    path("versions/<int:pk>/file/", entry_views.version_file, name="version-file"),
+    # teachers
+    path("school/", account_views.school_home, name="school-home"),
+    path("school/import/", account_views.import_students, name="school-import"),
+    path("school/students/new/", account_views.add_student, name="school-add-student"),
+    path("school/students/<int:student_id>/consent/", account_views.record_consent, name="school-consent"),
+    path("school/teams/new/", account_views.create_team, name="school-create-team"),
+    # organisers
+    path("organiser/", contest_views.organiser_home, name="organiser-home"),
+    path("organiser/<slug:slug>/participants.csv", contest_views.export_participants, name="export-participants"),
+    path("organiser/<slug:slug>/entries.csv", contest_views.export_entries, name="export-entries"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,1 @@
+"""Works participants make: images, storybooks, interactive novels (no Django)."""

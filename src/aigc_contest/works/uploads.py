@@ -1,0 +1,135 @@
+"""Checks on a file a participant uploads, before anything is stored.
+
+The type is sniffed from the bytes (never trusted from the name or the browser), sizes and pixel counts
+are bounded, and images are decoded under a decompression-bomb guard so a 50 KB file cannot expand to
+gigabytes in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass, field
+
+ALLOWED_KINDS = {
+    "png": ("image/png", ".png"),
+    "jpeg": ("image/jpeg", ".jpg"),
+    "webp": ("image/webp", ".webp"),
+    "pdf": ("application/pdf", ".pdf"),
+}
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 40_000_000  # 40 MP: far above any competition image, far below a bomb
+DEFAULT_MAX_SIDE = 12_000
+
+
+class UploadRejected(ValueError):
+    """The upload is refused; `reason` says why in words a student or teacher can act on."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    kind: str  # png | jpeg | webp | pdf
+    mime: str
+    extension: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+def sniff_kind(head: bytes) -> str | None:
+    """The file type from its magic number, or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.lstrip()[:5] == b"%PDF-":
+        return "pdf"
+    return None
+
+
+def inspect_upload(
+    data: bytes,
+    *,
+    allowed: set[str] | frozenset[str] = frozenset(ALLOWED_KINDS),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_side: int = DEFAULT_MAX_SIDE,
+) -> UploadInfo:
+    """Validate an upload completely; raise UploadRejected with a clear reason on the first problem."""
+    if not data:
+        raise UploadRejected("The file is empty.", "empty")
+    if len(data) > max_bytes:
+        raise UploadRejected(
+            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.0f} MB.", "too_large"
+        )
+    kind = sniff_kind(data[:1024])
+    if kind is None or kind not in allowed:
+        names = ", ".join(k.upper() for k in sorted(allowed))
+        raise UploadRejected(f"This type of file is not accepted here. Please upload {names}.", "wrong_type")
+    mime, extension = ALLOWED_KINDS[kind]
+    sha256 = hashlib.sha256(data).hexdigest()
+    if kind == "pdf":
+        pages = _check_pdf(data)
+        return UploadInfo(kind, mime, extension, len(data), sha256, pages=pages)
+    width, height = _check_image(data, kind, max_pixels=max_pixels, max_side=max_side)
+    return UploadInfo(kind, mime, extension, len(data), sha256, width=width, height=height)
+
+
+def _check_image(data: bytes, kind: str, *, max_pixels: int, max_side: int) -> tuple[int, int]:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            # The header alone gives the size: refuse a bomb before decoding a single pixel.
+            width, height = probe.size
+            if probe.format is None or probe.format.lower() != {"jpeg": "jpeg", "png": "png", "webp": "webp"}[kind]:
+                raise UploadRejected("The file's contents do not match an image type we accept.", "wrong_type")
+    except UploadRejected:
+        raise
+    except Exception as exc:
+        raise UploadRejected("The image could not be read; it may be damaged.", "corrupt") from exc
+    if width * height > max_pixels or max(width, height) > max_side:
+        raise UploadRejected(
+            f"The image is {width}×{height} pixels, too large to accept "
+            f"(at most {max_pixels // 1_000_000} million pixels and {max_side} pixels a side).",
+            "too_many_pixels",
+        )
+    # The pixel count is already bounded above, so decoding is bounded too; Pillow's own bomb guard
+    # (and its text-chunk limits) stay on as a second line.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # decodes every pixel: truncated or corrupt data fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UploadRejected("The image is too large to open safely.", "too_many_pixels") from exc
+    except Exception as exc:
+        raise UploadRejected("The image could not be read; it may be damaged or cut short.", "corrupt") from exc
+    return width, height
+
+
+def _check_pdf(data: bytes) -> int | None:
+    """A light structural check: a PDF header, an EOF marker and no embedded JavaScript or launch actions."""
+    tail = data[-2048:]
+    if b"%%EOF" not in tail:
+        raise UploadRejected("The PDF is incomplete; please export it again.", "corrupt")
+    lowered = data.lower()
+    for marker in (b"/javascript", b"/launch", b"/embeddedfile"):
+        if marker in lowered:
+            raise UploadRejected(
+                "The PDF contains scripts or attached files, which are not allowed. Please export a plain PDF.",
+                "unsafe_pdf",
+            )
+    pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
+    return pages if pages > 0 else None
