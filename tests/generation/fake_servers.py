@@ -59,15 +59,19 @@ class FakeHTTPServer:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
-                request = RecordedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                          body)
+                request = RecordedRequest(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 status, headers, payload = fake.handle(request)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (the timeout tests do this on purpose)
 
             do_GET = _serve
             do_POST = _serve
@@ -79,8 +83,9 @@ class FakeHTTPServer:
         self._server.daemon_threads = True
         self._server.block_on_close = False
         # A short poll interval so shutdown() returns at once rather than after the default 0.5 s.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self.lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
 
@@ -156,8 +161,10 @@ class FakeDashScope(FakeHTTPServer):
             if path.startswith("/results/"):
                 return self._result_image(path)
             if request.headers.get("authorization") != f"Bearer {self.api_key}":
-                return json_reply(401, {"code": "InvalidApiKey", "message": "Invalid API-key provided.",
-                                        "request_id": "r-auth"})
+                return json_reply(
+                    401,
+                    {"code": "InvalidApiKey", "message": "Invalid API-key provided.", "request_id": "r-auth"},
+                )
             if request.method == "POST" and path == "/api/v1/services/aigc/text2image/image-synthesis":
                 return self._submit(request)
             if request.method == "GET" and path.startswith("/api/v1/tasks/"):
@@ -166,27 +173,42 @@ class FakeDashScope(FakeHTTPServer):
 
     def _submit(self, request: RecordedRequest) -> Reply:
         if request.headers.get("x-dashscope-async") != "enable":
-            return json_reply(403, {"code": "AccessDenied", "message": "current user api does not support "
-                                    "synchronous calls"})
+            return json_reply(
+                403,
+                {"code": "AccessDenied", "message": "current user api does not support synchronous calls"},
+            )
         if self.throttle_submits > 0:
             self.throttle_submits -= 1
-            return json_reply(429, {"code": "Throttling", "message": "Requests rate limit exceeded",
-                                    "request_id": "r-429"})
+            return json_reply(
+                429, {"code": "Throttling", "message": "Requests rate limit exceeded", "request_id": "r-429"}
+            )
         if self.refuse_submit:
-            return json_reply(400, {"code": "DataInspectionFailed",
-                                    "message": "Input data may contain inappropriate content.",
-                                    "request_id": "r-refused"})
+            return json_reply(
+                400,
+                {
+                    "code": "DataInspectionFailed",
+                    "message": "Input data may contain inappropriate content.",
+                    "request_id": "r-refused",
+                },
+            )
         task = FakeTask(task_id=f"task-{next(self._ids)}", key=self.api_key, body=request.body)
         self.tasks[task.task_id] = task
         self.in_flight[task.key] = self.in_flight.get(task.key, 0) + 1
         self.max_in_flight[task.key] = max(self.max_in_flight.get(task.key, 0), self.in_flight[task.key])
-        return json_reply(200, {"output": {"task_id": task.task_id, "task_status": "PENDING"},
-                                "request_id": f"r-{task.task_id}"})
+        return json_reply(
+            200,
+            {
+                "output": {"task_id": task.task_id, "task_status": "PENDING"},
+                "request_id": f"r-{task.task_id}",
+            },
+        )
 
     def _poll(self, task_id: str) -> Reply:
         task = self.tasks.get(task_id)
         if task is None:
-            return json_reply(200, {"output": {"task_id": task_id, "task_status": "UNKNOWN"}, "request_id": "r"})
+            return json_reply(
+                200, {"output": {"task_id": task_id, "task_status": "UNKNOWN"}, "request_id": "r"}
+            )
         task.polls += 1
         if task.polls <= self.polls_pending:
             status = "PENDING"
@@ -213,8 +235,10 @@ class FakeDashScope(FakeHTTPServer):
                 results.append({"code": self.failed_code, "message": "this picture failed"})
                 continue
             seed = parameters.get("seed", 0) + index
-            result = {"url": f"{self.url}/results/{task.task_id}/{seed}.png?Expires=1&Signature=abc",
-                      "orig_prompt": prompt}
+            result = {
+                "url": f"{self.url}/results/{task.task_id}/{seed}.png?Expires=1&Signature=abc",
+                "orig_prompt": prompt,
+            }
             if parameters.get("prompt_extend"):
                 result["actual_prompt"] = f"{prompt}, soft watercolour light, detailed"
             results.append(result)
@@ -241,18 +265,33 @@ class ScriptedAnswer:
     delay: float = 0.0
 
 
-CONTENT_FILTER_ERROR = ScriptedAnswer(status=400, error={
-    "code": "data_inspection_failed", "param": None, "type": "data_inspection_failed",
-    "message": "Input data may contain inappropriate content.",
-})
-RATE_LIMIT_ERROR = ScriptedAnswer(status=429, error={
-    "code": "limit_requests", "param": None, "type": "limit_requests",
-    "message": "You exceeded your current requests list.",
-})
-MODEL_NOT_FOUND_ERROR = ScriptedAnswer(status=404, error={
-    "code": "model_not_found", "param": None, "type": "invalid_request_error",
-    "message": "The model does not exist or you do not have access to it.",
-})
+CONTENT_FILTER_ERROR = ScriptedAnswer(
+    status=400,
+    error={
+        "code": "data_inspection_failed",
+        "param": None,
+        "type": "data_inspection_failed",
+        "message": "Input data may contain inappropriate content.",
+    },
+)
+RATE_LIMIT_ERROR = ScriptedAnswer(
+    status=429,
+    error={
+        "code": "limit_requests",
+        "param": None,
+        "type": "limit_requests",
+        "message": "You exceeded your current requests list.",
+    },
+)
+MODEL_NOT_FOUND_ERROR = ScriptedAnswer(
+    status=404,
+    error={
+        "code": "model_not_found",
+        "param": None,
+        "type": "invalid_request_error",
+        "message": "The model does not exist or you do not have access to it.",
+    },
+)
 
 
 @dataclass
@@ -279,8 +318,17 @@ class FakeOpenAI(FakeHTTPServer):
         with self.lock:
             self.requests.append(request)
             if request.headers.get("authorization") != f"Bearer {self.api_key}":
-                return json_reply(401, {"error": {"message": "Incorrect API key provided.", "param": None,
-                                                  "type": "invalid_request_error", "code": "invalid_api_key"}})
+                return json_reply(
+                    401,
+                    {
+                        "error": {
+                            "message": "Incorrect API key provided.",
+                            "param": None,
+                            "type": "invalid_request_error",
+                            "code": "invalid_api_key",
+                        }
+                    },
+                )
             if request.method != "POST" or request.path != "/v1/chat/completions":
                 return json_reply(404, {"error": {"message": "no such route", "code": "not_found"}})
             body = request.body or {}
@@ -288,10 +336,18 @@ class FakeOpenAI(FakeHTTPServer):
             if response_format.get("type") == "json_object" and not any(
                 "json" in str(m.get("content", "")).lower() for m in body.get("messages", [])
             ):
-                return json_reply(400, {"error": {
-                    "code": "invalid_parameter_error", "param": None, "type": "invalid_request_error",
-                    "message": "'messages' must contain the word 'json' in some form, to use 'response_format' "
-                               "of type 'json_object'."}})
+                return json_reply(
+                    400,
+                    {
+                        "error": {
+                            "code": "invalid_parameter_error",
+                            "param": None,
+                            "type": "invalid_request_error",
+                            "message": "'messages' must contain the word 'json' in some form, to use 'response_format' "
+                            "of type 'json_object'.",
+                        }
+                    },
+                )
             answer = self.script.pop(0) if self.script else ScriptedAnswer(content=self.default)
             number = next(self._ids)
         if isinstance(answer, str):
@@ -300,12 +356,20 @@ class FakeOpenAI(FakeHTTPServer):
             time.sleep(answer.delay)
         if answer.status != 200:
             return json_reply(answer.status, {"error": answer.error, "request_id": f"req-{number}"})
-        return json_reply(200, {
-            "id": f"chatcmpl-{number}",
-            "object": "chat.completion",
-            "created": 1_700_000_000,
-            "model": body.get("model", ""),
-            "choices": [{"index": 0, "finish_reason": answer.finish_reason,
-                         "message": {"role": "assistant", "content": answer.content}}],
-            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-        })
+        return json_reply(
+            200,
+            {
+                "id": f"chatcmpl-{number}",
+                "object": "chat.completion",
+                "created": 1_700_000_000,
+                "model": body.get("model", ""),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": answer.finish_reason,
+                        "message": {"role": "assistant", "content": answer.content},
+                    }
+                ],
+                "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+            },
+        )

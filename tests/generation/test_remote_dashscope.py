@@ -10,7 +10,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from aigc_contest.generation.backends.dashscope_wanx import DashScopeImageBackend, ProcessLocalLimiter, key_id_for
+from aigc_contest.generation.backends.dashscope_wanx import (
+    DashScopeImageBackend,
+    ProcessLocalLimiter,
+    key_id_for,
+)
 from aigc_contest.generation.provenance import read_provenance
 from aigc_contest.generation.types import GenerationError, ImageRequest, LoraSpec
 from aigc_contest.safety.verdict import SafetyRefusal
@@ -49,19 +53,25 @@ def fake_time() -> FakeTime:
     return FakeTime()
 
 
-def backend_for(server: FakeDashScope, fake_time: FakeTime | None = None, **options: object) -> DashScopeImageBackend:
+def backend_for(
+    server: FakeDashScope, fake_time: FakeTime | None = None, **options: object
+) -> DashScopeImageBackend:
     if fake_time is not None:
         options.setdefault("sleep", fake_time.sleep)
         options.setdefault("clock", fake_time.clock)
     options.setdefault("limiter", ProcessLocalLimiter())
-    return DashScopeImageBackend("wanx", "wanx2.1-t2i-turbo", base_url=server.url, api_key=server.api_key, **options)
+    return DashScopeImageBackend(
+        "wanx", "wanx2.1-t2i-turbo", base_url=server.url, api_key=server.api_key, **options
+    )
 
 
 def draw(prompt: str = "一隻在月亮上的兔子", n: int = 1, seed: int = 42, **fields: object) -> ImageRequest:
     return ImageRequest(model="wanx", prompt=prompt, n=n, seed=seed, width=1024, height=768, **fields)
 
 
-def test_pending_running_succeeded_gives_pngs_with_provenance(server: FakeDashScope, fake_time: FakeTime) -> None:
+def test_pending_running_succeeded_gives_pngs_with_provenance(
+    server: FakeDashScope, fake_time: FakeTime
+) -> None:
     server.polls_pending, server.polls_running = 2, 2
     images = backend_for(server, fake_time).generate(draw(n=2, seed=42, negative_prompt="blurry"))
 
@@ -98,12 +108,17 @@ def test_more_than_four_images_continue_the_seed_sequence(server: FakeDashScope,
     images = backend_for(server, fake_time).generate(draw(n=6, seed=10))
     assert [image.seed for image in images] == [10, 11, 12, 13, 14, 15]
     assert [read_provenance(image.png).seed for image in images] == [10, 11, 12, 13, 14, 15]
-    assert [(s.body["parameters"]["n"], s.body["parameters"]["seed"]) for s in server.submissions] == [(4, 10), (2, 14)]
+    assert [(s.body["parameters"]["n"], s.body["parameters"]["seed"]) for s in server.submissions] == [
+        (4, 10),
+        (2, 14),
+    ]
 
 
 def test_progress_reports_each_task(server: FakeDashScope, fake_time: FakeTime) -> None:
     steps: list[tuple[int, int]] = []
-    backend_for(server, fake_time).generate(draw(n=5), progress=lambda done, total: steps.append((done, total)))
+    backend_for(server, fake_time).generate(
+        draw(n=5), progress=lambda done, total: steps.append((done, total))
+    )
     assert steps == [(4, 5), (5, 5)]
 
 
@@ -127,8 +142,12 @@ def test_failed_task_gives_its_reason(server: FakeDashScope, fake_time: FakeTime
     assert server.downloads == []
 
 
-@pytest.mark.parametrize("status, reason", [("CANCELED", "was cancelled"), ("UNKNOWN", "no longer knows task")])
-def test_cancelled_and_unknown_tasks(server: FakeDashScope, fake_time: FakeTime, status: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    "status, reason", [("CANCELED", "was cancelled"), ("UNKNOWN", "no longer knows task")]
+)
+def test_cancelled_and_unknown_tasks(
+    server: FakeDashScope, fake_time: FakeTime, status: str, reason: str
+) -> None:
     server.final_status = status
     with pytest.raises(GenerationError, match=reason):
         backend_for(server, fake_time).generate(draw())
@@ -155,7 +174,9 @@ def test_every_sub_image_refused_is_a_safety_refusal(server: FakeDashScope, fake
         backend_for(server, fake_time).generate(draw(n=2))
 
 
-def test_a_failed_sub_image_leaves_the_others_with_their_seeds(server: FakeDashScope, fake_time: FakeTime) -> None:
+def test_a_failed_sub_image_leaves_the_others_with_their_seeds(
+    server: FakeDashScope, fake_time: FakeTime
+) -> None:
     server.failed_indexes = {1}
     images = backend_for(server, fake_time).generate(draw(n=3, seed=100))
     assert [image.seed for image in images] == [100, 102]
@@ -191,8 +212,14 @@ def test_task_that_never_ends_times_out(server: FakeDashScope, fake_time: FakeTi
 
 
 def test_refused_key_is_reported_without_the_key(server: FakeDashScope, fake_time: FakeTime) -> None:
-    backend = DashScopeImageBackend("wanx", "wanx2.1-t2i-turbo", base_url=server.url, api_key="sk-wrong-9",
-                                    sleep=fake_time.sleep, limiter=ProcessLocalLimiter())
+    backend = DashScopeImageBackend(
+        "wanx",
+        "wanx2.1-t2i-turbo",
+        base_url=server.url,
+        api_key="sk-wrong-9",
+        sleep=fake_time.sleep,
+        limiter=ProcessLocalLimiter(),
+    )
     with pytest.raises(GenerationError, match="refused the API key") as caught:
         backend.generate(draw())
     assert "sk-wrong-9" not in str(caught.value)
@@ -208,7 +235,9 @@ def test_unreachable_server_is_reported(fake_time: FakeTime) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    backend = DashScopeImageBackend("wanx", "m", base_url=f"http://127.0.0.1:{port}", api_key="k", sleep=fake_time.sleep)
+    backend = DashScopeImageBackend(
+        "wanx", "m", base_url=f"http://127.0.0.1:{port}", api_key="k", sleep=fake_time.sleep
+    )
     with pytest.raises(GenerationError, match="could not reach"):
         backend.generate(draw())
 
@@ -222,14 +251,18 @@ def test_unreachable_server_is_reported(fake_time: FakeTime) -> None:
         ({"seed": 2**31 - 1, "n": 2}, "seeds"),
     ],
 )
-def test_requests_it_cannot_serve_fail_before_any_call(server: FakeDashScope, fields: dict, reason: str) -> None:
+def test_requests_it_cannot_serve_fail_before_any_call(
+    server: FakeDashScope, fields: dict, reason: str
+) -> None:
     request = ImageRequest(model="wanx", **{"prompt": "a cat", "width": 512, "height": 512, **fields})
     with pytest.raises(GenerationError, match=reason):
         backend_for(server).generate(request)
     assert server.requests == []
 
 
-def _generate_concurrently(backends: list[DashScopeImageBackend], threads_per_backend: int) -> list[BaseException]:
+def _generate_concurrently(
+    backends: list[DashScopeImageBackend], threads_per_backend: int
+) -> list[BaseException]:
     errors: list[BaseException] = []
 
     def work(backend: DashScopeImageBackend) -> None:
@@ -274,7 +307,9 @@ def test_backends_sharing_a_key_share_the_limit(server: FakeDashScope) -> None:
     assert server.max_in_flight[server.api_key] == 2
 
 
-def test_a_plugged_in_limiter_gets_a_key_hash_never_the_key(server: FakeDashScope, fake_time: FakeTime) -> None:
+def test_a_plugged_in_limiter_gets_a_key_hash_never_the_key(
+    server: FakeDashScope, fake_time: FakeTime
+) -> None:
     calls: list[tuple[str, int, float]] = []
 
     class RecordingLimiter:

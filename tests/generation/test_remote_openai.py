@@ -13,9 +13,21 @@ from aigc_contest.generation.types import ChatMessage, GenerationError, TextRequ
 from aigc_contest.safety.verdict import SafetyRefusal
 
 try:  # tests/generation may or may not be a package
-    from .fake_servers import CONTENT_FILTER_ERROR, MODEL_NOT_FOUND_ERROR, RATE_LIMIT_ERROR, FakeOpenAI, ScriptedAnswer
+    from .fake_servers import (
+        CONTENT_FILTER_ERROR,
+        MODEL_NOT_FOUND_ERROR,
+        RATE_LIMIT_ERROR,
+        FakeOpenAI,
+        ScriptedAnswer,
+    )
 except ImportError:
-    from fake_servers import CONTENT_FILTER_ERROR, MODEL_NOT_FOUND_ERROR, RATE_LIMIT_ERROR, FakeOpenAI, ScriptedAnswer
+    from fake_servers import (
+        CONTENT_FILTER_ERROR,
+        MODEL_NOT_FOUND_ERROR,
+        RATE_LIMIT_ERROR,
+        FakeOpenAI,
+        ScriptedAnswer,
+    )
 
 
 class Character(BaseModel):
@@ -36,7 +48,9 @@ def backend_for(server: FakeOpenAI, **options: object) -> OpenAIChatBackend:
 
 
 def ask(text: str = "Tell me about a brave rabbit", seed: int | None = None) -> TextRequest:
-    return TextRequest(model="qwen", messages=[ChatMessage(role="user", content=text)], max_tokens=64, seed=seed)
+    return TextRequest(
+        model="qwen", messages=[ChatMessage(role="user", content=text)], max_tokens=64, seed=seed
+    )
 
 
 def test_complete_sends_the_request_and_keeps_provenance(server: FakeOpenAI) -> None:
@@ -58,7 +72,10 @@ def test_complete_sends_the_request_and_keeps_provenance(server: FakeOpenAI) -> 
 
 
 def test_complete_json_retries_with_the_validation_errors(server: FakeOpenAI) -> None:
-    server.script = ['{"name": "Pip", "age": "very old"', 'Here you go:\n```json\n{"name": "Pip", "age": 7}\n```']
+    server.script = [
+        '{"name": "Pip", "age": "very old"',
+        'Here you go:\n```json\n{"name": "Pip", "age": 7}\n```',
+    ]
     character = backend_for(server).complete_json(ask(), Character)
     assert character == Character(name="Pip", age=7)
     first, second = server.chat_bodies
@@ -101,9 +118,16 @@ def test_the_fake_server_enforces_the_json_word_rule(server: FakeOpenAI) -> None
     """The rule our system message satisfies is really checked: without it DashScope answers 400."""
     import httpx
 
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}
-    answer = httpx.post(f"{server.base_url}/chat/completions", json=body,
-                        headers={"Authorization": f"Bearer {server.api_key}"})
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_object"},
+    }
+    answer = httpx.post(
+        f"{server.base_url}/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {server.api_key}"},
+    )
     assert answer.status_code == 400 and "json" in answer.json()["error"]["message"]
 
 
@@ -122,7 +146,9 @@ def test_content_filter_finish_reason_is_a_safety_refusal(server: FakeOpenAI) ->
 
 
 def test_refused_key_is_reported_without_the_key(server: FakeOpenAI) -> None:
-    backend = OpenAIChatBackend("qwen", "qwen-plus", base_url=server.base_url, api_key="sk-wrong-123", max_retries=0)
+    backend = OpenAIChatBackend(
+        "qwen", "qwen-plus", base_url=server.base_url, api_key="sk-wrong-123", max_retries=0
+    )
     with pytest.raises(GenerationError, match="refused the API key") as caught:
         backend.complete(ask())
     assert "sk-wrong-123" not in str(caught.value)
@@ -158,12 +184,32 @@ def test_missing_key_for_openai_is_reported(monkeypatch: pytest.MonkeyPatch) -> 
         OpenAIChatBackend("gpt", "gpt-4o-mini").complete(ask())
 
 
+def test_missing_key_for_dashscope_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    backend = OpenAIChatBackend(
+        "qwen", "qwen-plus", base_url="https://dashscope.aliyuncs.com/compatible-mode/v1"
+    )
+    with pytest.raises(GenerationError, match="DASHSCOPE_API_KEY"):
+        backend.complete(ask())
+
+
+def test_self_hosted_servers_need_no_key(server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    server.api_key = "not-needed"  # what the backend sends when none is configured
+    result = OpenAIChatBackend("local", "qwen2.5:0.5b", base_url=server.base_url, max_retries=0).complete(
+        ask()
+    )
+    assert result.text == "Hello!"
+
+
 def test_dashscope_key_comes_from_its_environment_variable(
     server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A base URL on a dashscope host reads DASHSCOPE_API_KEY; checked on the resolver, no network needed.
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-from-env")
-    backend = OpenAIChatBackend("qwen", "qwen-plus", base_url="https://dashscope.aliyuncs.com/compatible-mode/v1")
+    backend = OpenAIChatBackend(
+        "qwen", "qwen-plus", base_url="https://dashscope.aliyuncs.com/compatible-mode/v1"
+    )
     assert backend._resolve_api_key() == "sk-from-env"
 
 

@@ -52,7 +52,10 @@ def test_schema_instructions_contain_the_word_json_and_the_schema() -> None:
 
 
 def test_instructions_merge_into_an_existing_system_message() -> None:
-    messages = [ChatMessage(role="system", content="You write for children."), ChatMessage(role="user", content="Go")]
+    messages = [
+        ChatMessage(role="system", content="You write for children."),
+        ChatMessage(role="user", content="Go"),
+    ]
     merged = with_schema_instructions(messages, Outline)
     assert [m.role for m in merged] == ["system", "user"]
     assert merged[0].content.startswith("You write for children.") and "JSON schema" in merged[0].content
@@ -61,7 +64,9 @@ def test_instructions_merge_into_an_existing_system_message() -> None:
 
 
 def test_retry_sends_back_the_answer_and_the_validation_errors() -> None:
-    answers = iter(['{"title": "Moon"}', '```json\n{"title": "Moon", "pages": 99}\n```', '{"title": "Moon", "pages": 4}'])
+    answers = iter(
+        ['{"title": "Moon"}', '```json\n{"title": "Moon", "pages": 99}\n```', '{"title": "Moon", "pages": 4}']
+    )
     seen: list[list[ChatMessage]] = []
 
     def generate(messages: list[ChatMessage]) -> str:
@@ -88,7 +93,10 @@ def test_gives_up_after_max_attempts_with_the_last_problem() -> None:
     assert len(calls) == 2
     message = str(caught.value)
     assert "Outline" in message and "2 attempt" in message
-    assert "pages: Input should be a valid integer" in message and "colour: Extra inputs are not permitted" in message
+    assert (
+        "pages: Input should be a valid integer" in message
+        and "colour: Extra inputs are not permitted" in message
+    )
 
 
 def test_no_json_at_all_is_reported() -> None:

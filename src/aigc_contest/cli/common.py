@@ -33,9 +33,8 @@ def print_json(data: Any) -> None:
 @contextmanager
 def progress_bar(description: str, total: float | None) -> Iterator[Any]:
     """A rich progress bar on stderr; yields a callable advance(n=1, description=None)."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     with Progress(

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from aigc_contest.cli.common import EXIT_OK, CliError, print_json
+from aigc_contest.cli.common import EXIT_OK, EXIT_USAGE, CliError, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,8 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
-    from aigc_contest.cli.common import EXIT_USAGE
-
     return EXIT_USAGE
 
 

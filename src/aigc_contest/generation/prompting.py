@@ -40,7 +40,7 @@ def has_cjk(text: str) -> bool:
 
 
 def detect_language(text: str) -> Language:
-    """"en" for text without Chinese characters; otherwise Traditional when converting to Simplified
+    """English ("en") for text without Chinese characters; otherwise Traditional when converting to Simplified
     changes it, else Simplified (text written in characters common to both counts as Simplified)."""
     if not has_cjk(text):
         return "en"
@@ -59,7 +59,10 @@ def translate_prompt(text: str, text_backend: TextBackend, model_name: str) -> s
     """English prompt for `text` from the text model; the original when the model returns nothing usable."""
     request = TextRequest(
         model=model_name,
-        messages=[ChatMessage(role="system", content=TRANSLATE_SYSTEM), ChatMessage(role="user", content=text)],
+        messages=[
+            ChatMessage(role="system", content=TRANSLATE_SYSTEM),
+            ChatMessage(role="user", content=text),
+        ],
         max_tokens=120,
         temperature=0.2,
         seed=0,

@@ -12,6 +12,7 @@ survive):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -235,7 +236,9 @@ def parse_comfyui(prompt_json: str) -> ProvenanceInfo:
             info.steps = _as_int(inputs.get("steps"))
             info.cfg = _as_float(inputs.get("cfg"))
             sampler = inputs.get("sampler_name")
-            info.sampler = f"{sampler} {inputs['scheduler']}" if sampler and inputs.get("scheduler") else sampler
+            info.sampler = (
+                f"{sampler} {inputs['scheduler']}" if sampler and inputs.get("scheduler") else sampler
+            )
             info.prompt = _comfy_text(graph, inputs.get("positive"))
             info.negative_prompt = _comfy_text(graph, inputs.get("negative"))
         elif kind in _CHECKPOINT_NODES and info.model is None:
@@ -283,10 +286,8 @@ def read_provenance(png: bytes | str | Path) -> ProvenanceInfo:
     if info.source == "none" and PARAMETERS_KEY in chunks:
         info = parse_a1111(chunks[PARAMETERS_KEY])
     if info.source == "none" and "prompt" in chunks:
-        try:
+        with contextlib.suppress(ValueError):  # a "prompt" chunk that is not a ComfyUI graph
             info = parse_comfyui(chunks["prompt"])
-        except ValueError:
-            pass
     if AIGC_LABEL_KEY in chunks:
         try:
             label = json.loads(chunks[AIGC_LABEL_KEY])

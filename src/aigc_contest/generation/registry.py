@@ -184,7 +184,9 @@ def build_backend(entry: ModelEntry) -> Any:
         )
     api_key = os.environ.get(entry.api_key_env) if entry.api_key_env else None
     if entry.api_key_env and not api_key:
-        raise RegistryError(f"model {entry.name!r} needs an API key: set the environment variable {entry.api_key_env}")
+        raise RegistryError(
+            f"model {entry.name!r} needs an API key: set the environment variable {entry.api_key_env}"
+        )
     if entry.backend == "openai":
         from aigc_contest.generation.backends.openai_chat import OpenAIChatBackend
 
@@ -203,14 +205,18 @@ def parse_registry(text: str, source: Path | None = None) -> ModelRegistry:
         raise RegistryError(f"{where} is not valid TOML: {exc}") from exc
     unknown = set(data) - {"models"}
     if unknown:
-        raise RegistryError(f"{where}: unknown top-level keys {sorted(unknown)}; models go in [[models]] tables")
+        raise RegistryError(
+            f"{where}: unknown top-level keys {sorted(unknown)}; models go in [[models]] tables"
+        )
     tables = data.get("models", [])
     if not isinstance(tables, list):
         raise RegistryError(f"{where}: `models` must be an array of tables ([[models]])")
     entries: list[ModelEntry] = []
     problems: list[str] = []
     for number, table in enumerate(tables, start=1):
-        label = f"model #{number}" + (f" ({table.get('name')})" if isinstance(table, dict) and "name" in table else "")
+        label = f"model #{number}" + (
+            f" ({table.get('name')})" if isinstance(table, dict) and "name" in table else ""
+        )
         try:
             entry = ModelEntry.model_validate(table)
         except ValidationError as exc:

@@ -32,14 +32,18 @@ _BPE_CORPUS = [
     "A little cat sits on the moon. The children draw a story about a dragon and a robot.",
     '{"title": "The Moon Cat", "pages": [{"text": "Once upon a time", "image_prompt": "a cat"}]}',
     "一隻小貓在月亮上。一只小猫在月亮上。孩子們畫了一個關於龍和機器人的故事。",
-    "true false null 0 1 2 3 4 5 6 7 8 9 , : [ ] { } \" \\n",
+    'true false null 0 1 2 3 4 5 6 7 8 9 , : [ ] { } " \\n',
 ]
 
 
 def _byte_symbols() -> list[str]:
     """The 256 printable characters byte-level BPE uses for the 256 byte values (the GPT-2 convention):
     printable Latin-1 bytes stand for themselves, the others are shifted past U+0100."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    printable = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("¡"), ord("¬") + 1),
+        *range(ord("®"), ord("ÿ") + 1),
+    ]
     symbols: dict[int, str] = {b: chr(b) for b in printable}
     shifted = 0
     for b in range(256):
@@ -119,7 +123,10 @@ def build_image_pipeline(
         sample_size=sample_size * 8,
     )
     scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
         steps_offset=1,
     )
     return StableDiffusionPipeline(

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from aigc_contest.judging.aggregate import Aggregate, aggregate
-from aigc_contest.judging.agreement import ICC, JudgeAgreement, icc, judge_agreement, krippendorff_alpha_interval
+from aigc_contest.judging.agreement import (
+    ICC,
+    JudgeAgreement,
+    icc,
+    judge_agreement,
+    krippendorff_alpha_interval,
+)
 from aigc_contest.judging.distributions import Distribution, by_judge
 from aigc_contest.judging.ranking import Ranking, TieBreakChain, rank_entries
 from aigc_contest.judging.scores import Sheets

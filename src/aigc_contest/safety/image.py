@@ -61,7 +61,9 @@ def check_image(image: Image.Image | bytes | Path | str, policy: SafetyPolicy | 
     try:
         views = _views(_open(image))
     except Exception as exc:  # noqa: BLE001 - undecodable, truncated, too large, wrong type ...
-        return SafetyVerdict.refused("unreadable_image", "input", matched=[f"{type(exc).__name__}: {exc}"[:300]])
+        return SafetyVerdict.refused(
+            "unreadable_image", "input", matched=[f"{type(exc).__name__}: {exc}"[:300]]
+        )
     try:
         scores = nsfw_scores(views, policy.nsfw_model_path)
     except ClassifierUnavailable as exc:
@@ -74,8 +76,12 @@ def check_image(image: Image.Image | bytes | Path | str, policy: SafetyPolicy | 
         return SafetyVerdict.refused("unchecked", "image_nsfw", warnings=[f"image classifier failed: {exc}"])
     score = max(scores)
     if score >= policy.nsfw_threshold:
-        return SafetyVerdict.refused("nsfw_image", "image_nsfw", score=score, matched=[f"nsfw score {score:.3f}"])
-    return SafetyVerdict.ok(layer="image_nsfw", score=score, needs_review=score >= policy.nsfw_review_threshold)
+        return SafetyVerdict.refused(
+            "nsfw_image", "image_nsfw", score=score, matched=[f"nsfw score {score:.3f}"]
+        )
+    return SafetyVerdict.ok(
+        layer="image_nsfw", score=score, needs_review=score >= policy.nsfw_review_threshold
+    )
 
 
 def ensure_image_safe(image: Image.Image | bytes | Path | str, policy: SafetyPolicy | None = None) -> None:

@@ -15,7 +15,7 @@ from importlib import resources
 
 import ahocorasick
 
-from aigc_contest.safety.normalize import cjk_view, has_cjk, latin_view
+from aigc_contest.safety.normalize import basic, cjk_view, has_cjk, latin_view
 
 ALLOW = "allow"
 
@@ -65,7 +65,7 @@ def builtin_terms() -> tuple[Term, ...]:
 
 def _latin_key(term: str) -> str | None:
     open_start, open_end = term.startswith("*"), term.endswith("*")
-    core = latin_view(term.strip("*")).strip()
+    core = latin_view(basic(term.strip("*"))).strip()
     if not core:
         return None
     return ("" if open_start else " ") + core + ("" if open_end else " ")
@@ -79,8 +79,9 @@ class KeywordMatcher:
         self._cjk = ahocorasick.Automaton()
         self.size = 0
         for term in terms:
+            key: str | None
             if has_cjk(term.text):
-                automaton, key = self._cjk, cjk_view(term.text.strip("*"))
+                automaton, key = self._cjk, cjk_view(basic(term.text.strip("*")))
             else:
                 automaton, key = self._latin, _latin_key(term.text)
             if not key:

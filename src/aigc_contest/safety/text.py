@@ -74,7 +74,9 @@ def _run_classifier(text: str, policy: SafetyPolicy) -> SafetyVerdict:
     classifier = policy.text_classifier
     if classifier is None:
         if policy.require_text_classifier:
-            return SafetyVerdict.refused("unchecked", "classifier", warnings=["no text classifier configured"])
+            return SafetyVerdict.refused(
+                "unchecked", "classifier", warnings=["no text classifier configured"]
+            )
         return SafetyVerdict.ok()
     try:
         category, score = classifier(text)
@@ -91,5 +93,7 @@ def _run_classifier(text: str, policy: SafetyPolicy) -> SafetyVerdict:
     if category and score >= policy.text_classifier_threshold:
         category = str(category)
         if category in policy.categories or category not in CONTENT_CATEGORIES:
-            return SafetyVerdict.refused(category, "classifier", score=score, matched=[f"classifier:{category}"])
+            return SafetyVerdict.refused(
+                category, "classifier", score=score, matched=[f"classifier:{category}"]
+            )
     return SafetyVerdict.ok(layer="classifier", score=score)

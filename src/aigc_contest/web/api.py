@@ -11,7 +11,7 @@ from datetime import datetime
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBasicAuth
 
@@ -192,16 +192,16 @@ def submit_entry(request: HttpRequest, entry_id: int, payload: SubmitIn | None =
     entry = _entry(request, entry_id, "entries.view_entry")
     latest = entry.latest_version
     if payload and payload.expected_content_hash and latest and latest.content_hash == payload.expected_content_hash:
-        return 200, VersionOut(number=latest.number, submitted_at=latest.submitted_at,
-                               content_hash=latest.content_hash, file_sha256=latest.file_sha256)
+        return Status(200, VersionOut(number=latest.number, submitted_at=latest.submitted_at,
+                               content_hash=latest.content_hash, file_sha256=latest.file_sha256))
     try:
         version = entry_services.submit_entry(request.user, entry)  # type: ignore[arg-type]
     except PermissionDenied as exc:
         raise HttpError(403, exc.message) from exc
     except ServiceError as exc:
         raise HttpError(409 if exc.code in {"deadline_passed", "limit_reached", "not_open"} else 400, exc.message) from exc
-    return 201, VersionOut(number=version.number, submitted_at=version.submitted_at,
-                           content_hash=version.content_hash, file_sha256=version.file_sha256)
+    return Status(201, VersionOut(number=version.number, submitted_at=version.submitted_at,
+                           content_hash=version.content_hash, file_sha256=version.file_sha256))
 
 
 @api.post("/entries/{entry_id}/withdraw", response=EntryOut, tags=["entries"])

@@ -110,6 +110,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The site's own CSS and JS live beside the settings, outside any app, so the finders need the folder named.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("AIGC_MEDIA_ROOT", DATA_DIR / "media"))
 

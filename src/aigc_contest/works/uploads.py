@@ -90,13 +90,18 @@ def _check_image(data: bytes, kind: str, *, max_pixels: int, max_side: int) -> t
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size check below decides
+            probe = Image.open(io.BytesIO(data))
+        with probe:
             # The header alone gives the size: refuse a bomb before decoding a single pixel.
             width, height = probe.size
             if probe.format is None or probe.format.lower() != {"jpeg": "jpeg", "png": "png", "webp": "webp"}[kind]:
                 raise UploadRejected("The file's contents do not match an image type we accept.", "wrong_type")
     except UploadRejected:
         raise
+    except Image.DecompressionBombError as exc:
+        raise UploadRejected("The image is too large to open safely.", "too_many_pixels") from exc
     except Exception as exc:
         raise UploadRejected("The image could not be read; it may be damaged.", "corrupt") from exc
     if width * height > max_pixels or max(width, height) > max_side:

@@ -142,7 +142,9 @@ class DashScopeImageBackend(ImageBackend):
 
     # -- public interface -------------------------------------------------------------------------------
 
-    def generate(self, request: ImageRequest, progress: ProgressCallback | None = None) -> list[GeneratedImage]:
+    def generate(
+        self, request: ImageRequest, progress: ProgressCallback | None = None
+    ) -> list[GeneratedImage]:
         self._check_request(request)
         api_key = self._resolve_api_key()
         images: list[GeneratedImage] = []
@@ -156,10 +158,17 @@ class DashScopeImageBackend(ImageBackend):
             if progress is not None:
                 progress(first + count, request.n)
         if not images:
-            raise GenerationError(f"no image was made: {'; '.join(failures) or 'the task returned no results'}")
+            raise GenerationError(
+                f"no image was made: {'; '.join(failures) or 'the task returned no results'}"
+            )
         if failures:
-            logger.warning("image model %s: %d of %d images failed: %s", self.name, len(failures), request.n,
-                           "; ".join(failures))
+            logger.warning(
+                "image model %s: %d of %d images failed: %s",
+                self.name,
+                len(failures),
+                request.n,
+                "; ".join(failures),
+            )
         return images
 
     # -- request checks ---------------------------------------------------------------------------------
@@ -174,7 +183,9 @@ class DashScopeImageBackend(ImageBackend):
                     f"high; the requested {side_name} is {side}"
                 )
         if len(request.prompt) > MAX_PROMPT_CHARS:
-            raise GenerationError(f"the prompt is too long for {self.name!r}: at most {MAX_PROMPT_CHARS} characters")
+            raise GenerationError(
+                f"the prompt is too long for {self.name!r}: at most {MAX_PROMPT_CHARS} characters"
+            )
         if len(request.negative_prompt) > MAX_NEGATIVE_PROMPT_CHARS:
             raise GenerationError(
                 f"the negative prompt is too long for {self.name!r}: at most {MAX_NEGATIVE_PROMPT_CHARS} characters"
@@ -228,12 +239,16 @@ class DashScopeImageBackend(ImageBackend):
                 continue
             png = self._download(result["url"])
             provenance = self._provenance(request, seed + index, png, task_id, request_id, result)
-            images.append(GeneratedImage(png=_embed(png, provenance), seed=seed + index, provenance=provenance))
+            images.append(
+                GeneratedImage(png=_embed(png, provenance), seed=seed + index, provenance=provenance)
+            )
         if not images and refused:
             raise remote_refusal("DashScope's content inspection refused every picture of this request")
         return images, failures
 
-    def _submit(self, request: ImageRequest, headers: dict[str, str], seed: int, count: int) -> tuple[str, str]:
+    def _submit(
+        self, request: ImageRequest, headers: dict[str, str], seed: int, count: int
+    ) -> tuple[str, str]:
         body: dict[str, Any] = {
             "model": self.model_id,
             "input": {"prompt": request.prompt},
@@ -250,7 +265,9 @@ class DashScopeImageBackend(ImageBackend):
         url = self.base_url + SUBMIT_PATH
         delay = self.poll_interval
         for attempt in range(self.submit_retries + 1):
-            response = self._http_call("post", url, headers={**headers, "X-DashScope-Async": "enable"}, json=body)
+            response = self._http_call(
+                "post", url, headers={**headers, "X-DashScope-Async": "enable"}, json=body
+            )
             data = _json_or_empty(response)
             if response.status_code == 429 and attempt < self.submit_retries:
                 self._sleep(delay)  # Throttling: the account is busy, wait and submit again
@@ -323,7 +340,9 @@ class DashScopeImageBackend(ImageBackend):
         try:
             return getattr(self._client(), method)(url, **kwargs)
         except httpx.TimeoutException:
-            raise GenerationError(f"DashScope did not answer within {self.timeout:g} s; try again later") from None
+            raise GenerationError(
+                f"DashScope did not answer within {self.timeout:g} s; try again later"
+            ) from None
         except httpx.HTTPError as exc:
             raise GenerationError(
                 f"could not reach {self.base_url} ({type(exc).__name__}): is the address right?"
@@ -335,9 +354,13 @@ class DashScopeImageBackend(ImageBackend):
         if code == CONTENT_REFUSAL_CODE:
             return remote_refusal("DashScope's content inspection refused the prompt")
         if status in (401, 403) or code in ("InvalidApiKey", "AccessDenied"):
-            return GenerationError(f"DashScope refused the API key for image model {self.name!r} (HTTP {status})")
+            return GenerationError(
+                f"DashScope refused the API key for image model {self.name!r} (HTTP {status})"
+            )
         if status == 429:
-            return GenerationError("DashScope is busy with this account's requests (rate limited); try again shortly")
+            return GenerationError(
+                "DashScope is busy with this account's requests (rate limited); try again shortly"
+            )
         detail = f"{code}: {message}" if code else message or "no details"
         return GenerationError(f"DashScope answered HTTP {status} while {doing} ({detail})")
 
@@ -350,12 +373,20 @@ class DashScopeImageBackend(ImageBackend):
         if status == "CANCELED":
             return GenerationError(f"DashScope task {task_id} was cancelled")
         message = str(output.get("message", ""))[:300]
-        return GenerationError(f"DashScope task {task_id} failed ({code or 'no code'}: {message or 'no details'})")
+        return GenerationError(
+            f"DashScope task {task_id} failed ({code or 'no code'}: {message or 'no details'})"
+        )
 
     # -- provenance -------------------------------------------------------------------------------------
 
     def _provenance(
-        self, request: ImageRequest, seed: int, png: bytes, task_id: str, request_id: str, result: dict[str, Any]
+        self,
+        request: ImageRequest,
+        seed: int,
+        png: bytes,
+        task_id: str,
+        request_id: str,
+        result: dict[str, Any],
     ) -> Provenance:
         width, height = _image_size(png)
         extra: dict[str, Any] = {
@@ -407,8 +438,9 @@ def _embed(image_bytes: bytes, provenance: Provenance) -> bytes:
 
     from aigc_contest.generation.provenance import png_with_provenance
 
-    with Image.open(io.BytesIO(image_bytes)) as image:
-        image.load()
-        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            image = image.convert("RGB")
+    with Image.open(io.BytesIO(image_bytes)) as downloaded:
+        downloaded.load()
+        # PNG cannot hold e.g. CMYK JPEG data; everything else is kept as it came.
+        keep = downloaded.mode in ("RGB", "RGBA", "L", "LA", "P")
+        image = downloaded if keep else downloaded.convert("RGB")
         return png_with_provenance(image, provenance)

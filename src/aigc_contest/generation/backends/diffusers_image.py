@@ -188,7 +188,9 @@ class DiffusersImageBackend(ImageBackend):
             pipe = self._from_pretrained(str(source), dtype, local_files_only=True)
             self._model_hash = weights_hash(source)
         elif source.exists() or self.source.startswith((".", "/", "~")) or self.source.count("/") != 1:
-            raise GenerationError(f"model {self.name!r}: {self.source} is neither a folder nor a weights file")
+            raise GenerationError(
+                f"model {self.name!r}: {self.source} is neither a folder nor a weights file"
+            )
         else:
             pipe = self._from_hub(dtype)
         pipe.set_progress_bar_config(disable=True)
@@ -278,13 +280,17 @@ class DiffusersImageBackend(ImageBackend):
 
     def _settings(self, request: ImageRequest) -> tuple[int, float, str | None]:
         steps = request.steps or int(self.defaults.get("steps", 25))
-        guidance = request.guidance if request.guidance is not None else float(self.defaults.get("guidance", 7.5))
+        guidance = (
+            request.guidance if request.guidance is not None else float(self.defaults.get("guidance", 7.5))
+        )
         scheduler = request.scheduler or self.defaults.get("scheduler")
         return steps, guidance, scheduler
 
     # ---------------------------------------------------------------------------------------- generation
 
-    def generate(self, request: ImageRequest, progress: ProgressCallback | None = None) -> list[GeneratedImage]:
+    def generate(
+        self, request: ImageRequest, progress: ProgressCallback | None = None
+    ) -> list[GeneratedImage]:
         return self.generate_batch([request], progress)[0]
 
     def generate_batch(
@@ -316,7 +322,9 @@ class DiffusersImageBackend(ImageBackend):
         first = jobs[0].request
         steps, guidance, scheduler = self._settings(first)
 
-        def on_step_end(_pipe: Any, step: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+        def on_step_end(
+            _pipe: Any, step: int, _timestep: Any, callback_kwargs: dict[str, Any]
+        ) -> dict[str, Any]:
             if progress is not None:
                 progress(done_before + step + 1, total_steps)
             return callback_kwargs
@@ -371,7 +379,11 @@ class DiffusersImageBackend(ImageBackend):
                 is_test_model=self.is_test_model,
                 extra={"style": job.request.style} if job.request.style else {},
             )
-            generated.append(GeneratedImage(png=png_with_provenance(image, provenance), seed=job.seed, provenance=provenance))
+            generated.append(
+                GeneratedImage(
+                    png=png_with_provenance(image, provenance), seed=job.seed, provenance=provenance
+                )
+            )
         return generated
 
 

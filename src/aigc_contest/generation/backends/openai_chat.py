@@ -32,7 +32,12 @@ logger = logging.getLogger(__name__)
 DASHSCOPE_COMPATIBLE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
 BACKEND_KIND = "openai_chat"
 # Error codes / finish reasons meaning the provider's own content inspection refused the request.
-_CONTENT_REFUSAL_CODES = {"data_inspection_failed", "datainspectionfailed", "content_filter", "content_policy_violation"}
+_CONTENT_REFUSAL_CODES = {
+    "data_inspection_failed",
+    "datainspectionfailed",
+    "content_filter",
+    "content_policy_violation",
+}
 _CONTENT_REFUSAL_PHRASES = ("inappropriate content", "content management policy", "content_filter")
 _KNOWN_OPTIONS = {"languages", "max_batch", "strict_schema", "timeout", "test_model", "max_retries"}
 _ALL_LANGUAGES: tuple[Language, ...] = ("en", "zh-Hans", "zh-Hant")
@@ -98,7 +103,9 @@ class OpenAIChatBackend(TextBackend):
         if not self.strict_schema:
             return {"type": "json_object"}
         # The name must match ^[a-zA-Z0-9_-]{1,64}$.
-        schema_name = "".join(c if c.isalnum() or c in "_-" else "_" for c in schema.__name__)[:64] or "answer"
+        schema_name = (
+            "".join(c if c.isalnum() or c in "_-" else "_" for c in schema.__name__)[:64] or "answer"
+        )
         return {
             "type": "json_schema",
             "json_schema": {"name": schema_name, "schema": schema.model_json_schema(), "strict": True},
@@ -111,9 +118,11 @@ class OpenAIChatBackend(TextBackend):
         env_name = "DASHSCOPE_API_KEY" if "dashscope" in host else "OPENAI_API_KEY"
         if key := os.environ.get(env_name):
             return key
-        if self.base_url:
-            return "not-needed"  # local servers (vLLM, Ollama) accept any key
-        raise GenerationError(f"text model {self.name!r} has no API key: set {env_name} or api_key in the models file")
+        if not any(cloud in host for cloud in ("dashscope", "openai.com")):
+            return "not-needed"  # self-hosted servers (vLLM, Ollama) accept any key
+        raise GenerationError(
+            f"text model {self.name!r} has no API key: set {env_name} or api_key in the models file"
+        )
 
     def _get_client(self) -> openai.OpenAI:
         if self._client is None:
@@ -187,9 +196,13 @@ class OpenAIChatBackend(TextBackend):
             return GenerationError(f"could not connect to {where}: is the server running and the URL right?")
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             # The server's own message may echo part of the key: not repeated here.
-            return GenerationError(f"{where} refused the API key for text model {self.name!r} (HTTP {exc.status_code})")
+            return GenerationError(
+                f"{where} refused the API key for text model {self.name!r} (HTTP {exc.status_code})"
+            )
         if isinstance(exc, openai.RateLimitError):
-            return GenerationError(f"{where} is rate limiting requests (HTTP 429): wait a moment and try again")
+            return GenerationError(
+                f"{where} is rate limiting requests (HTTP 429): wait a moment and try again"
+            )
         if isinstance(exc, openai.NotFoundError):
             return GenerationError(f"{where} does not know the model {self.model_id!r} (HTTP 404)")
         if isinstance(exc, openai.APIStatusError):

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils.translation import gettext_lazy as _
+
 
 class ServiceError(Exception):
     """A request the rules refuse; `message` is shown to the user as it is."""
 
     def __init__(self, message: str, code: str = "invalid") -> None:
+        message = str(message)  # resolve lazy translations in the language of the request
         super().__init__(message)
         self.message = message
         self.code = code
 
 
-class PermissionDenied(ServiceError):
-    def __init__(self, message: str = "You are not allowed to do that.") -> None:
+class PermissionDenied(ServiceError, DjangoPermissionDenied):
+    """Also Django's PermissionDenied, so an uncaught one is a 403 page, never a 500."""
+
+    def __init__(self, message: str = _("You are not allowed to do that.")) -> None:
         super().__init__(message, "forbidden")
 
 

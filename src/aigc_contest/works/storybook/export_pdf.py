@@ -6,16 +6,15 @@ through fontconfig and subset on embedding (fast when libharfbuzz-subset is inst
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Literal
 
-from aigc_contest.works.storybook.model import Storybook
+from aigc_contest.works.storybook.model import Page, Storybook
 from aigc_contest.works.storybook.render import (
     FONT_SIZE_PT,
     SANS,
     SERIF,
-    TEXT_WRAP_CSS,
+    WRAP_CSS,
     ImagePreparer,
     attr,
     cover_lines,
@@ -32,6 +31,19 @@ _PAGE = {
 }
 
 
+# Text longer than this does not fit beside or over a picture on one page; it goes under the picture
+# (image-top), where it may flow on to the next page instead of being clipped.
+_OVERLAY_MAX_CHARS = 360
+
+
+def _fitted_layout(page: Page) -> str:
+    if page.image is None or page.layout == "text-only":
+        return "text-only"
+    if page.layout in ("full-bleed", "image-left") and len(page.text) > _OVERLAY_MAX_CHARS:
+        return "image-top"
+    return page.layout
+
+
 def _css(book: Storybook, layout: PdfLayout) -> str:
     page = _PAGE[layout]
     sans, serif = SANS[book.language], SERIF[book.language]
@@ -45,7 +57,7 @@ def _css(book: Storybook, layout: PdfLayout) -> str:
 @page bleed {{ margin: 0; @bottom-center {{ content: none; }} }}
 html {{ font-family: {sans}; font-size: {size}pt; line-height: 1.6; color: #222; }}
 body {{ margin: 0; }}
-{TEXT_WRAP_CSS}
+{WRAP_CSS}
 section {{ break-before: page; }}
 section:first-child {{ break-before: auto; }}
 .cover {{ page: cover; text-align: center; }}
@@ -81,6 +93,7 @@ def book_html_for_pdf(book: Storybook, base_dir: Path | None, layout: PdfLayout 
     images = ImagePreparer(base_dir, max_side=1600)
     parts = [
         f'<!DOCTYPE html><html lang="{book.language}"><head><meta charset="utf-8">'
+        f'<meta name="author" content="{attr(book.author)}"><meta name="keywords" content="{attr(book.theme)}">'
         f"<title>{text(book.title)}</title><style>{_css(book, layout)}</style></head><body>"
     ]
     cover = book.cover()
@@ -91,7 +104,7 @@ def book_html_for_pdf(book: Storybook, base_dir: Path | None, layout: PdfLayout 
     parts.extend(f'<p class="meta {css}">{line}</p>' for css, line in cover_lines(book))
     parts.append("</section>")
     for number, page in enumerate(book.pages, start=2):  # the cover is page 1
-        layout_class = page.layout if page.image is not None or page.layout == "text-only" else "text-only"
+        layout_class = _fitted_layout(page)
         figure = ""
         if page.image is not None and layout_class != "text-only":
             uri = images.prepare(page.image, f"page {page.id}").data_uri()
@@ -129,7 +142,5 @@ def export_pdf(book: Storybook, base_dir: Path | None, out: str | Path, layout: 
         raise ValueError(f"unknown PDF layout {layout!r}; use square or a4")
     document = book_html_for_pdf(book, base_dir, layout)
     out = Path(out)
-    # WeasyPrint logs each CSS feature it skips; a finished export does not need to show them.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     HTML(string=document, url_fetcher=_data_only_fetcher()).write_pdf(out)
     return out

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -29,8 +29,8 @@ from pydantic import (
 
 from aigc_contest.generation.types import Language
 
-FORMAT_NAME = "aigc-contest/storybook"
-FORMAT_VERSION = 1
+FORMAT_NAME: Final = "aigc-contest/storybook"
+FORMAT_VERSION: Final = 1
 BOOK_FILE_NAME = "book.json"
 ASSETS_DIR = "assets"
 
@@ -226,7 +226,10 @@ class Storybook(BaseModel):
 
     # --- edits: each returns a new book and leaves this one unchanged --------------------------------
     def _edited(self, pages: list[Page]) -> Storybook:
-        return Storybook.model_validate({**self.model_dump(), "pages": [p.model_dump() for p in pages]})
+        try:
+            return Storybook.model_validate({**self.model_dump(), "pages": [p.model_dump() for p in pages]})
+        except ValidationError as exc:
+            raise StorybookError("this change would make the book invalid", _describe(exc)) from exc
 
     def edit_text(self, page_id: str, text: str) -> Storybook:
         index = self.page_index(page_id)
@@ -238,7 +241,10 @@ class Storybook(BaseModel):
         """Change any page fields (text, illustration_prompt, characters, layout); validated."""
         index = self.page_index(page_id)
         pages = list(self.pages)
-        pages[index] = Page.model_validate({**pages[index].model_dump(), **changes})
+        try:
+            pages[index] = Page.model_validate({**pages[index].model_dump(), **changes})
+        except ValidationError as exc:
+            raise StorybookError(f"page {page_id} cannot be changed that way", _describe(exc)) from exc
         return self._edited(pages)
 
     def add_page(self, page: Page | None = None, position: int | None = None) -> Storybook:
@@ -280,7 +286,7 @@ class Storybook(BaseModel):
         if choose_first and images:
             update["image"] = images[0]
         pages = list(self.pages)
-        pages[self.page_index(page_id)] = Page.model_validate({**page.model_dump(), **update})
+        pages[self.page_index(page_id)] = page.model_copy(update=update)
         return self._edited(pages)
 
 

@@ -79,12 +79,11 @@ FONT_SIZE_PT: dict[AgeBand, int] = {"6-8": 18, "9-11": 15, "12-14": 13, "15-18":
 # The browser speech-synthesis voice language for read-aloud.
 SPEECH_LANG: dict[Language, str] = {"en": "en", "zh-Hant": "zh-HK", "zh-Hans": "zh-CN"}
 
-# Text wrapping shared by every format: strict CJK line breaking (no 。，」 at a line start), and long
-# Latin words or URLs wrap instead of overflowing the page.
-TEXT_WRAP_CSS = """
-.text, h1, .meta { word-break: normal; overflow-wrap: break-word; hyphens: auto; }
-@supports (line-break: strict) { .text, h1, .meta { line-break: strict; } }
-"""
+# Text wrapping: long Latin words or URLs wrap instead of overflowing the page, in every format.
+WRAP_CSS = ".text, h1, .meta { word-break: normal; overflow-wrap: break-word; hyphens: auto; }\n"
+# Browsers and reading systems: strict CJK line breaking (no 。，」 at a line start, no small kana either).
+# WeasyPrint does not know `line-break`; Pango already breaks by UAX #14 for the `lang` of the document.
+TEXT_WRAP_CSS = WRAP_CSS + ".text, h1, .meta { line-break: strict; }\n"
 
 
 @dataclass(frozen=True)

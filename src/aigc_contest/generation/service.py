@@ -1,0 +1,155 @@
+"""The one way into generation for the CLI, the web pages and the workers.
+
+Every prompt is screened by the safety layer BEFORE generation (the participant's words and any
+translation of them) and every output AFTER it; a refusal raises `aigc_contest.safety.SafetyRefusal`.
+Chinese prompts for models that do not read Chinese are translated by the default text model first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from aigc_contest.generation.prompting import adapt_image_request, translate_prompt
+from aigc_contest.generation.registry import ModelRegistry, RegistryError, shared_registry
+from aigc_contest.generation.types import (
+    GeneratedImage,
+    ImageRequest,
+    ProgressCallback,
+    TextRequest,
+    TextResult,
+)
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def _translator(registry: ModelRegistry):  # -> Callable[[str], str] | None
+    """Translation through the default text model, or None when no text model is configured."""
+    try:
+        entry = registry.default("text")
+    except RegistryError:
+        return None
+    return lambda text: translate_prompt(text, registry.text_backend(entry.name), entry.name)
+
+
+def prepare_image_request(
+    request: ImageRequest,
+    registry: ModelRegistry | None = None,
+    *,
+    policy: Any = None,
+    translate: bool = True,
+) -> ImageRequest:
+    """Screen the prompt, then put it into a language the model reads (screening the result too)."""
+    from aigc_contest.safety import ensure_text_safe
+
+    registry = registry or shared_registry()
+    entry = registry.resolve(request.model, "image")
+    # The negative prompt lists what NOT to draw (often "nsfw, violence"), so it is not screened as a request.
+    ensure_text_safe(request.prompt, policy)
+    adapted = adapt_image_request(request, entry.languages, _translator(registry) if translate else None)
+    if adapted.prompt != request.prompt:
+        ensure_text_safe(adapted.prompt, policy)
+    return adapted
+
+
+def _screen_images(images: list[GeneratedImage], policy: Any) -> None:
+    from aigc_contest.safety import ensure_image_safe
+
+    for image in images:
+        ensure_image_safe(image.png, policy)
+
+
+def generate_images(
+    request: ImageRequest,
+    registry: ModelRegistry | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    policy: Any = None,
+    translate: bool = True,
+) -> list[GeneratedImage]:
+    """request.n screened images (image i uses seed + i), provenance written into each PNG."""
+    registry = registry or shared_registry()
+    prepared = prepare_image_request(request, registry, policy=policy, translate=translate)
+    images = registry.image_backend(prepared.model).generate(prepared, progress)
+    _screen_images(images, policy)
+    return images
+
+
+def generate_image_batch(
+    requests: list[ImageRequest],
+    registry: ModelRegistry | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    policy: Any = None,
+    translate: bool = True,
+) -> list[list[GeneratedImage] | Exception]:
+    """Many requests at once (a worker draining its queue): compatible requests share forward passes.
+
+    Each slot holds that request's images or the exception that stopped it (a SafetyRefusal, a
+    GenerationError), so one refused prompt does not fail its neighbours."""
+    from aigc_contest.safety import SafetyRefusal
+
+    registry = registry or shared_registry()
+    results: list[list[GeneratedImage] | Exception] = [[] for _ in requests]
+    by_model: dict[str, list[tuple[int, ImageRequest]]] = {}
+    for index, request in enumerate(requests):
+        try:
+            prepared = prepare_image_request(request, registry, policy=policy, translate=translate)
+        except (SafetyRefusal, RegistryError) as exc:
+            results[index] = exc
+            continue
+        by_model.setdefault(prepared.model, []).append((index, prepared))
+    for model, items in by_model.items():
+        try:
+            batches = registry.image_backend(model).generate_batch([r for _, r in items], progress)
+        except Exception as exc:  # noqa: BLE001 - reported per request; the worker carries on
+            for index, _ in items:
+                results[index] = exc
+            continue
+        for (index, _), images in zip(items, batches, strict=True):
+            try:
+                _screen_images(images, policy)
+                results[index] = images
+            except SafetyRefusal as exc:
+                results[index] = exc
+    return results
+
+
+def _screen_request_text(request: TextRequest, policy: Any) -> None:
+    from aigc_contest.safety import ensure_text_safe
+
+    for message in request.messages:
+        if message.role == "user":
+            ensure_text_safe(message.content, policy)
+
+
+def generate_text(
+    request: TextRequest, registry: ModelRegistry | None = None, *, policy: Any = None
+) -> TextResult:
+    """A screened completion from the named (or default) text model."""
+    from aigc_contest.safety import ensure_text_safe
+
+    registry = registry or shared_registry()
+    _screen_request_text(request, policy)
+    result = registry.text_backend(request.model).complete(request)
+    ensure_text_safe(result.text, policy)
+    return result
+
+
+def generate_json(
+    request: TextRequest,
+    schema: type[T],
+    registry: ModelRegistry | None = None,
+    *,
+    policy: Any = None,
+    max_attempts: int = 3,
+) -> T:
+    """A validated, screened instance of `schema` (constrained decoding locally, response_format remotely)."""
+    from aigc_contest.safety import ensure_text_safe
+
+    registry = registry or shared_registry()
+    _screen_request_text(request, policy)
+    value = registry.text_backend(request.model).complete_json(request, schema, max_attempts=max_attempts)
+    ensure_text_safe(value.model_dump_json(), policy)
+    return value

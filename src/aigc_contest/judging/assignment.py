@@ -1,0 +1,506 @@
+"""Assign k judges to every entry, within each judge's load bounds, never across a conflict of interest.
+
+A judge may judge an entry when the judge may judge its category and none of these holds:
+  same school · the judge is one of the entrant's teachers (judge ids and teacher ids are user ids) ·
+  the judge declared a conflict with the entry or with the entry's school · the pair is forbidden.
+Pinned pairs (manual override) are kept and count towards both k and the judge's load.
+
+Solvers
+- "flow": exact min-cost flow (networkx network simplex). Loads are balanced by convex costs: the
+  n-th entry of judge j costs ∝ n / max_load_j (loads end up proportional to capacity), and a smaller
+  convex cost per (judge, category) spreads a multi-category judge's entries across categories.
+  Minimum loads are lower bounds on the judge→sink arcs (node-demand transformation).
+- "greedy": for large contests. Entries with the least slack go first; each takes the k least-loaded
+  eligible judges (judges below their minimum first, then lowest load/max_load) from a heap per
+  category. If it cannot finish, an exact feasibility flow (scipy maximum_flow with lower bounds)
+  takes over where the instance is small enough to list every eligible pair.
+- "auto": flow up to FLOW_MAX_PAIRS eligible pairs, greedy beyond.
+Whatever the solver, the result is checked by `check_assignment` before it is returned.
+Infeasible instances raise InfeasibleAssignment naming the entries that cannot get k judges (and why).
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FLOW_MAX_PAIRS = 20_000
+MAXFLOW_MAX_PAIRS = 3_000_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    category: str
+    school: str | None = None
+    teacher_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Judge:
+    id: str
+    max_load: int
+    min_load: int = 0
+    school: str | None = None
+    conflicts: frozenset[str] = frozenset()  # declared: entry ids
+    conflict_schools: frozenset[str] = frozenset()  # declared: whole schools
+    categories: frozenset[str] | None = None  # None: every category
+
+
+@dataclass
+class Assignment:
+    pairs: list[tuple[str, str]]  # (entry id, judge id)
+    pinned: set[tuple[str, str]]
+    solver: str
+    loads: dict[str, int] = field(default_factory=dict)
+
+    def judges_of(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = defaultdict(list)
+        for entry, judge in self.pairs:
+            result[entry].append(judge)
+        return dict(result)
+
+
+class AssignmentInputError(ValueError):
+    """The problem itself is malformed (duplicate ids, bad bounds, pins that break a rule…)."""
+
+
+class InfeasibleAssignment(ValueError):
+    """No assignment satisfies every rule. `short` maps entry id → how many judges it could get at most
+    (for the entries found short); `reasons` lists what is wrong, in words."""
+
+    def __init__(self, reasons: list[str], short: dict[str, int] | None = None) -> None:
+        super().__init__("no assignment is possible: " + "; ".join(reasons))
+        self.reasons = reasons
+        self.short = short or {}
+
+
+def conflict_reason(entry: Entry, judge: Judge) -> str | None:
+    """Why `judge` must not judge `entry`, or None when they may be paired (category aside)."""
+    if entry.school is not None and entry.school == judge.school:
+        return "same school"
+    if judge.id in entry.teacher_ids:
+        return "judge is the entrant's teacher"
+    if entry.id in judge.conflicts:
+        return "declared conflict"
+    if entry.school is not None and entry.school in judge.conflict_schools:
+        return "declared conflict with the entrant's school"
+    return None
+
+
+class _Problem:
+    """Integer-indexed view of the problem, shared by the solvers."""
+
+    def __init__(self, entries: Sequence[Entry], judges: Sequence[Judge], k: int,
+                 pins: Iterable[tuple[str, str]], forbids: Iterable[tuple[str, str]]) -> None:
+        if k < 1:
+            raise AssignmentInputError(f"k must be at least 1 (got {k})")
+        self.entries, self.judges, self.k = list(entries), list(judges), k
+        self.e_index = {e.id: i for i, e in enumerate(self.entries)}
+        self.j_index = {j.id: i for i, j in enumerate(self.judges)}
+        problems = []
+        if len(self.e_index) != len(self.entries):
+            problems.append("duplicate entry ids")
+        if len(self.j_index) != len(self.judges):
+            problems.append("duplicate judge ids")
+        for j in self.judges:
+            if j.min_load < 0 or j.max_load < j.min_load:
+                problems.append(f"judge {j.id}: need 0 ≤ min_load ≤ max_load (got {j.min_load}, {j.max_load})")
+        self.forbid: set[tuple[int, int]] = set()
+        for e_id, j_id in forbids:
+            if e_id not in self.e_index or j_id not in self.j_index:
+                problems.append(f"forbidden pair ({e_id}, {j_id}) names an unknown entry or judge")
+            else:
+                self.forbid.add((self.e_index[e_id], self.j_index[j_id]))
+        self.pins: set[tuple[int, int]] = set()
+        for e_id, j_id in pins:
+            if e_id not in self.e_index or j_id not in self.j_index:
+                problems.append(f"pinned pair ({e_id}, {j_id}) names an unknown entry or judge")
+                continue
+            pair = (self.e_index[e_id], self.j_index[j_id])
+            why = self.blocked_reason(*pair)
+            if why:
+                problems.append(f"pinned pair ({e_id}, {j_id}) is not allowed: {why}")
+            self.pins.add(pair)
+        self.pinned_per_entry = np.zeros(len(self.entries), dtype=np.int64)
+        self.pinned_per_judge = np.zeros(len(self.judges), dtype=np.int64)
+        for e, j in self.pins:
+            self.pinned_per_entry[e] += 1
+            self.pinned_per_judge[j] += 1
+        for e in np.flatnonzero(self.pinned_per_entry > k):
+            problems.append(f"entry {self.entries[e].id} has {self.pinned_per_entry[e]} pinned judges, more than k={k}")
+        for j in np.flatnonzero(self.pinned_per_judge > [x.max_load for x in self.judges]):
+            problems.append(f"judge {self.judges[j].id} has more pinned entries than max_load")
+        if problems:
+            raise AssignmentInputError("; ".join(problems))
+        self.need = k - self.pinned_per_entry
+        self.max_left = np.array([j.max_load for j in self.judges], dtype=np.int64) - self.pinned_per_judge
+        self.min_left = np.maximum(np.array([j.min_load for j in self.judges], dtype=np.int64)
+                                   - self.pinned_per_judge, 0)
+        self.categories = sorted({e.category for e in self.entries})
+        self.judges_in: dict[str, list[int]] = {
+            c: [j for j, judge in enumerate(self.judges) if judge.categories is None or c in judge.categories]
+            for c in self.categories
+        }
+        # pairs blocked for reasons other than school equality (teachers, declared, forbidden)
+        self.pair_block: set[tuple[int, int]] = set(self.forbid)
+        for e, entry in enumerate(self.entries):
+            for t in entry.teacher_ids:
+                if t in self.j_index:
+                    self.pair_block.add((e, self.j_index[t]))
+        for j, judge in enumerate(self.judges):
+            for e_id in judge.conflicts:
+                if e_id in self.e_index:
+                    self.pair_block.add((self.e_index[e_id], j))
+
+    def blocked_reason(self, e: int, j: int) -> str | None:
+        entry, judge = self.entries[e], self.judges[j]
+        if judge.categories is not None and entry.category not in judge.categories:
+            return f"judge does not judge category {entry.category}"
+        if (e, j) in self.forbid:
+            return "forbidden pair"
+        return conflict_reason(entry, judge)
+
+    def allowed(self, e: int, j: int) -> bool:
+        entry, judge = self.entries[e], self.judges[j]
+        if entry.school is not None and (entry.school == judge.school or entry.school in judge.conflict_schools):
+            return False
+        return (e, j) not in self.pair_block
+
+    def eligible_counts(self) -> np.ndarray:
+        """Exact number of judges each entry may get (category, conflicts, forbids), without listing pairs."""
+        same_school: dict[tuple[str, str], int] = defaultdict(int)
+        conflict_school: dict[tuple[str, str], int] = defaultdict(int)
+        for c, members in self.judges_in.items():
+            for j in members:
+                judge = self.judges[j]
+                if judge.school is not None:
+                    same_school[(c, judge.school)] += 1
+                for s in judge.conflict_schools:
+                    if s != judge.school:
+                        conflict_school[(c, s)] += 1
+        counts = np.empty(len(self.entries), dtype=np.int64)
+        per_entry_blocks: dict[int, set[int]] = defaultdict(set)
+        for e, j in self.pair_block:
+            per_entry_blocks[e].add(j)
+        for e, entry in enumerate(self.entries):
+            c = entry.category
+            n = len(self.judges_in[c])
+            if entry.school is not None:
+                n -= same_school.get((c, entry.school), 0) + conflict_school.get((c, entry.school), 0)
+            for j in per_entry_blocks.get(e, ()):
+                judge = self.judges[j]
+                if (judge.categories is None or c in judge.categories) and not (
+                    entry.school is not None
+                    and (entry.school == judge.school or entry.school in judge.conflict_schools)
+                ):
+                    n -= 1
+            counts[e] = n
+        return counts
+
+    def candidate_pairs(self, limit: int) -> list[tuple[int, int]] | None:
+        """Every allowed, not pinned (entry, judge) pair; None when there are more than `limit`."""
+        pairs: list[tuple[int, int]] = []
+        for e, entry in enumerate(self.entries):
+            if self.need[e] == 0:
+                continue
+            for j in self.judges_in[entry.category]:
+                if (e, j) not in self.pins and self.allowed(e, j):
+                    pairs.append((e, j))
+            if len(pairs) > limit:
+                return None
+        return pairs
+
+    def result(self, chosen: Iterable[tuple[int, int]], solver: str) -> Assignment:
+        all_pairs = sorted(set(chosen) | self.pins)
+        loads = np.bincount([j for _, j in all_pairs], minlength=len(self.judges)) if all_pairs else \
+            np.zeros(len(self.judges), dtype=np.int64)
+        assignment = Assignment(
+            pairs=[(self.entries[e].id, self.judges[j].id) for e, j in all_pairs],
+            pinned={(self.entries[e].id, self.judges[j].id) for e, j in self.pins},
+            solver=solver,
+            loads={judge.id: int(loads[j]) for j, judge in enumerate(self.judges)},
+        )
+        violations = check_assignment(assignment, self.entries, self.judges, self.k,
+                                      forbids=[(self.entries[e].id, self.judges[j].id) for e, j in self.forbid])
+        if violations:  # a solver bug, never the user's fault
+            raise RuntimeError("assignment failed its own check: " + "; ".join(violations[:5]))
+        return assignment
+
+    # -- diagnosis --------------------------------------------------------------------------------
+    def simple_reasons(self, eligible: np.ndarray) -> tuple[list[str], dict[str, int]]:
+        reasons: list[str] = []
+        short: dict[str, int] = {}
+        possible = eligible  # pinned judges are among the eligible ones
+        for e in np.flatnonzero(possible < self.k):
+            short[self.entries[e].id] = int(possible[e])
+        if short:
+            listed = ", ".join(f"{e} ({n} eligible)" for e, n in list(short.items())[:20])
+            more = f" and {len(short) - 20} more" if len(short) > 20 else ""
+            reasons.append(f"{len(short)} entr{'y' if len(short) == 1 else 'ies'} cannot get k={self.k} judges "
+                           f"without a conflict: {listed}{more}")
+        demand = int(self.need.sum())
+        capacity = int(self.max_left.sum())
+        if capacity < demand:
+            reasons.append(f"the judges can take {capacity} more entries in all but {demand} are needed")
+        minimum = int(self.min_left.sum())
+        if minimum > demand:
+            reasons.append(f"the judges' minimum loads add up to {minimum} but only {demand} assignments are needed")
+        for c in self.categories:
+            members = self.judges_in[c]
+            need_c = int(sum(self.need[e] for e, x in enumerate(self.entries) if x.category == c))
+            cap_c = int(self.max_left[members].sum()) if members else 0
+            if cap_c < need_c:
+                reasons.append(f"category {c}: its judges can take {cap_c} entries but {need_c} are needed")
+        return reasons, short
+
+
+def _flow_solve(problem: _Problem, pairs: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """Exact, balanced min-cost flow; None when infeasible."""
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    total = int(problem.need.sum())
+    graph.add_node("s", demand=-total)
+    sink_demand = total
+    for e in range(len(problem.entries)):
+        if problem.need[e]:
+            graph.add_edge("s", ("e", e), capacity=int(problem.need[e]), weight=0)
+    per_judge_categories: dict[int, set[str]] = defaultdict(set)
+    for e, j in pairs:
+        category = problem.entries[e].category
+        per_judge_categories[j].add(category)
+        graph.add_edge(("e", e), ("jc", j, category), capacity=1, weight=0)
+    for j, judge in enumerate(problem.judges):
+        upper, lower = int(problem.max_left[j]), int(problem.min_left[j])
+        base = int(problem.pinned_per_judge[j])
+        scale = max(judge.max_load, 1)
+        cats = per_judge_categories.get(j, set())
+        share = max(upper, 1) / max(len(cats), 1)
+        for c in cats:
+            for n in range(1, upper + 1):
+                graph.add_edge(("jc", j, c), ("j", j), capacity=1, weight=int(10 * n / share))
+        if lower:
+            graph.add_node(("j", j), demand=lower)
+            sink_demand -= lower
+        for n in range(lower + 1, upper + 1):
+            graph.add_edge(("j", j), "t", capacity=1, weight=int(1000 * (base + n) / scale))
+    graph.add_node("t", demand=sink_demand)
+    try:
+        flow = nx.min_cost_flow(graph)
+    except nx.NetworkXUnfeasible:
+        return None
+    chosen = []
+    for e, j in pairs:
+        arcs = flow[("e", e)].get(("jc", j, problem.entries[e].category), {})
+        if sum(arcs.values()):
+            chosen.append((e, j))
+    return chosen
+
+
+def _maxflow_solve(problem: _Problem, pairs: list[tuple[int, int]]) -> tuple[list[tuple[int, int]] | None, dict[int, int]]:
+    """Exact feasibility with lower bounds by scipy maximum_flow; returns (pairs or None, entry → judges got)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    n_e, n_j = len(problem.entries), len(problem.judges)
+    s_star, t_star, s, t = 0, 1, 2, 3
+    entry_node = 4 + np.arange(n_e)
+    judge_node = 4 + n_e + np.arange(n_j)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    caps: list[np.ndarray] = []
+
+    def add(u: np.ndarray | int, v: np.ndarray | int, c: np.ndarray | int) -> None:
+        u_, v_, c_ = np.broadcast_arrays(np.asarray(u), np.asarray(v), np.asarray(c))
+        rows.append(u_.ravel())
+        cols.append(v_.ravel())
+        caps.append(c_.ravel())
+
+    need = problem.need
+    lower = problem.min_left
+    add(s_star, entry_node, need)  # s → e has lower = upper = need: all of it through S*/T*
+    add(s, t_star, int(need.sum()))
+    if pairs:
+        pe = np.array([p[0] for p in pairs])
+        pj = np.array([p[1] for p in pairs])
+        add(entry_node[pe], judge_node[pj], 1)
+    add(judge_node, t, problem.max_left - lower)
+    add(judge_node, t_star, lower)
+    add(s_star, t, int(lower.sum()))
+    add(t, s, int(need.sum()) + int(problem.max_left.sum()) + 1)
+    size = 4 + n_e + n_j
+    u, v, c = np.concatenate(rows), np.concatenate(cols), np.concatenate(caps).astype(np.int32)
+    keep = c > 0
+    graph = csr_matrix((c[keep], (u[keep], v[keep])), shape=(size, size))
+    graph.sum_duplicates()
+    result = maximum_flow(graph, s_star, t_star)
+    flow = result.flow.tocsr()
+    required = int(need.sum()) + int(lower.sum())
+    got = {}
+    if pairs:
+        pair_flow = np.asarray(flow[entry_node[pe], judge_node[pj]]).ravel()
+        chosen = [pairs[i] for i in np.flatnonzero(pair_flow > 0)]
+    else:
+        chosen = []
+    counts = np.bincount([e for e, _ in chosen], minlength=n_e) if chosen else np.zeros(n_e, dtype=np.int64)
+    for e in np.flatnonzero(counts < need):
+        got[int(e)] = int(counts[e] + problem.pinned_per_entry[e])
+    if result.flow_value < required:
+        return None, got
+    return chosen, got
+
+
+def _greedy_solve(problem: _Problem, eligible: np.ndarray, seed: int) -> list[tuple[int, int]] | None:
+    rng = random.Random(seed)
+    n_j = len(problem.judges)
+    load = problem.pinned_per_judge.copy().tolist()
+    max_load = [j.max_load for j in problem.judges]
+    min_load = [j.min_load for j in problem.judges]
+    tiebreak = [rng.random() for _ in range(n_j)]
+    cat_load: dict[tuple[int, str], int] = defaultdict(int)
+
+    def key(j: int, c: str) -> tuple[bool, float, int, float, int, int]:
+        return (load[j] >= min_load[j], load[j] / max_load[j], cat_load[(j, c)], tiebreak[j], j, load[j])
+
+    heaps = {c: [key(j, c) for j in members if load[j] < max_load[j]] for c, members in problem.judges_in.items()}
+    for h in heaps.values():
+        heapq.heapify(h)
+    chosen: list[tuple[int, int]] = []
+    slack = eligible - problem.k
+    order = np.lexsort((np.array([rng.random() for _ in problem.entries]), slack))
+    pins = problem.pins
+    for e in order.tolist():
+        need = int(problem.need[e])
+        if not need:
+            continue
+        c = problem.entries[e].category
+        heap = heaps[c]
+        picked: list[int] = []
+        aside: list[tuple] = []
+        while len(picked) < need and heap:
+            item = heapq.heappop(heap)
+            j, stored = item[4], item[5]
+            if stored != load[j] or item[2] != cat_load[(j, c)]:
+                if load[j] < max_load[j]:
+                    heapq.heappush(heap, key(j, c))
+                continue
+            if (e, j) in pins or not problem.allowed(e, j):
+                aside.append(item)
+                continue
+            picked.append(j)
+        if len(picked) < need:
+            return None
+        for j in picked:
+            load[j] += 1
+            cat_load[(j, c)] += 1
+            chosen.append((e, j))
+            if load[j] < max_load[j]:
+                heapq.heappush(heap, key(j, c))
+        for item in aside:
+            heapq.heappush(heap, item)
+    if any(load[j] < min_load[j] for j in range(n_j)):
+        return None
+    return chosen
+
+
+def assign(
+    entries: Sequence[Entry],
+    judges: Sequence[Judge],
+    k: int,
+    *,
+    pins: Iterable[tuple[str, str]] = (),
+    forbids: Iterable[tuple[str, str]] = (),
+    solver: str = "auto",
+    seed: int = 0,
+) -> Assignment:
+    """Assign k judges per entry; InfeasibleAssignment (with reasons) when impossible."""
+    if solver not in ("auto", "flow", "greedy"):
+        raise AssignmentInputError(f"unknown solver {solver!r}; choose auto, flow or greedy")
+    problem = _Problem(entries, judges, k, pins, forbids)
+    eligible = problem.eligible_counts()
+    reasons, short = problem.simple_reasons(eligible)
+    if reasons:
+        raise InfeasibleAssignment(reasons, short)
+    if not int(problem.need.sum()) and not int(problem.min_left.sum()):
+        return problem.result([], "pins only")
+
+    if solver == "greedy" or (solver == "auto" and int(eligible.sum()) > FLOW_MAX_PAIRS):
+        chosen = _greedy_solve(problem, eligible, seed)
+        if chosen is not None:
+            return problem.result(chosen, "greedy")
+        pairs = problem.candidate_pairs(MAXFLOW_MAX_PAIRS)
+        if pairs is None:
+            raise InfeasibleAssignment(["the fast solver could not satisfy every entry and load bound, and the "
+                                        "contest is too large to prove it impossible; loosen loads or add judges"])
+        chosen, got = _maxflow_solve(problem, pairs)
+        if chosen is not None:
+            return problem.result(chosen, "greedy+maxflow")
+        raise _infeasible_from_flow(problem, got)
+
+    pairs = problem.candidate_pairs(10 * FLOW_MAX_PAIRS) or []
+    chosen = _flow_solve(problem, pairs)
+    if chosen is None:
+        _, got = _maxflow_solve(problem, pairs)
+        raise _infeasible_from_flow(problem, got)
+    return problem.result(chosen, "flow")
+
+
+def _infeasible_from_flow(problem: _Problem, got: dict[int, int]) -> InfeasibleAssignment:
+    short = {problem.entries[e].id: n for e, n in got.items()}
+    reasons = []
+    if short:
+        listed = ", ".join(f"{e} (at most {n} with the loads met)" for e, n in list(short.items())[:20])
+        reasons.append(f"the judges' loads leave {len(short)} entr{'y' if len(short) == 1 else 'ies'} "
+                       f"short of k={problem.k}: {listed}")
+    unreachable = [problem.judges[j].id for j in range(len(problem.judges)) if problem.min_left[j] > 0]
+    if not short or unreachable:
+        reasons.append("the minimum loads cannot all be met together with the conflicts and k; judges with a "
+                       f"minimum: {', '.join(unreachable[:20])}")
+    return InfeasibleAssignment(reasons, short)
+
+
+def check_assignment(
+    assignment: Assignment | Iterable[tuple[str, str]],
+    entries: Sequence[Entry],
+    judges: Sequence[Judge],
+    k: int,
+    forbids: Iterable[tuple[str, str]] = (),
+) -> list[str]:
+    """Every rule an assignment breaks, in words (empty list: it is valid)."""
+    pairs = list(assignment.pairs if isinstance(assignment, Assignment) else assignment)
+    entry_by_id = {e.id: e for e in entries}
+    judge_by_id = {j.id: j for j in judges}
+    forbidden = set(forbids)
+    problems = []
+    if len(set(pairs)) != len(pairs):
+        problems.append("a pair appears more than once")
+    per_entry: dict[str, int] = defaultdict(int)
+    per_judge: dict[str, int] = defaultdict(int)
+    for e_id, j_id in set(pairs):
+        entry, judge = entry_by_id.get(e_id), judge_by_id.get(j_id)
+        if entry is None or judge is None:
+            problems.append(f"({e_id}, {j_id}): unknown entry or judge")
+            continue
+        per_entry[e_id] += 1
+        per_judge[j_id] += 1
+        why = conflict_reason(entry, judge)
+        if why:
+            problems.append(f"({e_id}, {j_id}): {why}")
+        if judge.categories is not None and entry.category not in judge.categories:
+            problems.append(f"({e_id}, {j_id}): judge does not judge category {entry.category}")
+        if (e_id, j_id) in forbidden:
+            problems.append(f"({e_id}, {j_id}): forbidden pair")
+    for entry in entries:
+        if per_entry[entry.id] != k:
+            problems.append(f"entry {entry.id} has {per_entry[entry.id]} judges, not {k}")
+    for judge in judges:
+        n = per_judge[judge.id]
+        if not judge.min_load <= n <= judge.max_load:
+            problems.append(f"judge {judge.id} has {n} entries, outside {judge.min_load}–{judge.max_load}")
+    return problems

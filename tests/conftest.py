@@ -1,0 +1,110 @@
+"""Fixtures shared by the whole suite: a temporary data folder, and small builders for platform objects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(request, tmp_path):  # type: ignore[no-untyped-def]
+    """Each test that touches Django stores its files in its own folder."""
+    if "settings" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        settings = request.getfixturevalue("settings")
+        settings.MEDIA_ROOT = str(tmp_path / "media")
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
+
+
+@pytest.fixture
+def now():  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+@pytest.fixture
+def make_competition(now):  # type: ignore[no-untyped-def]
+    from aigc_contest.web.contests.models import Category, Competition, Theme
+
+    def make(slug: str = "demo-comp", *, deadline=None, tz: str = "Asia/Hong_Kong", levels=("primary",),
+             work_types=("image", "storybook"), min_team=1, max_team=3, any_theme=False, limit=3):  # type: ignore[no-untyped-def]
+        deadline = deadline or now + timedelta(days=7)
+        competition = Competition.objects.create(
+            slug=slug, name_en=f"{slug} name", name_zh_hant="繁體名稱", name_zh_hans="简体名称", timezone=tz,
+            registration_opens_at=deadline - timedelta(days=30), submission_opens_at=deadline - timedelta(days=20),
+            submission_deadline=deadline, judging_starts_at=deadline, results_at=deadline + timedelta(days=14),
+        )
+        theme = Theme.objects.create(competition=competition, title_en="A greener city", title_zh_hant="綠色城市")
+        category = Category.objects.create(
+            competition=competition, slug="main", name_en="Main", school_levels=list(levels),
+            work_types=list(work_types), min_team_size=min_team, max_team_size=max_team, any_theme=any_theme,
+            submission_limit=limit,
+        )
+        if not any_theme:
+            category.themes.add(theme)
+        return competition, category, theme
+
+    return make
+
+
+@pytest.fixture
+def make_school():  # type: ignore[no-untyped-def]
+    from aigc_contest.web.accounts.models import School
+
+    def make(code: str = "school-a", level: str = "primary"):  # type: ignore[no-untyped-def]
+        return School.objects.create(code=code, name_en=code.title(), level=level)
+
+    return make
+
+
+@pytest.fixture
+def make_user():  # type: ignore[no-untyped-def]
+    from aigc_contest.web.accounts.models import GuardianConsent, User
+
+    def make(username: str, role: str = "student", school=None, *, consent: bool = True, **extra):  # type: ignore[no-untyped-def]
+        user = User.objects.create_user(username=username, password="pw-12345678", role=role, school=school,
+                                        display_name=username.title(), **extra)
+        if role == "student" and consent and not extra.get("is_adult"):
+            recorder = User.objects.filter(role="teacher", school=school).first() or user
+            GuardianConsent.objects.create(student=user, method="paper", recorded_by=recorder)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_png():  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    def make(size=(64, 48), color=(200, 30, 30)) -> bytes:  # type: ignore[no-untyped-def]
+        buffer = io.BytesIO()
+        Image.new("RGB", size, color).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    return make
+
+
+@pytest.fixture
+def world(make_competition, make_school, make_user, make_png, now):  # type: ignore[no-untyped-def]
+    """One competition, two schools with a teacher and students each, a team with a draft image entry."""
+    from types import SimpleNamespace
+
+    from aigc_contest.web.entries import services
+
+    competition, category, theme = make_competition()
+    school_a, school_b = make_school("school-a"), make_school("school-b")
+    teacher_a = make_user("teacher.a", "teacher", school_a)
+    teacher_b = make_user("teacher.b", "teacher", school_b)
+    student_a = make_user("student.a", "student", school_a)
+    student_a2 = make_user("student.a2", "student", school_a)
+    student_b = make_user("student.b", "student", school_b)
+    organiser = make_user("organiser", "organiser")
+    judge = make_user("judge", "judge")
+    team = services.create_team(teacher_a, category, name="Team A", members=[student_a])
+    entry = services.start_entry(student_a, team, title="My picture", work_type="image", theme=theme)
+    services.upload_draft_file(student_a, entry, filename="pic.png", data=make_png())
+    return SimpleNamespace(**locals())

@@ -1,0 +1,175 @@
+"""Every role on every page and API route of the platform core."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+ROLES = ["anonymous", "student_a", "student_a2", "student_b", "teacher_a", "teacher_b", "organiser", "judge"]
+
+
+def _client(client, world, role):  # type: ignore[no-untyped-def]
+    if role != "anonymous":
+        client.force_login(getattr(world, role))
+    return client
+
+
+def _expect(role: str, allowed: set[str]) -> int | str:
+    if role in allowed:
+        return 200
+    return "login" if role == "anonymous" else 403
+
+
+PAGES = {
+    # name: (url builder, roles allowed)
+    "entry-detail": (lambda w: reverse("entry-detail", args=[w.entry.pk]), {"student_a", "teacher_a", "organiser"}),
+    "entry-draft-file": (lambda w: reverse("entry-draft-file", args=[w.entry.pk]), {"student_a", "teacher_a", "organiser"}),
+    "entry-start": (lambda w: reverse("entry-start", args=[w.team.pk]), {"student_a", "teacher_a"}),
+    "school-home": (lambda w: reverse("school-home"), {"teacher_a", "teacher_b"}),
+    "organiser-home": (lambda w: reverse("organiser-home"), {"organiser"}),
+    "export-participants": (lambda w: reverse("export-participants", args=[w.competition.slug]), {"organiser"}),
+    "export-entries": (lambda w: reverse("export-entries", args=[w.competition.slug]), {"organiser"}),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_page_permissions(client, world, role, page):
+    url_for, allowed = PAGES[page]
+    response = _client(client, world, role).get(url_for(world))
+    expected = _expect(role, allowed)
+    if expected == "login":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    else:
+        assert response.status_code == expected, (page, role, response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_public_pages_for_everyone(client, world, role):
+    c = _client(client, world, role)
+    assert c.get("/").status_code == 200
+    assert c.get(reverse("competition-detail", args=[world.competition.slug])).status_code == 200
+    assert c.get("/api/v1/competitions").status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_submit_and_withdraw_pages(client, world, role):
+    c = _client(client, world, role)
+    response = c.post(reverse("entry-submit", args=[world.entry.pk]))
+    allowed = {"student_a", "teacher_a"}
+    if role == "anonymous":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    elif role in allowed:
+        assert response.status_code == 302
+        assert world.entry.versions.count() == 1
+    else:
+        assert response.status_code == 403
+        assert world.entry.versions.count() == 0
+
+
+@pytest.mark.parametrize("role", ["student_b", "teacher_b", "judge", "student_a2"])
+def test_outsiders_cannot_post_to_an_entry(client, world, role):
+    c = _client(client, world, role)
+    response = c.post(reverse("entry-detail", args=[world.entry.pk]), {"action": "save", "title": "hacked"})
+    assert response.status_code == 403
+    world.entry.refresh_from_db()
+    assert world.entry.title == "My picture"
+
+
+@pytest.mark.parametrize("role", ["student_a", "teacher_b", "judge", "anonymous"])
+def test_roster_actions_only_for_the_schools_teacher(client, world, role, make_user):
+    minor = make_user("minor.y", "student", world.school_a, consent=False)
+    c = _client(client, world, role)
+    response = c.post(reverse("school-consent", args=[minor.pk]), {"method": "paper"})
+    assert response.status_code in (302, 403)
+    assert not minor.has_consent
+    response = c.post(reverse("school-add-student"), {"username": "sneaky", "display_name": "S"})
+    assert response.status_code in (302, 403)
+    from aigc_contest.web.accounts.models import User
+
+    # Another school's teacher adds to their own school only; nobody else can add anyone.
+    if role == "teacher_b":
+        assert User.objects.get(username="sneaky").school == world.school_b
+    else:
+        assert not User.objects.filter(username="sneaky").exists()
+
+
+def _api(client, world, role):  # type: ignore[no-untyped-def]
+    headers = {}
+    if role != "anonymous":
+        token = base64.b64encode(f"{getattr(world, role).username}:pw-12345678".encode()).decode()
+        headers["HTTP_AUTHORIZATION"] = f"Basic {token}"
+    return headers
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_entry_routes(client, world, role):
+    headers = _api(client, world, role)
+    detail = client.get(f"/api/v1/entries/{world.entry.pk}", **headers)
+    listing = client.get("/api/v1/entries", **headers)
+    submit = client.post(f"/api/v1/entries/{world.entry.pk}/submit", content_type="application/json", **headers)
+    team = client.get(f"/api/v1/teams/{world.team.pk}", **headers)
+    if role == "anonymous":
+        assert {detail.status_code, listing.status_code, submit.status_code, team.status_code} == {401}
+        return
+    viewers = {"student_a", "teacher_a", "organiser"}
+    submitters = {"student_a", "teacher_a"}
+    assert detail.status_code == (200 if role in viewers else 404)
+    assert team.status_code == (200 if role in viewers else 404)
+    ids = [e["id"] for e in listing.json()]
+    assert (world.entry.pk in ids) == (role in viewers)
+    if role in submitters:
+        assert submit.status_code == 201
+        assert len(submit.json()["content_hash"]) == 64
+    else:
+        assert submit.status_code in (403, 404)
+        assert world.entry.versions.count() == 0
+
+
+def test_api_submit_is_idempotent_with_expected_hash(client, world):
+    headers = _api(client, world, "student_a")
+    first = client.post(f"/api/v1/entries/{world.entry.pk}/submit", content_type="application/json", **headers).json()
+    again = client.post(f"/api/v1/entries/{world.entry.pk}/submit", {"expected_content_hash": first["content_hash"]},
+                        content_type="application/json", **headers)
+    assert again.status_code == 200 and again.json()["number"] == 1
+    assert world.entry.versions.count() == 1
+
+
+def test_api_late_submission_is_refused_with_a_clear_message(client, world, now):
+    from datetime import timedelta
+
+    world.competition.submission_deadline = now - timedelta(seconds=1)
+    world.competition.submission_opens_at = now - timedelta(days=2)
+    world.competition.registration_opens_at = now - timedelta(days=3)
+    world.competition.save()
+    response = client.post(f"/api/v1/entries/{world.entry.pk}/submit", content_type="application/json",
+                           **_api(client, world, "student_a"))
+    assert response.status_code == 409
+    assert "deadline" in response.json()["detail"]
+
+
+def test_session_api_requires_csrf(world):
+    from django.test import Client
+
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(world.student_a)
+    response = c.post(f"/api/v1/entries/{world.entry.pk}/submit", content_type="application/json")
+    assert response.status_code == 403
+    assert world.entry.versions.count() == 0
+
+
+def test_openapi_schema_lists_the_routes(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/competitions", "/api/v1/entries", "/api/v1/entries/{entry_id}/submit"} <= set(schema["paths"])
+
+
+def test_organiser_csv_exports(client, world):
+    client.force_login(world.organiser)
+    body = client.get(reverse("export-participants", args=[world.competition.slug])).content.decode("utf-8-sig")
+    assert body.splitlines()[0].startswith("team,category,school")
+    assert "student.a" in body and "yes" in body
+    body = client.get(reverse("export-entries", args=[world.competition.slug])).content.decode("utf-8-sig")
+    assert "My picture" in body
