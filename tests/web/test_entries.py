@@ -191,3 +191,14 @@ def test_other_schools_cannot_touch_an_entry(world):
 
 def test_teacher_can_submit_for_their_team(world):
     assert services.submit_entry(world.teacher_a, world.entry).submitted_by == world.teacher_a
+
+
+def test_deadline_reminder_once_per_unsubmitted_draft(world, mailoutbox, now):
+    world.teacher_a.email = "t@example.org"
+    world.teacher_a.save()
+    early = world.competition.submission_deadline - timedelta(days=5)
+    assert services.send_deadline_reminders(now=early, within=timedelta(hours=48)) == 0
+    near = world.competition.submission_deadline - timedelta(hours=10)
+    assert services.send_deadline_reminders(now=near) == 1
+    assert services.send_deadline_reminders(now=near) == 0  # only once
+    assert "My picture" in mailoutbox[0].body

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -253,6 +253,31 @@ def _send_receipt(version_pk: int) -> None:
     from aigc_contest.web.core import notifications
 
     notifications.submission_receipt(EntryVersion.objects.select_related("entry__team").get(pk=version_pk))
+
+
+def send_deadline_reminders(now: datetime | None = None, within: timedelta = timedelta(hours=48)) -> int:
+    """Remind each team with an unsubmitted draft once, when its competition's deadline is near."""
+    from aigc_contest.web.core import notifications
+
+    now = now or timezone.now()
+    due = (
+        Entry.objects.filter(
+            status=Entry.Status.DRAFT,
+            reminder_sent_at__isnull=True,
+            category__competition__submission_deadline__gt=now,
+            category__competition__submission_deadline__lte=now + within,
+        )
+        .select_related("team__supervising_teacher", "category__competition")
+        .prefetch_related("team__members")
+    )
+    sent = 0
+    for entry in due:
+        with transaction.atomic():
+            # Claim the entry first so two schedulers never remind twice.
+            claimed = Entry.objects.filter(pk=entry.pk, reminder_sent_at__isnull=True).update(reminder_sent_at=now)
+            if claimed:
+                sent += notifications.deadline_reminder(entry.category.competition, [entry])
+    return sent
 
 
 def withdraw_entry(actor: User, entry: Entry, now: datetime | None = None) -> Entry:
