@@ -29,7 +29,9 @@ def build_novel(nodes: int = 500, seed: int = 7) -> Novel:
             nxt = range((layer + 1) * width, (layer + 2) * width)
             choices = []
             for k in range(rng.choice((2, 3))):
-                choice: dict = {"label": f"Option {k}", "target": ids[rng.choice(nxt)]}
+                # the first choice keeps its column, so every node can be reached
+                column = nxt[i % width] if k == 0 else rng.choice(nxt)
+                choice: dict = {"label": f"Option {k}", "target": ids[column]}
                 roll = rng.random()
                 if roll < 0.2:
                     choice["sets"] = {"courage": "+1"}
@@ -37,11 +39,18 @@ def build_novel(nodes: int = 500, seed: int = 7) -> Novel:
                     choice["sets"] = {"has_key": True, "name": "Mei"}
                 if k > 0 and rng.random() < 0.3:
                     choice["condition"] = rng.choice(
-                        ["courage >= 2", "has_key and courage > 0", 'not has_key or name == "Mei"', "courage < 5"]
+                        [
+                            "courage >= 2",
+                            "has_key and courage > 0",
+                            'not has_key or name == "Mei"',
+                            "courage < 5",
+                        ]
                     )
                 choices.append(choice)
             if layer > 0 and rng.random() < 0.1:
-                choices.append({"label": "Go back", "target": ids[rng.randrange((layer - 1) * width, layer * width)]})
+                choices.append(
+                    {"label": "Go back", "target": ids[rng.randrange((layer - 1) * width, layer * width)]}
+                )
             node["choices"] = choices
         data_nodes.append(node)
     return Novel.model_validate(

@@ -73,7 +73,12 @@ def test_pixel_limit_is_configurable():
         inspect_upload(_image("PNG", (200, 200)), max_pixels=10_000)
 
 
-def test_truncated_image_is_refused():
+@pytest.mark.parametrize("lenient_elsewhere", [False, True])
+def test_truncated_image_is_refused(lenient_elsewhere, monkeypatch):
+    from PIL import ImageFile
+
+    # WeasyPrint, imported by the exporters, turns on lenient decoding for the whole process.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", lenient_elsewhere)
     data = _image("JPEG", (300, 300))
     with pytest.raises(UploadRejected) as exc:
         inspect_upload(data[: len(data) // 2])

@@ -16,7 +16,9 @@ def register(subparsers: Any) -> None:
         "validate", help="check a novel's graph and play it at random; exit 4 when defects are found"
     )
     validate.add_argument("file", help="novel file: .json, .twee, .twine.html")
-    validate.add_argument("--playthroughs", type=int, default=1000, metavar="N", help="random playthroughs (default 1000)")
+    validate.add_argument(
+        "--playthroughs", type=int, default=1000, metavar="N", help="random playthroughs (default 1000)"
+    )
     validate.add_argument("--seed", type=int, default=0, help="seed of the random playthroughs")
     validate.add_argument("--max-steps", type=int, default=1000, help="step cap of one playthrough")
     validate.add_argument("--max-text", type=int, default=4000, help="longest node text in characters")
@@ -24,11 +26,14 @@ def register(subparsers: Any) -> None:
     validate.set_defaults(func=run_validate)
 
     convert = commands.add_parser(
-        "convert", help="convert by extension: .json .twee .ink .html (playable) .twine.html (Twine 2 archive)"
+        "convert",
+        help="convert by extension: .json .twee .ink .html (playable) .twine.html (Twine 2 archive)",
     )
     convert.add_argument("input", metavar="IN")
     convert.add_argument("output", metavar="OUT")
-    convert.add_argument("--story-format", choices=["harlowe", "sugarcube"], help="Twine story format (default harlowe)")
+    convert.add_argument(
+        "--story-format", choices=["harlowe", "sugarcube"], help="Twine story format (default harlowe)"
+    )
     convert.add_argument("--json", action="store_true", help="machine-readable output")
     convert.set_defaults(func=run_convert)
     parser.set_defaults(func=lambda args: parser.print_help() or EXIT_USAGE)
@@ -108,7 +113,9 @@ def run_convert(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_USAGE) from None
     novel, notes = _load(args.input)
     try:
-        notes += write_novel(novel, args.output, args.story_format, asset_folder=Path(args.input).resolve().parent)
+        notes += write_novel(
+            novel, args.output, args.story_format, asset_folder=Path(args.input).resolve().parent
+        )
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     if args.json:

@@ -10,7 +10,7 @@ with numpy, so 100,000 entries take well under a second (calibration: a sparse l
                 M + S·z (M, S = mean and sd of all sheets), clipped to 0–100; entry = mean.
                 A judge with one sheet or σ_j = 0 is only shifted: σ_j := S.
 - calibrated@1  MacKay et al. (R. Soc. Open Sci. 2017) without confidences: x_ej = v_e + b_j + ε,
-                least squares over (v, b) with scipy.sparse.linalg.lsqr; gauge fix: within each
+                least squares over (v, b) (sparse normal equations for b, conjugate gradients); gauge fix: within each
                 connected group of judges and entries, the judges' mean bias is 0. Entry = v_e (not
                 clipped, so it may stray slightly outside 0–100).
 - calibrated-scale@1  x_ej = a_j·v_e + b_j + ε (judge scale too), by alternating least squares from the
@@ -125,29 +125,32 @@ def _components(entry: np.ndarray, judge: np.ndarray, n_entries: int, n_judges: 
 
 
 def calibrate_bias(sheets: Sheets, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares fit of x_ej = v_e + b_j; returns (v, b) with mean b = 0 per connected component."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.linalg import lsqr
+    """Least-squares fit of x_ej = v_e + b_j; returns (v, b) with mean b = 0 per connected component.
 
-    n_e, n_j, s = sheets.n_entries, sheets.n_judges, len(x)
-    rows = np.repeat(np.arange(s), 2)
-    cols = np.empty(2 * s, dtype=np.int64)
-    cols[0::2] = sheets.entry
-    cols[1::2] = n_e + sheets.judge
-    design = csr_matrix((np.ones(2 * s), (rows, cols)), shape=(s, n_e + n_j))
-    # Start from the entry means (v) and zero bias: lsqr then only has to find the judge offsets.
-    v0, _ = _group_mean(sheets.entry, x, n_e)
-    start = np.concatenate((np.nan_to_num(v0), np.zeros(n_j)))
-    solution = lsqr(design, x - design @ start, atol=1e-12, btol=1e-12, iter_lim=20 * (n_e + n_j))[0] + start
-    v, b = solution[:n_e].copy(), solution[n_e:].copy()
-    labels = _components(sheets.entry, sheets.judge, n_e, n_j)
+    The entry values are eliminated (v_e = mean over the entry's judges of x_ej − b_j), which leaves the
+    judges' normal equations L b = r with L = diag(n_j) − Bᵀ D⁻¹ B (B: entry × judge incidence, D: judges
+    per entry) and r_j = Σ_e (x_ej − x̄_e). L is a weighted graph Laplacian — symmetric, singular only
+    along the gauge — so conjugate gradients from b = 0 converge to the solution with no gauge component;
+    the per-component shift then fixes the gauge exactly. Small (judges × judges) even for 100,000 entries.
+    """
+    from scipy.sparse import csr_matrix, diags
+    from scipy.sparse.linalg import cg
+
+    e, j, n_e, n_j = sheets.entry, sheets.judge, sheets.n_entries, sheets.n_judges
+    per_entry = np.bincount(e, minlength=n_e).astype(float)
+    per_judge = np.bincount(j, minlength=n_j).astype(float)
+    entry_mean, _ = _group_mean(e, x, n_e)
+    incidence = csr_matrix((np.ones(len(x)), (e, j)), shape=(n_e, n_j))
+    inverse = diags(1.0 / np.maximum(per_entry, 1.0))
+    laplacian = (diags(per_judge) - incidence.T @ inverse @ incidence).tocsr()
+    rhs = np.bincount(j, weights=x - entry_mean[e], minlength=n_j)
+    preconditioner = diags(1.0 / np.maximum(per_judge, 1.0))
+    b, _ = cg(laplacian, rhs, rtol=1e-12, atol=1e-10, maxiter=10 * n_j + 100, M=preconditioner)
+    labels = _components(e, j, n_e, n_j)
     n_labels = int(labels.max()) + 1
-    offset, _ = _group_mean(labels[n_e:], b, n_labels)
-    offset = np.nan_to_num(offset)
-    b -= offset[labels[n_e:]]
-    v += offset[labels[:n_e]]
-    counts = np.bincount(sheets.entry, minlength=n_e)
-    v[counts == 0] = np.nan
+    offset = np.nan_to_num(_group_mean(labels[n_e:], b, n_labels)[0])
+    b = b - offset[labels[n_e:]]
+    v, _ = _group_mean(e, x - b[j], n_e)
     return v, b
 
 

@@ -143,6 +143,26 @@ class _Problem:
         self.min_left = np.maximum(np.array([j.min_load for j in self.judges], dtype=np.int64)
                                    - self.pinned_per_judge, 0)
         self.categories = sorted({e.category for e in self.entries})
+        self.max_all = np.array([j.max_load for j in self.judges], dtype=np.int64)
+        self.min_all = np.array([j.min_load for j in self.judges], dtype=np.int64)
+        category_index = {c: i for i, c in enumerate(self.categories)}
+        self.entry_category = np.array([category_index[x.category] for x in self.entries], dtype=np.int64)
+        self.judge_category_ok = np.array(
+            [[j.categories is None or c in j.categories for c in self.categories] for j in self.judges], dtype=bool
+        ).reshape(len(self.judges), len(self.categories))
+        school_names = sorted({x.school for x in self.entries if x.school is not None}
+                              | {x.school for x in self.judges if x.school is not None}
+                              | {s for x in self.judges for s in x.conflict_schools})
+        school_index = {name: i for i, name in enumerate(school_names)}
+        self.n_schools = max(len(school_names), 1)
+        self.entry_school = np.array([school_index.get(x.school, -1) if x.school is not None else -1
+                                      for x in self.entries], dtype=np.int64)
+        self.judge_school = np.array([school_index[x.school] if x.school is not None else -2
+                                      for x in self.judges], dtype=np.int64)
+        self.conflict_school_keys = np.array(
+            [j * self.n_schools + school_index[s] for j, x in enumerate(self.judges) for s in x.conflict_schools],
+            dtype=np.int64,
+        )
         self.judges_in: dict[str, list[int]] = {
             c: [j for j, judge in enumerate(self.judges) if judge.categories is None or c in judge.categories]
             for c in self.categories
@@ -216,21 +236,51 @@ class _Problem:
                 return None
         return pairs
 
-    def result(self, chosen: Iterable[tuple[int, int]], solver: str) -> Assignment:
-        all_pairs = sorted(set(chosen) | self.pins)
-        loads = np.bincount([j for _, j in all_pairs], minlength=len(self.judges)) if all_pairs else \
-            np.zeros(len(self.judges), dtype=np.int64)
-        assignment = Assignment(
-            pairs=[(self.entries[e].id, self.judges[j].id) for e, j in all_pairs],
-            pinned={(self.entries[e].id, self.judges[j].id) for e, j in self.pins},
-            solver=solver,
-            loads={judge.id: int(loads[j]) for j, judge in enumerate(self.judges)},
-        )
-        violations = check_assignment(assignment, self.entries, self.judges, self.k,
-                                      forbids=[(self.entries[e].id, self.judges[j].id) for e, j in self.forbid])
+    def result(self, chosen: list[tuple[int, int]], solver: str) -> Assignment:
+        pairs = list(self.pins) + [p for p in chosen if p not in self.pins]
+        e = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        j = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
+        violations = self.verify(e, j)
         if violations:  # a solver bug, never the user's fault
             raise RuntimeError("assignment failed its own check: " + "; ".join(violations[:5]))
-        return assignment
+        order = np.lexsort((j, e))
+        entry_ids = [x.id for x in self.entries]
+        judge_ids = [x.id for x in self.judges]
+        loads = np.bincount(j, minlength=len(self.judges))
+        return Assignment(
+            pairs=[(entry_ids[a], judge_ids[b]) for a, b in zip(e[order].tolist(), j[order].tolist(), strict=True)],
+            pinned={(entry_ids[a], judge_ids[b]) for a, b in self.pins},
+            solver=solver,
+            loads={judge_id: int(n) for judge_id, n in zip(judge_ids, loads.tolist(), strict=True)},
+        )
+
+    def verify(self, e: np.ndarray, j: np.ndarray) -> list[str]:
+        """Vectorised re-check of every rule on integer pairs (the public check_assignment works on ids)."""
+        n_e, n_j = len(self.entries), len(self.judges)
+        problems = []
+        keys = np.sort(e * n_j + j)
+        if np.any(keys[1:] == keys[:-1]):
+            problems.append("a pair appears twice")
+        if np.any(np.bincount(e, minlength=n_e) != self.k):
+            problems.append("an entry does not have exactly k judges")
+        loads = np.bincount(j, minlength=n_j)
+        if np.any(loads > self.max_all) or np.any(loads < self.min_all):
+            problems.append("a judge load is out of bounds")
+        if not np.all(self.judge_category_ok[j, self.entry_category[e]]):
+            problems.append("a judge got an entry outside their categories")
+        school = self.entry_school[e]
+        if np.any((school >= 0) & (school == self.judge_school[j])):
+            problems.append("same-school pair")
+        conflict_keys = np.sort(self.conflict_school_keys)
+        probe = j * self.n_schools + school
+        where = np.minimum(np.searchsorted(conflict_keys, probe), max(len(conflict_keys) - 1, 0))
+        if len(conflict_keys) and np.any((conflict_keys[where] == probe) & (school >= 0)):
+            problems.append("pair with a declared conflict school")
+        blocked = np.fromiter((a * n_j + b for a, b in self.pair_block), dtype=np.int64, count=len(self.pair_block))
+        where = np.minimum(np.searchsorted(keys, blocked), max(len(keys) - 1, 0))
+        if len(blocked) and len(keys) and np.any(keys[where] == blocked):
+            problems.append("teacher, declared or forbidden pair")
+        return problems
 
     # -- diagnosis --------------------------------------------------------------------------------
     def simple_reasons(self, eligible: np.ndarray) -> tuple[list[str], dict[str, int]]:
@@ -357,53 +407,70 @@ def _maxflow_solve(problem: _Problem, pairs: list[tuple[int, int]]) -> tuple[lis
 
 
 def _greedy_solve(problem: _Problem, eligible: np.ndarray, seed: int) -> list[tuple[int, int]] | None:
+    """Least-slack entries first; each takes its k best judges from its category's heap.
+
+    Heap items are (reached minimum?, load / max_load, load in this category, random, judge, load,
+    category load). Items go stale when the judge is picked elsewhere; a stale item is refreshed when
+    popped instead of being searched for (lazy deletion).
+    """
     rng = random.Random(seed)
     n_j = len(problem.judges)
-    load = problem.pinned_per_judge.copy().tolist()
-    max_load = [j.max_load for j in problem.judges]
-    min_load = [j.min_load for j in problem.judges]
+    load = problem.pinned_per_judge.tolist()
+    max_load = problem.max_all.tolist()
+    min_load = problem.min_all.tolist()
     tiebreak = [rng.random() for _ in range(n_j)]
-    cat_load: dict[tuple[int, str], int] = defaultdict(int)
+    n_categories = len(problem.categories)
+    cat_load = [[0] * n_j for _ in range(n_categories)]
+    entry_category = problem.entry_category.tolist()
+    entry_school = problem.entry_school.tolist()
+    judge_school = problem.judge_school.tolist()
+    conflict_schools = [set() for _ in range(n_j)]
+    for key in problem.conflict_school_keys.tolist():
+        conflict_schools[key // problem.n_schools].add(key % problem.n_schools)
+    blocked = problem.pair_block | problem.pins
+    need = problem.need.tolist()
+    heappush, heappop = heapq.heappush, heapq.heappop
 
-    def key(j: int, c: str) -> tuple[bool, float, int, float, int, int]:
-        return (load[j] >= min_load[j], load[j] / max_load[j], cat_load[(j, c)], tiebreak[j], j, load[j])
+    def item(j: int, c: int) -> tuple:
+        return (load[j] >= min_load[j], load[j] / max_load[j], cat_load[c][j], tiebreak[j], j, load[j], cat_load[c][j])
 
-    heaps = {c: [key(j, c) for j in members if load[j] < max_load[j]] for c, members in problem.judges_in.items()}
-    for h in heaps.values():
+    heaps = [[item(j, c) for j in problem.judges_in[name] if load[j] < max_load[j]]
+             for c, name in enumerate(problem.categories)]
+    for h in heaps:
         heapq.heapify(h)
     chosen: list[tuple[int, int]] = []
     slack = eligible - problem.k
-    order = np.lexsort((np.array([rng.random() for _ in problem.entries]), slack))
-    pins = problem.pins
-    for e in order.tolist():
-        need = int(problem.need[e])
-        if not need:
+    order = np.lexsort((np.array([rng.random() for _ in problem.entries]), slack)).tolist()
+    for e in order:
+        wanted = need[e]
+        if not wanted:
             continue
-        c = problem.entries[e].category
-        heap = heaps[c]
+        c = entry_category[e]
+        heap, loads_here = heaps[c], cat_load[c]
+        school = entry_school[e]
         picked: list[int] = []
         aside: list[tuple] = []
-        while len(picked) < need and heap:
-            item = heapq.heappop(heap)
-            j, stored = item[4], item[5]
-            if stored != load[j] or item[2] != cat_load[(j, c)]:
+        while len(picked) < wanted and heap:
+            top = heappop(heap)
+            j = top[4]
+            if top[5] != load[j] or top[6] != loads_here[j]:
                 if load[j] < max_load[j]:
-                    heapq.heappush(heap, key(j, c))
+                    heappush(heap, item(j, c))
                 continue
-            if (e, j) in pins or not problem.allowed(e, j):
-                aside.append(item)
+            if (school >= 0 and (school == judge_school[j] or school in conflict_schools[j])) or (e, j) in blocked:
+                aside.append(top)
                 continue
             picked.append(j)
-        if len(picked) < need:
+        if len(picked) < wanted:
             return None
         for j in picked:
             load[j] += 1
-            cat_load[(j, c)] += 1
+            loads_here[j] += 1
             chosen.append((e, j))
             if load[j] < max_load[j]:
-                heapq.heappush(heap, key(j, c))
-        for item in aside:
-            heapq.heappush(heap, item)
+                heappush(heap, item(j, c))
+        for top in aside:
+            heappush(heap, top)
     if any(load[j] < min_load[j] for j in range(n_j)):
         return None
     return chosen

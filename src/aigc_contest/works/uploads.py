@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -21,15 +22,17 @@ ALLOWED_KINDS = {
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000  # 40 MP: far above any competition image, far below a bomb
 DEFAULT_MAX_SIDE = 12_000
+_STRICT_DECODE_LOCK = threading.Lock()
 
 
 class UploadRejected(ValueError):
     """The upload is refused; `reason` says why in words a student or teacher can act on."""
 
-    def __init__(self, reason: str, code: str) -> None:
+    def __init__(self, reason: str, code: str, **params: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.params = params  # the numbers in the reason, so a page can word it in its own language
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,15 @@ def inspect_upload(
         raise UploadRejected("The file is empty.", "empty")
     if len(data) > max_bytes:
         raise UploadRejected(
-            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.0f} MB.", "too_large"
+            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.0f} MB.",
+            "too_large",
+            size_mb=round(len(data) / 1_048_576, 1),
+            limit_mb=round(max_bytes / 1_048_576),
         )
     kind = sniff_kind(data[:1024])
     if kind is None or kind not in allowed:
         names = ", ".join(k.upper() for k in sorted(allowed))
-        raise UploadRejected(f"This type of file is not accepted here. Please upload {names}.", "wrong_type")
+        raise UploadRejected(f"This type of file is not accepted here. Please upload {names}.", "wrong_type", allowed=names)
     mime, extension = ALLOWED_KINDS[kind]
     sha256 = hashlib.sha256(data).hexdigest()
     if kind == "pdf":
@@ -112,11 +118,19 @@ def _check_image(data: bytes, kind: str, *, max_pixels: int, max_side: int) -> t
         )
     # The pixel count is already bounded above, so decoding is bounded too; Pillow's own bomb guard
     # (and its text-chunk limits) stay on as a second line.
+    from PIL import ImageFile
+
     try:
-        with warnings.catch_warnings():
+        # Some libraries (WeasyPrint) switch on Pillow's process-wide "load truncated images"; an upload
+        # check must see truncation, so it is switched off for the duration of this decode.
+        with _STRICT_DECODE_LOCK, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()  # decodes every pixel: truncated or corrupt data fails here
+            previous, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    image.load()  # decodes every pixel: truncated or corrupt data fails here
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = previous
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UploadRejected("The image is too large to open safely.", "too_many_pixels") from exc
     except Exception as exc:

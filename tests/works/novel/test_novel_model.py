@@ -19,7 +19,9 @@ from conftest import make_novel
 
 def test_json_round_trip_keeps_everything(gate_novel):
     gate_novel.nodes[0].illustration = Illustration(
-        asset="gate.png", data_uri="data:image/png;base64,iVBORw0KGgo=", provenance={"model": "sd-turbo", "seed": 3}
+        asset="gate.png",
+        data_uri="data:image/png;base64,iVBORw0KGgo=",
+        provenance={"model": "sd-turbo", "seed": 3},
     )
     gate_novel.language = "zh-Hant"
     text = gate_novel.to_json()
@@ -55,7 +57,13 @@ def test_bad_files_are_named_clearly(payload, fragment):
     ],
 )
 def test_invalid_models_list_each_problem(variables, nodes, fragment):
-    data = {"format": "aigc-contest/novel", "version": 1, "start": "a", "variables": variables, "nodes": nodes}
+    data = {
+        "format": "aigc-contest/novel",
+        "version": 1,
+        "start": "a",
+        "variables": variables,
+        "nodes": nodes,
+    }
     with pytest.raises(NovelFormatError) as info:
         Novel.from_data(data)
     assert fragment in "\n".join(info.value.details)
@@ -96,7 +104,7 @@ def test_conditions_evaluate(source, state, expected):
     ("source", "column", "fragment"),
     [
         ("courage >=", 11, "ends too early"),
-        ("courage && x", 9, "write \"and\""),
+        ("courage && x", 9, 'write "and"'),
         ("a == 'b'", 6, "double quotes"),
         ("a = 1", 3, 'compare with "=="'),
         ('name == "open', 9, "unterminated string"),
@@ -118,7 +126,7 @@ def test_condition_type_errors():
                              ("s + 1 > 0", "needs two numbers"), ("ghost", "not declared")]:  # fmt: skip
         with pytest.raises(ConditionError, match=fragment):
             check_types(parse_condition(source), types)
-    assert variables_read(parse_condition("n > 1 and (b or s == \"x\")")) == {"n", "b", "s"}
+    assert variables_read(parse_condition('n > 1 and (b or s == "x")')) == {"n", "b", "s"}
 
 
 def test_deep_nesting_is_refused_not_a_crash():

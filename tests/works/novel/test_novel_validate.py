@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import make_novel
-
 from aigc_contest.works.novel import Limits, playthroughs, validate
+from conftest import make_novel
 
 
 def codes(novel, limits=None):
@@ -34,8 +33,15 @@ def test_unreachable_dead_end_trap_and_too_few_endings():
         {"id": "island", "ending": "sad"},
         {"id": "end", "ending": "happy"},
     ])  # fmt: skip
-    assert codes(novel) == [("dead-end", "stop"), ("trap", "loop1"), ("trap", "loop2"), ("unreachable", "island")]
-    single = make_novel([{"id": "a", "choices": [{"label": "x", "target": "b"}]}, {"id": "b", "ending": "happy"}])
+    assert codes(novel) == [
+        ("dead-end", "stop"),
+        ("trap", "loop1"),
+        ("trap", "loop2"),
+        ("unreachable", "island"),
+    ]
+    single = make_novel(
+        [{"id": "a", "choices": [{"label": "x", "target": "b"}]}, {"id": "b", "ending": "happy"}]
+    )
     assert codes(single) == [("too-few-endings", None)]
 
 
@@ -95,7 +101,11 @@ def test_length_limits_are_configurable(gate_novel):
     gate_novel.nodes[2].title = "z" * 30
     assert validate(gate_novel) == []
     limits = Limits(max_text_chars=40, max_label_chars=20, max_title_chars=20)
-    assert codes(gate_novel, limits) == [("label-too-long", "a"), ("text-too-long", "garden"), ("title-too-long", "home")]
+    assert codes(gate_novel, limits) == [
+        ("label-too-long", "a"),
+        ("text-too-long", "garden"),
+        ("title-too-long", "home"),
+    ]
 
 
 def test_playthroughs_respect_conditions_and_sets(gate_novel):

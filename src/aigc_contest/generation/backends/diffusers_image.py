@@ -94,6 +94,15 @@ def not_cached_message(model_id: str, name: str) -> str:
     )
 
 
+def _in_hub_cache(repo_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "model_index.json"), str)
+    except ValueError:  # not a valid repo id
+        return False
+
+
 @dataclass
 class _Job:
     """One image of a batch: which request it belongs to and its seed."""
@@ -163,10 +172,13 @@ class DiffusersImageBackend(ImageBackend):
             return self._pipe
 
     def _load(self) -> Any:
+        source = Path(self.source).expanduser()
+        if not source.exists() and offline_mode() and not _in_hub_cache(self.source):
+            # before importing torch and diffusers: answer at once
+            raise GenerationError(not_cached_message(self.source, self.name))
         import diffusers
 
         dtype = self._torch_dtype()
-        source = Path(self.source).expanduser()
         if source.suffix in SINGLE_FILE_SUFFIXES:
             if not source.is_file():
                 raise GenerationError(f"model {self.name!r}: weights file {source} does not exist")
@@ -197,13 +209,11 @@ class DiffusersImageBackend(ImageBackend):
         return pipe.to(self.device)
 
     def _from_pretrained(self, source: str, dtype: Any, local_files_only: bool) -> Any:
-        from diffusers import AutoPipelineForText2Image, DiffusionPipeline
+        # DiffusionPipeline reads model_index.json and imports only that pipeline's classes; importing
+        # AutoPipelineForText2Image would import every pipeline diffusers has (seconds on a small machine).
+        from diffusers import DiffusionPipeline
 
-        kwargs = {"dtype": dtype, "local_files_only": local_files_only}
-        try:
-            return AutoPipelineForText2Image.from_pretrained(source, **kwargs)
-        except ValueError:  # a pipeline AutoPipeline does not map: load whatever the folder declares
-            return DiffusionPipeline.from_pretrained(source, **kwargs)
+        return DiffusionPipeline.from_pretrained(source, dtype=dtype, local_files_only=local_files_only)
 
     def _from_hub(self, dtype: Any) -> Any:
         """The local cache first (no network); download only when online, failing fast with advice."""

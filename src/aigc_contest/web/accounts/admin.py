@@ -17,7 +17,7 @@ class PlatformUserAdmin(UserAdmin):
     list_filter = ["role", "school", "is_active"]
     search_fields = ["username", "display_name"]
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Platform", {"fields": ("role", "display_name", "school", "grade", "is_adult", "needs_support")}),
     )
 

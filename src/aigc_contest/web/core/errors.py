@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 class ServiceError(Exception):
     """A request the rules refuse; `message` is shown to the user as it is."""
 
-    def __init__(self, message: str, code: str = "invalid") -> None:
+    def __init__(self, message: Any, code: str = "invalid") -> None:
         message = str(message)  # resolve lazy translations in the language of the request
         super().__init__(message)
         self.message = message
@@ -19,7 +21,7 @@ class ServiceError(Exception):
 class PermissionDenied(ServiceError, DjangoPermissionDenied):
     """Also Django's PermissionDenied, so an uncaught one is a 403 page, never a 500."""
 
-    def __init__(self, message: str = _("You are not allowed to do that.")) -> None:
+    def __init__(self, message: Any = _("You are not allowed to do that.")) -> None:
         super().__init__(message, "forbidden")
 
 

@@ -50,7 +50,9 @@ class TeamForm(forms.Form):
 
     def __init__(self, *args: Any, categories: Any, students: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories
-        self.fields["category"].label_from_instance = lambda c: f"{c.competition.tr('name')} — {c.tr('name')}"
-        self.fields["members"].queryset = students
-        self.fields["members"].label_from_instance = lambda s: f"{s.display_name} ({s.username}, {s.grade})"
+        category_field: Any = self.fields["category"]
+        category_field.queryset = categories
+        category_field.label_from_instance = lambda c: f"{c.competition.tr('name')} — {c.tr('name')}"
+        members_field: Any = self.fields["members"]
+        members_field.queryset = students
+        members_field.label_from_instance = lambda s: f"{s.display_name} ({s.username}, {s.grade})"

@@ -134,6 +134,25 @@ def update_draft(actor: User, entry: Entry, *, title: str, description: str = ""
     return entry
 
 
+def _upload_message(exc: UploadRejected) -> str:
+    """The core's reason, worded in the page's language."""
+    messages = {
+        "empty": _("The file is empty."),
+        "too_large": _("The file is %(size_mb)s MB; the limit is %(limit_mb)s MB."),
+        "wrong_type": _("This type of file is not accepted here. Please upload %(allowed)s."),
+        "too_many_pixels": _("The image is too large (too many pixels). Please make it smaller and try again."),
+        "corrupt": _("The file could not be read; it may be damaged or cut short."),
+        "unsafe_pdf": _("The PDF contains scripts or attached files, which are not allowed. Please export a plain PDF."),
+    }
+    template = messages.get(exc.code)
+    if template is None:
+        return exc.reason
+    try:
+        return template % exc.params if exc.params else template
+    except (KeyError, TypeError, ValueError):
+        return exc.reason
+
+
 def upload_draft_file(actor: User, entry: Entry, *, filename: str, data: bytes) -> UploadInfo:
     """Check the file completely first; only a file that passes replaces the draft's file."""
     require(actor, "entries.edit_entry", entry)
@@ -141,7 +160,7 @@ def upload_draft_file(actor: User, entry: Entry, *, filename: str, data: bytes) 
     try:
         info = inspect_upload(data, allowed=allowed, max_bytes=entry.category.max_upload_mb * 1024 * 1024)
     except UploadRejected as exc:
-        raise ServiceError(exc.reason, exc.code) from exc
+        raise ServiceError(_upload_message(exc), exc.code) from exc
     safe_name = f"work{info.extension}"
     original = (filename or safe_name).rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
     stored = default_storage.save(f"drafts/{entry.pk}/{info.sha256[:16]}{info.extension}", ContentFile(data))
@@ -202,7 +221,8 @@ def submit_entry(actor: User, entry: Entry, now: datetime | None = None) -> Entr
 
     # The file is copied to its content-addressed place before the row exists: a crash in between leaves an
     # unreferenced file, never a version without its file.
-    version_path = f"versions/{entry.draft_file_sha256[:2]}/{entry.draft_file_sha256}/{entry.draft_file.name.rsplit('/', 1)[-1]}"
+    draft_name = entry.draft_file.name or ""
+    version_path = f"versions/{entry.draft_file_sha256[:2]}/{entry.draft_file_sha256}/{draft_name.rsplit('/', 1)[-1]}"
     if not default_storage.exists(version_path):
         with entry.draft_file.open("rb") as handle:
             saved = default_storage.save(version_path, ContentFile(handle.read()))

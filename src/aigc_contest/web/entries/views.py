@@ -124,7 +124,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def draft_file(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_file(request: HttpRequest, pk: int) -> FileResponse:
     entry = _entry_for(request, pk)
     if not entry.draft_file:
         raise DjangoPermissionDenied
@@ -132,7 +132,7 @@ def draft_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def version_file(request: HttpRequest, pk: int) -> HttpResponse:
+def version_file(request: HttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(EntryVersion.objects.select_related("entry__team"), pk=pk)
     if not request.user.has_perm("entries.view_entry", version.entry):
         raise DjangoPermissionDenied

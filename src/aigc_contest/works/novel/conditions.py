@@ -340,7 +340,9 @@ def render(
             level = _PRECEDENCE[kind]
             return f"{wrap(node[1], level)} {op(kind)} {wrap(node[2], level, strict=True)}"
         level = _PRECEDENCE[kind]
-        return f"{wrap(node[2], level, strict=kind == 'cmp')} {op(node[1])} {wrap(node[3], level, strict=True)}"
+        return (
+            f"{wrap(node[2], level, strict=kind == 'cmp')} {op(node[1])} {wrap(node[3], level, strict=True)}"
+        )
 
     return walk(tree)
 

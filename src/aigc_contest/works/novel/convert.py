@@ -46,7 +46,9 @@ def read_novel(path: str | Path) -> tuple[Novel, list[str]]:
     raise ValueError(f"{kind} files can be written but not read")
 
 
-def write_novel(novel: Novel, path: str | Path, fmt_name: str | None = None, asset_folder: str | Path | None = None) -> list[str]:
+def write_novel(
+    novel: Novel, path: str | Path, fmt_name: str | None = None, asset_folder: str | Path | None = None
+) -> list[str]:
     """Write ``novel`` to ``path`` in the format its extension names; returns notes on what was lost."""
     kind = kind_of(path)
     notes: list[str] = []

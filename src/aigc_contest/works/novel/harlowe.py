@@ -25,12 +25,20 @@ from aigc_contest.works.novel.storyformat import (
     unquote,
 )
 
-_SET_RE = re.compile(r"\(set:\s*\$([A-Za-z_][A-Za-z0-9_]*)\s+to\s+(?:it\s*([+-])\s*([0-9]+)|(" + LITERAL + r"))\s*\)")
+_SET_RE = re.compile(
+    r"\(set:\s*\$([A-Za-z_][A-Za-z0-9_]*)\s+to\s+(?:it\s*([+-])\s*([0-9]+)|(" + LITERAL + r"))\s*\)"
+)
 _SET_PLAIN = r"\(set:\s*\$[A-Za-z_][A-Za-z0-9_]*\s+to\s+(?:it\s*[+-]\s*[0-9]+|" + LITERAL + r")\s*\)"
 _LINK_MACRO_RE = re.compile(
     r"\(link:\s*(" + STRING + r")\s*\)\[((?:" + _SET_PLAIN + r")*)\(go-?to:\s*(" + STRING + r")\s*\)\]"
 )
-_GOTO_RE = re.compile(r"\((?:go-?to|link-goto|link-reveal-goto|click-goto):\s*(" + STRING + r")(?:\s*,\s*(" + STRING + r"))?\s*\)")
+_GOTO_RE = re.compile(
+    r"\((?:go-?to|link-goto|link-reveal-goto|click-goto):\s*("
+    + STRING
+    + r")(?:\s*,\s*("
+    + STRING
+    + r"))?\s*\)"
+)
 _MACRO_START_RE = re.compile(r"\([A-Za-z][\w-]*:")
 
 

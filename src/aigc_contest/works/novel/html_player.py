@@ -24,7 +24,12 @@ from aigc_contest.works.novel.model import DATA_URI_RE, Novel
 AssetReader = Callable[[str], bytes | None]
 
 _LABELS = {
-    "en": {"back": "Back", "restart": "Start again", "end": "The End", "missing": "This path is not written yet."},
+    "en": {
+        "back": "Back",
+        "restart": "Start again",
+        "end": "The End",
+        "missing": "This path is not written yet.",
+    },
     "zh-Hant": {"back": "返回", "restart": "重新開始", "end": "完", "missing": "這條路還沒有寫好。"},
     "zh-Hans": {"back": "返回", "restart": "重新开始", "end": "完", "missing": "这条路还没有写好。"},
 }
@@ -149,7 +154,13 @@ nav { display: flex; gap: .5rem; } nav button { padding: .4rem .8rem; }
 def embed_json(data: Any) -> str:
     """JSON that is safe inside a ``<script>`` element: no ``<``, ``>``, ``&`` or line separators."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escape)
     return text
 
@@ -179,7 +190,9 @@ def folder_assets(folder: str | Path) -> AssetReader:
     return read
 
 
-def player_data(novel: Novel, assets: AssetReader | None = None, notes: list[str] | None = None) -> dict[str, Any]:
+def player_data(
+    novel: Novel, assets: AssetReader | None = None, notes: list[str] | None = None
+) -> dict[str, Any]:
     types = {name: var.type for name, var in novel.variables.items()}
     nodes = []
     for node in novel.nodes:
@@ -211,7 +224,9 @@ def player_data(novel: Novel, assets: AssetReader | None = None, notes: list[str
                 except ConditionError:
                     continue
                 sets.append([op.var, op.mode, op.value])
-            choices.append({"label": choice.label, "target": choice.target, "condition": condition, "sets": sets})
+            choices.append(
+                {"label": choice.label, "target": choice.target, "condition": condition, "sets": sets}
+            )
         nodes.append({"id": node.id, "title": node.title, "text": node.text, "image": image,
                       "ending": node.ending, "choices": choices})  # fmt: skip
     return {

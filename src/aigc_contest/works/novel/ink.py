@@ -85,12 +85,16 @@ def write_ink(novel: Novel, notes: list[str] | None = None) -> str:
                         notes.append(f"{node.id}: choice {number} update not written to ink ({exc})")
                     continue
                 if op.mode == "add":
-                    out.append(f"    ~ {var} = {var} {'+' if int(op.value) >= 0 else '-'} {abs(int(op.value))}")
+                    out.append(
+                        f"    ~ {var} = {var} {'+' if int(op.value) >= 0 else '-'} {abs(int(op.value))}"
+                    )
                 else:
                     out.append(f"    ~ {var} = {literal(op.value)}")
             target = names.get(choice.target)
             if target is None and notes is not None:
-                notes.append(f"{node.id}: choice {number} leads to missing node {choice.target!r}; ends the story in ink")
+                notes.append(
+                    f"{node.id}: choice {number} leads to missing node {choice.target!r}; ends the story in ink"
+                )
             out.append(f"    -> {target or 'END'}")
         if node.ending is not None or not node.choices:
             out.append(f"// ending: {node.ending}" if node.ending else "// dead end")

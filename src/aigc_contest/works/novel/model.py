@@ -74,7 +74,9 @@ class Node(_Base):
     choices: list[Choice] = Field(default_factory=list)
     ending: EndingType | None = None
     tags: list[str] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Twee passage metadata (position, size)")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Twee passage metadata (position, size)"
+    )
     raw: str | None = Field(default=None, description="passage source kept verbatim from an import")
 
     @field_validator("id")
@@ -96,7 +98,13 @@ class Variable(_Base):
     @model_validator(mode="after")
     def _initial_matches_type(self) -> Variable:
         if self.initial is not None:
-            actual = "bool" if isinstance(self.initial, bool) else "int" if isinstance(self.initial, int) else "str"
+            actual = (
+                "bool"
+                if isinstance(self.initial, bool)
+                else "int"
+                if isinstance(self.initial, int)
+                else "str"
+            )
             if actual != self.type:
                 raise ValueError(f"initial value {self.initial!r} is not a {self.type}")
         return self
@@ -110,7 +118,8 @@ class TweeExtras(_Base):
     format_version: str | None = None
     story_data: dict[str, Any] = Field(default_factory=dict, description="other StoryData fields")
     special_passages: list[dict[str, Any]] = Field(
-        default_factory=list, description="StoryInit, scripts, stylesheets, widgets: name, tags, metadata, text"
+        default_factory=list,
+        description="StoryInit, scripts, stylesheets, widgets: name, tags, metadata, text",
     )
 
 
@@ -169,7 +178,9 @@ class Novel(_Base):
         if data.get("format") != FORMAT:
             raise NovelFormatError(f'not a novel file: "format" must be "{FORMAT}"')
         if data.get("version") != VERSION:
-            raise NovelFormatError(f"unsupported novel version {data.get('version')!r} (this program reads {VERSION})")
+            raise NovelFormatError(
+                f"unsupported novel version {data.get('version')!r} (this program reads {VERSION})"
+            )
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

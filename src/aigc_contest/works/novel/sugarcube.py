@@ -32,9 +32,15 @@ _ASSIGN = r"\$([A-Za-z_][A-Za-z0-9_]*)\s*(to|=|\+=|-=)\s*(" + LITERAL + r")"
 _ASSIGN_RE = re.compile(_ASSIGN)
 _SETTER_RE = re.compile(r"\s*" + _ASSIGN + r"\s*(?:[,;]|\Z)")
 _SET_MACRO_RE = re.compile(r"<<set\s+" + _ASSIGN + r"\s*>>")
-_LINK_MACRO_RE = re.compile(r"<<link\s+(" + STRING + r")\s+(" + STRING + r")\s*>>((?:<<set\s[^>]*>>)*)<</link>>")
+_LINK_MACRO_RE = re.compile(
+    r"<<link\s+(" + STRING + r")\s+(" + STRING + r")\s*>>((?:<<set\s[^>]*>>)*)<</link>>"
+)
 _GOTO_RE = re.compile(
-    r"<<(?:goto|link|button)\s+(" + STRING + r")(?:\s+(" + STRING + r"))?\s*>>|<<goto\s+\[\[([^\]\n]*)\]\]\s*>>"
+    r"<<(?:goto|link|button)\s+("
+    + STRING
+    + r")(?:\s+("
+    + STRING
+    + r"))?\s*>>|<<goto\s+\[\[([^\]\n]*)\]\]\s*>>"
 )
 
 
@@ -42,7 +48,16 @@ class SugarCube(StoryFormat):
     key = "sugarcube"
     twine_name = "SugarCube"
     version = "2.37.3"
-    words = {"is": "==", "isnot": "!=", "eq": "==", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+    words = {
+        "is": "==",
+        "isnot": "!=",
+        "eq": "==",
+        "neq": "!=",
+        "gt": ">",
+        "gte": ">=",
+        "lt": "<",
+        "lte": "<=",
+    }
     ops_out = {"==": "is", "!=": "isnot"}
 
     def verbatim(self, text: str) -> str:
@@ -112,7 +127,9 @@ class SugarCube(StoryFormat):
 
     def init_values(self, text: str) -> dict[str, Value]:
         return {
-            m.group(1): parse_literal(m.group(3)) for m in _SET_MACRO_RE.finditer(text) if m.group(2) in ("to", "=")
+            m.group(1): parse_literal(m.group(3))
+            for m in _SET_MACRO_RE.finditer(text)
+            if m.group(2) in ("to", "=")
         }
 
     def is_init_passage(self, name: str, tags: list[str]) -> bool:

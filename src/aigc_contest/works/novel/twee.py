@@ -52,17 +52,22 @@ def parse_twee(source: str) -> list[Passage]:
             body = []
         elif current is None:
             if line.strip():
-                raise TweeSyntaxError("text before the first passage header (a line starting with '::')", number)
+                raise TweeSyntaxError(
+                    "text before the first passage header (a line starting with '::')", number
+                )
         else:
             body.append(line[1:] if line.startswith("\\::") else line)
     if current is None:
-        raise TweeSyntaxError("no passages found (a passage starts with a line ':: Name')", max(1, len(lines)))
+        raise TweeSyntaxError(
+            "no passages found (a passage starts with a line ':: Name')", max(1, len(lines))
+        )
     current.text = "\n".join(body).rstrip()
     seen: dict[str, int] = {}
     for passage in passages:
         if passage.name in seen:
             raise TweeSyntaxError(
-                f"passage name {passage.name!r} is used twice (first on line {seen[passage.name]})", passage.line
+                f"passage name {passage.name!r} is used twice (first on line {seen[passage.name]})",
+                passage.line,
             )
         seen[passage.name] = passage.line
     return passages

@@ -73,7 +73,9 @@ def stable_ifid(novel: Novel) -> str:
 
 
 # --- export ---------------------------------------------------------------------------------------------
-def node_source(node: Node, fmt: StoryFormat, types: dict[str, VarType], notes: list[str] | None = None) -> str:
+def node_source(
+    node: Node, fmt: StoryFormat, types: dict[str, VarType], notes: list[str] | None = None
+) -> str:
     """The passage text for a node written in ``fmt``."""
     body = node.text
     if RISKY_RE.search(body):
@@ -125,13 +127,17 @@ def novel_to_passages(
         for p in extras.special_passages
     ]
     if specials and not same_format and notes is not None:
-        notes.append(f"special passages were written for {extras.story_format or 'another format'} and are kept as they are")
+        notes.append(
+            f"special passages were written for {extras.story_format or 'another format'} and are kept as they are"
+        )
     already: set[str] = set()
     for passage in specials:
         if fmt.is_init_passage(passage.name, passage.tags):
             already |= set(fmt.init_values(passage.text))
     missing = {
-        name: var.initial for name, var in novel.variables.items() if var.initial is not None and name not in already
+        name: var.initial
+        for name, var in novel.variables.items()
+        if var.initial is not None and name not in already
     }
     if missing:
         init_name, init_tags = ("StoryInit", []) if fmt is SUGARCUBE else ("Startup", ["startup"])
@@ -145,14 +151,19 @@ def novel_to_passages(
         tags = list(node.tags)
         if node.ending is not None and f"{ENDING_TAG}{node.ending}" not in tags:
             tags.append(f"{ENDING_TAG}{node.ending}")
-        metadata = dict(node.metadata) or {"position": f"{100 + (i % 8) * 150},{100 + (i // 8) * 150}", "size": "100,100"}
+        metadata = dict(node.metadata) or {
+            "position": f"{100 + (i % 8) * 150},{100 + (i // 8) * 150}",
+            "size": "100,100",
+        }
         text = node.raw if node.raw is not None and same_format else node_source(node, fmt, types, notes)
         passages.append(Passage(node.id, tags, metadata, text))
     return passages, story_data
 
 
 # --- import ---------------------------------------------------------------------------------------------
-def passages_to_novel(passages: list[Passage], story_data: dict[str, Any] | None = None) -> tuple[Novel, list[str]]:
+def passages_to_novel(
+    passages: list[Passage], story_data: dict[str, Any] | None = None
+) -> tuple[Novel, list[str]]:
     """A novel and the import notes for Twine passages (``story_data`` overrides a StoryData passage)."""
     notes: list[str] = []
     by_name = {p.name: p for p in passages}
@@ -213,7 +224,9 @@ def passages_to_novel(passages: list[Passage], story_data: dict[str, Any] | None
         ifid=str(story_data["ifid"]) if story_data.get("ifid") else None,
         story_format=format_name,
         format_version=str(story_data.get("format-version") or "") or None,
-        story_data={k: v for k, v in story_data.items() if k not in ("ifid", "format", "format-version", "start")},
+        story_data={
+            k: v for k, v in story_data.items() if k not in ("ifid", "format", "format-version", "start")
+        },
         special_passages=[
             {"name": p.name, "tags": p.tags, "metadata": p.metadata, "text": p.text}
             for p in specials
@@ -241,7 +254,9 @@ def _passage_to_node(passage: Passage, fmt: StoryFormat, notes: list[str]) -> No
         j -= 1
     body = "\n".join(lines[:j]).rstrip()
     plain = fmt.unverbatim(body)
-    tags = [t for t in passage.tags if not (t.startswith(ENDING_TAG) and t[len(ENDING_TAG) :] in ENDING_TYPES)]
+    tags = [
+        t for t in passage.tags if not (t.startswith(ENDING_TAG) and t[len(ENDING_TAG) :] in ENDING_TYPES)
+    ]
     ending_tags = [t[len(ENDING_TAG) :] for t in passage.tags if t not in tags]
     if plain is None and (LINK_RE.search(body) or fmt.goto_choices(body)):
         choices = [
@@ -250,7 +265,9 @@ def _passage_to_node(passage: Passage, fmt: StoryFormat, notes: list[str]) -> No
         ]
         text = fmt.strip_markup(passage.text)
         if _MACRO_RE.search(passage.text):
-            notes.append(f"{passage.name}: macros kept as written; its choices are read without conditions or updates")
+            notes.append(
+                f"{passage.name}: macros kept as written; its choices are read without conditions or updates"
+            )
         else:
             notes.append(f"{passage.name}: links inside the text kept as written")
     else:
@@ -263,7 +280,11 @@ def _passage_to_node(passage: Passage, fmt: StoryFormat, notes: list[str]) -> No
     if ending is None and not choices:
         ending = "neutral"
     try:
-        return Node(id=passage.name, text=text, choices=choices, ending=ending, tags=tags, metadata=passage.metadata)
+        return Node(
+            id=passage.name, text=text, choices=choices, ending=ending, tags=tags, metadata=passage.metadata
+        )
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]
-        raise TweeSyntaxError(f"passage {passage.name!r} cannot be read: {message}", passage.line or 1) from None
+        raise TweeSyntaxError(
+            f"passage {passage.name!r} cannot be read: {message}", passage.line or 1
+        ) from None

@@ -66,11 +66,19 @@ def validate(novel: Novel | CompiledNovel, limits: Limits | None = None) -> list
     for i, node in enumerate(story.nodes):
         if len(node.text) > limits.max_text_chars:
             defects.append(
-                Defect("text-too-long", node.id, f"text has {len(node.text)} characters (limit {limits.max_text_chars})")
+                Defect(
+                    "text-too-long",
+                    node.id,
+                    f"text has {len(node.text)} characters (limit {limits.max_text_chars})",
+                )
             )
         if len(node.title) > limits.max_title_chars:
             defects.append(
-                Defect("title-too-long", node.id, f"title has {len(node.title)} characters (limit {limits.max_title_chars})")
+                Defect(
+                    "title-too-long",
+                    node.id,
+                    f"title has {len(node.title)} characters (limit {limits.max_title_chars})",
+                )
             )
         for item in c.choices[i]:
             choice = node.choices[item.position]
@@ -85,7 +93,11 @@ def validate(novel: Novel | CompiledNovel, limits: Limits | None = None) -> list
                 )
             if item.target < 0:
                 defects.append(
-                    Defect("missing-target", node.id, f"choice {number} ({choice.label!r}) leads to missing node {choice.target!r}")
+                    Defect(
+                        "missing-target",
+                        node.id,
+                        f"choice {number} ({choice.label!r}) leads to missing node {choice.target!r}",
+                    )
                 )
             else:
                 successors[i].append(item.target)
@@ -97,7 +109,9 @@ def validate(novel: Novel | CompiledNovel, limits: Limits | None = None) -> list
                     code = "undeclared-variable"
                 elif item.condition_tree is None and _parses(choice.condition or ""):
                     code = "condition-type"
-                defects.append(Defect(code, node.id, f"choice {number} condition {choice.condition!r}: {error}"))
+                defects.append(
+                    Defect(code, node.id, f"choice {number} condition {choice.condition!r}: {error}")
+                )
             for var, error in item.set_errors:
                 code = "undeclared-variable" if var not in story.variables else "bad-set"
                 defects.append(Defect(code, node.id, f"choice {number} sets {var!r}: {error.message}"))
@@ -128,12 +142,18 @@ def validate(novel: Novel | CompiledNovel, limits: Limits | None = None) -> list
         if not story.nodes[i].choices:
             defects.append(Defect("dead-end", node_id, "not an ending, but has no choices"))
         elif not reaches_end[i]:
-            defects.append(Defect("trap", node_id, "no ending can be reached from here (a loop with no way out)"))
+            defects.append(
+                Defect("trap", node_id, "no ending can be reached from here (a loop with no way out)")
+            )
 
     ending_count = sum(c.endings)
     if ending_count < limits.min_endings:
         defects.append(
-            Defect("too-few-endings", None, f"the novel has {ending_count} ending(s); it needs at least {limits.min_endings}")
+            Defect(
+                "too-few-endings",
+                None,
+                f"the novel has {ending_count} ending(s); it needs at least {limits.min_endings}",
+            )
         )
 
     defects.extend(_read_before_set(c, successors, reachable))

@@ -111,6 +111,7 @@ h1 {{ font-family: {SERIF[book.language]}; text-align: center; font-size: 2rem; 
 .meta {{ text-align: center; margin: 0.25rem 0; color: #555; font-size: 0.9rem; }}
 figure {{ margin: 0 0 1rem; text-align: center; }}
 img {{ max-width: 100%; max-height: 70vh; border-radius: 0.5rem; }}
+.cover img {{ max-height: 50vh; }}
 .text p {{ margin: 0 0 0.6em; }}
 .image-left {{ display: flex; gap: 1.5rem; align-items: center; }}
 .image-left figure {{ flex: 0 0 55%; margin: 0; }}

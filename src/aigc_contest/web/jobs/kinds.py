@@ -1,0 +1,211 @@
+"""What each kind of job does: how its parameters are checked, how it batches, and how it runs.
+
+A kind is registered once per process (the built-in ones below; more from the modules named in
+`AIGC_JOBS["kind_modules"]`, e.g. the test suite's slow job). Runners take plain data and return plain
+data, so they never touch the database: the worker stores what they return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+class JobCancelled(Exception):
+    """Raised inside a runner (from its progress callback) when every job of its batch was cancelled."""
+
+
+class JobFailure(Exception):
+    """A job that cannot succeed; `message` is shown to the child, `retryable` says whether to try again."""
+
+    def __init__(self, message: str, *, retryable: bool = False, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.detail = detail
+
+
+@dataclass
+class RunContext:
+    """One job of a batch, as a runner sees it."""
+
+    job_id: int
+    attempt: int
+    params: dict[str, Any]
+    owner: str
+
+
+@dataclass
+class JobOutput:
+    files: list[tuple[str, bytes, str]] = field(default_factory=list)  # (filename, bytes, content type)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+Progress = Callable[[float, str], None]  # (fraction 0..1 of the whole batch, message)
+Runner = Callable[[list[RunContext], Progress], list["JobOutput | Exception"]]
+
+
+@dataclass
+class JobKind:
+    name: str
+    run: Runner
+    queue: str = "default"
+    prepare: Callable[[dict[str, Any]], tuple[dict[str, Any], str]] = lambda params: (params, "")
+    max_batch: Callable[[dict[str, Any]], int] = lambda params: 1
+    timeout_seconds: int | None = None  # None: AIGC_JOBS["timeout_seconds"]
+    label: str = ""
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> JobKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise LookupError(f"unknown job kind {name!r} (known: {', '.join(sorted(_KINDS)) or 'none'})") from None
+
+
+def known_kinds() -> list[str]:
+    return sorted(_KINDS)
+
+
+def queues() -> list[str]:
+    return sorted({kind.queue for kind in _KINDS.values()} | {"default"})
+
+
+def load_configured_kinds() -> None:
+    for module in settings.AIGC_JOBS.get("kind_modules", []):
+        importlib.import_module(module)
+
+
+def key_hash(value: Any) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:64]
+
+
+# ---------------------------------------------------------------- image
+
+
+def _prepare_image(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    from pydantic import ValidationError
+
+    from aigc_contest.generation.registry import RegistryError, shared_registry
+    from aigc_contest.generation.types import ImageRequest
+
+    params = dict(params)
+    if not params.get("model"):
+        try:
+            params["model"] = shared_registry().default("image").name
+        except RegistryError as exc:
+            raise JobFailure(str(exc)) from exc
+    try:
+        request = ImageRequest.model_validate(params)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise JobFailure(f"These picture settings cannot be used: {problems}") from exc
+    return request.model_dump(mode="json"), key_hash(("image", request.batch_key()))
+
+
+def _image_max_batch(params: dict[str, Any]) -> int:
+    from aigc_contest.generation.registry import shared_registry
+
+    try:
+        return int(shared_registry().image_backend(params.get("model")).capabilities.max_batch)
+    except Exception:  # noqa: BLE001 - the run reports the real problem; batching just falls back to 1
+        return 1
+
+
+def child_message(exc: BaseException) -> str:
+    """What a child reads when a job fails: the safety layer's own words, or a plain sentence."""
+    from aigc_contest.generation.types import GenerationError
+    from aigc_contest.safety import SafetyRefusal
+
+    if isinstance(exc, JobFailure):
+        return exc.message
+    if isinstance(exc, SafetyRefusal):
+        return str(exc)
+    if isinstance(exc, GenerationError):
+        return str(exc)[:300]
+    return "Something went wrong while making this. Please try again, or ask your teacher."
+
+
+def run_image_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOutput | Exception]:
+    """Compatible image requests in one call of the generation service (shared forward passes)."""
+    from aigc_contest.generation.service import generate_image_batch
+    from aigc_contest.generation.types import ImageRequest
+
+    requests = [ImageRequest.model_validate(c.params) for c in contexts]
+
+    def on_step(done: int, total: int) -> None:
+        progress(done / max(total, 1), "painting")
+
+    outcomes: list[JobOutput | Exception] = []
+    for context, images in zip(contexts, generate_image_batch(requests, progress=on_step), strict=True):
+        if isinstance(images, Exception):
+            outcomes.append(images)
+            continue
+        files = [(f"job{context.job_id}-{i}-seed{image.seed}.png", image.png, "image/png") for i, image in enumerate(images)]
+        outcomes.append(JobOutput(files=files, result={"seeds": [image.seed for image in images]}))
+    return outcomes
+
+
+def run_image_job(params: dict[str, Any]) -> list[bytes]:
+    """One image request, outside any queue: the PNG bytes."""
+    outcome = run_image_jobs([RunContext(0, 1, params, "")], lambda fraction, message: None)[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return [data for _, data, _ in outcome.files]
+
+
+# ---------------------------------------------------------------- text
+
+
+def _prepare_text(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    from pydantic import ValidationError
+
+    from aigc_contest.generation.types import TextRequest
+
+    params = dict(params)
+    if isinstance(params.get("prompt"), str) and "messages" not in params:
+        params["messages"] = [{"role": "user", "content": params.pop("prompt")}]
+    params.setdefault("model", "")
+    try:
+        request = TextRequest.model_validate(params)
+    except ValidationError as exc:
+        raise JobFailure("This writing request cannot be used.", detail=str(exc)) from exc
+    return request.model_dump(mode="json"), ""
+
+
+def run_text_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOutput | Exception]:
+    from aigc_contest.generation.registry import shared_registry
+    from aigc_contest.generation.service import generate_text
+    from aigc_contest.generation.types import TextRequest
+
+    outcomes: list[JobOutput | Exception] = []
+    for context in contexts:
+        try:
+            request = TextRequest.model_validate(context.params)
+            if not request.model:  # the models file's first text model
+                request = request.model_copy(update={"model": shared_registry().default("text").name})
+            text = generate_text(request)
+            outcomes.append(JobOutput(result={"text": text.text}))
+        except Exception as exc:  # noqa: BLE001 - reported for this job only
+            outcomes.append(exc)
+    return outcomes
+
+
+register(JobKind("image", run_image_jobs, queue="gpu", prepare=_prepare_image, max_batch=_image_max_batch, label="picture"))
+register(JobKind("text", run_text_jobs, queue="gpu", prepare=_prepare_text, label="writing"))
