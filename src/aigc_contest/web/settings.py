@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "aigc_contest.web.accounts",
     "aigc_contest.web.contests",
     "aigc_contest.web.entries",
+    "aigc_contest.web.jobs",
     "rules.apps.AutodiscoverRulesConfig",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -163,6 +164,46 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("AIGC_LOG_LEVEL", "WARNING")},
+}
+
+# Jobs (aigc_contest.web.jobs). The database holds the queue; the broker only carries wake-ups.
+# Embedded default: kombu's SQLAlchemy transport on a SQLite file in the data folder. It needs no server,
+# works across processes (the web server and the worker) and keeps its messages in a file, so a restart
+# loses nothing; even a lost wake-up loses no job, because the worker's watchdog re-sends them.
+# Scaled: AIGC_BROKER_URL=redis://… or amqp://…, `aigc-contest worker` per GPU.
+CELERY_BROKER_URL = os.environ.get("AIGC_BROKER_URL") or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.5, "visibility_timeout": 3600}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
+
+def _env_number(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+AIGC_JOBS = {
+    "embedded_worker": env_flag("AIGC_EMBEDDED_WORKER", not os.environ.get("AIGC_BROKER_URL")),
+    "heartbeat_seconds": _env_number("AIGC_JOB_HEARTBEAT_SECONDS", 5),
+    # A running job whose worker has not been heard from for this long is put back in the queue.
+    "stale_seconds": _env_number("AIGC_JOB_STALE_SECONDS", 60),
+    "watchdog_seconds": _env_number("AIGC_JOB_WATCHDOG_SECONDS", 10),
+    "batch_window_seconds": _env_number("AIGC_JOB_BATCH_WINDOW_SECONDS", 0.5),
+    "timeout_seconds": int(_env_number("AIGC_JOB_TIMEOUT_SECONDS", 600)),
+    "max_attempts": int(_env_number("AIGC_JOB_MAX_ATTEMPTS", 3)),
+    "max_loaded_models": int(_env_number("AIGC_WORKER_MAX_LOADED_MODELS", 2)),
+    "memory_budget_bytes": int(_env_number("AIGC_WORKER_MEMORY_BUDGET_GB", 0) * 2**30) or None,
+    "kind_modules": [m for m in os.environ.get("AIGC_JOB_KIND_MODULES", "").split(",") if m],
+    # Defaults for JobQuota (organisers override per school or user in the admin). None: no limit.
+    "quotas": {"user_concurrent": 2, "user_daily": 200, "school_concurrent": 8, "school_daily": 3000},
 }
 
 ADMIN_SITE_HEADER = _("aigc-contest administration")

@@ -1,0 +1,114 @@
+"""Reads for jobs: a person's jobs, their place in line, and the quotas that apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from aigc_contest.generation.scheduling import QueuedJob, queue_positions
+from aigc_contest.web.jobs.models import Job, JobQuota, JobStatus
+
+
+@dataclass(frozen=True)
+class Limits:
+    concurrent: int | None
+    daily: int | None
+
+
+def jobs_of(user: Any) -> QuerySet[Job]:
+    return Job.objects.filter(owner=user).prefetch_related("assets")
+
+
+def job_with_assets(pk: int) -> Job | None:
+    return Job.objects.select_related("owner", "school").prefetch_related("assets").filter(pk=pk).first()
+
+
+def as_queued(job: Any) -> QueuedJob:
+    """A job row (model or values() dict) as the scheduler sees it."""
+    get = job.get if isinstance(job, dict) else lambda name: getattr(job, name)
+    return QueuedJob(
+        id=get("id"),
+        user=get("owner_id"),
+        school=get("school_id"),
+        submitted_at=get("created_at").timestamp(),
+        batch_key=get("batch_key") or None,
+    )
+
+
+def running_counts() -> tuple[dict[int, int], dict[int, int]]:
+    running = Job.objects.filter(status=JobStatus.RUNNING)
+    by_user = {r["owner_id"]: r["n"] for r in running.values("owner_id").annotate(n=Count("id"))}
+    by_school = {
+        r["school_id"]: r["n"]
+        for r in running.exclude(school=None).values("school_id").annotate(n=Count("id"))
+    }
+    return by_user, by_school
+
+
+def queue_position(job: Job) -> int | None:
+    """1-based place in the fair order of the job's queue, or None when it is not waiting."""
+    if job.status != JobStatus.QUEUED:
+        return None
+    rows = Job.objects.filter(queue=job.queue, status=JobStatus.QUEUED).values(
+        "id", "owner_id", "school_id", "created_at", "batch_key"
+    )
+    by_user, by_school = running_counts()
+    return queue_positions([as_queued(r) for r in rows], by_user, by_school).get(job.pk)
+
+
+class QuotaTable:
+    """Every JobQuota row read once, so a scheduling pass asks the database a single time."""
+
+    def __init__(self) -> None:
+        defaults = settings.AIGC_JOBS["quotas"]
+        self.user_default = Limits(defaults.get("user_concurrent"), defaults.get("user_daily"))
+        self.school_default = Limits(defaults.get("school_concurrent"), defaults.get("school_daily"))
+        self.by_user: dict[int, JobQuota] = {}
+        self.by_school: dict[int, JobQuota] = {}
+        for row in JobQuota.objects.all():
+            if row.user_id:
+                self.by_user[row.user_id] = row
+            elif row.school_id:
+                self.by_school[row.school_id] = row
+            else:  # the site default row overrides settings, field by field
+                self.user_default = _merge(row, self.user_default)
+                self.school_default = _merge(row, self.school_default)
+
+    def for_user(self, user_id: int, school_id: int | None) -> Limits:
+        limits = self.user_default
+        if user_id in self.by_user:
+            limits = _merge(self.by_user[user_id], limits)
+        return limits
+
+    def for_school(self, school_id: int | None) -> Limits:
+        if school_id is None:
+            return Limits(None, None)
+        if school_id in self.by_school:
+            return _merge(self.by_school[school_id], self.school_default)
+        return self.school_default
+
+
+def _merge(row: JobQuota, fallback: Limits) -> Limits:
+    return Limits(
+        row.concurrent_limit if row.concurrent_limit is not None else fallback.concurrent,
+        row.daily_limit if row.daily_limit is not None else fallback.daily,
+    )
+
+
+def jobs_in_last_day(*, user: Any = None, school: Any = None) -> int:
+    since = timezone.now() - timedelta(days=1)
+    jobs = Job.objects.filter(created_at__gte=since).exclude(status=JobStatus.CANCELLED, started_at=None)
+    if user is not None:
+        jobs = jobs.filter(owner=user)
+    if school is not None:
+        jobs = jobs.filter(school=school)
+    return jobs.count()
+
+
+def queues_with_waiting_jobs() -> list[str]:
+    return sorted(set(Job.objects.filter(status=JobStatus.QUEUED).values_list("queue", flat=True)))
