@@ -262,6 +262,21 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) used so far by the server's master and its worker processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master_pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def free_port() -> int:
     import socket
 
@@ -399,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot reach PostgreSQL at {args.pg}: {exc}", file=sys.stderr)
         return 1
 
+    load_before = os.getloadavg()[0]
     db_name = f"aigc_bench_{os.getpid()}"
     base = args.pg.rsplit("/", 1)[0]
     work_dir = Path(tempfile.mkdtemp(prefix="aigc-surge-"))
@@ -439,14 +455,18 @@ def main(argv: list[str] | None = None) -> int:
               f"PostgreSQL {db_name} on 127.0.0.1; {args.clients} concurrent clients on loopback; "
               f"{os.cpu_count()} CPU cores shared by server, database and clients")
 
+        cpu0 = server_cpu_seconds(server.pid)
         bare_ok, bare_err, bare_elapsed = bare_phase(port, args.clients, args.bare_seconds)
+        cpu1 = server_cpu_seconds(server.pid)
         bare_rate = bare_ok / bare_elapsed
         print(f"phase A  bare /healthz: {bare_ok} requests in {bare_elapsed:.1f} s = {bare_rate:,.0f} req/s "
-              f"({bare_err} errors)")
+              f"({bare_err} errors), server CPU {(cpu1 - cpu0) / max(1, bare_ok) * 1000:.2f} ms/request")
 
         deadline = set_deadline(args.surge_limit + 120)
         connections.close_all()
+        cpu2 = server_cpu_seconds(server.pid)
         samples, surge_elapsed = surge_phase(port, args.clients, students, args.surge_limit)
+        surge_cpu = server_cpu_seconds(server.pid) - cpu2
         stop_server(server)
         server = None
 
@@ -483,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"phase B  surge: {len(samples)} submit requests ({new_versions} new versions) in {surge_elapsed:.1f} s, "
           f"deadline still {left:.0f} s ahead at the end")
+    print(f"         server CPU {surge_cpu / max(1, len(samples)) * 1000:.1f} ms/request (web processes only, "
+          f"not PostgreSQL); load average before the run {load_before:.1f}")
     print("         responses: " + ", ".join(f"{k}→{st}: {n}" for (k, st), n in sorted(by_status.items())))
     for sample in unexpected[:5]:
         print(f"         unexpected {sample.kind} → {sample.status}: {json.dumps(sample.body)[:200]}")

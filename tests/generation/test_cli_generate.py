@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -37,8 +36,22 @@ def pixels(path: Path) -> np.ndarray:
 @pytest.mark.slow
 def test_done_when_check(models_env: Path, tmp_path: Path) -> None:
     """Two PNGs with seeds 7 and 8 in their metadata; a re-run gives identical pixels."""
-    command = [sys.executable, "-m", "aigc_contest.cli.main", "generate", "image", PROMPT, "--model", "image-tiny",
-               "--seed", "7", "-n", "2", "--out", str(tmp_path / "a")]
+    command = [
+        sys.executable,
+        "-m",
+        "aigc_contest.cli.main",
+        "generate",
+        "image",
+        PROMPT,
+        "--model",
+        "image-tiny",
+        "--seed",
+        "7",
+        "-n",
+        "2",
+        "--out",
+        str(tmp_path / "a"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ, timeout=300)
     assert done.returncode == 0, done.stderr
     first = sorted((tmp_path / "a").glob("*.png"))
@@ -46,22 +59,61 @@ def test_done_when_check(models_env: Path, tmp_path: Path) -> None:
     infos = [read_provenance(p) for p in first]
     assert sorted(i.seed for i in infos) == [7, 8]
     assert all(i.original_prompt == PROMPT for i in infos)  # image-tiny reads English only: translated
-    assert main(["generate", "image", PROMPT, "--model", "image-tiny", "--seed", "7", "-n", "2", "--out", str(tmp_path / "b")]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "image",
+                PROMPT,
+                "--model",
+                "image-tiny",
+                "--seed",
+                "7",
+                "-n",
+                "2",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
     second = sorted((tmp_path / "b").glob("*.png"))
     assert [p.name for p in first] == [p.name for p in second]
     for a, b in zip(first, second, strict=True):
         assert np.array_equal(pixels(a), pixels(b))
 
 
-def test_unsafe_prompt_exits_3_with_reason(models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsafe_prompt_exits_3_with_reason(
+    models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["generate", "image", "a naked body with blood and gore", "--out", str(tmp_path)])
     assert code == 3
     assert "error:" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_image_json_output_and_defaults(models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["generate", "image", "a red kite", "--seed", "3", "--size", "64x96", "--steps", "1", "--out", str(tmp_path), "--json"]) == 0
+def test_image_json_output_and_defaults(
+    models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "generate",
+                "image",
+                "a red kite",
+                "--seed",
+                "3",
+                "--size",
+                "64x96",
+                "--steps",
+                "1",
+                "--out",
+                str(tmp_path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["model"] == "image-tiny" and data["test_model"] is True
     [image] = data["images"]
@@ -69,7 +121,9 @@ def test_image_json_output_and_defaults(models_env: Path, tmp_path: Path, capsys
     assert Image.open(image["path"]).size == (64, 96)
 
 
-def test_bad_size_is_a_usage_error(models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_size_is_a_usage_error(
+    models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["generate", "image", "a cat", "--size", "big", "--out", str(tmp_path)]) == 2
     assert main(["generate", "image", "a cat", "--size", "63x64", "--out", str(tmp_path)]) == 2
     assert "multiple of 8" in capsys.readouterr().err
@@ -95,7 +149,9 @@ def test_text_with_json_schema(models_env: Path, tmp_path: Path, capsys: pytest.
     path.write_text(json.dumps(schema))
     assert main(["generate", "text", "寫一本關於龍的書", "--json-schema", str(path), "--seed", "1"]) == 0
     value = json.loads(capsys.readouterr().out)
-    assert set(value) == {"title", "pages", "happy"} and 1 <= value["pages"] <= 9 and len(value["title"]) <= 12
+    assert (
+        set(value) == {"title", "pages", "happy"} and 1 <= value["pages"] <= 9 and len(value["title"]) <= 12
+    )
 
 
 def test_plain_text(models_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,14 @@ def pixels(image) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 
 def request(**fields) -> ImageRequest:  # type: ignore[no-untyped-def]
-    base = {"model": "image-tiny", "prompt": "a cat on the moon", "width": 64, "height": 64, "steps": 2, "seed": 7}
+    base = {
+        "model": "image-tiny",
+        "prompt": "a cat on the moon",
+        "width": 64,
+        "height": 64,
+        "steps": 2,
+        "seed": 7,
+    }
     return ImageRequest(**{**base, **fields})
 
 
@@ -88,7 +95,9 @@ def test_progress_reports_every_step(tiny_image_backend) -> None:  # type: ignor
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
-@pytest.mark.parametrize("scheduler", ["euler", "euler_a", "ddim", "lcm", "dpm++", "dpm++_karras", "unipc", "pndm"])
+@pytest.mark.parametrize(
+    "scheduler", ["euler", "euler_a", "ddim", "lcm", "dpm++", "dpm++_karras", "unipc", "pndm"]
+)
 def test_schedulers_swap_by_name(tiny_image_backend, scheduler: str) -> None:  # type: ignore[no-untyped-def]
     image = tiny_image_backend.generate(request(scheduler=scheduler))[0]
     assert image.provenance.scheduler == scheduler
@@ -111,7 +120,12 @@ def tiny_lora_file(tiny_models_dir: Path, tmp_path_factory: pytest.TempPathFacto
     unet = UNet2DConditionModel.from_pretrained(tiny_models_dir / "image-tiny", subfolder="unet")
     torch.manual_seed(3)
     unet.add_adapter(
-        LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian", target_modules=["to_k", "to_q", "to_v", "to_out.0"])
+        LoraConfig(
+            r=4,
+            lora_alpha=4,
+            init_lora_weights="gaussian",
+            target_modules=["to_k", "to_q", "to_v", "to_out.0"],
+        )
     )
     with torch.no_grad():  # gaussian init leaves B at zero; make the LoRA visibly change the output
         for name, parameter in unet.named_parameters():
@@ -143,10 +157,18 @@ def test_missing_lora_is_a_clear_error(tiny_image_backend, tmp_path: Path) -> No
 
 
 def test_provenance_in_png(tiny_image_backend) -> None:  # type: ignore[no-untyped-def]
-    image = tiny_image_backend.generate(request(prompt="一隻小貓在月亮上", negative_prompt="模糊", guidance=4.5))[0]
+    image = tiny_image_backend.generate(
+        request(prompt="一隻小貓在月亮上", negative_prompt="模糊", guidance=4.5)
+    )[0]
     info = read_provenance(image.png)
     assert info.source == "aigc-contest"
-    assert (info.prompt, info.negative_prompt, info.seed, info.steps, info.cfg) == ("一隻小貓在月亮上", "模糊", 7, 2, 4.5)
+    assert (info.prompt, info.negative_prompt, info.seed, info.steps, info.cfg) == (
+        "一隻小貓在月亮上",
+        "模糊",
+        7,
+        2,
+        4.5,
+    )
     assert (info.width, info.height, info.model) == (64, 64, "image-tiny")
     assert info.model_hash and len(info.model_hash) == 64
     assert info.provenance is not None and info.provenance.is_test_model

@@ -17,7 +17,15 @@ from aigc_contest.generation.provenance import (
 )
 from aigc_contest.generation.types import LoraSpec, Provenance
 
-AIGC_KEYS = ["Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator", "PropagateID", "ReservedCode2"]
+AIGC_KEYS = [
+    "Label",
+    "ContentProducer",
+    "ProduceID",
+    "ReservedCode1",
+    "ContentPropagator",
+    "PropagateID",
+    "ReservedCode2",
+]
 
 
 def png(chunks: dict[str, str], size: tuple[int, int] = (32, 24)) -> bytes:
@@ -56,12 +64,21 @@ def test_round_trip_with_chinese_prompt() -> None:
     info = read_provenance(data)
     assert info.source == "aigc-contest"
     assert info.provenance == record
-    assert (info.prompt, info.original_prompt, info.negative_prompt) == (record.prompt, "一隻小貓在月亮上", "模糊, blurry")
+    assert (info.prompt, info.original_prompt, info.negative_prompt) == (
+        record.prompt,
+        "一隻小貓在月亮上",
+        "模糊, blurry",
+    )
     assert (info.seed, info.steps, info.cfg, info.sampler) == (42, 4, 0.0, "Euler a")
     assert (info.width, info.height, info.model, info.model_hash) == (32, 24, "sd-turbo", "ab" * 32)
     # the A1111 chunk alone says the same thing to other tools
     a1111 = parse_a1111(info.text_chunks["parameters"])
-    assert (a1111.prompt, a1111.negative_prompt, a1111.seed, a1111.steps) == (record.prompt, "模糊, blurry", 42, 4)
+    assert (a1111.prompt, a1111.negative_prompt, a1111.seed, a1111.steps) == (
+        record.prompt,
+        "模糊, blurry",
+        42,
+        4,
+    )
     assert (a1111.sampler, a1111.cfg, a1111.width, a1111.model) == ("Euler a", 0.0, 32, "sd-turbo")
     assert a1111.model_hash == "ab" * 5
     assert a1111.original_prompt == "一隻小貓在月亮上"
@@ -83,7 +100,9 @@ def test_aigc_label_has_the_gb45438_keys(tmp_path) -> None:  # type: ignore[no-u
 def test_non_ascii_prompt_is_stored_as_itxt() -> None:
     data = png_with_provenance(Image.new("RGB", (8, 8)), provenance())
     assert b"iTXt" in data and b"tEXtparameters" not in data
-    ascii_only = png_with_provenance(Image.new("RGB", (8, 8)), provenance(prompt="cat", negative_prompt="", original_prompt=None, loras=[]))
+    ascii_only = png_with_provenance(
+        Image.new("RGB", (8, 8)), provenance(prompt="cat", negative_prompt="", original_prompt=None, loras=[])
+    )
     assert b"tEXtparameters" in ascii_only
 
 
@@ -91,7 +110,7 @@ def test_a1111_png() -> None:
     text = (
         "masterpiece, a castle in the clouds,\nsecond line of prompt\n"
         "Negative prompt: lowres, bad hands\n"
-        'Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567, Size: 512x768, '
+        "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567, Size: 512x768, "
         'Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Lora hashes: "crayon: 0a1b2c", Version: v1.6.0'
     )
     info = read_provenance(png({"parameters": text}))
@@ -106,7 +125,9 @@ def test_a1111_png() -> None:
 
 
 def test_a1111_without_negative_prompt() -> None:
-    info = read_provenance(png({"parameters": "a fox\nSteps: 30, Sampler: Euler a, CFG scale: 5.5, Seed: 9, Size: 64x64"}))
+    info = read_provenance(
+        png({"parameters": "a fox\nSteps: 30, Sampler: Euler a, CFG scale: 5.5, Seed: 9, Size: 64x64"})
+    )
     assert (info.prompt, info.negative_prompt, info.seed, info.cfg) == ("a fox", None, 9, 5.5)
 
 
@@ -127,7 +148,10 @@ def test_comfyui_png() -> None:
                 "latent_image": ["5", 0],
             },
         },
-        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"}},
+        "4": {
+            "class_type": "CheckpointLoaderSimple",
+            "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+        },
         "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 512, "batch_size": 1}},
         "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "一條龍在雲裡飛", "clip": ["4", 1]}},
         "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "text, watermark", "clip": ["4", 1]}},
@@ -152,6 +176,6 @@ def test_bare_and_foreign_pngs() -> None:
 
 
 def test_parameters_quote_values_with_commas() -> None:
-    text = a1111_parameters(provenance(original_prompt="cats, dogs: and \"birds\""))
+    text = a1111_parameters(provenance(original_prompt='cats, dogs: and "birds"'))
     assert 'Original prompt: "cats, dogs: and \\"birds\\""' in text
     assert parse_a1111(text).original_prompt == 'cats, dogs: and "birds"'

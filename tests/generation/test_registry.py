@@ -83,13 +83,22 @@ def test_missing_api_key_is_named() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'transformers'\nid = 'x'", "backend 'transformers' makes text"),
+        (
+            "[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'transformers'\nid = 'x'",
+            "backend 'transformers' makes text",
+        ),
         ("[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'diffusers'", "needs `id`"),
         ("[[models]]\nname = 'a'\nkind = 'text'\nbackend = 'openai'", "remote model needs `id`"),
         ("[[models]]\nname = 'a'\nkind = 'video'\nbackend = 'diffusers'\nid = 'x'", "kind"),
         ("[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'diffusers'\nid = 'x'\ncolour = 1", "colour"),
-        ("[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'diffusers'\nid = 'x'\nlanguages = ['fr']", "languages"),
-        ("[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'diffusers'\nid = 'x'\ndefaults = {size = 'big'}", "size"),
+        (
+            "[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'diffusers'\nid = 'x'\nlanguages = ['fr']",
+            "languages",
+        ),
+        (
+            "[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'diffusers'\nid = 'x'\ndefaults = {size = 'big'}",
+            "size",
+        ),
         ("[[models]]\nname = 'a'\nkind = 'image'\nbackend = 'diffusers'\nid = 'x'\n" * 2, "used twice"),
     ],
 )
@@ -115,5 +124,8 @@ def test_offline_hub_id_not_cached_fails_fast(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     backend = parse_registry(GOOD).image_backend("sd-turbo")
-    with pytest.raises(GenerationError, match=r"not in the local Hugging Face cache.*hf download stabilityai/sd-turbo.*`path`"):
-        backend.pipeline
+    with pytest.raises(
+        GenerationError,
+        match=r"not in the local Hugging Face cache.*hf download stabilityai/sd-turbo.*`path`",
+    ):
+        _ = backend.pipeline

@@ -27,7 +27,9 @@ SCHEMA = {
 
 def test_valid_and_invalid_values() -> None:
     model = model_from_json_schema(SCHEMA)
-    value = model.model_validate({"title": "Moon", "age": 7, "mood": "happy", "tags": ["a"], "hero": {"name": "Mi"}})
+    value = model.model_validate(
+        {"title": "Moon", "age": 7, "mood": "happy", "tags": ["a"], "hero": {"name": "Mi"}}
+    )
     assert value.model_dump(exclude_unset=True)["hero"]["name"] == "Mi"
     for bad in [
         {"title": "", "age": 7, "hero": {"name": "x"}},

@@ -51,7 +51,9 @@ class FakeImages(ImageBackend):
         for i in range(request.n):
             buffer = io.BytesIO()
             Image.new("RGB", (64, 64), self.colour).save(buffer, format="PNG")
-            provenance = Provenance(backend="fake", model="painter", model_id="x", prompt=request.prompt, seed=request.seed + i)
+            provenance = Provenance(
+                backend="fake", model="painter", model_id="x", prompt=request.prompt, seed=request.seed + i
+            )
             out.append(GeneratedImage(png=buffer.getvalue(), seed=request.seed + i, provenance=provenance))
         return out
 
@@ -65,7 +67,9 @@ class FakeText(TextBackend):
 
     def complete(self, request: TextRequest) -> TextResult:
         self.calls += 1
-        return TextResult(text=self.answer, provenance=Provenance(backend="fake", model="writer", model_id="x", prompt=""))
+        return TextResult(
+            text=self.answer, provenance=Provenance(backend="fake", model="writer", model_id="x", prompt="")
+        )
 
     def complete_json(self, request, schema, max_attempts=3):  # type: ignore[no-untyped-def]
         return schema.model_validate_json(self.answer)
@@ -79,7 +83,9 @@ def registry(images: FakeImages, text: FakeText):  # type: ignore[no-untyped-def
 
 def test_chinese_prompt_is_translated_and_original_kept() -> None:
     images, text = FakeImages(), FakeText("A kitten sitting on the moon, storybook style")
-    result = service.generate_images(ImageRequest(model="painter", prompt="一隻小貓在月亮上", n=2, seed=5), registry(images, text))
+    result = service.generate_images(
+        ImageRequest(model="painter", prompt="一隻小貓在月亮上", n=2, seed=5), registry(images, text)
+    )
     assert [im.seed for im in result] == [5, 6]
     assert images.seen[0].prompt == "A kitten sitting on the moon, storybook style"
     assert images.seen[0].original_prompt == "一隻小貓在月亮上"
@@ -122,7 +128,10 @@ def test_batch_keeps_refusals_per_request() -> None:
 def test_text_is_screened_both_ways() -> None:
     images = FakeImages()
     request = TextRequest(model="writer", messages=[{"role": "user", "content": "tell me a story"}])
-    assert service.generate_text(request, registry(images, FakeText("Once upon a time"))).text == "Once upon a time"
+    assert (
+        service.generate_text(request, registry(images, FakeText("Once upon a time"))).text
+        == "Once upon a time"
+    )
     with pytest.raises(SafetyRefusal):
         service.generate_text(request, registry(images, FakeText(UNSAFE)))
     bad_request = TextRequest(model="writer", messages=[{"role": "user", "content": UNSAFE}])

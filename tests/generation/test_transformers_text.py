@@ -44,13 +44,17 @@ def test_complete_through_chat_template(tiny_text_backend) -> None:  # type: ign
     assert result.provenance.model == "text-tiny" and result.provenance.is_test_model
     assert result.provenance.model_hash and len(result.provenance.model_hash) == 64
     greedy = tiny_text_backend.complete(text_request(temperature=0.0, seed=None, max_tokens=8))
-    assert greedy.text == tiny_text_backend.complete(text_request(temperature=0.0, seed=None, max_tokens=8)).text
+    assert (
+        greedy.text == tiny_text_backend.complete(text_request(temperature=0.0, seed=None, max_tokens=8)).text
+    )
 
 
 def test_constrained_json_is_always_valid(tiny_text_backend) -> None:  # type: ignore[no-untyped-def]
     """A random model only produces valid JSON because decoding is constrained."""
     for seed in range(4):
-        value = tiny_text_backend.complete_json(text_request(seed=seed, max_tokens=200), PageIdea, max_attempts=1)
+        value = tiny_text_backend.complete_json(
+            text_request(seed=seed, max_tokens=200), PageIdea, max_attempts=1
+        )
         assert isinstance(value, PageIdea)
         assert 6 <= value.age <= 18 and 1 <= len(value.lines) <= 3
 

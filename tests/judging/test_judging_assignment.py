@@ -84,11 +84,11 @@ def test_feasible_instances_get_valid_assignments_from_both_solvers(params):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 10**9), st.integers(1, 15), st.integers(1, 8), st.integers(1, 3))
+@given(st.integers(0, 10**9), st.integers(1, 15), st.integers(2, 10), st.integers(1, 2))
 def test_any_instance_is_either_solved_validly_or_refused_by_both_solvers(seed, n_entries, n_judges, k):
     rng = random.Random(seed)
-    entries, specs = _random_people(rng, n_entries, n_judges, 2, 3)
-    judges = [Judge(max_load=rng.randint(0, 8), min_load=rng.randint(0, 2), **spec) for spec in specs]
+    entries, specs = _random_people(rng, n_entries, n_judges, 2, 6)
+    judges = [Judge(max_load=rng.randint(1, 12), min_load=rng.randint(0, 2), **spec) for spec in specs]
     judges = [j if j.min_load <= j.max_load else Judge(j.id, j.min_load, j.min_load, j.school, j.conflicts,
                                                        j.conflict_schools, j.categories) for j in judges]
     outcomes = []
@@ -205,3 +205,25 @@ def test_assignment_csv_defects_have_line_numbers():
     with pytest.raises(ScoreDefects) as caught:
         parse_assignment_csv("entry,judge,pinned\ne1,j1,0\ne1,j1,1\ne2,,0\ne3,j2,maybe\n")
     assert [d.line for d in caught.value.defects] == [3, 4, 5]
+
+
+def test_exact_max_flow_takes_over_when_the_greedy_pass_gets_stuck(monkeypatch):
+    from aigc_contest.judging import assignment as module
+
+    monkeypatch.setattr(module, "_greedy_solve", lambda *args: None)
+    entries, judges = _planted_instance(7, 25, 8, 2, 3, 2)
+    result = assign(entries, judges, 2, solver="greedy")
+    assert result.solver == "greedy+maxflow"
+    assert check_assignment(result, entries, judges, 2) == []
+
+
+def test_large_contest_uses_the_fast_solver_and_stays_valid():
+    rng = random.Random(5)
+    entries = [Entry(f"e{i}", f"c{i % 3}", f"s{rng.randrange(40)}", frozenset({f"j{rng.randrange(200)}"}))
+               for i in range(3000)]
+    judges = [Judge(f"j{j}", max_load=140, min_load=40, school=f"s{rng.randrange(40)}",
+                    conflicts=frozenset({f"e{rng.randrange(3000)}"}), categories=frozenset({f"c{j % 3}", f"c{(j + 1) % 3}"}))
+              for j in range(100)]
+    result = assign(entries, judges, 3)
+    assert result.solver == "greedy"
+    assert check_assignment(result, entries, judges, 3) == []

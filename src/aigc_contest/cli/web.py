@@ -24,11 +24,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--workers", type=int, default=None, help="web worker processes (default: 2 × cores)")
     serve.add_argument("--threads", type=int, default=4, help="threads per web worker")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply database migrations first")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="do not start the embedded job worker (default: started unless AIGC_BROKER_URL is set)")
     serve.set_defaults(func=cmd_serve)
 
     worker = subparsers.add_parser("worker", help="a job worker alone (scaled configuration)")
     worker.add_argument("--concurrency", type=int, default=1)
-    worker.add_argument("--queues", default=None, help="comma-separated queues (default: all)")
+    worker.add_argument("--queues", default=None, help="comma-separated queues: gpu, default (default: all)")
+    worker.add_argument("--loglevel", default=None, help="Celery log level (default: $AIGC_LOG_LEVEL or WARNING)")
     worker.set_defaults(func=cmd_worker)
 
     check = subparsers.add_parser("check", help="what is configured and what is missing")
@@ -65,19 +68,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {login.username:<18} {login.role:<12} {login.note}")
     if args.no_serve:
         return EXIT_OK
-    return serve(args.host, args.port, workers=None, threads=4)
+    return serve(args.host, args.port, workers=None, threads=4, job_worker=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     setup_django()
     if not args.no_migrate:
         migrate()
-    return serve(args.host, args.port, workers=args.workers, threads=args.threads)
+    return serve(args.host, args.port, workers=args.workers, threads=args.threads, job_worker=not args.no_worker)
 
 
-def serve(host: str, port: int, *, workers: int | None, threads: int) -> int:
-    """Gunicorn in this process (WhiteNoise serves static files)."""
+def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker: bool = True) -> int:
+    """Gunicorn in this process (WhiteNoise serves static files), and the embedded job worker beside it."""
     from gunicorn.app.base import BaseApplication
+
+    from aigc_contest.web.jobs.worker import start_embedded_worker, stop_embedded_worker
 
     from aigc_contest.web.wsgi import application
 
@@ -101,17 +106,21 @@ def serve(host: str, port: int, *, workers: int | None, threads: int) -> int:
             return application
 
     sys.argv = [sys.argv[0]]  # gunicorn reads argv; ours are already parsed
-    Server().run()
+    embedded = start_embedded_worker() if job_worker else None
+    try:
+        Server().run()
+    finally:
+        stop_embedded_worker(embedded)
     return EXIT_OK
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     setup_django()
-    try:
-        from aigc_contest.web.jobs.worker import run_worker  # type: ignore[import-not-found]
-    except ModuleNotFoundError as exc:
-        raise CliError("this build has no job engine yet") from exc
-    return int(run_worker(concurrency=args.concurrency, queues=args.queues) or 0)
+    from aigc_contest.web.jobs.worker import run_worker
+
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1", 2)
+    return int(run_worker(concurrency=args.concurrency, queues=args.queues, loglevel=args.loglevel) or 0)
 
 
 def _status_rows() -> list[dict[str, str]]:

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "aigc_contest.web.contests",
     "aigc_contest.web.entries",
     "aigc_contest.web.jobs",
+    "aigc_contest.web.judging",
+    "aigc_contest.web.certificates",
     "rules.apps.AutodiscoverRulesConfig",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -180,7 +182,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.5, "visibility_timeout": 3600}
+# The SQLAlchemy transport hands its options to create_engine, so only broker servers get any.
+CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 3600}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False

@@ -10,6 +10,7 @@ from aigc_contest.web.api import api
 from aigc_contest.web.contests import views as contest_views
 from aigc_contest.web.core import views as core_views
 from aigc_contest.web.entries import views as entry_views
+from aigc_contest.web.jobs import views as job_views
 
 admin.site.site_header = settings.ADMIN_SITE_HEADER
 
@@ -30,6 +31,13 @@ urlpatterns = [
     path("entries/<int:pk>/withdraw/", entry_views.withdraw, name="entry-withdraw"),
     path("entries/<int:pk>/draft-file/", entry_views.draft_file, name="entry-draft-file"),
     path("versions/<int:pk>/file/", entry_views.version_file, name="version-file"),
+    # generation jobs
+    path("jobs/", job_views.my_jobs, name="my-jobs"),
+    path("jobs/new-picture/", job_views.new_picture, name="job-new-picture"),
+    path("jobs/<int:pk>/status/", job_views.job_status, name="job-status"),
+    path("jobs/<int:pk>/cancel/", job_views.cancel, name="job-cancel"),
+    path("jobs/<int:pk>/retry/", job_views.retry, name="job-retry"),
+    path("jobs/assets/<int:pk>/", job_views.asset_file, name="job-asset"),
     # teachers
     path("school/", account_views.school_home, name="school-home"),
     path("school/import/", account_views.import_students, name="school-import"),

@@ -1,0 +1,58 @@
+"""Certificates: one per person (each team member gets their own), checkable by anyone at /verify/<uuid>."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.web.contests.models import Competition
+
+
+def certificate_upload_path(instance: Certificate, filename: str) -> str:
+    return f"certificates/{instance.competition_id}/{instance.uuid}.pdf"
+
+
+class Certificate(models.Model):
+    class Kind(models.TextChoices):
+        PARTICIPATION = "participation", _("Participation")
+        AWARD = "award", _("Award")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    competition = models.ForeignKey(Competition, on_delete=models.PROTECT, related_name="certificates")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates")
+    team = models.ForeignKey("entries.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    award = models.ForeignKey("judging.Award", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    award_kind = models.CharField(max_length=10, blank=True)
+    pdf = models.FileField(upload_to=certificate_upload_path, max_length=300)
+    sha256 = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            # At most one live participation certificate per person and competition, and one per award.
+            models.UniqueConstraint(
+                fields=["competition", "user"], condition=Q(kind="participation", revoked_at__isnull=True),
+                name="one_live_participation_certificate",
+            ),
+            models.UniqueConstraint(
+                fields=["award", "user"], condition=Q(kind="award", revoked_at__isnull=True),
+                name="one_live_award_certificate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.uuid}"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,283 @@
+"""Writes for jobs: submitting, cancelling and retrying (people), claiming and finishing (workers).
+
+Claiming moves jobs from queued to running and raises `attempts` in one transaction: on PostgreSQL the
+candidate rows are locked with SELECT … FOR UPDATE SKIP LOCKED, on SQLite the settings' IMMEDIATE
+transactions let one writer in at a time. Every write a worker makes afterwards names (job id, attempt)
+and changes nothing when the job has moved on, so a job runs once at a time and its result is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aigc_contest.generation.scheduling import ConcurrencyLimits, plan_batch
+from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.jobs import kinds, selectors
+from aigc_contest.web.jobs.models import FINAL_STATUSES, Job, JobAsset, JobStatus
+
+logger = logging.getLogger(__name__)
+
+CANDIDATES = 2000  # queued rows a scheduling pass looks at (oldest first)
+TIMED_OUT = "This took too long and was stopped. Please try again later."
+WORKER_LOST = "The computer making this stopped working. Please try again."
+RETRYING = "The computer making this stopped; it will be tried again."
+
+
+# ---------------------------------------------------------------- people
+
+
+def submit_job(user: Any, kind: str, params: dict[str, Any], *, timeout_seconds: int | None = None) -> Job:
+    """Queue a job after checking its parameters and the daily quotas of the user and their school."""
+    try:
+        job_kind = kinds.get_kind(kind)
+    except LookupError as exc:
+        raise ServiceError(str(exc)) from exc
+    try:
+        clean_params, batch_key = job_kind.prepare(dict(params))
+    except kinds.JobFailure as exc:
+        raise ServiceError(exc.message) from exc
+    quotas = selectors.QuotaTable()
+    user_daily = quotas.for_user(user.pk, user.school_id).daily
+    if user_daily is not None and selectors.jobs_in_last_day(user=user) >= user_daily:
+        raise ServiceError(
+            _("You have made %(n)d requests in the last 24 hours, which is your limit. Please try again tomorrow.")
+            % {"n": user_daily},
+            "quota",
+        )
+    school_daily = quotas.for_school(user.school_id).daily
+    if user.school_id and school_daily is not None and selectors.jobs_in_last_day(school=user.school) >= school_daily:
+        raise ServiceError(
+            _("Your school has used all of its %(n)d requests for the last 24 hours. Please try again tomorrow.")
+            % {"n": school_daily},
+            "quota",
+        )
+    config = settings.AIGC_JOBS
+    job = Job.objects.create(
+        owner=user,
+        school_id=user.school_id,
+        kind=kind,
+        queue=job_kind.queue,
+        params=clean_params,
+        batch_key=batch_key,
+        max_attempts=config["max_attempts"],
+        timeout_seconds=timeout_seconds or job_kind.timeout_seconds or config["timeout_seconds"],
+    )
+    transaction.on_commit(lambda: wake_workers(job.queue))
+    return job
+
+
+def cancel_job(actor: Any, job: Job) -> Job:
+    require(actor, "jobs.cancel_job", job)
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+            status=JobStatus.CANCELLED, finished_at=timezone.now(), progress_message=_("Cancelled")
+        )
+    job.refresh_from_db()
+    if not updated:
+        raise ServiceError(_("This job has already finished."), "finished")
+    return job
+
+
+def retry_job(actor: Any, job: Job) -> Job:
+    require(actor, "jobs.retry_job", job)
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED]).update(
+            status=JobStatus.QUEUED,
+            progress=0.0,
+            progress_message="",
+            error="",
+            error_detail="",
+            finished_at=None,
+            started_at=None,
+            heartbeat_at=None,
+            created_at=timezone.now(),  # back of its owner's line: fair order counts from here
+            max_attempts=F("attempts") + settings.AIGC_JOBS["max_attempts"],
+        )
+        if updated:
+            transaction.on_commit(lambda: wake_workers(job.queue))
+    job.refresh_from_db()
+    if not updated:
+        raise ServiceError(_("Only a failed or cancelled job can be tried again."), "not_failed")
+    return job
+
+
+def wake_workers(queue: str) -> None:
+    """Send a dispatch wake-up. A broker that is down loses nothing: the job waits in the database and a
+    worker's watchdog wakes the queue again."""
+    if not settings.AIGC_JOBS.get("wake_workers", True):
+        return
+    from aigc_contest.web.jobs.tasks import dispatch
+
+    try:
+        dispatch.apply_async(args=[queue], queue=queue)
+    except Exception as exc:  # noqa: BLE001 - logged; the watchdog re-sends
+        logger.warning("could not reach the job broker (%s); the job waits for the next watchdog pass", exc)
+
+
+# ---------------------------------------------------------------- workers
+
+
+@dataclass
+class Claim:
+    jobs: list[Job] = field(default_factory=list)
+    wait: float = 0.0  # > 0: nothing claimed yet, a batch is filling; ask again after this long
+
+
+def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
+    """Claim the next batch of the queue in fair order (force: do not wait for a batch to fill)."""
+    with transaction.atomic():
+        rows = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(queue=queue, status=JobStatus.QUEUED)
+            .order_by("created_at", "id")
+            .values("id", "owner_id", "school_id", "created_at", "batch_key", "kind", "params")[:CANDIDATES]
+        )
+        if not rows:
+            return Claim()
+        by_id = {row["id"]: row for row in rows}
+        quotas = selectors.QuotaTable()
+        school_of = {row["owner_id"]: row["school_id"] for row in rows}
+        limits = ConcurrencyLimits(
+            per_user=lambda user: quotas.for_user(user, school_of.get(user)).concurrent,
+            per_school=lambda school: quotas.for_school(school).concurrent,
+        )
+
+        def max_batch(head: Any) -> int:
+            row = by_id[head.id]
+            try:
+                return kinds.get_kind(row["kind"]).max_batch(row["params"])
+            except LookupError:
+                return 1
+
+        by_user, by_school = selectors.running_counts()
+        now = timezone.now()
+        plan = plan_batch(
+            [selectors.as_queued(row) for row in rows],
+            max_batch=max_batch,
+            running_by_user=by_user,
+            running_by_school=by_school,
+            limits=limits,
+            now=now.timestamp(),
+            window=0.0 if force else settings.AIGC_JOBS["batch_window_seconds"],
+        )
+        if plan.empty:
+            return Claim()
+        if plan.wait > 0:
+            return Claim(wait=plan.wait)
+        ids = [job.id for job in plan.jobs]
+        Job.objects.filter(pk__in=ids, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            heartbeat_at=now,
+            batch_id=uuid.uuid4(),
+            worker=worker[:200],
+            progress=0.0,
+            progress_message="",
+        )
+        claimed = {job.pk: job for job in Job.objects.filter(pk__in=ids, status=JobStatus.RUNNING)}
+    return Claim([claimed[i] for i in ids if i in claimed])
+
+
+def _attempt(job_id: int, attempt: int) -> Any:
+    return Job.objects.filter(pk=job_id, attempts=attempt, status=JobStatus.RUNNING)
+
+
+def report_progress(job_id: int, attempt: int, fraction: float, message: str = "") -> bool:
+    """False when the job is no longer this attempt's to run (cancelled, timed out, taken over)."""
+    return bool(
+        _attempt(job_id, attempt).update(
+            progress=max(0.0, min(1.0, fraction)), progress_message=message[:200], heartbeat_at=timezone.now()
+        )
+    )
+
+
+def heartbeat(attempts: dict[int, int]) -> None:
+    if not attempts:
+        return
+    match = Q()
+    for job_id, attempt in attempts.items():
+        match |= Q(pk=job_id, attempts=attempt)
+    Job.objects.filter(match, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+
+
+def complete_job(job_id: int, attempt: int, output: kinds.JobOutput) -> bool:
+    """Store the result of (job, attempt) once; False (and nothing stored) when that attempt no longer runs."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != JobStatus.RUNNING or job.attempts != attempt:
+            return False
+        for index, (name, data, content_type) in enumerate(output.files):
+            asset = JobAsset(job=job, attempt=attempt, index=index, content_type=content_type)
+            asset.file.save(name, ContentFile(data), save=False)
+            asset.save()
+        job.status = JobStatus.SUCCEEDED
+        job.result = output.result
+        job.progress = 1.0
+        job.progress_message = ""
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "result", "progress", "progress_message", "finished_at"])
+    return True
+
+
+def fail_attempt(job_id: int, attempt: int, message: str, *, detail: str = "", retryable: bool = False) -> str | None:
+    """Put the job back in line (retryable, attempts left) or fail it with `message` for the child.
+    Returns the new status, or None when that attempt no longer runs."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != JobStatus.RUNNING or job.attempts != attempt:
+            return None
+        job.error_detail = detail[:5000]
+        if retryable and job.attempts < job.max_attempts:
+            job.status = JobStatus.QUEUED
+            job.progress, job.progress_message = 0.0, RETRYING
+        else:
+            job.status = JobStatus.FAILED
+            job.error = message[:300]
+            job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "error_detail", "progress", "progress_message", "finished_at"])
+        if job.status == JobStatus.QUEUED:
+            transaction.on_commit(lambda: wake_workers(job.queue))
+    return job.status
+
+
+def watchdog() -> dict[str, int]:
+    """Fail running jobs past their timeout, and give back jobs whose worker went silent (killed, lost
+    power) so another worker runs them. Safe to run from every worker at once."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.AIGC_JOBS["stale_seconds"])
+    timed_out = requeued = lost = 0
+    with transaction.atomic():
+        running = Job.objects.select_for_update(skip_locked=True).filter(status=JobStatus.RUNNING)
+        for job in running:
+            if job.started_at and job.started_at + timedelta(seconds=job.timeout_seconds) < now:
+                job.status, job.error, job.finished_at = JobStatus.FAILED, TIMED_OUT, now
+                job.error_detail = f"attempt {job.attempts} ran past its {job.timeout_seconds} s timeout"
+                timed_out += 1
+            elif job.heartbeat_at is None or job.heartbeat_at < stale_before:
+                job.error_detail = f"worker {job.worker} went silent during attempt {job.attempts}"
+                if job.attempts < job.max_attempts:
+                    job.status, job.progress, job.progress_message = JobStatus.QUEUED, 0.0, RETRYING
+                    requeued += 1
+                else:
+                    job.status, job.error, job.finished_at = JobStatus.FAILED, WORKER_LOST, now
+                    lost += 1
+            else:
+                continue
+            job.save(update_fields=["status", "error", "error_detail", "progress", "progress_message", "finished_at"])
+    return {"timed_out": timed_out, "requeued": requeued, "lost": lost}
+
+
+def is_final(job_id: int) -> bool:
+    return Job.objects.filter(pk=job_id, status__in=FINAL_STATUSES).exists()

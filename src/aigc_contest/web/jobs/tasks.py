@@ -1,0 +1,18 @@
+"""Celery tasks. They carry wake-ups, not work: the work waits in the database (see services.py)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import close_old_connections
+
+
+@shared_task(name="aigc_contest.jobs.dispatch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def dispatch(queue: str = "default") -> int:
+    """Claim and run the queue's batches in fair order until nothing is claimable."""
+    from aigc_contest.web.jobs.runner import run_available
+
+    close_old_connections()
+    try:
+        return run_available(queue)
+    finally:
+        close_old_connections()

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JudgingConfig(AppConfig):
+    # The label "judging" is free: the pure-Python core `aigc_contest.judging` is not a Django app.
+    name = "aigc_contest.web.judging"
+    label = "judging"
+    verbose_name = _("Judging")

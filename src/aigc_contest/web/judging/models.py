@@ -1,0 +1,205 @@
+"""Rounds, judge panels, assignments, scores, conflicts, confirmed results and awards.
+
+Scores are kept per (assignment, criterion); an assignment pairs one judge with one entry's submitted
+version in one round. Results are written only when an organiser confirms an aggregation method, so
+numbers computed for comparison never change a recorded rank by themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.web.contests.models import Category, Competition, Criterion
+from aigc_contest.web.entries.models import Entry, EntryVersion
+
+
+class Round(models.Model):
+    class Kind(models.TextChoices):
+        SCREENING = "screening", _("Screening")
+        SCORING = "scoring", _("Scoring")
+        FINAL = "final", _("Final")
+
+    # Later rounds decide: the results of the latest round that has confirmed results are the published ones.
+    KIND_ORDER = {Kind.SCREENING: 0, Kind.SCORING: 1, Kind.FINAL: 2}
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="rounds")
+    kind = models.CharField(_("round"), max_length=12, choices=Kind.choices, default=Kind.SCORING)
+    judges_per_entry = models.PositiveSmallIntegerField(_("judges per entry"), default=3)
+    is_open = models.BooleanField(_("open for scoring"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["competition", "created_at"]
+        unique_together = [("competition", "kind")]
+        verbose_name = _("judging round")
+        verbose_name_plural = _("judging rounds")
+
+    def __str__(self) -> str:
+        return f"{self.competition.slug}: {self.get_kind_display()}"
+
+
+class PanelMembership(models.Model):
+    """A judge on a round's panel, with load bounds and (optionally) the categories they judge."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="panel")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="panels")
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="+", help_text=_("Leave empty for every category.")
+    )
+    min_load = models.PositiveSmallIntegerField(_("fewest entries"), default=0)
+    max_load = models.PositiveSmallIntegerField(_("most entries"), default=20)
+
+    class Meta:
+        unique_together = [("round", "judge")]
+        verbose_name = _("panel member")
+        verbose_name_plural = _("panel members")
+
+    def __str__(self) -> str:
+        return f"{self.judge} in {self.round}"
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", _("To score")
+        SUBMITTED = "submitted", _("Submitted")
+        ABSTAINED = "abstained", _("Abstained")
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="assignments")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judging_assignments")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="assignments")
+    version = models.ForeignKey(EntryVersion, on_delete=models.PROTECT, related_name="assignments")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ASSIGNED)
+    comment = models.TextField(_("comment for the organisers"), blank=True, max_length=4000)
+    pinned = models.BooleanField(default=False, help_text=_("Set by hand; kept when judges are re-assigned."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["round", "judge", "id"]
+        unique_together = [("round", "judge", "entry")]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+
+    def __str__(self) -> str:
+        return f"{self.judge} → {self.entry_id} ({self.round})"
+
+    @property
+    def blind_code(self) -> str:
+        """A code that names the entry to judges without saying whose it is (stable per round and entry)."""
+        digest = hashlib.sha256(f"{settings.SECRET_KEY}:{self.round_id}:{self.entry_id}".encode()).hexdigest()
+        return digest[:6].upper()
+
+
+class Score(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(max_digits=6, decimal_places=2)
+    comment = models.TextField(blank=True, max_length=2000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        unique_together = [("assignment", "criterion")]
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+
+    def __str__(self) -> str:
+        return f"{self.criterion.key}={self.value}"
+
+
+class ConflictDeclaration(models.Model):
+    """A judge's declared conflict of interest with one entry or with a whole school."""
+
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts")
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey("accounts.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+        verbose_name = _("declared conflict")
+        verbose_name_plural = _("declared conflicts")
+
+    def __str__(self) -> str:
+        return f"{self.judge}: {self.entry_id or self.school_id}"
+
+
+class Result(models.Model):
+    """One entry's confirmed result in a round, under the named, versioned aggregation method."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="results")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="results")
+    version = models.ForeignKey(EntryVersion, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=40)
+    raw_score = models.FloatField(help_text=_("Mean of the judges' sheet scores (0–100)."))
+    score = models.FloatField(help_text=_("The score under the method (0–100)."))
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    n_judges = models.PositiveSmallIntegerField(default=0)
+    tiebreak = models.JSONField(default=dict, blank=True)
+    criteria = models.JSONField(default=dict, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["round", "category", "rank", "entry"]
+        unique_together = [("round", "entry")]
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+
+    def __str__(self) -> str:
+        return f"{self.entry} #{self.rank} ({self.method})"
+
+
+class AwardKind(models.TextChoices):
+    FIRST = "first", _("First place")
+    SECOND = "second", _("Second place")
+    THIRD = "third", _("Third place")
+    MERIT = "merit", _("Merit")
+
+
+# Certificates are bilingual whatever the page language: English and both Chinese scripts.
+AWARD_NAMES = {
+    "first": ("First place", "冠軍", "冠军"),
+    "second": ("Second place", "亞軍", "亚军"),
+    "third": ("Third place", "季軍", "季军"),
+    "merit": ("Merit", "優異獎", "优异奖"),
+}
+
+
+class AwardRule(models.Model):
+    """How many places of a kind a category awards (e.g. first 1, second 1, third 1, merit 5)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="award_rules")
+    kind = models.CharField(max_length=10, choices=AwardKind.choices)
+    places = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        unique_together = [("category", "kind")]
+        verbose_name = _("award rule")
+        verbose_name_plural = _("award rules")
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.places} × {self.kind}"
+
+
+class Award(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="awards")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="awards")
+    result = models.ForeignKey(Result, null=True, blank=True, on_delete=models.SET_NULL, related_name="awards")
+    kind = models.CharField(max_length=10, choices=AwardKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["category", "result__rank", "id"]
+        unique_together = [("category", "entry")]
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.entry}"
