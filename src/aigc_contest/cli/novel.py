@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     )
     convert.add_argument("--json", action="store_true", help="machine-readable output")
     convert.set_defaults(func=run_convert)
+    _register_create(commands)
     parser.set_defaults(func=lambda args: parser.print_help() or EXIT_USAGE)
 
 
@@ -124,4 +125,80 @@ def run_convert(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"note: {note}")
         print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- novel create
+
+
+def _register_create(commands: Any) -> None:
+    create = commands.add_parser(
+        "create",
+        help="write a new novel with the text model: plan the graph, then each passage",
+        description="Writes DIR/novel.json and a playable DIR/novel.html. Exit 3 when the safety layer refuses.",
+    )
+    create.add_argument("--theme", required=True, help="what the story is about")
+    create.add_argument("--lang", required=True, choices=["en", "zh-Hant", "zh-Hans"], help="story language")
+    create.add_argument("--nodes", type=int, default=8, metavar="N", help="about how many nodes (3-16, default 8)")
+    create.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if missing)")
+    create.add_argument("--model", help="text model name from the models file (default: the first text model)")
+    create.add_argument("--seed", type=int, default=0, help="seed of the model's sampling")
+    create.add_argument("--json", action="store_true", help="machine-readable output")
+    create.set_defaults(func=run_create)
+
+
+def _text_backend(name: str | None) -> tuple[Any, str]:
+    """The text backend and its model name (tests replace this function to inject a scripted model)."""
+    from aigc_contest.generation.registry import shared_registry
+
+    registry = shared_registry()
+    entry = registry.resolve(name, "text")
+    return registry.text_backend(entry.name), entry.name
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from aigc_contest.cli.common import EXIT_REFUSED, progress_bar
+    from aigc_contest.generation.types import GenerationError
+    from aigc_contest.safety import SafetyRefusal
+    from aigc_contest.works.novel.generate import MAX_NODES, MIN_NODES, GenerationSettings, generate_novel
+    from aigc_contest.works.novel.html_player import write_html
+
+    if not MIN_NODES <= args.nodes <= MAX_NODES:
+        raise CliError(f"--nodes must be between {MIN_NODES} and {MAX_NODES}", EXIT_USAGE)
+    if not args.theme.strip():
+        raise CliError("--theme must not be empty", EXIT_USAGE)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out must be a folder, and {out} is a file", EXIT_USAGE)
+    try:
+        backend, model = _text_backend(args.model)
+    except GenerationError as exc:
+        raise CliError(str(exc), EXIT_ERROR, getattr(exc, "details", None)) from None
+    settings = GenerationSettings(model=model, theme=args.theme.strip(), language=args.lang, nodes=args.nodes,
+                                  seed=args.seed)  # fmt: skip
+    try:
+        with progress_bar("planning the story", None) as advance:
+            def progress(done: int, total: int, what: str) -> None:
+                advance(1, f"writing {what} ({done}/{total})")
+
+            report = generate_novel(backend, settings, progress)
+    except SafetyRefusal as exc:
+        raise CliError(f"refused by the safety layer: {exc}", EXIT_REFUSED) from None
+    except GenerationError as exc:
+        raise CliError(f"the model could not write the story: {exc}") from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "novel.json").write_text(report.novel.to_json(), encoding="utf-8")
+        (out / "novel.html").write_text(write_html(report.novel), encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write into {out}: {exc.strerror or exc}") from None
+    if args.json:
+        print_json({"out": str(out), "files": ["novel.json", "novel.html"], "model": model, **report.to_dict()})
+    else:
+        endings = sum(1 for n in report.novel.nodes if n.is_ending)
+        print(f"wrote {out / 'novel.json'} and {out / 'novel.html'}: {len(report.novel.nodes)} nodes, {endings} endings")
+        if report.mechanically_repaired:
+            print(f"the plan was repaired by rule ({len(report.repairs)} change(s))")
     return EXIT_OK

@@ -83,7 +83,6 @@ def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker
     from gunicorn.app.base import BaseApplication
 
     from aigc_contest.web.jobs.worker import start_embedded_worker, stop_embedded_worker
-
     from aigc_contest.web.wsgi import application
 
     options = {

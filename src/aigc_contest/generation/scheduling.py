@@ -5,7 +5,8 @@ simulated queues, and both get the same decisions.
 
 Fair order: round-robin by user, then by school. A user's k-th waiting job (counting the jobs they
 already have running) comes in round k; within a round, users whose school has been served less go
-first; ties go to the older job. A class of 30 children each asking once is served before one child's
+first, then users served longest ago (`last_served`: the round-robin's memory between passes, so a user
+with a long backlog goes to the back of the line after each turn), then the older job. A class of 30 children each asking once is served before one child's
 fiftieth request, and one busy school does not crowd out another.
 """
 
@@ -48,8 +49,11 @@ def fair_order(
     jobs: Iterable[QueuedJob],
     running_by_user: Mapping[Hashable, int] | None = None,
     running_by_school: Mapping[Hashable, int] | None = None,
+    last_served: Mapping[Hashable, float] | None = None,
 ) -> list[QueuedJob]:
-    """All jobs in the order they should be served (see the module docstring)."""
+    """All jobs in the order they should be served (see the module docstring). `last_served`: user ->
+    when their latest job started (users absent from it were never served and go first)."""
+    last_served = last_served or {}
     per_user: dict[Hashable, deque[QueuedJob]] = defaultdict(deque)
     for job in sorted(jobs, key=lambda j: (j.submitted_at, j.id)):
         per_user[job.user].append(job)
@@ -57,9 +61,10 @@ def fair_order(
     school_served: Counter[Hashable] = Counter(running_by_school or {})
     school_of = {user: queue[0].school for user, queue in per_user.items()}
 
-    def key(user: Hashable) -> tuple[int, int, float, int]:
+    def key(user: Hashable) -> tuple[int, int, float, float, int]:
         head = per_user[user][0]
-        return (user_served[user], school_served[school_of[user]], head.submitted_at, head.id)
+        served_at = last_served.get(user, float("-inf"))
+        return (user_served[user], school_served[school_of[user]], served_at, head.submitted_at, head.id)
 
     # A heap with lazy keys: serving a user raises its school's count, which only ever raises other
     # users' keys, so a popped entry whose key went stale is pushed back with its fresh key.
@@ -87,6 +92,7 @@ def plan_batch(
     running_by_user: Mapping[Hashable, int] | None = None,
     running_by_school: Mapping[Hashable, int] | None = None,
     limits: ConcurrencyLimits | None = None,
+    last_served: Mapping[Hashable, float] | None = None,
     now: float = 0.0,
     window: float = 0.0,
 ) -> BatchPlan:
@@ -113,7 +119,7 @@ def plan_batch(
             school_running[job.school] += 1
 
     batch: list[QueuedJob] = []
-    ordered = fair_order(jobs, running_by_user, running_by_school)
+    ordered = fair_order(jobs, running_by_user, running_by_school, last_served)
     head = next((job for job in ordered if admissible(job)), None)
     if head is None:
         return BatchPlan()
@@ -135,9 +141,11 @@ def queue_positions(
     jobs: Iterable[QueuedJob],
     running_by_user: Mapping[Hashable, int] | None = None,
     running_by_school: Mapping[Hashable, int] | None = None,
+    last_served: Mapping[Hashable, float] | None = None,
 ) -> dict[int, int]:
     """Job id -> 1-based place in the fair order (what the page shows as "n-th in line")."""
-    return {job.id: place for place, job in enumerate(fair_order(jobs, running_by_user, running_by_school), 1)}
+    order = fair_order(jobs, running_by_user, running_by_school, last_served)
+    return {job.id: place for place, job in enumerate(order, 1)}
 
 
 def fifo_plan(jobs: Sequence[QueuedJob], *, max_batch: int = 1) -> BatchPlan:

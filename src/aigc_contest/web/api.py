@@ -226,3 +226,9 @@ def get_team(request: HttpRequest, team_id: int) -> TeamOut:
                    members=[m.username for m in team.members.all()])
 
 
+
+
+# Results (embargoed) and certificate checks live with the judging app.
+from aigc_contest.web.judging.api import router as results_router  # noqa: E402
+
+api.add_router("/", results_router)

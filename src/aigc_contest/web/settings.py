@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "aigc_contest.web.contests",
     "aigc_contest.web.entries",
     "aigc_contest.web.jobs",
+    "aigc_contest.web.studio",
     "aigc_contest.web.judging",
     "aigc_contest.web.certificates",
     "rules.apps.AutodiscoverRulesConfig",

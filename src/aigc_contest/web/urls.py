@@ -48,6 +48,11 @@ urlpatterns = [
     path("organiser/", contest_views.organiser_home, name="organiser-home"),
     path("organiser/<slug:slug>/participants.csv", contest_views.export_participants, name="export-participants"),
     path("organiser/<slug:slug>/entries.csv", contest_views.export_entries, name="export-entries"),
+    # judging, results and certificates
+    path("", include("aigc_contest.web.judging.urls")),
+    path("", include("aigc_contest.web.certificates.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # studio (interactive novels)
+    path("studio/", include("aigc_contest.web.studio.urls")),
 ]

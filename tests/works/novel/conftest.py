@@ -1,21 +1,11 @@
-"""Shared builders for the interactive-novel tests."""
+"""Fixtures; plain helpers live in novel_helpers.py (a unique module name)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
+from novel_helpers import make_novel
 
 from aigc_contest.works.novel import Novel
-
-DATA = Path(__file__).parent / "data"
-
-
-def make_novel(
-    nodes: list[dict[str, Any]], start: str = "a", variables: dict[str, Any] | None = None, **extra: Any
-) -> Novel:
-    return Novel.model_validate({"start": start, "variables": variables or {}, "nodes": nodes, **extra})
 
 
 @pytest.fixture

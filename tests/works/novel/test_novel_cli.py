@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from novel_helpers import DATA, make_novel
 
 from aigc_contest.cli.main import main
-from conftest import DATA, make_novel
 
 
 @pytest.fixture

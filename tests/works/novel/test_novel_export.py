@@ -8,13 +8,13 @@ import json
 import re
 
 import pytest
+from novel_helpers import make_novel
 
 from aigc_contest.works.novel import Illustration, validate
 from aigc_contest.works.novel.html_player import PLAYER_JS, folder_assets, write_html
 from aigc_contest.works.novel.ink import write_ink
 from aigc_contest.works.novel.twine import story_format
 from aigc_contest.works.novel.twine_html import read_twine_html, write_twine_html
-from conftest import make_novel
 
 ATTACKS = [
     "<script>alert(1)</script>",
@@ -109,8 +109,9 @@ def test_twine_archive_escapes_markup_and_round_trips(evil_novel, gate_novel, fm
 
 
 def test_twine_archive_keeps_script_and_stylesheet():
+    from novel_helpers import DATA
+
     from aigc_contest.works.novel.convert import read_twee
-    from conftest import DATA
 
     novel, _ = read_twee((DATA / "harlowe_lantern.twee").read_text(encoding="utf-8"))
     archive = write_twine_html(novel, story_format("harlowe"))

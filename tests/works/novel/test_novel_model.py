@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from novel_helpers import make_novel
 
 from aigc_contest.works.novel import ConditionError, Illustration, Novel, NovelFormatError, parse_condition
 from aigc_contest.works.novel.conditions import (
@@ -14,7 +15,6 @@ from aigc_contest.works.novel.conditions import (
     to_source,
     variables_read,
 )
-from conftest import make_novel
 
 
 def test_json_round_trip_keeps_everything(gate_novel):

@@ -8,12 +8,12 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from novel_helpers import DATA, make_novel
 
 from aigc_contest.works.novel import validate
 from aigc_contest.works.novel.convert import read_twee, write_twee
 from aigc_contest.works.novel.storyformat import find_links
 from aigc_contest.works.novel.twee import Passage, TweeSyntaxError, format_twee, parse_twee
-from conftest import DATA, make_novel
 
 UUID4 = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}\Z")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from novel_helpers import make_novel
+
 from aigc_contest.works.novel import Limits, playthroughs, validate
-from conftest import make_novel
 
 
 def codes(novel, limits=None):

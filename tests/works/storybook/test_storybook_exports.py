@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from storybook_helpers import LONG_WORD, MARKUP_IMG, MARKUP_SCRIPT, SIMP_SAMPLE, TRAD_SAMPLE, build_book
 
 from aigc_contest.works.storybook.export import export_book
 from aigc_contest.works.storybook.model import ImageAsset, StorybookError, load_book, save_book
-from conftest import LONG_WORD, MARKUP_IMG, MARKUP_SCRIPT, SIMP_SAMPLE, TRAD_SAMPLE, build_book
 
 POPPLER = shutil.which("pdftotext") and shutil.which("pdffonts") and shutil.which("pdfinfo")
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftotext, pdffonts) not installed")

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from storybook_helpers import build_book, make_png
 
 from aigc_contest.works.storybook.model import (
     ImageAsset,
@@ -19,7 +20,6 @@ from aigc_contest.works.storybook.model import (
     name_seed,
     save_book,
 )
-from conftest import build_book, make_png
 
 
 def test_json_round_trip_keeps_everything(book: Storybook) -> None:

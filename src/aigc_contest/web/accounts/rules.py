@@ -91,3 +91,32 @@ rules.add_perm("entries.view_entry", is_team_member | is_team_teacher | is_organ
 rules.add_perm("entries.edit_entry", is_team_member | is_team_teacher)
 rules.add_perm("entries.submit_entry", is_team_member | is_team_teacher)
 rules.add_perm("entries.withdraw_entry", is_team_member | is_team_teacher)
+
+
+# Judging: organisers run it; a judge works only on their own assignments.
+@rules.predicate
+def is_assigned_judge(user: Any, assignment: Any) -> bool:
+    return bool(assignment is not None and is_judge(user) and assignment.judge_id == user.pk)
+
+
+rules.add_perm("judging.manage_judging", is_organiser)
+rules.add_perm("judging.score_assignment", is_assigned_judge)
+
+
+# Certificates: the holder, the holder's teachers and organisers download; organisers issue and revoke.
+@rules.predicate
+def is_certificate_holder(user: Any, certificate: Any) -> bool:
+    return bool(certificate is not None and user.is_authenticated and certificate.user_id == user.pk)
+
+
+@rules.predicate
+def is_certificate_teacher(user: Any, certificate: Any) -> bool:
+    if certificate is None or not is_teacher(user):
+        return False
+    if certificate.team_id and is_team_teacher(user, certificate.team):
+        return True
+    return bool(is_teacher_of_student(user, certificate.user))
+
+
+rules.add_perm("certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_organiser)
+rules.add_perm("certificates.manage_certificates", is_organiser)

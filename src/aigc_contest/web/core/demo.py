@@ -262,7 +262,19 @@ def load_demo(now: datetime | None = None) -> list[DemoLogin]:
                                           theme=wukong.themes.first())
         entry_services.upload_draft_file(makers[0], lora, filename="mars.png", data=sample_png(7))
         entry_services.submit_entry(makers[0], lora, now=now)
+        _judging_panel(hk)
     return demo_logins()
+
+
+def _judging_panel(competition: Competition) -> None:
+    """A scoring round with the three demo judges, each submitted entry given to two of them."""
+    from aigc_contest.web.judging import services as judging_services
+
+    organiser = User.objects.get(username="organiser")
+    round_ = judging_services.open_round(organiser, competition, "scoring", k=2)
+    for judge in User.objects.filter(role=Role.JUDGE).order_by("username"):
+        judging_services.add_judge(organiser, round_, judge, max_load=20)
+    judging_services.assign_judges(organiser, round_)
 
 
 def demo_logins() -> list[DemoLogin]:

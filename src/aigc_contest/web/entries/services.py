@@ -179,6 +179,41 @@ def upload_draft_file(actor: User, entry: Entry, *, filename: str, data: bytes) 
     return info
 
 
+def set_draft_from_work(actor: User, entry: Entry, *, filename: str, data: bytes, mime: str,
+                        meta: dict | None = None) -> Entry:
+    """Store a file the platform made (e.g. the studio's playable novel) as the entry's draft file.
+
+    Same storage pattern as `upload_draft_file`, without the upload sniffing: the bytes come from our own
+    exporter, not from the participant's disk. `submit_entry` then freezes it as a version."""
+    require(actor, "entries.edit_entry", entry)
+    if not data:
+        raise ServiceError(_("The file is empty."), "empty")
+    limit = entry.category.max_upload_mb * 1024 * 1024
+    if len(data) > limit:
+        raise ServiceError(
+            _("The file is %(size_mb)s MB; the limit is %(limit_mb)s MB.")
+            % {"size_mb": round(len(data) / 2**20, 1), "limit_mb": entry.category.max_upload_mb},
+            "too_large",
+        )
+    sha256 = hashlib.sha256(data).hexdigest()
+    original = (filename or "work").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
+    extension = ("." + original.rsplit(".", 1)[-1].lower()[:10]) if "." in original else ""
+    stored = default_storage.save(f"drafts/{entry.pk}/{sha256[:16]}{extension}", ContentFile(data))
+    old_name = entry.draft_file.name if entry.draft_file else ""
+    with transaction.atomic():
+        locked = Entry.objects.select_for_update().get(pk=entry.pk)
+        locked.draft_file.name = stored
+        locked.draft_file_name = original
+        locked.draft_file_sha256 = sha256
+        locked.draft_mime = mime[:40]
+        locked.draft_meta = {"size": len(data), **(meta or {})}
+        locked.save()
+        if old_name and old_name != stored:
+            transaction.on_commit(lambda: default_storage.delete(old_name))
+    entry.refresh_from_db()
+    return entry
+
+
 def content_hash(*, file_sha256: str, title: str, description: str, work_type: str, theme_id: int | None) -> str:
     payload = json.dumps(
         {"file": file_sha256, "title": title, "description": description, "work_type": work_type, "theme": theme_id},

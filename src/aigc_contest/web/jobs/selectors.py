@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from aigc_contest.generation.scheduling import QueuedJob, queue_positions
@@ -50,6 +50,17 @@ def running_counts() -> tuple[dict[int, int], dict[int, int]]:
     return by_user, by_school
 
 
+def last_served(user_ids: set[int]) -> dict[int, float]:
+    """User -> when their latest job started (the round-robin's memory between scheduling passes)."""
+    since = timezone.now() - timedelta(days=1)
+    rows = (
+        Job.objects.filter(owner_id__in=user_ids, started_at__gte=since)
+        .values("owner_id")
+        .annotate(latest=Max("started_at"))
+    )
+    return {row["owner_id"]: row["latest"].timestamp() for row in rows}
+
+
 def queue_position(job: Job) -> int | None:
     """1-based place in the fair order of the job's queue, or None when it is not waiting."""
     if job.status != JobStatus.QUEUED:
@@ -57,8 +68,10 @@ def queue_position(job: Job) -> int | None:
     rows = Job.objects.filter(queue=job.queue, status=JobStatus.QUEUED).values(
         "id", "owner_id", "school_id", "created_at", "batch_key"
     )
+    queued = [as_queued(r) for r in rows]
     by_user, by_school = running_counts()
-    return queue_positions([as_queued(r) for r in rows], by_user, by_school).get(job.pk)
+    served = last_served({q.user for q in queued})  # type: ignore[misc]
+    return queue_positions(queued, by_user, by_school, served).get(job.pk)
 
 
 class QuotaTable:

@@ -168,6 +168,7 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
             running_by_user=by_user,
             running_by_school=by_school,
             limits=limits,
+            last_served=selectors.last_served(set(school_of)),
             now=now.timestamp(),
             window=0.0 if force else settings.AIGC_JOBS["batch_window_seconds"],
         )

@@ -1,0 +1,400 @@
+"""Writes for judging: panels, assignment (through the core solver), scores, conflicts, results, awards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aigc_contest import judging as core
+from aigc_contest.web.accounts.models import User
+from aigc_contest.web.contests.models import Category, Competition, Criterion
+from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.judging.models import (
+    Assignment,
+    Award,
+    AwardKind,
+    AwardRule,
+    ConflictDeclaration,
+    PanelMembership,
+    Result,
+    Round,
+    Score,
+)
+
+DEFAULT_AWARD_PLACES = {AwardKind.FIRST: 1, AwardKind.SECOND: 1, AwardKind.THIRD: 1, AwardKind.MERIT: 0}
+AWARD_ORDER = [AwardKind.FIRST, AwardKind.SECOND, AwardKind.THIRD, AwardKind.MERIT]
+
+
+def _not_after_publication(competition: Competition, now: datetime | None = None) -> None:
+    if competition.results_published(now):
+        raise ServiceError(_("Results have been announced; they can no longer be changed."), "published")
+
+
+# ---------------------------------------------------------------- rounds and panels
+
+
+def open_round(actor: User, competition: Competition, kind: str = Round.Kind.SCORING, *, k: int = 3) -> Round:
+    require(actor, "judging.manage_judging", competition)
+    if kind not in Round.Kind.values:
+        raise ServiceError(_("Unknown round."))
+    if not 1 <= k <= 20:
+        raise ServiceError(_("Judges per entry must be between 1 and 20."))
+    round_, created = Round.objects.get_or_create(competition=competition, kind=kind, defaults={"judges_per_entry": k})
+    if not created and round_.judges_per_entry != k:
+        round_.judges_per_entry = k
+        round_.save(update_fields=["judges_per_entry"])
+    return round_
+
+
+def add_judge(actor: User, round_: Round, judge: User, *, min_load: int = 0, max_load: int = 20,
+              categories: Iterable[Category] = ()) -> PanelMembership:
+    require(actor, "judging.manage_judging", round_.competition)
+    if not judge.is_judge:
+        raise ServiceError(_("%(name)s is not a judge.") % {"name": judge})
+    if max_load < min_load:
+        raise ServiceError(_("The most entries must be at least the fewest."))
+    member, _created = PanelMembership.objects.update_or_create(
+        round=round_, judge=judge, defaults={"min_load": min_load, "max_load": max_load}
+    )
+    member.categories.set(list(categories))
+    return member
+
+
+# ---------------------------------------------------------------- assignment
+
+
+@dataclass
+class AssignReport:
+    created: int
+    kept: int
+    solver: str
+
+
+def _eligible_entries(competition: Competition) -> list[Entry]:
+    entries = (
+        Entry.objects.filter(category__competition=competition, status=Entry.Status.SUBMITTED)
+        .select_related("team", "category")
+        .prefetch_related("versions")
+    )
+    return [e for e in entries if e.versions.exists()]
+
+
+def assign_judges(actor: User, round_: Round, *, seed: int = 0) -> AssignReport:
+    """Give every submitted entry k judges with the core solver; work already assigned is kept (pinned).
+
+    Conflicts: same school, the entrant's supervising teacher, and every declared conflict (entry or school).
+    An abstention is a conflict for this pairing: the pair is forbidden and the entry gets another judge.
+    """
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition)
+    entries = _eligible_entries(competition)
+    if not entries:
+        raise ServiceError(_("There are no submitted entries to assign."), "nothing")
+    members = list(round_.panel.select_related("judge").prefetch_related("categories"))
+    if not members:
+        raise ServiceError(_("Add judges to the panel first."), "no_judges")
+
+    declared_entries: dict[int, set[str]] = defaultdict(set)
+    declared_schools: dict[int, set[str]] = defaultdict(set)
+    for d in ConflictDeclaration.objects.filter(competition=competition):
+        if d.entry_id:
+            declared_entries[d.judge_id].add(str(d.entry_id))
+        if d.school_id:
+            declared_schools[d.judge_id].add(str(d.school_id))
+    core_entries = [
+        core.Entry(
+            id=str(e.pk), category=str(e.category_id),
+            school=str(e.team.school_id) if e.team.school_id else None,
+            teacher_ids=frozenset({str(e.team.supervising_teacher_id)} if e.team.supervising_teacher_id else ()),
+        )
+        for e in entries
+    ]
+    core_judges = [
+        core.Judge(
+            id=str(m.judge_id), max_load=m.max_load, min_load=m.min_load,
+            school=str(m.judge.school_id) if m.judge.school_id else None,
+            conflicts=frozenset(declared_entries[m.judge_id]),
+            conflict_schools=frozenset(declared_schools[m.judge_id]),
+            categories=frozenset(str(c.pk) for c in m.categories.all()) or None,
+        )
+        for m in members
+    ]
+    entry_ids = {str(e.pk) for e in entries}
+    judge_ids = {str(m.judge_id) for m in members}
+    existing = list(Assignment.objects.filter(round=round_))
+    pins, forbids = [], []
+    for a in existing:
+        pair = (str(a.entry_id), str(a.judge_id))
+        if pair[0] not in entry_ids or pair[1] not in judge_ids:
+            continue
+        (forbids if a.status == Assignment.Status.ABSTAINED else pins).append(pair)
+    try:
+        plan = core.assign(core_entries, core_judges, round_.judges_per_entry, pins=pins, forbids=forbids, seed=seed)
+    except core.InfeasibleAssignment as exc:
+        raise ServiceError(_("No assignment is possible: %(why)s") % {"why": "; ".join(exc.reasons)}, "infeasible") from exc
+    except core.AssignmentInputError as exc:
+        raise ServiceError(_("The panel cannot be assigned: %(why)s") % {"why": str(exc)}, "invalid") from exc
+
+    by_id = {str(e.pk): e for e in entries}
+    have = {(str(a.entry_id), str(a.judge_id)) for a in existing}
+    created = 0
+    with transaction.atomic():
+        for entry_id, judge_id in plan.pairs:
+            if (entry_id, judge_id) in have:
+                continue
+            entry = by_id[entry_id]
+            Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=entry.latest_version)
+            created += 1
+    return AssignReport(created=created, kept=len(pins), solver=plan.solver)
+
+
+# ---------------------------------------------------------------- judges' work
+
+
+def _check_judge(actor: User, assignment: Assignment) -> None:
+    require(actor, "judging.score_assignment", assignment)
+    if not assignment.round.is_open:
+        raise ServiceError(_("This round is closed for scoring."), "closed")
+
+
+def save_scores(actor: User, assignment: Assignment, values: Mapping[int, object],
+                comments: Mapping[int, str] | None = None, *, comment: str = "", submit: bool = False) -> Assignment:
+    """Store the judge's scores (criterion id → value); `submit` needs every criterion scored.
+
+    A draft may leave criteria empty; a value out of range is refused either way, naming the criterion.
+    """
+    _check_judge(actor, assignment)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise ServiceError(_("These scores were submitted already."), "submitted")
+    if assignment.status == Assignment.Status.ABSTAINED:
+        raise ServiceError(_("You abstained from this entry."), "abstained")
+    comments = comments or {}
+    criteria = list(Criterion.objects.filter(competition=assignment.round.competition))
+    parsed: dict[int, Decimal | None] = {}
+    for criterion in criteria:
+        raw = values.get(criterion.pk)
+        if raw is None or str(raw).strip() == "":
+            parsed[criterion.pk] = None
+            continue
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ServiceError(_("“%(criterion)s”: please enter a number.") % {"criterion": criterion.tr("name")}) from None
+        if not value.is_finite() or not criterion.min_score <= value <= criterion.max_score:
+            raise ServiceError(
+                _("“%(criterion)s”: the score must be between %(low)s and %(high)s.")
+                % {"criterion": criterion.tr("name"), "low": criterion.min_score, "high": criterion.max_score}
+            )
+        parsed[criterion.pk] = value.quantize(Decimal("0.01"))
+    if submit:
+        missing = [c.tr("name") for c in criteria if parsed[c.pk] is None]
+        if missing:
+            raise ServiceError(_("Score every criterion before submitting: %(missing)s") % {"missing": ", ".join(missing)},
+                               "incomplete")
+    with transaction.atomic():
+        for criterion in criteria:
+            value = parsed[criterion.pk]
+            note = str(comments.get(criterion.pk, "") or "")[:2000]
+            if value is None:
+                Score.objects.filter(assignment=assignment, criterion=criterion).delete()
+                continue
+            Score.objects.update_or_create(assignment=assignment, criterion=criterion,
+                                           defaults={"value": value, "comment": note})
+        assignment.comment = comment[:4000]
+        if submit:
+            assignment.status = Assignment.Status.SUBMITTED
+            assignment.submitted_at = timezone.now()
+        assignment.save(update_fields=["comment", "status", "submitted_at"])
+    return assignment
+
+
+def abstain(actor: User, assignment: Assignment, reason: str = "") -> Assignment:
+    _check_judge(actor, assignment)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise ServiceError(_("These scores were submitted already."), "submitted")
+    with transaction.atomic():
+        assignment.scores.all().delete()
+        assignment.status = Assignment.Status.ABSTAINED
+        assignment.comment = reason[:4000]
+        assignment.save(update_fields=["status", "comment"])
+    return assignment
+
+
+def declare_conflict(actor: User, assignment: Assignment, reason: str = "") -> ConflictDeclaration:
+    """Record the conflict and remove the assignment (with any draft scores); re-assigning fills the gap."""
+    require(actor, "judging.score_assignment", assignment)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise ServiceError(_("These scores were submitted already; ask the organisers to withdraw them."), "submitted")
+    with transaction.atomic():
+        declaration = ConflictDeclaration.objects.create(
+            judge=actor, competition=assignment.round.competition, entry=assignment.entry, reason=reason[:300]
+        )
+        assignment.delete()
+    return declaration
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class PreviewRow:
+    entry: Entry
+    version_id: int
+    score: float | None
+    raw_score: float | None
+    rank: int | None
+    n_judges: int
+    tiebreak: str
+    criteria: dict[str, float | None]
+    recorded_rank: int | None = None
+
+    @property
+    def rank_changes(self) -> bool:
+        return self.recorded_rank is not None and self.recorded_rank != self.rank
+
+
+@dataclass
+class Preview:
+    method: str
+    categories: list[tuple[Category, list[PreviewRow]]] = field(default_factory=list)
+    chain: list[str] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    agreement: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def _rubric(competition: Competition) -> tuple[core.Rubric, list[Criterion]]:
+    criteria = list(Criterion.objects.filter(competition=competition))
+    if not criteria:
+        raise ServiceError(_("The competition has no rubric yet."), "no_rubric")
+    rubric = core.parse_rubric({"criteria": [
+        {"id": c.key, "weight": float(c.weight), "min": float(c.min_score), "max": float(c.max_score)} for c in criteria
+    ]})
+    return rubric, criteria
+
+
+def preview_results(round_: Round, method: str) -> Preview:
+    """Results under `method`, per category, computed by the core; nothing is recorded."""
+    try:
+        base, version = core.resolve_method(method)
+    except ValueError as exc:
+        raise ServiceError(str(exc), "method") from exc
+    competition = round_.competition
+    rubric, _criteria = _rubric(competition)
+    rows_by_category: dict[int, list[tuple[str, str, str, float]]] = defaultdict(list)
+    scores = Score.objects.filter(assignment__round=round_, assignment__status=Assignment.Status.SUBMITTED).values_list(
+        "assignment__entry__category_id", "assignment__entry_id", "assignment__judge_id", "criterion__key", "value"
+    )
+    for category_id, entry_id, judge_id, key, value in scores:
+        rows_by_category[category_id].append((str(entry_id), str(judge_id), key, float(value)))
+    recorded = dict(Result.objects.filter(round=round_).values_list("entry_id", "rank"))
+    preview = Preview(method=f"{base}@{version}")
+    entries = {e.pk: e for e in Entry.objects.filter(category__competition=competition).select_related("team", "category")}
+    versions = dict(Assignment.objects.filter(round=round_).values_list("entry_id", "version_id"))
+    for category in competition.categories.all():
+        rows = rows_by_category.get(category.pk)
+        if not rows:
+            continue
+        try:
+            sheets = core.sheets_from_rows(rows, rubric)
+            results = core.evaluate(
+                sheets, preview.method,
+                submitted_at={str(e): entries[int(e)].versions.get(pk=versions[int(e)]).submitted_at
+                              for e in sheets.entry_ids},
+                with_distributions=False,
+            )
+        except core.ScoreDefects as exc:
+            preview.defects.extend(f"{category.tr('name')}: {d}" for d in exc.defects)
+            continue
+        raw_means: dict[str, float] = {}
+        totals = sheets.total
+        for index, entry_id in enumerate(sheets.entry_ids):
+            mask = sheets.entry == index
+            raw_means[entry_id] = float(totals[mask].mean()) if mask.any() else float("nan")
+        out = [
+            PreviewRow(entry=entries[int(r.entry)], version_id=versions[int(r.entry)], score=r.score,
+                       raw_score=raw_means.get(r.entry), rank=r.rank, n_judges=r.n_judges, tiebreak=r.tiebreak,
+                       criteria=r.criteria, recorded_rank=recorded.get(int(r.entry)))
+            for r in results.rows
+        ]
+        preview.categories.append((category, out))
+        preview.chain = results.ranking.chain
+        summary = results.agreement_summary()
+        preview.agreement[category.slug] = {"icc": summary["icc"], "alpha": summary["krippendorff_alpha_interval"],
+                                            "flagged": summary["flagged_judges"]}
+    return preview
+
+
+def confirm_results(actor: User, round_: Round, method: str, now: datetime | None = None) -> int:
+    """Record the results under `method` (replacing this round's earlier ones and their awards)."""
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition, now)
+    preview = preview_results(round_, method)
+    if preview.defects:
+        raise ServiceError(_("Some scores are incomplete: %(defects)s") % {"defects": "; ".join(preview.defects[:5])},
+                           "defects")
+    if not preview.categories:
+        raise ServiceError(_("No submitted scores yet."), "empty")
+    confirmed_at = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        Award.objects.filter(result__round=round_).delete()
+        Result.objects.filter(round=round_).delete()
+        for category, rows in preview.categories:
+            for row in rows:
+                if row.score is None:
+                    continue
+                Result.objects.create(
+                    round=round_, entry=row.entry, version_id=row.version_id, category=category,
+                    method=preview.method, raw_score=row.raw_score or 0.0, score=row.score, rank=row.rank,
+                    n_judges=row.n_judges, tiebreak={"separated_by": row.tiebreak, "chain": preview.chain},
+                    criteria=row.criteria, confirmed_by=actor, confirmed_at=confirmed_at,
+                )
+                count += 1
+    return count
+
+
+# ---------------------------------------------------------------- awards
+
+
+def set_award_places(actor: User, category: Category, places: Mapping[str, int]) -> None:
+    require(actor, "judging.manage_judging", category.competition)
+    _not_after_publication(category.competition)
+    for kind, n in places.items():
+        if kind not in AwardKind.values or not 0 <= int(n) <= 100:
+            raise ServiceError(_("Award places must be between 0 and 100."))
+        AwardRule.objects.update_or_create(category=category, kind=kind, defaults={"places": int(n)})
+
+
+def award_places(category: Category) -> dict[str, int]:
+    places = {str(k): n for k, n in DEFAULT_AWARD_PLACES.items()}
+    places.update({r.kind: r.places for r in category.award_rules.all()})
+    return places
+
+
+def give_awards(actor: User, round_: Round) -> int:
+    """Awards from the confirmed ranks: rank r takes the r-th place slot, so tied entries share a kind."""
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition)
+    count = 0
+    with transaction.atomic():
+        Award.objects.filter(category__competition=competition).delete()
+        for category in competition.categories.all():
+            places = award_places(category)
+            slots = [kind for kind in AWARD_ORDER for _ in range(places.get(str(kind), 0))]
+            for result in Result.objects.filter(round=round_, category=category, rank__isnull=False).order_by("rank"):
+                if result.rank > len(slots):
+                    break
+                Award.objects.create(category=category, entry=result.entry, result=result, kind=slots[result.rank - 1])
+                count += 1
+    return count

@@ -1,0 +1,242 @@
+"""Judging pages: judges score blind; organisers assign, follow progress, confirm results and awards;
+everyone sees the winners once the embargo lifts."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aigc_contest.judging import METHODS
+from aigc_contest.web.accounts.models import User
+from aigc_contest.web.contests import selectors as contest_selectors
+from aigc_contest.web.contests.models import Competition, Criterion
+from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.judging import selectors, services
+from aigc_contest.web.judging.blind import blind_image
+from aigc_contest.web.judging.models import Assignment, AwardKind, Round
+
+IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
+
+# ---------------------------------------------------------------- judges
+
+
+@login_required
+def judge_home(request: HttpRequest) -> HttpResponse:
+    assignments = list(selectors.assignments_for_judge(request.user))
+    return render(request, "judging/judge_home.html", {"assignments": assignments})
+
+
+def _assignment(request: HttpRequest, pk: int) -> Assignment:
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("round__competition", "entry__category", "version__theme"), pk=pk
+    )
+    if not request.user.has_perm("judging.score_assignment", assignment):
+        raise Http404  # someone else's assignment does not exist for you
+    return assignment
+
+
+def _provenance_text(assignment: Assignment) -> dict[str, str]:
+    if assignment.version.mime not in IMAGE_MIMES:
+        return {}
+    try:
+        with assignment.version.file.open("rb") as handle:
+            return blind_image(handle.read()).provenance
+    except (OSError, ValueError):
+        return {}
+
+
+@login_required
+def score_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    criteria = list(Criterion.objects.filter(competition=assignment.round.competition))
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            if action == "conflict":
+                services.declare_conflict(request.user, assignment, request.POST.get("reason", ""))
+                messages.success(request, _("Thank you. The entry was taken off your list and will go to another judge."))
+                return redirect("judging-home")
+            if action == "abstain":
+                services.abstain(request.user, assignment, request.POST.get("reason", ""))
+                messages.success(request, _("You abstained from this entry."))
+                return redirect("judging-home")
+            values = {c.pk: request.POST.get(f"score-{c.pk}", "") for c in criteria}
+            comments = {c.pk: request.POST.get(f"comment-{c.pk}", "") for c in criteria}
+            services.save_scores(request.user, assignment, values, comments,
+                                 comment=request.POST.get("comment", ""), submit=action == "submit")
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            if action == "submit":
+                messages.success(request, _("Scores submitted."))
+                return redirect("judging-home")
+            messages.success(request, _("Saved. You can come back and finish later."))
+            return redirect("judging-score", pk=assignment.pk)
+    saved = {s.criterion_id: s for s in assignment.scores.all()}
+    rows = [{"criterion": c, "score": saved.get(c.pk), "descriptors": sorted((c.descriptors or {}).items())}
+            for c in criteria]
+    version = assignment.version
+    return render(request, "judging/score.html", {
+        "assignment": assignment, "version": version, "rows": rows,
+        "is_image": version.mime in IMAGE_MIMES, "provenance": _provenance_text(assignment),
+        "editable": assignment.status == Assignment.Status.ASSIGNED and assignment.round.is_open,
+    })
+
+
+def _file_response(version: Any) -> HttpResponse:
+    """The submitted file with personal metadata removed (images re-encoded), never the original name."""
+    with version.file.open("rb") as handle:
+        data = handle.read()
+    if version.mime in IMAGE_MIMES:
+        try:
+            image = blind_image(data)
+        except ValueError as exc:
+            raise Http404 from exc
+        response = HttpResponse(image.data, content_type=image.mime)
+    else:
+        response = HttpResponse(data, content_type=version.mime)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def assignment_file(request: HttpRequest, pk: int) -> HttpResponse:
+    return _file_response(_assignment(request, pk).version)
+
+
+# ---------------------------------------------------------------- organisers
+
+
+def _organiser_competition(request: HttpRequest, slug: str) -> Competition:
+    competition = get_object_or_404(Competition, slug=slug)
+    require(request.user, "judging.manage_judging", competition)
+    return competition
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or default)
+    except (TypeError, ValueError):
+        raise ServiceError(_("Please enter a whole number.")) from None
+
+
+def _organiser_action(request: HttpRequest, competition: Competition) -> None:
+    action = request.POST.get("action")
+    round_ = Round.objects.filter(competition=competition, pk=request.POST.get("round") or 0).first()
+    if action == "open_round":
+        services.open_round(request.user, competition, request.POST.get("kind", Round.Kind.SCORING),
+                            k=_int(request.POST.get("k"), 3))
+        messages.success(request, _("Round saved."))
+        return
+    if action == "issue_certificates":
+        from aigc_contest.web.certificates.services import issue_all
+
+        require(request.user, "certificates.manage_certificates")
+        report = issue_all(competition)
+        messages.success(request, _("Certificates issued: %(new)d (already issued: %(old)d).")
+                         % {"new": report.issued, "old": report.already})
+        return
+    if action == "award_places":
+        for category in competition.categories.all():
+            services.set_award_places(request.user, category, {
+                kind: _int(request.POST.get(f"places-{category.pk}-{kind}"), 0) for kind in AwardKind.values
+            })
+        messages.success(request, _("Award places saved."))
+        return
+    if round_ is None:
+        raise ServiceError(_("Open a round first."))
+    if action == "add_judge":
+        judge = User.objects.filter(username=request.POST.get("username", "").strip(), role="judge").first()
+        if judge is None:
+            raise ServiceError(_("No judge with that user name."))
+        services.add_judge(request.user, round_, judge, min_load=_int(request.POST.get("min_load"), 0),
+                           max_load=_int(request.POST.get("max_load"), 20))
+        messages.success(request, _("%(name)s joined the panel.") % {"name": judge})
+    elif action == "assign":
+        report = services.assign_judges(request.user, round_)
+        messages.success(request, _("%(new)d new assignments (%(kept)d kept).") % {"new": report.created, "kept": report.kept})
+    elif action == "confirm":
+        count = services.confirm_results(request.user, round_, request.POST.get("method", "mean"))
+        messages.success(request, _("%(count)d results recorded.") % {"count": count})
+    elif action == "awards":
+        count = services.give_awards(request.user, round_)
+        messages.success(request, _("%(count)d awards given.") % {"count": count})
+    else:
+        raise ServiceError(_("Unknown action."))
+
+
+@login_required
+def organiser_judging(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = _organiser_competition(request, slug)
+    if request.method == "POST":
+        try:
+            _organiser_action(request, competition)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("judging-organiser", slug=slug)
+    rounds = []
+    method = request.GET.get("method", "")
+    for round_ in competition.rounds.all():
+        judges, categories = selectors.round_progress(round_)
+        preview, preview_error = None, ""
+        if method and str(round_.pk) == request.GET.get("round"):
+            try:
+                preview = services.preview_results(round_, method)
+            except ServiceError as exc:
+                preview_error = exc.message
+        rounds.append({"round": round_, "judges": judges, "categories": categories,
+                       "panel": round_.panel.select_related("judge"), "preview": preview,
+                       "preview_error": preview_error,
+                       "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank")})
+    award_rows = [(c, [(k, label, services.award_places(c).get(k, 0)) for k, label in AwardKind.choices])
+                  for c in competition.categories.all()]
+    return render(request, "judging/organiser.html", {
+        "competition": competition, "rounds": rounds, "methods": list(METHODS), "method": method,
+        "round_kinds": Round.Kind.choices, "award_rows": award_rows,
+        "published": selectors.embargo_lifted(competition),
+        "awards": selectors.published_awards(competition),
+    })
+
+
+@login_required
+def export_results(request: HttpRequest, slug: str) -> HttpResponse:
+    """Published results as CSV; before the announcement the file has its header only."""
+    competition = _organiser_competition(request, slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-results.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["category", "entry", "title", "team", "rank", "score", "raw_score", "n_judges", "method", "award"])
+    awards = {a.entry_id: a.kind for a in selectors.published_awards(competition)}
+    for r in selectors.published_results(competition):
+        writer.writerow([r.category.slug, r.entry_id, r.entry.title, r.entry.team.name, r.rank, f"{r.score:.4f}",
+                         f"{r.raw_score:.4f}", r.n_judges, r.method, awards.get(r.entry_id, "")])
+    return response
+
+
+# ---------------------------------------------------------------- everyone
+
+
+def winners(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = contest_selectors.competition_by_slug(slug)
+    now = timezone.now()
+    return render(request, "judging/winners.html", {
+        "competition": competition, "published": selectors.embargo_lifted(competition, now),
+        "gallery": selectors.winners_gallery(competition, now),
+    })
+
+
+def winner_file(request: HttpRequest, slug: str, award_id: int) -> HttpResponse:
+    competition = contest_selectors.competition_by_slug(slug)
+    award = selectors.published_awards(competition).filter(pk=award_id).first()
+    if award is None or award.result is None:
+        raise Http404
+    return _file_response(award.result.version)
+

@@ -1,0 +1,73 @@
+"""In a real browser: a student opens the studio, edits a part, watches the checks react, plays the story
+to an ending in the play-test frame, and submits it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_student_edits_checks_plays_and_submits(live_server: Any, novel_setup: Any, studio_page: Any) -> None:
+    page = studio_page
+    base = live_server.url
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", novel_setup.student.username)
+    page.fill("#id_password", "pw-12345678")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+    page.goto(f"{base}/entries/{novel_setup.entry.pk}/")
+    page.get_by_role("link", name="Open in studio").click()
+    page.get_by_role("button", name="Start with the template").click()
+    page.wait_for_selector("#graph canvas")  # cytoscape drew the map
+    checks = page.get_by_test_id("checks")
+    page.wait_for_function("document.getElementById('defect-summary').textContent.startsWith('No problems')")
+
+    # keyboard alternative to the map: the list of parts
+    page.get_by_role("link", name=re.compile(r"Edit part The right path")).click()
+    assert page.locator("#node-id").inner_text() == "right"
+    assert page.evaluate("document.activeElement.id") == "node-title"
+    page.get_by_label("Text").fill("Ming meets a <b>friendly</b> owl & they talk.")
+
+    # removing the only choice makes a dead end; the checks say so without saving
+    page.get_by_role("button", name="Remove choice 1").click()
+    dead_end = checks.locator("li[data-code=dead-end]")
+    dead_end.wait_for()
+    assert "The right path (right)" in dead_end.inner_text()
+    assert checks.locator("li[data-code=unreachable]").count() == 1  # "happy" is now out of reach
+
+    # a new choice leading to the happy ending fixes both
+    page.get_by_role("button", name="Add a choice", exact=True).click()
+    page.get_by_label("Choice 1 leads to").select_option("happy")
+    page.get_by_label("Words of choice 1").fill("Fly home together")
+    page.wait_for_function("document.getElementById('defect-summary').textContent.startsWith('No problems')")
+    assert checks.locator("li").count() == 0
+
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_test_id("save-status").filter(has_text="Saved (version 2).").wait_for()
+
+    # play-test in the sandboxed frame, to the ending
+    page.get_by_role("button", name="Play-test the story").click()
+    frame = page.frame_locator("#playtest")
+    frame.get_by_role("button", name="Take the right path").click()
+    assert frame.locator("main").get_by_text("Ming meets a <b>friendly</b> owl & they talk.").is_visible()
+    frame.get_by_role("button", name="Fly home together").click()
+    assert frame.get_by_text("The End").is_visible()
+
+    page.get_by_role("button", name="Submit the story").click()
+    page.wait_for_url(re.compile(rf"/entries/{novel_setup.entry.pk}/$"))
+    assert page.get_by_test_id("entry-status").inner_text() == "Submitted"
+    assert errors == []
+
+    version = novel_setup.entry.versions.get()
+    html = version.file.open("rb").read().decode("utf-8")
+    assert version.mime == "text/html"
+    assert "Ming meets a \\u003cb\\u003efriendly\\u003c/b\\u003e owl \\u0026 they talk." in html
+    assert "Fly home together" in html
