@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import jobkinds_for_tests  # noqa: F401  (registers the "test.sleep" kind)
 import pytest
-
-
-def _web_fixtures() -> Any:
-    """The browser fixture the web tests define (tests/web/conftest.py), reused here."""
-    spec = importlib.util.spec_from_file_location("_web_conftest_for_jobs", Path(__file__).parent.parent / "web" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-chromium_page = _web_fixtures().chromium_page
 
 
 @pytest.fixture

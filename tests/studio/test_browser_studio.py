@@ -11,8 +11,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_student_edits_checks_plays_and_submits(live_server: Any, novel_setup: Any, studio_page: Any) -> None:
-    page = studio_page
+def test_student_edits_checks_plays_and_submits(live_server: Any, novel_setup: Any, chromium_page: Any) -> None:
+    page = chromium_page
     base = live_server.url
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

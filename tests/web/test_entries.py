@@ -202,3 +202,16 @@ def test_deadline_reminder_once_per_unsubmitted_draft(world, mailoutbox, now):
     assert services.send_deadline_reminders(now=near) == 1
     assert services.send_deadline_reminders(now=near) == 0  # only once
     assert "My picture" in mailoutbox[0].body
+
+
+def test_html_works_are_served_sandboxed(world, client):
+    from django.urls import reverse
+
+    html = b"<!doctype html><script>fetch('/api/v1/entries')</script>"
+    services.set_draft_from_work(world.student_a, world.entry, filename="story.html", data=html, mime="text/html", meta={})
+    client.force_login(world.teacher_a)
+    response = client.get(reverse("entry-draft-file", args=[world.entry.pk]))
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"].startswith("sandbox allow-scripts")
+    assert "allow-same-origin" not in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"

@@ -21,8 +21,8 @@ class ServiceError(Exception):
 class PermissionDenied(ServiceError, DjangoPermissionDenied):
     """Also Django's PermissionDenied, so an uncaught one is a 403 page, never a 500."""
 
-    def __init__(self, message: Any = _("You are not allowed to do that.")) -> None:
-        super().__init__(message, "forbidden")
+    def __init__(self, message: Any = None) -> None:
+        super().__init__(message or _("You are not allowed to do that."), "forbidden")
 
 
 def require(user: object, perm: str, obj: object = None) -> None:

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
+from aigc_contest.web.core.http import harden_work_response
 from aigc_contest.web.entries import selectors, services
 from aigc_contest.web.entries.forms import DraftForm, StartEntryForm, UploadForm
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
@@ -123,17 +127,25 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("entry-detail", pk=entry.pk)
 
 
+def work_file_response(field_file: Any, mime: str, filename: str) -> FileResponse:
+    response = FileResponse(field_file.open("rb"), content_type=mime, filename=filename or None)
+    harden_work_response(response, mime)
+    return response
+
+
 @login_required
+@xframe_options_sameorigin
 def draft_file(request: HttpRequest, pk: int) -> FileResponse:
     entry = _entry_for(request, pk)
     if not entry.draft_file:
         raise DjangoPermissionDenied
-    return FileResponse(entry.draft_file.open("rb"), content_type=entry.draft_mime)
+    return work_file_response(entry.draft_file, entry.draft_mime, entry.draft_file_name)
 
 
 @login_required
+@xframe_options_sameorigin
 def version_file(request: HttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(EntryVersion.objects.select_related("entry__team"), pk=pk)
     if not request.user.has_perm("entries.view_entry", version.entry):
         raise DjangoPermissionDenied
-    return FileResponse(version.file.open("rb"), content_type=version.mime)
+    return work_file_response(version.file, version.mime, version.file_name)

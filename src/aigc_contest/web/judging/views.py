@@ -18,6 +18,7 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.contests.models import Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.http import harden_work_response
 from aigc_contest.web.judging import selectors, services
 from aigc_contest.web.judging.blind import blind_image
 from aigc_contest.web.judging.models import Assignment, AwardKind, Round
@@ -104,6 +105,7 @@ def _file_response(version: Any) -> HttpResponse:
         response = HttpResponse(data, content_type=version.mime)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, no-store"
+    harden_work_response(response, version.mime)
     return response
 
 
