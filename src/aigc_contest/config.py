@@ -17,6 +17,56 @@ def data_dir() -> Path:
     return path
 
 
+DASHSCOPE_MODELS_TOML = """# Written by `aigc-contest demo` because DASHSCOPE_API_KEY is set: Qwen for text, Wanxiang for images.
+
+[[models]]
+name = "qwen-plus"
+kind = "text"
+backend = "openai"
+id = "qwen-plus"
+base_url = "https://dashscope.aliyuncs.com/compatible-mode/v1"
+api_key_env = "DASHSCOPE_API_KEY"
+languages = ["en", "zh-Hans", "zh-Hant"]
+
+[[models]]
+name = "wanx-turbo"
+kind = "image"
+backend = "dashscope"
+id = "wanx2.1-t2i-turbo"
+api_key_env = "DASHSCOPE_API_KEY"
+languages = ["en", "zh-Hans", "zh-Hant"]
+defaults = { size = "1024x1024" }
+"""
+
+
+def choose_demo_models() -> str:
+    """Point AIGC_MODELS_FILE at the models the demo should use, and say which.
+
+    A models file the user set wins; else a DashScope key selects Qwen + Wanxiang; else the random-weight
+    test models are built once in the data folder (when the ML extra is installed), so every AI step can be
+    clicked through offline.
+    """
+    if os.environ.get("AIGC_MODELS_FILE"):
+        return f"models from {os.environ['AIGC_MODELS_FILE']}"
+    if os.environ.get("DASHSCOPE_API_KEY"):
+        models_file = data_dir() / "models-dashscope.toml"
+        models_file.write_text(DASHSCOPE_MODELS_TOML, encoding="utf-8")
+        os.environ["AIGC_MODELS_FILE"] = str(models_file)
+        return "DashScope (Qwen for text, Wanxiang for images)"
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return "no AI models (install the ml extra, set AIGC_MODELS_FILE, or set DASHSCOPE_API_KEY)"
+    from aigc_contest.generation.tiny import MODELS_FILE, build_tiny_models
+
+    folder = data_dir() / "test-models"
+    models_file = folder / MODELS_FILE
+    if not models_file.exists():
+        build_tiny_models(folder)
+    os.environ["AIGC_MODELS_FILE"] = str(models_file)
+    return "test models with random weights (pictures are noise, text is gibberish)"
+
+
 def env_flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:

@@ -53,6 +53,9 @@ def migrate(verbosity: int = 0) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from aigc_contest.config import choose_demo_models
+
+    models_note = choose_demo_models()  # before Django starts, so every process sees the same models file
     setup_django()
     from django.test.utils import override_settings
 
@@ -64,6 +67,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print("aigc-contest demo: both reference competitions are loaded.")
     print(f"Open {url}  (password for every demo login: {DEMO_PASSWORD})")
+    print(f"AI models: {models_note}")
     for login in logins:
         print(f"  {login.username:<18} {login.role:<12} {login.note}")
     if args.no_serve:

@@ -190,10 +190,16 @@ def build_backend(entry: ModelEntry) -> Any:
     if entry.backend == "openai":
         from aigc_contest.generation.backends.openai_chat import OpenAIChatBackend
 
-        return OpenAIChatBackend(entry.name, entry.id, base_url=entry.base_url, api_key=api_key, **options)
+        return OpenAIChatBackend(
+            entry.name, entry.id, base_url=entry.base_url, api_key=api_key,
+            languages=entry.languages, test_model=entry.test_model, **options,
+        )
     from aigc_contest.generation.backends.dashscope_wanx import DashScopeImageBackend
 
-    return DashScopeImageBackend(entry.name, entry.id, base_url=entry.base_url, api_key=api_key, **options)
+    return DashScopeImageBackend(
+        entry.name, entry.id, base_url=entry.base_url, api_key=api_key,
+        languages=entry.languages, test_model=entry.test_model, **options,
+    )
 
 
 def parse_registry(text: str, source: Path | None = None) -> ModelRegistry:
