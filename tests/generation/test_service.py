@@ -109,9 +109,14 @@ def test_outputs_are_screened(monkeypatch: pytest.MonkeyPatch) -> None:
     checked: list[bytes] = []
     import aigc_contest.safety as safety
 
-    monkeypatch.setattr(safety, "ensure_image_safe", lambda image, policy=None: checked.append(image))
+    def check(image, policy=None):  # type: ignore[no-untyped-def]
+        checked.append(image)
+        return safety.SafetyVerdict.ok() if len(checked) < 3 else safety.SafetyVerdict.refused("nsfw_image", "image_nsfw")
+
+    monkeypatch.setattr(safety, "check_image", check)
     images, text = FakeImages(), FakeText("x")
-    service.generate_images(ImageRequest(model="painter", prompt="a cat", n=3), registry(images, text))
+    with pytest.raises(safety.SafetyRefusal):
+        service.generate_images(ImageRequest(model="painter", prompt="a cat", n=3), registry(images, text))
     assert len(checked) == 3 and all(c.startswith(b"\x89PNG") for c in checked)
 
 

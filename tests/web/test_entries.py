@@ -141,14 +141,19 @@ def test_consent_required_for_minors(world, make_user):
     assert services.submit_entry(minor, entry).number == 1
 
 
-def test_receipt_email_goes_to_the_teacher(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_receipt_email_goes_to_the_teacher(world, mailoutbox, django_capture_on_commit_callbacks, settings):
+    from aigc_contest.web.jobs.runner import run_available
+
+    settings.AIGC_JOBS = {**settings.AIGC_JOBS, "wake_workers": False, "batch_window_seconds": 0.0}
     with django_capture_on_commit_callbacks(execute=True):
         version = services.submit_entry(world.student_a, world.entry)
-    assert len(mailoutbox) == 0  # the teacher in `world` has no email address: nothing to send
+    assert run_available("default") == 0 and len(mailoutbox) == 0  # the teacher has no email address
     world.teacher_a.email = "t@example.org"
     world.teacher_a.save()
     with django_capture_on_commit_callbacks(execute=True):
         version = services.submit_entry(world.student_a, world.entry)
+    assert len(mailoutbox) == 0  # sent by the job worker, not in the request
+    assert run_available("default") == 1
     assert len(mailoutbox) == 1
     assert version.content_hash in mailoutbox[0].body
 

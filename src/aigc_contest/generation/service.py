@@ -7,6 +7,7 @@ Chinese prompts for models that do not read Chinese are translated by the defaul
 
 from __future__ import annotations
 
+import os
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -54,10 +55,29 @@ def prepare_image_request(
 
 
 def _screen_images(images: list[GeneratedImage], policy: Any) -> None:
-    from aigc_contest.safety import ensure_image_safe
+    refusal = _screen_groups([images], policy)[0]
+    if refusal is not None:
+        raise refusal
 
-    for image in images:
-        ensure_image_safe(image.png, policy)
+
+def _screen_groups(groups: list[list[GeneratedImage]], policy: Any) -> list[Exception | None]:
+    """Screen every image of every group at once; per group, the refusal of its first unsafe image.
+
+    The classifier releases the GIL, so a batch is scored on several threads: on a GPU worker the screening
+    of a batch of 16 would otherwise take about as long as generating it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aigc_contest.safety import SafetyRefusal, check_image
+
+    flat = [(g, image) for g, images in enumerate(groups) for image in images]
+    workers = max(1, min(len(flat), os.cpu_count() or 1, 8))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        verdicts = list(pool.map(lambda item: check_image(item[1].png, policy), flat))
+    refusals: list[Exception | None] = [None] * len(groups)
+    for (g, _image), verdict in zip(flat, verdicts, strict=True):
+        if not verdict.allowed and refusals[g] is None:
+            refusals[g] = SafetyRefusal(verdict)
+    return refusals
 
 
 def generate_images(
@@ -107,12 +127,9 @@ def generate_image_batch(
             for index, _ in items:
                 results[index] = exc
             continue
-        for (index, _), images in zip(items, batches, strict=True):
-            try:
-                _screen_images(images, policy)
-                results[index] = images
-            except SafetyRefusal as exc:
-                results[index] = exc
+        refusals = _screen_groups(list(batches), policy)
+        for (index, _), images, refusal in zip(items, batches, refusals, strict=True):
+            results[index] = refusal if refusal is not None else images
     return results
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBasicAuth
@@ -189,20 +190,25 @@ def get_entry(request: HttpRequest, entry_id: int) -> EntryOut:
 
 @api.post("/entries/{entry_id}/submit", response={201: VersionOut, 200: VersionOut}, tags=["entries"])
 def submit_entry(request: HttpRequest, entry_id: int, payload: SubmitIn | None = None):  # type: ignore[no-untyped-def]
-    entry = _entry(request, entry_id, "entries.view_entry")
-    # The latest version is read only when the client asks for an idempotent retry: one query less per submission.
-    latest = entry.latest_version if payload and payload.expected_content_hash else None
-    if payload and latest and latest.content_hash == payload.expected_content_hash:
-        return Status(200, VersionOut(number=latest.number, submitted_at=latest.submitted_at,
-                               content_hash=latest.content_hash, file_sha256=latest.file_sha256))
+    now = timezone.now()  # the deadline is judged at the instant the request arrived
     try:
-        version = entry_services.submit_entry(request.user, entry)  # type: ignore[arg-type]
+        submission = entry_services.submit(
+            request.user,  # type: ignore[arg-type]
+            entry_id,
+            now=now,
+            expected_content_hash=payload.expected_content_hash if payload else None,
+            visible_perm="entries.view_entry",  # an entry you may not see does not exist for you
+        )
+    except entry_services.EntryNotFound as exc:
+        raise HttpError(404, "Not found") from exc
     except PermissionDenied as exc:
         raise HttpError(403, exc.message) from exc
     except ServiceError as exc:
         raise HttpError(409 if exc.code in {"deadline_passed", "limit_reached", "not_open"} else 400, exc.message) from exc
-    return Status(201, VersionOut(number=version.number, submitted_at=version.submitted_at,
-                           content_hash=version.content_hash, file_sha256=version.file_sha256))
+    version = submission.version
+    return Status(201 if submission.created else 200,
+                  VersionOut(number=version.number, submitted_at=version.submitted_at,
+                             content_hash=version.content_hash, file_sha256=version.file_sha256))
 
 
 @api.post("/entries/{entry_id}/withdraw", response=EntryOut, tags=["entries"])

@@ -30,8 +30,11 @@ INSTALLED_APPS = [
     "aigc_contest.web.entries",
     "aigc_contest.web.jobs",
     "aigc_contest.web.studio",
+    "aigc_contest.web.storybooks",
     "aigc_contest.web.judging",
     "aigc_contest.web.certificates",
+    "aigc_contest.web.moderation",
+    "aigc_contest.web.imagestudio",
     "rules.apps.AutodiscoverRulesConfig",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -205,7 +208,11 @@ AIGC_JOBS = {
     "max_attempts": int(_env_number("AIGC_JOB_MAX_ATTEMPTS", 3)),
     "max_loaded_models": int(_env_number("AIGC_WORKER_MAX_LOADED_MODELS", 2)),
     "memory_budget_bytes": int(_env_number("AIGC_WORKER_MEMORY_BUDGET_GB", 0) * 2**30) or None,
-    "kind_modules": [m for m in os.environ.get("AIGC_JOB_KIND_MODULES", "").split(",") if m],
+    # The email kind sends receipts out of the request; more kinds may be named in the environment.
+    "kind_modules": [
+        "aigc_contest.web.core.email_jobs",
+        *(m for m in os.environ.get("AIGC_JOB_KIND_MODULES", "").split(",") if m),
+    ],
     # Defaults for JobQuota (organisers override per school or user in the admin). None: no limit.
     "quotas": {"user_concurrent": 2, "user_daily": 200, "school_concurrent": 8, "school_daily": 3000},
 }

@@ -53,6 +53,11 @@ urlpatterns = [
     path("", include("aigc_contest.web.certificates.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # image studio and the teachers' safety reviews
+    path("studio/image/", include("aigc_contest.web.imagestudio.urls")),
+    path("", include("aigc_contest.web.moderation.urls")),
     # studio (interactive novels)
     path("studio/", include("aigc_contest.web.studio.urls")),
+    # storybook studio
+    path("storybooks/", include("aigc_contest.web.storybooks.urls")),
 ]

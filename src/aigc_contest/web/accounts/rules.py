@@ -59,10 +59,19 @@ def _team_of(obj: Any) -> Any:
     return getattr(obj, "team", obj)
 
 
+def _has_member(team: Any, user: Any) -> bool:
+    # A team loaded with prefetch_related("members") answers from memory: a submission asks two
+    # permissions of the same team, and asking the database each time costs a query per question.
+    prefetched = getattr(team, "_prefetched_objects_cache", {}).get("members")
+    if prefetched is not None:
+        return any(member.pk == user.pk for member in prefetched)
+    return team.members.filter(pk=user.pk).exists()
+
+
 @rules.predicate
 def is_team_member(user: Any, obj: Any) -> bool:
     team = _team_of(obj)
-    return bool(team is not None and user.is_authenticated and team.members.filter(pk=user.pk).exists())
+    return bool(team is not None and user.is_authenticated and _has_member(team, user))
 
 
 @rules.predicate
@@ -120,3 +129,25 @@ def is_certificate_teacher(user: Any, certificate: Any) -> bool:
 
 rules.add_perm("certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_organiser)
 rules.add_perm("certificates.manage_certificates", is_organiser)
+
+
+# Image studio: the entry's team members and teachers, on image entries only.
+@rules.predicate
+def is_image_entry(user: Any, entry: Any) -> bool:
+    return bool(entry is not None and getattr(entry, "work_type", None) == "image")
+
+
+rules.add_perm("imagestudio.create_images", (is_team_member | is_team_teacher) & is_image_entry)
+
+
+# Moderation: teachers review their own school's safety events and settings; organisers see everything.
+@rules.predicate
+def is_teacher_of_event_school(user: Any, event: Any) -> bool:
+    return bool(event is not None and event.school_id and is_teacher(user) and user.school_id == event.school_id)
+
+
+rules.add_perm("moderation.view_queue", is_teacher | is_organiser)
+rules.add_perm("moderation.view_school_events", is_teacher)
+rules.add_perm("moderation.view_all_events", is_organiser)
+rules.add_perm("moderation.review_event", is_teacher_of_event_school | is_organiser)
+rules.add_perm("moderation.edit_school_policy", is_teacher_at_school | is_organiser)

@@ -19,12 +19,17 @@ def _recipients(users: Iterable[User | None]) -> list[str]:
     return sorted({u.email for u in users if u is not None and u.email})
 
 
-def _send(template: str, context: dict, recipients: list[str], language: str = "en") -> int:
-    if not recipients:
-        return 0
+def _render(template: str, context: dict, language: str = "en") -> tuple[str, str]:
     with translation.override(language):
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         body = render_to_string(f"emails/{template}.txt", context | {"site_url": settings.SITE_URL})
+    return subject, body
+
+
+def _send(template: str, context: dict, recipients: list[str], language: str = "en") -> int:
+    if not recipients:
+        return 0
+    subject, body = _render(template, context, language)
     return send_mail(subject, body, None, recipients)
 
 
@@ -36,6 +41,20 @@ def submission_receipt(version) -> int:  # type: ignore[no-untyped-def]
     team = version.entry.team
     people = [*team.members.all(), team.supervising_teacher]
     return _send("submission_receipt", {"version": version, "entry": version.entry, "team": team}, _recipients(people))
+
+
+def queue_submission_receipt(actor: User, version, members: Iterable[User]):  # type: ignore[no-untyped-def]
+    """The receipt as an `email` job in the submission's own transaction (sent by the worker, never lost
+    with a crash after the commit). `members` are the team's members the submission already loaded."""
+    from aigc_contest.web.core.email_jobs import enqueue_email
+
+    entry = version.entry
+    team = entry.team
+    recipients = _recipients([*members, team.supervising_teacher])
+    if not recipients:
+        return None
+    subject, body = _render("submission_receipt", {"version": version, "entry": entry, "team": team})
+    return enqueue_email(actor, recipients=recipients, subject=subject, body=body)
 
 
 def deadline_reminder(competition, entries) -> int:  # type: ignore[no-untyped-def]

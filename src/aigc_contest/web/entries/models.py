@@ -36,6 +36,12 @@ def draft_upload_path(instance: Entry, filename: str) -> str:
     return f"drafts/{instance.pk or 'new'}/{filename}"
 
 
+def blob_path(sha256: str, extension: str) -> str:
+    """Where an uploaded file lives: named by its content, shared by the draft and every version made from
+    it, so a submission writes no file. Rows made before blobs keep their `drafts/…` and `versions/…` names."""
+    return f"blobs/{sha256[:2]}/{sha256}{extension}"
+
+
 def version_upload_path(instance: EntryVersion, filename: str) -> str:
     # Content-addressed: a file is written before its version row, so a crash leaves at most an
     # unreferenced file, never a version without its file.
@@ -67,6 +73,9 @@ class Entry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Submitted versions so far, raised in the transaction that adds one (the row is locked then), so a
+    # submission numbers its version and checks the category's limit without counting rows.
+    version_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-updated_at"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.entries.models import Entry, Team
@@ -18,9 +18,8 @@ def teams_for(user: User) -> QuerySet[Team]:
 
 
 def entries_for(user: User) -> QuerySet[Entry]:
-    base = Entry.objects.select_related("team", "category__competition", "theme").annotate(
-        version_count=Count("versions")
-    )
+    # `version_count` is a column of the entry, kept by the submission's transaction.
+    base = Entry.objects.select_related("team", "category__competition", "theme")
     if user.is_organiser:
         return base.all()
     if user.is_teacher:

@@ -9,18 +9,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aigc_contest.web.accounts.models import User
+from aigc_contest.web.accounts.models import GuardianConsent, User
 from aigc_contest.web.contests.models import Category, Theme
 from aigc_contest.web.core.errors import ServiceError, require
-from aigc_contest.web.entries.models import Entry, EntryVersion, Team
+from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
 from aigc_contest.works.uploads import UploadInfo, UploadRejected, inspect_upload
 
 UPLOAD_KINDS_BY_WORK_TYPE = {
@@ -163,20 +165,53 @@ def upload_draft_file(actor: User, entry: Entry, *, filename: str, data: bytes) 
         raise ServiceError(_upload_message(exc), exc.code) from exc
     safe_name = f"work{info.extension}"
     original = (filename or safe_name).rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
-    stored = default_storage.save(f"drafts/{entry.pk}/{info.sha256[:16]}{info.extension}", ContentFile(data))
-    old_name = entry.draft_file.name if entry.draft_file else ""
+    _replace_draft_file(
+        entry, data, sha256=info.sha256, extension=info.extension, original=original, mime=info.mime,
+        meta={"width": info.width, "height": info.height, "pages": info.pages, "size": info.size},
+    )
+    return info
+
+
+def _store_blob(data: bytes, sha256: str, extension: str) -> str:
+    """Write the bytes to their content-addressed name unless a complete copy is there already."""
+    name = blob_path(sha256, extension)
+    try:
+        if default_storage.exists(name) and default_storage.size(name) == len(data):
+            return name
+    except OSError:
+        pass
+    # Absent, or cut short by a crash while it was written: the storage picks a free name beside it.
+    return default_storage.save(name, ContentFile(data))
+
+
+def _delete_if_unreferenced(name: str) -> None:
+    """Remove a replaced draft file unless a submitted version or another draft still uses it (blobs are
+    shared: a version is made from the draft's file without a copy, and equal uploads share one blob)."""
+    if not name:
+        return
+    if EntryVersion.objects.filter(file=name).exists() or Entry.objects.filter(draft_file=name).exists():
+        return
+    default_storage.delete(name)
+
+
+def _replace_draft_file(entry: Entry, data: bytes, *, sha256: str, extension: str, original: str, mime: str,
+                        meta: dict) -> None:
+    stored = _store_blob(data, sha256, extension)
     with transaction.atomic():
         locked = Entry.objects.select_for_update().get(pk=entry.pk)
+        old_name = locked.draft_file.name or ""
         locked.draft_file.name = stored
         locked.draft_file_name = original
-        locked.draft_file_sha256 = info.sha256
-        locked.draft_mime = info.mime
-        locked.draft_meta = {"width": info.width, "height": info.height, "pages": info.pages, "size": info.size}
+        locked.draft_file_sha256 = sha256
+        locked.draft_mime = mime[:40]
+        locked.draft_meta = meta
         locked.save()
         if old_name and old_name != stored:
-            transaction.on_commit(lambda: default_storage.delete(old_name))
+            transaction.on_commit(lambda: _delete_if_unreferenced(old_name))
+    if not default_storage.exists(stored):
+        # Another entry let go of this very blob between our write and our commit: write it again.
+        default_storage.save(stored, ContentFile(data))
     entry.refresh_from_db()
-    return info
 
 
 def set_draft_from_work(actor: User, entry: Entry, *, filename: str, data: bytes, mime: str,
@@ -198,19 +233,10 @@ def set_draft_from_work(actor: User, entry: Entry, *, filename: str, data: bytes
     sha256 = hashlib.sha256(data).hexdigest()
     original = (filename or "work").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
     extension = ("." + original.rsplit(".", 1)[-1].lower()[:10]) if "." in original else ""
-    stored = default_storage.save(f"drafts/{entry.pk}/{sha256[:16]}{extension}", ContentFile(data))
-    old_name = entry.draft_file.name if entry.draft_file else ""
-    with transaction.atomic():
-        locked = Entry.objects.select_for_update().get(pk=entry.pk)
-        locked.draft_file.name = stored
-        locked.draft_file_name = original
-        locked.draft_file_sha256 = sha256
-        locked.draft_mime = mime[:40]
-        locked.draft_meta = {"size": len(data), **(meta or {})}
-        locked.save()
-        if old_name and old_name != stored:
-            transaction.on_commit(lambda: default_storage.delete(old_name))
-    entry.refresh_from_db()
+    if not extension.isascii() or not extension[1:].isalnum():
+        extension = ""
+    _replace_draft_file(entry, data, sha256=sha256, extension=extension, original=original, mime=mime,
+                        meta={"size": len(data), **(meta or {})})
     return entry
 
 
@@ -223,8 +249,30 @@ def content_hash(*, file_sha256: str, title: str, description: str, work_type: s
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _check_consent(entry: Entry) -> None:
-    missing = [m for m in entry.team.members.all() if not m.has_consent]
+class EntryNotFound(ServiceError):
+    """No such entry, or one the person may not see (the API answers 404 for both)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Not found"), "not_found")
+
+
+@dataclass(frozen=True)
+class Submission:
+    version: EntryVersion
+    created: bool  # False: a retry that named the latest version's content hash; nothing was made
+    entry: Entry  # the entry as the submission left it
+
+
+def _has_consent(member: User) -> bool:
+    """`User.has_consent`'s rule, answered from the `has_active_consent` annotation the submission loaded
+    with the team's members, instead of a query per member."""
+    if member.is_adult or not member.is_student:
+        return True
+    return bool(member.has_active_consent)  # type: ignore[attr-defined]
+
+
+def _check_consent(members: list[User]) -> None:
+    missing = [m for m in members if not _has_consent(m)]
     if missing:
         raise ServiceError(
             _("A guardian's consent must be recorded by a teacher before submitting, for: %s")
@@ -233,81 +281,102 @@ def _check_consent(entry: Entry) -> None:
         )
 
 
-def submit_entry(actor: User, entry: Entry, now: datetime | None = None) -> EntryVersion:
+def _locked_for_submission(entry_id: int) -> Entry | None:
+    """The entry row locked (and only that row: locking the competition would queue every team behind
+    one another), with what the checks read: category, competition, team, its teacher, and the members
+    with their consent, in two queries."""
+    active_consent = GuardianConsent.objects.filter(student=OuterRef("pk"), revoked_at__isnull=True)
+    members = User.objects.annotate(has_active_consent=Exists(active_consent))
+    return (
+        Entry.objects.select_for_update(of=("self",))
+        .select_related("category__competition", "team__supervising_teacher")
+        .prefetch_related(Prefetch("team__members", queryset=members))
+        .filter(pk=entry_id)
+        .first()
+    )
+
+
+def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_content_hash: str | None = None,
+           visible_perm: str | None = None) -> Submission:
     """Freeze the draft as a new immutable version, if the deadline has not passed.
 
-    `now` is the instant the request arrived; the version either exists completely (row + file) or not at all.
+    `now` is the instant the request arrived. Everything happens in one transaction on the locked entry
+    row: the version row (which names the draft's content-addressed file: no file is written), the
+    entry's status and version count, and the receipt's email job. A crash leaves all of it or none.
+    `expected_content_hash`: when it equals the latest version's, that version is answered and nothing
+    is made (a client's safe retry). `visible_perm`: the entry is "not found" for whoever lacks it.
     """
+    from aigc_contest.web.core import notifications
+
     now = now or timezone.now()
-    require(actor, "entries.submit_entry", entry)
-    competition = entry.category.competition
-    if now < competition.submission_opens_at:
-        raise ServiceError(_("Submissions have not opened yet."), "not_open")
-    if now >= competition.submission_deadline:
-        deadline = competition.local(competition.submission_deadline)
-        raise ServiceError(
-            _("The deadline (%(deadline)s, %(tz)s) has passed; your draft is kept but can no longer be submitted.")
-            % {"deadline": deadline.strftime("%Y-%m-%d %H:%M:%S"), "tz": competition.timezone},
-            "deadline_passed",
-        )
-    if not entry.draft_file:
-        raise ServiceError(_("Upload your work before submitting."), "no_file")
-    _check_consent(entry)
-
-    # The file is copied to its content-addressed place before the row exists: a crash in between leaves an
-    # unreferenced file, never a version without its file.
-    draft_name = entry.draft_file.name or ""
-    version_path = f"versions/{entry.draft_file_sha256[:2]}/{entry.draft_file_sha256}/{draft_name.rsplit('/', 1)[-1]}"
-    if not default_storage.exists(version_path):
-        with entry.draft_file.open("rb") as handle:
-            saved = default_storage.save(version_path, ContentFile(handle.read()))
-    else:
-        saved = version_path
-
     with transaction.atomic():
-        locked = Entry.objects.select_for_update().select_related("category").get(pk=entry.pk)
-        count = locked.versions.count()
-        if count >= locked.category.submission_limit:
+        entry = _locked_for_submission(entry_id)
+        if entry is None or (visible_perm and not actor.has_perm(visible_perm, entry)):
+            raise EntryNotFound
+        if expected_content_hash and entry.version_count:
+            latest = entry.versions.order_by("-number").first()
+            if latest is not None and latest.content_hash == expected_content_hash:
+                return Submission(latest, False, entry)
+        require(actor, "entries.submit_entry", entry)
+        competition = entry.category.competition
+        if now < competition.submission_opens_at:
+            raise ServiceError(_("Submissions have not opened yet."), "not_open")
+        if now >= competition.submission_deadline:
+            deadline = competition.local(competition.submission_deadline)
             raise ServiceError(
-                _("This category allows %d final submissions per entry; you have used them all.")
-                % locked.category.submission_limit,
+                _("The deadline (%(deadline)s, %(tz)s) has passed; your draft is kept but can no longer be "
+                  "submitted.")
+                % {"deadline": deadline.strftime("%Y-%m-%d %H:%M:%S"), "tz": competition.timezone},
+                "deadline_passed",
+            )
+        if not entry.draft_file:
+            raise ServiceError(_("Upload your work before submitting."), "no_file")
+        members = list(entry.team.members.all())
+        _check_consent(members)
+        limit = entry.category.submission_limit
+        if entry.version_count >= limit:
+            raise ServiceError(
+                _("This category allows %d final submissions per entry; you have used them all.") % limit,
                 "limit_reached",
             )
         version = EntryVersion(
-            entry=locked,
-            number=count + 1,
+            entry=entry,
+            number=entry.version_count + 1,
             submitted_at=now,
             submitted_by=actor,
-            title=locked.title,
-            description=locked.description,
-            work_type=locked.work_type,
-            theme=locked.theme,
-            file_name=locked.draft_file_name,
-            file_sha256=locked.draft_file_sha256,
-            mime=locked.draft_mime,
-            meta=locked.draft_meta,
+            title=entry.title,
+            description=entry.description,
+            work_type=entry.work_type,
+            theme_id=entry.theme_id,
+            file_name=entry.draft_file_name,
+            file_sha256=entry.draft_file_sha256,
+            mime=entry.draft_mime,
+            meta=entry.draft_meta,
             content_hash=content_hash(
-                file_sha256=locked.draft_file_sha256,
-                title=locked.title,
-                description=locked.description,
-                work_type=locked.work_type,
-                theme_id=locked.theme_id,
+                file_sha256=entry.draft_file_sha256,
+                title=entry.title,
+                description=entry.description,
+                work_type=entry.work_type,
+                theme_id=entry.theme_id,
             ),
         )
-        version.file.name = saved
+        # The draft's file is immutable (named by its content) and kept while any version names it.
+        version.file.name = entry.draft_file.name
         version.save()
-        locked.status = Entry.Status.SUBMITTED
-        locked.withdrawn_at = None
-        locked.save(update_fields=["status", "withdrawn_at", "updated_at"])
-        transaction.on_commit(lambda: _send_receipt(version.pk))
-    entry.refresh_from_db()
-    return version
+        entry.version_count = version.number
+        entry.status = Entry.Status.SUBMITTED
+        entry.withdrawn_at = None
+        entry.save(update_fields=["version_count", "status", "withdrawn_at", "updated_at"])
+        notifications.queue_submission_receipt(actor, version, members)
+    return Submission(version, True, entry)
 
 
-def _send_receipt(version_pk: int) -> None:
-    from aigc_contest.web.core import notifications
-
-    notifications.submission_receipt(EntryVersion.objects.select_related("entry__team").get(pk=version_pk))
+def submit_entry(actor: User, entry: Entry, now: datetime | None = None) -> EntryVersion:
+    """`submit` for a loaded entry, which then shows the state the submission left (as a refresh would)."""
+    submission = submit(actor, entry.pk, now=now)
+    for field in Entry._meta.concrete_fields:
+        setattr(entry, field.attname, getattr(submission.entry, field.attname))
+    return submission.version
 
 
 def send_deadline_reminders(now: datetime | None = None, within: timedelta = timedelta(hours=48)) -> int:

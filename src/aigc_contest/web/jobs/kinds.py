@@ -106,6 +106,8 @@ def _prepare_image(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
     from aigc_contest.generation.types import ImageRequest
 
     params = dict(params)
+    # A school's own safety settings (moderation.selectors.policy_for) travel with the job as plain data.
+    safety_policy = params.pop(SAFETY_POLICY_PARAM, None)
     if not params.get("model"):
         try:
             params["model"] = shared_registry().default("image").name
@@ -113,10 +115,26 @@ def _prepare_image(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
             raise JobFailure(str(exc)) from exc
     try:
         request = ImageRequest.model_validate(params)
+        policy = _safety_policy({SAFETY_POLICY_PARAM: safety_policy}) if safety_policy else None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise JobFailure(f"These picture settings cannot be used: {problems}") from exc
-    return request.model_dump(mode="json"), key_hash(("image", request.batch_key()))
+    clean, key = request.model_dump(mode="json"), ("image", request.batch_key())
+    if policy is not None and (policy_data := policy.model_dump(mode="json", exclude_defaults=True)):
+        clean[SAFETY_POLICY_PARAM] = policy_data
+        key += (repr(sorted(policy_data.items())),)  # only jobs under the same safety settings share a batch
+    return clean, key_hash(key)
+
+
+SAFETY_POLICY_PARAM = "safety_policy"
+
+
+def _safety_policy(params: dict[str, Any]) -> Any:
+    """The SafetyPolicy a job's parameters carry, or None for the platform default."""
+    from aigc_contest.safety import SafetyPolicy
+
+    data = params.get(SAFETY_POLICY_PARAM)
+    return SafetyPolicy.model_validate(data) if data else None
 
 
 def _image_max_batch(params: dict[str, Any]) -> int:
@@ -147,13 +165,16 @@ def run_image_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOu
     from aigc_contest.generation.service import generate_image_batch
     from aigc_contest.generation.types import ImageRequest
 
-    requests = [ImageRequest.model_validate(c.params) for c in contexts]
+    requests = [ImageRequest.model_validate({k: v for k, v in c.params.items() if k != SAFETY_POLICY_PARAM})
+                for c in contexts]
+    policy = _safety_policy(contexts[0].params)  # equal in a batch: the batch key includes it
 
     def on_step(done: int, total: int) -> None:
         progress(done / max(total, 1), "painting")
 
     outcomes: list[JobOutput | Exception] = []
-    for context, images in zip(contexts, generate_image_batch(requests, progress=on_step), strict=True):
+    batch = generate_image_batch(requests, progress=on_step, policy=policy)
+    for context, images in zip(contexts, batch, strict=True):
         if isinstance(images, Exception):
             outcomes.append(images)
             continue

@@ -20,6 +20,7 @@ from django.db import close_old_connections
 from aigc_contest.generation.scheduling import LoadedModelBudget
 from aigc_contest.web.jobs import kinds, services
 from aigc_contest.web.jobs.models import Job
+from aigc_contest.web.moderation.services import record_job_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def run_batch(jobs: list[Job]) -> None:
             outcomes = [exc] * len(contexts)
         for context, outcome in zip(contexts, outcomes, strict=True):
             if isinstance(outcome, Exception):
+                record_job_refusal(context.job_id, outcome)  # safety refusals go to the teachers' audit log
                 services.fail_attempt(
                     context.job_id,
                     context.attempt,

@@ -1,0 +1,52 @@
+"""Reads for moderation: the safety policy that applies to a person, and the events a reviewer may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from aigc_contest.safety import DEFAULT_POLICY, SafetyPolicy
+from aigc_contest.web.moderation.models import SafetyEvent, SchoolSafetyPolicy
+
+
+def policy_for_school(school: Any) -> SafetyPolicy:
+    if school is None:
+        return DEFAULT_POLICY
+    row = SchoolSafetyPolicy.objects.filter(school=school).first()
+    return row.as_policy() if row else DEFAULT_POLICY
+
+
+def policy_for(user: Any) -> SafetyPolicy:
+    """The policy for a person's content: their school's, or the platform default (no school, anonymous)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.school_id:
+        return DEFAULT_POLICY
+    return policy_for_school(user.school)
+
+
+def school_policy_row(school: Any) -> SchoolSafetyPolicy:
+    """The school's row, unsaved when the school has none yet (defaults filled in)."""
+    return SchoolSafetyPolicy.objects.filter(school=school).first() or SchoolSafetyPolicy(school=school)
+
+
+def events_for(user: Any, *, show: str = "waiting") -> QuerySet[SafetyEvent]:
+    """Events a reviewer may see: organisers all, teachers their school's, everyone else none.
+
+    show: "waiting" (refused or flagged, not yet reviewed), "reviewed", or "all"."""
+    events = SafetyEvent.objects.select_related("user", "school", "reviewed_by")
+    if user.has_perm("moderation.view_all_events"):
+        pass
+    elif user.has_perm("moderation.view_school_events") and user.school_id:
+        events = events.filter(school_id=user.school_id)
+    else:
+        return events.none()
+    if show == "waiting":
+        events = events.filter(decision="").exclude(outcome=SafetyEvent.Outcome.ALLOWED)
+    elif show == "reviewed":
+        events = events.exclude(decision="")
+    return events
+
+
+def refusal_for_job(job_id: int) -> SafetyEvent | None:
+    """The refusal recorded for a job, if its failure was the safety layer's decision."""
+    return SafetyEvent.objects.filter(job_id=job_id, outcome=SafetyEvent.Outcome.REFUSED).order_by("-id").first()

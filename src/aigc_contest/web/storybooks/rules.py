@@ -1,0 +1,10 @@
+"""Who may see and change a studio storybook: the same people as its entry."""
+
+from __future__ import annotations
+
+import rules
+
+from aigc_contest.web.accounts.rules import is_organiser, is_team_member, is_team_teacher
+
+rules.add_perm("storybooks.view_storybook", is_team_member | is_team_teacher | is_organiser)
+rules.add_perm("storybooks.edit_storybook", is_team_member | is_team_teacher)

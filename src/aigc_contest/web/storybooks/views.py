@@ -1,0 +1,298 @@
+"""Storybook studio pages: start a book from a theme, watch its pages and pictures arrive, edit, preview,
+export and submit it. Teachers and organisers get a read-only view.
+
+Every edit is a small form posted to `edit` (works without JavaScript); storybook.js only follows the
+jobs' progress and refreshes the pages when the book changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from aigc_contest.web.core.errors import PermissionDenied, ServiceError
+from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.jobs.models import JobStatus
+from aigc_contest.web.storybooks import services
+from aigc_contest.web.storybooks.models import StorybookStep, StorybookWork
+from aigc_contest.works.storybook.pipeline import MAX_WEB_PAGES
+from aigc_contest.works.storybook.prompts import STYLE_PRESETS
+
+# The preview runs in an opaque origin with no network: a book's text can never run as the site.
+PREVIEW_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
+AGE_BANDS = ("6-8", "9-11", "12-14", "15-18")
+
+
+def _entry(request: HttpRequest, entry_pk: int) -> Entry:
+    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition", "theme"), pk=entry_pk)
+    if not request.user.has_perm("entries.edit_entry", entry):
+        raise DjangoPermissionDenied
+    return entry
+
+
+def _work(request: HttpRequest, pk: int, perm: str = "storybooks.edit_storybook") -> StorybookWork:
+    work = get_object_or_404(StorybookWork.objects.select_related("entry__team", "entry__category__competition"),
+                             pk=pk)  # fmt: skip
+    if not request.user.has_perm(perm, work):
+        raise DjangoPermissionDenied
+    return work
+
+
+def _style_choices() -> list[tuple[str, str]]:
+    labels = {
+        "watercolor": _("Watercolour"), "crayon": _("Crayon"), "cartoon": _("Cartoon"), "paper-cut": _("Paper cut"),
+        "ink-wash": _("Chinese ink wash"), "pixel": _("Pixel art"), "3d": _("Clay 3D"),
+    }  # fmt: skip
+    return [(key, labels.get(key, key)) for key in STYLE_PRESETS]
+
+
+def _step_label(step: StorybookStep) -> str:
+    return str(StorybookStep.Step(step.step).label)
+
+
+def _progress_context(work: StorybookWork) -> dict[str, Any]:
+    book = services.book_of(work)
+    plan = services.plan_of(work)
+    steps = list(work.steps.select_related("job").order_by("-id")[:40])
+    active = [s for s in steps if not s.applied]
+    for step in active:
+        step.label = _step_label(step)
+    return {
+        "work": work,
+        "active_steps": active,
+        "has_outline": plan.outline is not None,
+        "has_sheet": plan.sheet is not None,
+        "has_pages": book is not None,
+        "pages_total": len(book.pages) if book else plan.brief.pages,
+        "pictures_done": sum(1 for p in book.pages if p.image is not None) if book else 0,
+        "busy": any(s.job.status in (JobStatus.QUEUED, JobStatus.RUNNING) for s in active),
+    }
+
+
+def _pages_context(work: StorybookWork, *, editable: bool) -> dict[str, Any]:
+    book = services.book_of(work)
+    drawing = {s.page_id for s in work.steps.filter(applied=False, step=StorybookStep.Step.PICTURE)
+               .exclude(job__status__in=[JobStatus.FAILED, JobStatus.CANCELLED])}  # fmt: skip
+    writing = {s.page_id for s in work.steps.filter(applied=False, step=StorybookStep.Step.PAGE_TEXT)
+               .exclude(job__status__in=[JobStatus.FAILED, JobStatus.CANCELLED])}  # fmt: skip
+    pages = []
+    if book is not None:
+        for number, page in enumerate(book.pages, 1):
+            chosen = None
+            for index, candidate in enumerate(page.candidates):
+                if page.image is not None and candidate == page.image:
+                    chosen = index
+            pages.append({
+                "page": page, "number": number, "first": number == 1, "last": number == len(book.pages),
+                "candidates": list(range(len(page.candidates))), "chosen": chosen,
+                "drawing": page.id in drawing, "writing": page.id in writing,
+                "is_test_model": bool(page.image and page.image.provenance.get("is_test_model")),
+            })  # fmt: skip
+    return {"work": work, "book": book, "pages": pages, "editable": editable}
+
+
+@login_required
+def storybook_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
+    entry = _entry(request, entry_pk)
+    work = StorybookWork.objects.filter(entry=entry).first()
+    if work is not None:
+        return redirect("storybook-editor", pk=work.pk)
+    return render(request, "storybooks/start.html", {
+        "entry": entry, "is_storybook": entry.work_type == "storybook",
+        "theme": entry.theme.tr("title") if entry.theme else entry.title,
+        "styles": _style_choices(), "age_bands": AGE_BANDS, "max_pages": MAX_WEB_PAGES,
+        "models_ready": _models_ready(),
+    })  # fmt: skip
+
+
+def _models_ready() -> bool:
+    from aigc_contest.generation.registry import RegistryError, shared_registry
+
+    try:
+        registry = shared_registry()
+    except RegistryError:
+        return False
+    return bool(registry.names("text")) and bool(registry.names("image"))
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
+    entry = _entry(request, entry_pk)
+    try:
+        pages = int(request.POST.get("pages") or 6)
+    except ValueError:
+        pages = 0
+    if not 1 <= pages <= MAX_WEB_PAGES:
+        messages.error(request, _("Choose between 1 and %d pages.") % MAX_WEB_PAGES)
+        return redirect("storybook-home", entry_pk=entry.pk)
+    try:
+        work = services.start_book(
+            request.user, entry,  # type: ignore[arg-type]
+            theme=(request.POST.get("theme") or "").strip()[:200] or entry.title,
+            brief=(request.POST.get("brief") or "")[:500], pages=pages,
+            age_band=request.POST.get("age_band") or "9-11", style=(request.POST.get("style") or "")[:300],
+        )  # fmt: skip
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("storybook-home", entry_pk=entry.pk)
+    messages.success(request, _("Your storybook is on its way. Pages and pictures appear here as they are made."))
+    return redirect("storybook-editor", pk=work.pk)
+
+
+@login_required
+def editor(request: HttpRequest, pk: int) -> HttpResponse:
+    work = _work(request, pk, "storybooks.view_storybook")
+    if not request.user.has_perm("storybooks.edit_storybook", work):
+        return redirect("storybook-view", pk=work.pk)
+    work = services.sync_work(work)
+    return render(request, "storybooks/editor.html", {
+        "entry": work.entry, "plan": services.plan_of(work), **_progress_context(work),
+        **_pages_context(work, editable=True),
+        "competition": work.entry.category.competition,
+    })  # fmt: skip
+
+
+@login_required
+def view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read-only: the book as it stands, for the team's teachers and organisers."""
+    work = _work(request, pk, "storybooks.view_storybook")
+    work = services.sync_work(work)
+    return render(request, "storybooks/view.html", {"entry": work.entry, **_pages_context(work, editable=False),
+                                                     **_progress_context(work)})  # fmt: skip
+
+
+@login_required
+def view_entry(request: HttpRequest, entry_pk: int) -> HttpResponse:
+    entry = get_object_or_404(Entry, pk=entry_pk)
+    work = StorybookWork.objects.filter(entry=entry).first()
+    if work is None:
+        raise Http404
+    return redirect("storybook-view", pk=work.pk)
+
+
+@login_required
+def status(request: HttpRequest, pk: int) -> JsonResponse:
+    """For storybook.js: the progress panel (server-rendered), the book's revision, whether work is left."""
+    work = services.sync_work(_work(request, pk, "storybooks.view_storybook"))
+    context = _progress_context(work)
+    html = render_to_string("storybooks/_progress.html", context, request=request)
+    return JsonResponse({"revision": work.revision, "busy": context["busy"], "html": html})
+
+
+@login_required
+def pages(request: HttpRequest, pk: int) -> HttpResponse:
+    work = _work(request, pk, "storybooks.view_storybook")
+    editable = request.user.has_perm("storybooks.edit_storybook", work)
+    return render(request, "storybooks/_pages.html", _pages_context(work, editable=editable))
+
+
+def _back(work: StorybookWork, page_id: str = "") -> HttpResponse:
+    return redirect(reverse("storybook-editor", args=[work.pk]) + (f"#page-{page_id}" if page_id else ""))
+
+
+@login_required
+@require_POST
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    work = _work(request, pk)
+    post = request.POST
+    operation = post.get("op", "")
+    page_id = post.get("page", "")
+    try:
+        if operation == "rewrite":
+            services.rewrite_page(request.user, work, page_id, post.get("instruction", ""))  # type: ignore[arg-type]
+            messages.success(request, _("The AI is rewriting this page."))
+        elif operation == "picture":
+            services.new_picture(request.user, work, page_id)  # type: ignore[arg-type]
+            messages.success(request, _("A new picture is being drawn."))
+        elif operation == "missing-pictures":
+            book = services.book_of(work)
+            missing = [p.id for p in book.pages if p.image is None] if book else []
+            if not services.request_pictures(request.user, work, missing):  # type: ignore[arg-type]
+                messages.info(request, _("Every page has a picture or is being drawn."))
+        else:
+            args = {key: post.get(key, "") for key in ("page", "text", "scene", "title", "after", "offset", "index")}
+            services.edit_book(request.user, work, operation, **args)  # type: ignore[arg-type]
+            if operation == "add":
+                book = services.book_of(StorybookWork.objects.get(pk=work.pk))
+                page_id = book.pages[book.page_index(args["after"]) + 1].id if book and args["after"] else ""
+            messages.success(request, _("Saved."))
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    except (ServiceError, ValueError, KeyError) as exc:
+        messages.error(request, exc.message if isinstance(exc, ServiceError) else _("This change cannot be made."))
+    return _back(work, page_id if operation != "delete" else "")
+
+
+@login_required
+def picture(request: HttpRequest, pk: int, page_id: str, index: int | None = None) -> HttpResponse:
+    work = _work(request, pk, "storybooks.view_storybook")
+    book = services.book_of(work)
+    if book is None:
+        raise Http404
+    try:
+        data = services.picture_bytes(book, page_id, index)
+    except (ServiceError, OSError) as exc:
+        raise Http404 from exc
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    work = _work(request, pk, "storybooks.view_storybook")
+    try:
+        data = services.export(work, fmt)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("storybook-editor", pk=work.pk)
+    response = HttpResponse(data, content_type=services.EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="storybook-{work.entry_id}.{fmt}"'
+    if fmt == "html":
+        response["Content-Security-Policy"] = PREVIEW_CSP
+    return response
+
+
+@login_required
+@xframe_options_sameorigin
+def preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The book as one self-contained HTML page, shown in a sandboxed frame."""
+    work = _work(request, pk, "storybooks.view_storybook")
+    try:
+        data = services.export(work, "html")
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(data, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = PREVIEW_CSP
+    return response
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    work = _work(request, pk)
+    try:
+        version = services.submit_work(request.user, work)  # type: ignore[arg-type]
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("storybook-editor", pk=work.pk)
+    messages.success(
+        request,
+        _("Submitted! Version %(n)d, content hash %(h)s.") % {"n": version.number, "h": version.content_hash[:16]},
+    )
+    return redirect("entry-detail", pk=work.entry_id)
