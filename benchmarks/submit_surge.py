@@ -262,18 +262,22 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def server_cpu_seconds(master_pid: int) -> float:
-    """CPU time (user + system) used so far by the server's master and its worker processes (Linux /proc)."""
+def server_cpu_seconds(master_pid: int, *, job_worker_only: bool = False) -> float:
+    """CPU time (user + system) used so far by the server's master and its worker processes (Linux /proc);
+    `job_worker_only`: just the embedded job worker (the child started as `… worker`)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if master_pid not in (pid, ppid):
+                continue
+            if job_worker_only and b"worker" not in (stat.parent / "cmdline").read_bytes().split(b"\0"):
+                continue
         except OSError:
             continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if master_pid in (pid, ppid):
-            total += (int(fields[11]) + int(fields[12])) / tick
+        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
@@ -465,8 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         deadline = set_deadline(args.surge_limit + 120)
         connections.close_all()
         cpu2 = server_cpu_seconds(server.pid)
+        jobs_cpu2 = server_cpu_seconds(server.pid, job_worker_only=True)
         samples, surge_elapsed = surge_phase(port, args.clients, students, args.surge_limit)
         surge_cpu = server_cpu_seconds(server.pid) - cpu2
+        surge_jobs_cpu = server_cpu_seconds(server.pid, job_worker_only=True) - jobs_cpu2
         stop_server(server)
         server = None
 
@@ -503,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"phase B  surge: {len(samples)} submit requests ({new_versions} new versions) in {surge_elapsed:.1f} s, "
           f"deadline still {left:.0f} s ahead at the end")
-    print(f"         server CPU {surge_cpu / max(1, len(samples)) * 1000:.1f} ms/request (web processes only, "
+    print(f"         server CPU {surge_cpu / max(1, len(samples)) * 1000:.1f} ms/request (web processes and the "
+          f"embedded job worker, of which the job worker {surge_jobs_cpu / max(1, len(samples)) * 1000:.1f}; "
           f"not PostgreSQL); load average before the run {load_before:.1f}")
     print("         responses: " + ", ".join(f"{k}→{st}: {n}" for (k, st), n in sorted(by_status.items())))
     for sample in unexpected[:5]:

@@ -82,8 +82,8 @@ def test_school_policy_blocks_a_word_for_its_own_students_only(
     assert refused.status_code == 400 and "dragon" not in refused.content.decode().lower()
     assert SafetyEvent.objects.get().category == "custom"
     # the platform default lets it through for another school's student
-    from aigc_contest.web.moderation.selectors import policy_for
     from aigc_contest.safety import check_text
+    from aigc_contest.web.moderation.selectors import policy_for
 
     assert check_text("A friendly dragon", policy_for(image_setup.other_student)).allowed
 

@@ -43,14 +43,15 @@ def submission_receipt(version) -> int:  # type: ignore[no-untyped-def]
     return _send("submission_receipt", {"version": version, "entry": version.entry, "team": team}, _recipients(people))
 
 
-def queue_submission_receipt(actor: User, version, members: Iterable[User]):  # type: ignore[no-untyped-def]
+def queue_submission_receipt(actor: User, version, members: Iterable[User], teacher_email: str | None = ""):  # type: ignore[no-untyped-def]
     """The receipt as an `email` job in the submission's own transaction (sent by the worker, never lost
-    with a crash after the commit). `members` are the team's members the submission already loaded."""
+    with a crash after the commit). `members` and the supervising teacher's email address are what the
+    submission already loaded."""
     from aigc_contest.web.core.email_jobs import enqueue_email
 
     entry = version.entry
     team = entry.team
-    recipients = _recipients([*members, team.supervising_teacher])
+    recipients = sorted(set(_recipients(members)) | ({teacher_email} if teacher_email else set()))
     if not recipients:
         return None
     subject, body = _render("submission_receipt", {"version": version, "entry": entry, "team": team})

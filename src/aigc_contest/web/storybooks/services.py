@@ -69,9 +69,16 @@ def _screen(*texts: str) -> None:
 # ---------------------------------------------------------------- starting
 
 
+def new_seed() -> int:
+    """Every new book samples its own story; the seed is kept in the plan so a step can be repeated."""
+    import secrets
+
+    return secrets.randbelow(2**31)
+
+
 @transaction.atomic
 def start_book(actor: User, entry: Entry, *, theme: str, brief: str = "", pages: int = 6, age_band: str = "9-11",
-               style: str = "", book_language: str | None = None) -> StorybookWork:  # fmt: skip
+               style: str = "", book_language: str | None = None, seed: int | None = None) -> StorybookWork:  # fmt: skip
     """Create the entry's storybook and queue its first step (the outline)."""
     from pydantic import ValidationError
 
@@ -85,7 +92,7 @@ def start_book(actor: User, entry: Entry, *, theme: str, brief: str = "", pages:
         plan = StoryPlan(brief=BookBrief(
             theme=theme.strip(), brief=brief.strip(), language=book_language or language(),  # type: ignore[arg-type]
             age_band=age_band, pages=pages, style=style.strip(), author=entry.team.name[:200],  # type: ignore[arg-type]
-            competition=entry.category.competition.tr("name")[:200],
+            competition=entry.category.competition.tr("name")[:200], seed=new_seed() if seed is None else seed,
         ))  # fmt: skip
     except ValidationError as exc:
         raise ServiceError(_("These storybook settings cannot be used: %s") % "; ".join(
