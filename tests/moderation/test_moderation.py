@@ -175,3 +175,22 @@ def test_admin_registration(world: Any) -> None:
     client = _client(world.organiser)
     assert client.get("/admin/moderation/safetyevent/").status_code == 200
     assert client.get("/admin/moderation/schoolsafetypolicy/add/").status_code == 200
+
+
+def test_a_broken_audit_log_never_stops_the_worker(world: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aigc_contest.web.jobs import kinds, runner
+    from aigc_contest.web.jobs.services import submit_job
+
+    def refuse(contexts, progress):  # type: ignore[no-untyped-def]
+        return [SafetyRefusal(SafetyVerdict.refused("hate", "keywords"))] * len(contexts)
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("database gone")
+
+    kinds.register(kinds.JobKind("test.moderation.refuse2", refuse, queue="moderation-test2"))
+    settings.AIGC_JOBS = {**settings.AIGC_JOBS, "wake_workers": False, "batch_window_seconds": 0.0}
+    monkeypatch.setattr(SafetyEvent.objects, "create", broken)
+    job = submit_job(world.student_a, "test.moderation.refuse2", {})
+    assert runner.run_available("moderation-test2") == 1
+    job.refresh_from_db()
+    assert job.status == "failed" and "kind to everyone" in job.error

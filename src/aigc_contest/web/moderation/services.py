@@ -77,11 +77,18 @@ def record_job_refusal(job_id: int, outcome: object) -> SafetyEvent | None:
     picture); otherwise the participant's own prompt was the problem, or else the text the model wrote."""
     if not isinstance(outcome, SafetyRefusal):
         return None
+    try:
+        return _record_job_refusal(job_id, outcome)
+    except Exception:  # noqa: BLE001 - the audit log must never stop the worker
+        logger.exception("could not record the safety refusal of job %s", job_id)
+        return None
+
+
+def _record_job_refusal(job_id: int, outcome: SafetyRefusal) -> SafetyEvent | None:
     from aigc_contest.web.jobs.models import Job
 
-    try:
-        job = Job.objects.select_related("owner").get(pk=job_id)
-    except Job.DoesNotExist:
+    job = Job.objects.select_related("owner").filter(pk=job_id).first()
+    if job is None:
         return None
     verdict = outcome.verdict
     params = job.params or {}
