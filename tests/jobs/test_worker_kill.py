@@ -1,5 +1,5 @@
 """A real worker process killed with SIGKILL mid-job: the next worker runs the job again and its result
-is stored exactly once. Runs on the embedded broker (SQLite file) and, marked `services`, on Redis."""
+is stored exactly once. Runs on the embedded broker (SQLite file) and, marked `services`, on Redis and RabbitMQ."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REDIS_URL = "redis://127.0.0.1:6379/14"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def _env(data_dir: Path, broker: str | None) -> dict[str, str]:
@@ -110,6 +111,22 @@ def test_sigkill_mid_job_on_redis(tmp_path: Path) -> None:
     try:
         client.flushdb()
     except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise  # CI provides the real server: its absence is a failure, not a skip
         pytest.skip("no Redis at 127.0.0.1:6379")
     _kill_mid_job_then_recover(tmp_path, REDIS_URL)
     client.flushdb()
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_sigkill_mid_job_on_rabbitmq(tmp_path: Path) -> None:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no RabbitMQ at 127.0.0.1:5672")
+    _kill_mid_job_then_recover(tmp_path, RABBITMQ_URL)

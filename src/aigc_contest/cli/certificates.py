@@ -66,6 +66,7 @@ def run_verify(args: argparse.Namespace) -> int:
     if problem is not None:
         raise CliError(problem, EXIT_ERROR)
     kind = f"award ({result.award_kind})" if result.kind == "award" else "participation"
+    assert result.issued_at is not None  # every known certificate has an issue date
     print(f"valid: {kind} certificate, {result.competition}, issued {result.issued_at.date().isoformat()}"
           f" to {result.holder_initial}; PDF SHA-256 {result.sha256}")
     return EXIT_OK

@@ -49,6 +49,9 @@ def progress_bar(description: str, total: float | None) -> Iterator[Any]:
         task = progress.add_task(description, total=total)
 
         def advance(n: float = 1, description: str | None = None) -> None:
-            progress.update(task, advance=n, **({"description": description} if description else {}))
+            if description:
+                progress.update(task, advance=n, description=description)
+            else:
+                progress.update(task, advance=n)
 
         yield advance

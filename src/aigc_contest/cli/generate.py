@@ -132,7 +132,8 @@ def generate_image(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             seed=seed,
             n=args.n,
-            loras=tuple(parse_lora(text) for text in args.lora),
+            # pydantic validates each {name, scale} dict into a LoraSpec
+            loras=tuple(parse_lora(text) for text in args.lora),  # type: ignore[misc]
         )
     except ValidationError as exc:
         raise CliError("invalid image request", EXIT_USAGE, _validation_details(exc)) from None

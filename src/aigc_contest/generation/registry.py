@@ -187,6 +187,7 @@ def build_backend(entry: ModelEntry) -> Any:
         raise RegistryError(
             f"model {entry.name!r} needs an API key: set the environment variable {entry.api_key_env}"
         )
+    assert entry.id is not None  # ModelEntry requires an id for remote backends
     if entry.backend == "openai":
         from aigc_contest.generation.backends.openai_chat import OpenAIChatBackend
 

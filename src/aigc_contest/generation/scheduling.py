@@ -16,6 +16,11 @@ import heapq
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+# A user or school key as the callers pass it: any hashable value (the web layer uses database ids).
+# Any rather than Hashable so a caller's dict[int, int] fits the read-only mappings below.
+Key = Any
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,8 @@ class QueuedJob:
 class ConcurrencyLimits:
     """How many jobs may run at once; None means no limit."""
 
-    per_user: Callable[[Hashable], int | None] = lambda user: None
-    per_school: Callable[[Hashable], int | None] = lambda school: None
+    per_user: Callable[[Key], int | None] = lambda user: None
+    per_school: Callable[[Key], int | None] = lambda school: None
 
 
 @dataclass
@@ -47,9 +52,9 @@ class BatchPlan:
 
 def fair_order(
     jobs: Iterable[QueuedJob],
-    running_by_user: Mapping[Hashable, int] | None = None,
-    running_by_school: Mapping[Hashable, int] | None = None,
-    last_served: Mapping[Hashable, float] | None = None,
+    running_by_user: Mapping[Key, int] | None = None,
+    running_by_school: Mapping[Key, int] | None = None,
+    last_served: Mapping[Key, float] | None = None,
 ) -> list[QueuedJob]:
     """All jobs in the order they should be served (see the module docstring). `last_served`: user ->
     when their latest job started (users absent from it were never served and go first)."""
@@ -89,10 +94,10 @@ def plan_batch(
     jobs: Sequence[QueuedJob],
     *,
     max_batch: int | Callable[[QueuedJob], int] = 1,
-    running_by_user: Mapping[Hashable, int] | None = None,
-    running_by_school: Mapping[Hashable, int] | None = None,
+    running_by_user: Mapping[Key, int] | None = None,
+    running_by_school: Mapping[Key, int] | None = None,
     limits: ConcurrencyLimits | None = None,
-    last_served: Mapping[Hashable, float] | None = None,
+    last_served: Mapping[Key, float] | None = None,
     now: float = 0.0,
     window: float = 0.0,
 ) -> BatchPlan:
@@ -139,9 +144,9 @@ def plan_batch(
 
 def queue_positions(
     jobs: Iterable[QueuedJob],
-    running_by_user: Mapping[Hashable, int] | None = None,
-    running_by_school: Mapping[Hashable, int] | None = None,
-    last_served: Mapping[Hashable, float] | None = None,
+    running_by_user: Mapping[Key, int] | None = None,
+    running_by_school: Mapping[Key, int] | None = None,
+    last_served: Mapping[Key, float] | None = None,
 ) -> dict[int, int]:
     """Job id -> 1-based place in the fair order (what the page shows as "n-th in line")."""
     order = fair_order(jobs, running_by_user, running_by_school, last_served)

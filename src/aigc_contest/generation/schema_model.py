@@ -100,8 +100,9 @@ class _Builder:
             return self._object(schema, name, where)
         if kind == "array":
             item = self.annotation(schema.get("items", {}), f"{name}Item", f"{where}[]")
+            # the item type is built at run time, so list[item] is a dynamic type
             return Annotated[
-                list[item], Field(min_length=schema.get("minItems"), max_length=schema.get("maxItems"))
+                list[item], Field(min_length=schema.get("minItems"), max_length=schema.get("maxItems"))  # type: ignore[valid-type]
             ]
         if "enum" in schema:
             return Literal[tuple(schema["enum"])]
@@ -133,7 +134,7 @@ class _Builder:
         for key, sub in properties.items():
             annotation = self.annotation(sub, f"{name}_{key}".title().replace("_", ""), f"{where}.{key}")
             fields[key] = (annotation, ...) if key in required else (annotation | None, None)
-        extra = "forbid" if schema.get("additionalProperties") is False else "allow"
+        extra: Literal["forbid", "allow"] = "forbid" if schema.get("additionalProperties") is False else "allow"
         self.count += 1
         title = schema.get("title") or (name if self.count > 1 else name)
         return create_model(str(title).replace(" ", ""), __config__=ConfigDict(extra=extra), **fields)

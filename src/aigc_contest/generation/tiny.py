@@ -13,6 +13,7 @@ Their outputs are noise and gibberish; pages label them "test model (random weig
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 IMAGE_DIR = "image-tiny"
 TEXT_DIR = "text-tiny"
@@ -53,7 +54,7 @@ def _byte_symbols() -> list[str]:
     return [symbols[b] for b in range(256)]
 
 
-def _clip_tokenizer():  # -> transformers.CLIPTokenizer
+def _clip_tokenizer() -> Any:  # transformers.CLIPTokenizer
     """A byte-level CLIP tokenizer with no merges: every byte is a token, no files needed."""
     from transformers import CLIPTokenizer
 

@@ -108,9 +108,10 @@ class _Problem:
             problems.append("duplicate entry ids")
         if len(self.j_index) != len(self.judges):
             problems.append("duplicate judge ids")
-        for j in self.judges:
-            if j.min_load < 0 or j.max_load < j.min_load:
-                problems.append(f"judge {j.id}: need 0 ≤ min_load ≤ max_load (got {j.min_load}, {j.max_load})")
+        for judge in self.judges:
+            if judge.min_load < 0 or judge.max_load < judge.min_load:
+                problems.append(f"judge {judge.id}: need 0 ≤ min_load ≤ max_load "
+                                f"(got {judge.min_load}, {judge.max_load})")
         self.forbid: set[tuple[int, int]] = set()
         for e_id, j_id in forbids:
             if e_id not in self.e_index or j_id not in self.j_index:
@@ -132,10 +133,11 @@ class _Problem:
         for e, j in self.pins:
             self.pinned_per_entry[e] += 1
             self.pinned_per_judge[j] += 1
-        for e in np.flatnonzero(self.pinned_per_entry > k):
-            problems.append(f"entry {self.entries[e].id} has {self.pinned_per_entry[e]} pinned judges, more than k={k}")
-        for j in np.flatnonzero(self.pinned_per_judge > [x.max_load for x in self.judges]):
-            problems.append(f"judge {self.judges[j].id} has more pinned entries than max_load")
+        for over_e in np.flatnonzero(self.pinned_per_entry > k).tolist():
+            problems.append(f"entry {self.entries[over_e].id} has {self.pinned_per_entry[over_e]} pinned judges, "
+                            f"more than k={k}")
+        for over_j in np.flatnonzero(self.pinned_per_judge > [x.max_load for x in self.judges]).tolist():
+            problems.append(f"judge {self.judges[over_j].id} has more pinned entries than max_load")
         if problems:
             raise AssignmentInputError("; ".join(problems))
         self.need = k - self.pinned_per_entry
@@ -424,7 +426,7 @@ def _greedy_solve(problem: _Problem, eligible: np.ndarray, seed: int) -> list[tu
     entry_category = problem.entry_category.tolist()
     entry_school = problem.entry_school.tolist()
     judge_school = problem.judge_school.tolist()
-    conflict_schools = [set() for _ in range(n_j)]
+    conflict_schools: list[set[int]] = [set() for _ in range(n_j)]
     for key in problem.conflict_school_keys.tolist():
         conflict_schools[key // problem.n_schools].add(key % problem.n_schools)
     blocked = problem.pair_block | problem.pins

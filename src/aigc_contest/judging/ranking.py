@@ -114,7 +114,7 @@ def rank_entries(
         for position, entry in enumerate(order):
             rank[entry] = int(ranks[position])
             separated_by[entry] = str(step_name[position])
-        for position in np.flatnonzero(tied_score):
+        for position in np.flatnonzero(tied_score).tolist():
             ties.append(TieBreak(ids[order[position - 1]], ids[order[position]], str(step_name[position])))
     chain_steps = [name for name, _ in steps]
     return Ranking(list(ids), order, rank, separated_by, chain_steps, ties)

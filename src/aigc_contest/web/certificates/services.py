@@ -122,8 +122,8 @@ def issue_all(competition: Competition, now: datetime | None = None, progress: P
     people = _participants(competition)
     awards = list(published_awards(competition, now))
     todo: list[tuple[User, Team | None, Award | None]] = [(u, t, None) for u, t in people.values()]
-    for award in awards:
-        todo.extend((member, award.entry.team, award) for member in award.entry.team.members.all())
+    for published in awards:
+        todo.extend((member, published.entry.team, published) for member in published.entry.team.members.all())
     live = Certificate.objects.filter(competition=competition, revoked_at__isnull=True)
     have_participation = set(live.filter(kind=Certificate.Kind.PARTICIPATION).values_list("user_id", flat=True))
     have_award = set(live.filter(kind=Certificate.Kind.AWARD).values_list("award_id", "user_id"))

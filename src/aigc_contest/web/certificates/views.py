@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from aigc_contest.web.certificates import selectors, services
 from aigc_contest.web.certificates.models import Certificate
 from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.http import AuthenticatedHttpRequest
 
 
 def verify(request: HttpRequest, uuid: UUID) -> HttpResponse:
@@ -44,7 +45,7 @@ def download(request: HttpRequest, uuid: UUID) -> FileResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def revoke(request: AuthenticatedHttpRequest, uuid: UUID) -> HttpResponse:
     certificate = _certificate(request, uuid, "certificates.manage_certificates")
     try:
         services.revoke(request.user, certificate, request.POST.get("reason", ""))

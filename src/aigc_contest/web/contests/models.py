@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.accounts.models import SchoolLevel
 from aigc_contest.web.core.translation import TranslatedFieldsMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class WorkType(models.TextChoices):
@@ -108,8 +112,8 @@ class Competition(TranslatedFieldsMixin, models.Model):
     def results_published(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.results_at
 
-    def timeline(self) -> list[tuple[str, datetime]]:
-        stages = [
+    def timeline(self) -> list[tuple[StrOrPromise, datetime]]:
+        stages: list[tuple[StrOrPromise, datetime]] = [
             (_("Registration opens"), self.registration_opens_at),
             (_("Submission opens"), self.submission_opens_at),
             (_("Submission deadline"), self.submission_deadline),

@@ -18,7 +18,15 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from aigc_contest.web.jobs.kinds import JobFailure, JobKind, JobOutput, Progress, RunContext, register
+from aigc_contest.web.jobs.kinds import (
+    JobFailure,
+    JobKind,
+    JobOutput,
+    Progress,
+    RunContext,
+    jobs_config,
+    register,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +96,7 @@ def enqueue_email(owner: Any, *, recipients: list[str], subject: str, body: str)
     if not recipients or settings.EMAIL_BACKEND == DUMMY_BACKEND:
         return None
     params, batch_key = _prepare({"recipients": recipients, "subject": subject, "body": body})
-    config = settings.AIGC_JOBS
+    config = jobs_config()
     job = Job.objects.create(
         owner=owner,
         school=None,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from aigc_contest.safety import DEFAULT_POLICY, SafetyVerdict, check_image, check_text
 from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.http import AuthenticatedHttpRequest
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.imagestudio.examples import examples_for
@@ -171,7 +172,7 @@ def job_card(request: HttpRequest, entry_pk: int, job_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pick(request: HttpRequest, entry_pk: int) -> HttpResponse:
+def pick(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
     """The chosen picture becomes the entry's draft (the PNG as made, provenance chunks and all)."""
     from aigc_contest.generation.provenance import read_provenance
 

@@ -87,8 +87,13 @@ def queues() -> list[str]:
     return sorted({kind.queue for kind in _KINDS.values()} | {"default"})
 
 
+def jobs_config() -> dict[str, Any]:
+    """settings.AIGC_JOBS, whose values differ in type by key (numbers, module names, the quota table)."""
+    return settings.AIGC_JOBS
+
+
 def load_configured_kinds() -> None:
-    for module in settings.AIGC_JOBS.get("kind_modules", []):
+    for module in jobs_config().get("kind_modules", []):
         importlib.import_module(module)
 
 
@@ -119,7 +124,8 @@ def _prepare_image(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise JobFailure(f"These picture settings cannot be used: {problems}") from exc
-    clean, key = request.model_dump(mode="json"), ("image", request.batch_key())
+    clean = request.model_dump(mode="json")
+    key: tuple[Any, ...] = ("image", request.batch_key())
     if policy is not None and (policy_data := policy.model_dump(mode="json", exclude_defaults=True)):
         clean[SAFETY_POLICY_PARAM] = policy_data
         key += (repr(sorted(policy_data.items())),)  # only jobs under the same safety settings share a batch

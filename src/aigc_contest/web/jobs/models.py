@@ -48,6 +48,8 @@ class Job(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    position: int | None  # not stored: pages set it to the job's place in its queue before rendering
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["queue", "status", "created_at"])]

@@ -14,7 +14,6 @@ import time
 import traceback
 from typing import Any
 
-from django.conf import settings
 from django.db import close_old_connections
 
 from aigc_contest.generation.scheduling import LoadedModelBudget
@@ -43,7 +42,7 @@ def run_available(queue: str, *, worker: str | None = None, max_batches: int = 5
     for _ in range(max_batches):
         claim = services.claim_batch(queue, worker)
         if claim.wait > 0:  # a batch is filling: give companions the rest of the window, then take it
-            time.sleep(min(claim.wait, settings.AIGC_JOBS["batch_window_seconds"]))
+            time.sleep(min(claim.wait, kinds.jobs_config()["batch_window_seconds"]))
             claim = services.claim_batch(queue, worker, force=True)
         if not claim.jobs:
             break
@@ -114,7 +113,7 @@ def _keep_models_within_budget(jobs: list[Job]) -> None:
     if not model:
         return
     if _budget is None:
-        config = settings.AIGC_JOBS
+        config = kinds.jobs_config()
         _budget = LoadedModelBudget(config["memory_budget_bytes"], config["max_loaded_models"])
     from aigc_contest.generation.registry import shared_registry
 
@@ -155,7 +154,7 @@ class Housekeeper(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        config = settings.AIGC_JOBS
+        config = kinds.jobs_config()
         next_watch = 0.0
         while not self.stop.is_set():
             try:

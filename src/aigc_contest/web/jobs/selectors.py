@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from aigc_contest.generation.scheduling import QueuedJob, queue_positions
+from aigc_contest.web.jobs.kinds import jobs_config
 from aigc_contest.web.jobs.models import Job, JobQuota, JobStatus
 
 
@@ -30,7 +31,7 @@ def job_with_assets(pk: int) -> Job | None:
 
 def as_queued(job: Any) -> QueuedJob:
     """A job row (model or values() dict) as the scheduler sees it."""
-    get = job.get if isinstance(job, dict) else lambda name: getattr(job, name)
+    get: Callable[[str], Any] = job.get if isinstance(job, dict) else lambda name: getattr(job, name)
     return QueuedJob(
         id=get("id"),
         user=get("owner_id"),
@@ -78,7 +79,7 @@ class QuotaTable:
     """Every JobQuota row read once, so a scheduling pass asks the database a single time."""
 
     def __init__(self) -> None:
-        defaults = settings.AIGC_JOBS["quotas"]
+        defaults = jobs_config()["quotas"]
         self.user_default = Limits(defaults.get("user_concurrent"), defaults.get("user_daily"))
         self.school_default = Limits(defaults.get("school_concurrent"), defaults.get("school_daily"))
         self.by_user: dict[int, JobQuota] = {}

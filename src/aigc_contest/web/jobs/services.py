@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -62,7 +61,7 @@ def submit_job(user: Any, kind: str, params: dict[str, Any], *, timeout_seconds:
             % {"n": school_daily},
             "quota",
         )
-    config = settings.AIGC_JOBS
+    config = kinds.jobs_config()
     job = Job.objects.create(
         owner=user,
         school_id=user.school_id,
@@ -102,7 +101,7 @@ def retry_job(actor: Any, job: Job) -> Job:
             started_at=None,
             heartbeat_at=None,
             created_at=timezone.now(),  # back of its owner's line: fair order counts from here
-            max_attempts=F("attempts") + settings.AIGC_JOBS["max_attempts"],
+            max_attempts=F("attempts") + kinds.jobs_config()["max_attempts"],
         )
         if updated:
             transaction.on_commit(lambda: wake_workers(job.queue))
@@ -115,7 +114,7 @@ def retry_job(actor: Any, job: Job) -> Job:
 def wake_workers(queue: str) -> None:
     """Send a dispatch wake-up. A broker that is down loses nothing: the job waits in the database and a
     worker's watchdog wakes the queue again."""
-    if not settings.AIGC_JOBS.get("wake_workers", True):
+    if not kinds.jobs_config().get("wake_workers", True):
         return
     from aigc_contest.web.jobs.tasks import dispatch
 
@@ -170,7 +169,7 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
             limits=limits,
             last_served=selectors.last_served(set(school_of)),
             now=now.timestamp(),
-            window=0.0 if force else settings.AIGC_JOBS["batch_window_seconds"],
+            window=0.0 if force else kinds.jobs_config()["batch_window_seconds"],
         )
         if plan.empty:
             return Claim()
@@ -257,7 +256,7 @@ def watchdog() -> dict[str, int]:
     """Fail running jobs past their timeout, and give back jobs whose worker went silent (killed, lost
     power) so another worker runs them. Safe to run from every worker at once."""
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.AIGC_JOBS["stale_seconds"])
+    stale_before = now - timedelta(seconds=kinds.jobs_config()["stale_seconds"])
     timed_out = requeued = lost = 0
     with transaction.atomic():
         running = Job.objects.select_for_update(skip_locked=True).filter(status=JobStatus.RUNNING)

@@ -69,5 +69,7 @@ def verify_certificate(request: HttpRequest, uuid: UUID):  # type: ignore[no-unt
     from aigc_contest.web.certificates.services import verify
 
     result = verify(uuid)
-    data = VerificationOut(**{k: v for k, v in result.as_dict().items() if k in VerificationOut.model_fields})
+    data = VerificationOut.model_validate(
+        {k: v for k, v in result.as_dict().items() if k in VerificationOut.model_fields}
+    )
     return Status(404 if result.status == "unknown" else 200, data)

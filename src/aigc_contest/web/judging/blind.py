@@ -42,7 +42,7 @@ def blind_image(data: bytes) -> BlindImage:
     from PIL.PngImagePlugin import PngInfo
 
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError("not a readable image") from exc

@@ -24,7 +24,7 @@ class Round(models.Model):
         FINAL = "final", _("Final")
 
     # Later rounds decide: the results of the latest round that has confirmed results are the published ones.
-    KIND_ORDER = {Kind.SCREENING: 0, Kind.SCORING: 1, Kind.FINAL: 2}
+    KIND_ORDER: dict[str, int] = {Kind.SCREENING: 0, Kind.SCORING: 1, Kind.FINAL: 2}
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="rounds")
     kind = models.CharField(_("round"), max_length=12, choices=Kind.choices, default=Kind.SCORING)

@@ -131,7 +131,8 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0) -> AssignReport:
     entry_ids = {str(e.pk) for e in entries}
     judge_ids = {str(m.judge_id) for m in members}
     existing = list(Assignment.objects.filter(round=round_))
-    pins, forbids = [], []
+    pins: list[tuple[str, str]] = []
+    forbids: list[tuple[str, str]] = []
     for a in existing:
         pair = (str(a.entry_id), str(a.judge_id))
         if pair[0] not in entry_ids or pair[1] not in judge_ids:
@@ -152,7 +153,9 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0) -> AssignReport:
             if (entry_id, judge_id) in have:
                 continue
             entry = by_id[entry_id]
-            Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=entry.latest_version)
+            version = entry.latest_version
+            assert version is not None  # _eligible_entries keeps only entries that have a version
+            Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=version)
             created += 1
     return AssignReport(created=created, kept=len(pins), solver=plan.solver)
 
@@ -202,13 +205,13 @@ def save_scores(actor: User, assignment: Assignment, values: Mapping[int, object
                                "incomplete")
     with transaction.atomic():
         for criterion in criteria:
-            value = parsed[criterion.pk]
+            stored = parsed[criterion.pk]
             note = str(comments.get(criterion.pk, "") or "")[:2000]
-            if value is None:
+            if stored is None:
                 Score.objects.filter(assignment=assignment, criterion=criterion).delete()
                 continue
             Score.objects.update_or_create(assignment=assignment, criterion=criterion,
-                                           defaults={"value": value, "comment": note})
+                                           defaults={"value": stored, "comment": note})
         assignment.comment = comment[:4000]
         if submit:
             assignment.status = Assignment.Status.SUBMITTED
@@ -316,9 +319,9 @@ def preview_results(round_: Round, method: str) -> Preview:
             continue
         raw_means: dict[str, float] = {}
         totals = sheets.total
-        for index, entry_id in enumerate(sheets.entry_ids):
+        for index, sheet_entry_id in enumerate(sheets.entry_ids):
             mask = sheets.entry == index
-            raw_means[entry_id] = float(totals[mask].mean()) if mask.any() else float("nan")
+            raw_means[sheet_entry_id] = float(totals[mask].mean()) if mask.any() else float("nan")
         out = [
             PreviewRow(entry=entries[int(r.entry)], version_id=versions[int(r.entry)], score=r.score,
                        raw_score=raw_means.get(r.entry), rank=r.rank, n_judges=r.n_judges, tiebreak=r.tiebreak,
@@ -393,8 +396,10 @@ def give_awards(actor: User, round_: Round) -> int:
             places = award_places(category)
             slots = [kind for kind in AWARD_ORDER for _ in range(places.get(str(kind), 0))]
             for result in Result.objects.filter(round=round_, category=category, rank__isnull=False).order_by("rank"):
-                if result.rank > len(slots):
+                rank = result.rank
+                assert rank is not None  # filtered on rank__isnull=False
+                if rank > len(slots):
                     break
-                Award.objects.create(category=category, entry=result.entry, result=result, kind=slots[result.rank - 1])
+                Award.objects.create(category=category, entry=result.entry, result=result, kind=slots[rank - 1])
                 count += 1
     return count

@@ -18,7 +18,7 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.contests.models import Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
-from aigc_contest.web.core.http import harden_work_response
+from aigc_contest.web.core.http import AuthenticatedHttpRequest, harden_work_response
 from aigc_contest.web.judging import selectors, services
 from aigc_contest.web.judging.blind import blind_image
 from aigc_contest.web.judging.models import Assignment, AwardKind, Round
@@ -54,7 +54,7 @@ def _provenance_text(assignment: Assignment) -> dict[str, str]:
 
 
 @login_required
-def score_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     criteria = list(Criterion.objects.filter(competition=assignment.round.competition))
     if request.method == "POST":
@@ -130,7 +130,7 @@ def _int(value: str | None, default: int) -> int:
         raise ServiceError(_("Please enter a whole number.")) from None
 
 
-def _organiser_action(request: HttpRequest, competition: Competition) -> None:
+def _organiser_action(request: AuthenticatedHttpRequest, competition: Competition) -> None:
     action = request.POST.get("action")
     round_ = Round.objects.filter(competition=competition, pk=request.POST.get("round") or 0).first()
     if action == "open_round":
@@ -163,8 +163,9 @@ def _organiser_action(request: HttpRequest, competition: Competition) -> None:
                            max_load=_int(request.POST.get("max_load"), 20))
         messages.success(request, _("%(name)s joined the panel.") % {"name": judge})
     elif action == "assign":
-        report = services.assign_judges(request.user, round_)
-        messages.success(request, _("%(new)d new assignments (%(kept)d kept).") % {"new": report.created, "kept": report.kept})
+        assigned = services.assign_judges(request.user, round_)
+        messages.success(request, _("%(new)d new assignments (%(kept)d kept).")
+                         % {"new": assigned.created, "kept": assigned.kept})
     elif action == "confirm":
         count = services.confirm_results(request.user, round_, request.POST.get("method", "mean"))
         messages.success(request, _("%(count)d results recorded.") % {"count": count})
@@ -176,7 +177,7 @@ def _organiser_action(request: HttpRequest, competition: Competition) -> None:
 
 
 @login_required
-def organiser_judging(request: HttpRequest, slug: str) -> HttpResponse:
+def organiser_judging(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     competition = _organiser_competition(request, slug)
     if request.method == "POST":
         try:

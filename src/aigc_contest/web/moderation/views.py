@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.http import AuthenticatedHttpRequest
 from aigc_contest.web.moderation import selectors, services
 from aigc_contest.web.moderation.forms import ReviewForm, SchoolPolicyForm
 from aigc_contest.web.moderation.models import SafetyEvent
@@ -21,7 +22,7 @@ SHOW_CHOICES = ("waiting", "reviewed", "all")
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.has_perm("moderation.view_queue"):
         raise PermissionDenied
     show = request.GET.get("show", "waiting")
@@ -66,7 +67,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def edit_policy(request: HttpRequest) -> HttpResponse:
+def edit_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school if request.user.is_teacher else None
     if school is None or not request.user.has_perm("moderation.edit_school_policy", school):
         raise PermissionDenied
@@ -74,7 +75,7 @@ def edit_policy(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("moderation-queue")
     try:
         services.update_school_policy(request.user, school, **form.cleaned_data)

@@ -57,6 +57,8 @@ class StorybookStep(models.Model):
     applied = models.BooleanField(default=False)  # its result is in the book (set once, atomically)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    label: str  # not stored: pages set it to the step's translated name before rendering
+
     class Meta:
         ordering = ["id"]
         verbose_name = _("storybook step")

@@ -171,14 +171,15 @@ def playthroughs(
     # Per node: the playable choices as flat tuples, and whether all are unconditional (fast path).
     table: list[tuple[tuple[Any, ...], bool]] = []
     for row in c.choices:
-        playable = tuple(
+        row_playable = tuple(
             (item.target, item.condition, item.ops, choice_slot[id(item)]) for item in row if item.target >= 0
         )
-        table.append((playable, all(entry[1] is None for entry in playable)))
+        table.append((row_playable, all(entry[1] is None for entry in row_playable)))
     endings = c.endings
     capped = 0
     total_steps = 0
     initial = c.initial
+    playable: tuple[Any, ...] | list[Any]
     if c.start >= 0:
         base = seed * 1_000_003
         for run in range(runs):

@@ -77,19 +77,19 @@ def write_ink(novel: Novel, notes: list[str] | None = None) -> str:
                     if notes is not None:
                         notes.append(f"{node.id}: choice {number} condition not written to ink ({exc})")
             out.append(f"{bullet} {condition}[{escape_ink(choice.label)}]")
-            for var, value in choice.sets.items():
+            for set_name, value in choice.sets.items():
                 try:
-                    op = parse_set(var, value, types.get(var))
+                    op = parse_set(set_name, value, types.get(set_name))
                 except ConditionError as exc:
                     if notes is not None:
                         notes.append(f"{node.id}: choice {number} update not written to ink ({exc})")
                     continue
                 if op.mode == "add":
                     out.append(
-                        f"    ~ {var} = {var} {'+' if int(op.value) >= 0 else '-'} {abs(int(op.value))}"
+                        f"    ~ {set_name} = {set_name} {'+' if int(op.value) >= 0 else '-'} {abs(int(op.value))}"
                     )
                 else:
-                    out.append(f"    ~ {var} = {literal(op.value)}")
+                    out.append(f"    ~ {set_name} = {literal(op.value)}")
             target = names.get(choice.target)
             if target is None and notes is not None:
                 notes.append(

@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aigc_contest.works.novel.conditions import NAME_RE, VarType
 
-FORMAT = "aigc-contest/novel"
-VERSION = 1
+FORMAT: Final = "aigc-contest/novel"
+VERSION: Final = 1
 EndingType = Literal["happy", "sad", "neutral", "bittersweet", "funny", "surprise", "open"]
 ENDING_TYPES: tuple[str, ...] = EndingType.__args__  # type: ignore[attr-defined]
 Language = Literal["en", "zh-Hant", "zh-Hans"]

@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -36,8 +36,8 @@ from aigc_contest.works.novel.conditions import (
     type_of,
 )
 from aigc_contest.works.novel.harlowe import HARLOWE
-from aigc_contest.works.novel.model import ENDING_TYPES, Choice, Node, Novel, TweeExtras, Variable
-from aigc_contest.works.novel.storyformat import LINK_RE, RISKY_RE, StoryFormat, find_links
+from aigc_contest.works.novel.model import ENDING_TYPES, Choice, EndingType, Node, Novel, TweeExtras, Variable
+from aigc_contest.works.novel.storyformat import LINK_RE, RISKY_RE, ParsedChoice, StoryFormat, find_links
 from aigc_contest.works.novel.sugarcube import SUGARCUBE
 from aigc_contest.works.novel.twee import Passage, TweeSyntaxError
 
@@ -242,7 +242,7 @@ def passages_to_novel(
 
 def _passage_to_node(passage: Passage, fmt: StoryFormat, notes: list[str]) -> Node:
     lines = passage.text.split("\n")
-    parsed = []
+    parsed: list[ParsedChoice] = []
     j = len(lines)
     while j > 0:
         line = lines[j - 1].strip()
@@ -276,7 +276,8 @@ def _passage_to_node(passage: Passage, fmt: StoryFormat, notes: list[str]) -> No
         if plain is None and _MACRO_RE.search(body):
             text = fmt.strip_markup(body)
             notes.append(f"{passage.name}: macros in the text kept as written (shown without them elsewhere)")
-    ending = ending_tags[0] if ending_tags else None
+    # ending_tags holds only tags found in ENDING_TYPES
+    ending: EndingType | None = cast(EndingType, ending_tags[0]) if ending_tags else None
     if ending is None and not choices:
         ending = "neutral"
     try:
