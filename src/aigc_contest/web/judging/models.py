@@ -94,6 +94,28 @@ class Assignment(models.Model):
         return digest[:6].upper()
 
 
+class ForbiddenPair(models.Model):
+    """An organiser's manual override: this judge must not judge this entry in this round.
+
+    The solver treats it like a conflict of interest; unlike a declared conflict it is set by the
+    organisers, applies to one round only, and can be lifted again."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="forbidden_pairs")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="+")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "entry", "judge"]
+        unique_together = [("round", "judge", "entry")]
+        verbose_name = _("forbidden pairing")
+        verbose_name_plural = _("forbidden pairings")
+
+    def __str__(self) -> str:
+        return f"{self.judge} ✕ {self.entry_id} ({self.round})"
+
+
 class Score(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="scores")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
