@@ -7,6 +7,7 @@ Scaled: DATABASE_URL (PostgreSQL), AIGC_BROKER_URL (redis:// or amqp://), AIGC_S
 from __future__ import annotations
 
 import os
+from typing import Any
 from pathlib import Path
 
 import dj_database_url
@@ -123,7 +124,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("AIGC_MEDIA_ROOT", DATA_DIR / "media"))
 
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

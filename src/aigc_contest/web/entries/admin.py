@@ -16,8 +16,8 @@ class EntryVersionInline(admin.TabularInline):
     model = EntryVersion
     extra = 0
     can_delete = False
-    readonly_fields: list[Any] = ["number", "submitted_at", "submitted_by", "title", "file", "file_sha256", "content_hash"]
-    fields = list(readonly_fields)
+    readonly_fields = ("number", "submitted_at", "submitted_by", "title", "file", "file_sha256", "content_hash")
+    fields = readonly_fields
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False

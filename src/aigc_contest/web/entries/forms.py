@@ -16,11 +16,13 @@ class StartEntryForm(forms.Form):
     def __init__(self, *args: Any, category: Category, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(WorkType.choices)
-        self.fields["work_type"].choices = [(t, labels.get(t, t)) for t in category.work_types]
+        work_type: Any = self.fields["work_type"]
+        work_type.choices = [(t, labels.get(t, t)) for t in category.work_types]
         themes = category.competition.themes.all() if category.any_theme else category.themes.all()
-        self.fields["theme"].queryset = themes
-        self.fields["theme"].required = not category.any_theme and themes.exists()
-        self.fields["theme"].label_from_instance = lambda t: t.tr("title")
+        theme: Any = self.fields["theme"]
+        theme.queryset = themes
+        theme.required = not category.any_theme and themes.exists()
+        theme.label_from_instance = lambda t: t.tr("title")
 
 
 class DraftForm(forms.Form):
@@ -33,8 +35,9 @@ class DraftForm(forms.Form):
     def __init__(self, *args: Any, category: Category, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         themes = category.competition.themes.all() if category.any_theme else category.themes.all()
-        self.fields["theme"].queryset = themes
-        self.fields["theme"].label_from_instance = lambda t: t.tr("title")
+        theme: Any = self.fields["theme"]
+        theme.queryset = themes
+        theme.label_from_instance = lambda t: t.tr("title")
 
 
 class UploadForm(forms.Form):
@@ -44,7 +47,7 @@ class UploadForm(forms.Form):
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=80)
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none())
-    members = forms.ModelMultipleChoiceField(
+    members: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
         label=_("Members"), queryset=None, widget=forms.CheckboxSelectMultiple  # type: ignore[arg-type]
     )
 

@@ -29,7 +29,7 @@ def entries_for(user: User) -> QuerySet[Entry]:
 
 def school_students(user: User) -> QuerySet[User]:
     return (
-        User.objects.filter(school_id=user.school_id, role__in=["student", "participant"])
+        User.objects.filter(school_id=user.school_id or 0, role__in=["student", "participant"])
         .prefetch_related("consents", "teams")
         .order_by("grade", "display_name")
     )

@@ -383,7 +383,7 @@ def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_
         entry.status = Entry.Status.SUBMITTED
         entry.withdrawn_at = None
         entry.save(update_fields=["version_count", "status", "withdrawn_at", "updated_at"])
-        notifications.queue_submission_receipt(actor, version, members, teacher_email=entry.teacher_email)
+        notifications.queue_submission_receipt(actor, version, members, teacher_email=entry.teacher_email)  # type: ignore[attr-defined]  # annotated by the locked query
     return Submission(version, True, entry)
 
 

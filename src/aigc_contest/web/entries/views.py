@@ -128,7 +128,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def work_file_response(field_file: Any, mime: str, filename: str) -> FileResponse:
-    response = FileResponse(field_file.open("rb"), content_type=mime, filename=filename or None)
+    response = FileResponse(field_file.open("rb"), content_type=mime, filename=filename or "")
     harden_work_response(response, mime)
     return response
 

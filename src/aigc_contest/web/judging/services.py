@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from aigc_contest import judging as core
 from aigc_contest.web.accounts.models import User
@@ -23,6 +24,7 @@ from aigc_contest.web.judging.models import (
     AwardKind,
     AwardRule,
     ConflictDeclaration,
+    ForbiddenPair,
     PanelMembership,
     Result,
     Round,
@@ -76,6 +78,7 @@ class AssignReport:
     created: int
     kept: int
     solver: str
+    released: int = 0  # with reassign: unstarted solver picks let go before solving
 
 
 def _eligible_entries(competition: Competition) -> list[Entry]:
@@ -87,22 +90,50 @@ def _eligible_entries(competition: Competition) -> list[Entry]:
     return [e for e in entries if e.versions.exists()]
 
 
-def assign_judges(actor: User, round_: Round, *, seed: int = 0) -> AssignReport:
-    """Give every submitted entry k judges with the core solver; work already assigned is kept (pinned).
+@dataclass
+class PanelProblem:
+    """A round's assignment problem as the core solver sees it, with the database objects beside it.
 
-    Conflicts: same school, the entrant's supervising teacher, and every declared conflict (entry or school).
-    An abstention is a conflict for this pairing: the pair is forbidden and the entry gets another judge.
-    """
+    Ids are strings: entry primary keys and judge user primary keys. `forbids` holds the organisers'
+    forbidden pairs and every abstention (an abstention is a conflict for that pairing)."""
+
+    round: Round
+    entries: dict[str, Entry]
+    judges: dict[str, User]
+    core_entries: dict[str, core.Entry]
+    core_judges: dict[str, core.Judge]
+    forbids: set[tuple[str, str]]
+
+    def pair_problem(self, entry_id: str, judge_id: str) -> str | None:
+        """Why the pair may not be made (in words), or None when it may."""
+        entry, judge = self.core_entries.get(entry_id), self.core_judges.get(judge_id)
+        if entry is None:
+            return _("entry %(entry)s is not a submitted entry of this competition") % {"entry": entry_id}
+        if judge is None:
+            return _("the judge is not on this round's panel")
+        if judge.categories is not None and entry.category not in judge.categories:
+            return _("the judge does not judge this entry's category")
+        if (entry_id, judge_id) in self.forbids:
+            return _("this pairing is forbidden (by the organisers, or the judge abstained)")
+        reason = core.conflict_reason(entry, judge)
+        if reason is not None:
+            return _("conflict of interest: %(why)s") % {"why": CONFLICT_WORDS.get(reason, reason)}
+        return None
+
+
+# The core names conflicts in English; pages show them in the reader's language.
+CONFLICT_WORDS = {
+    "same school": _lazy("same school"),
+    "judge is the entrant's teacher": _lazy("the judge is the entrant's teacher"),
+    "declared conflict": _lazy("the judge declared a conflict"),
+    "declared conflict with the entrant's school": _lazy("the judge declared a conflict with the entrant's school"),
+}
+
+
+def panel_problem(round_: Round) -> PanelProblem:
     competition = round_.competition
-    require(actor, "judging.manage_judging", competition)
-    _not_after_publication(competition)
     entries = _eligible_entries(competition)
-    if not entries:
-        raise ServiceError(_("There are no submitted entries to assign."), "nothing")
     members = list(round_.panel.select_related("judge").prefetch_related("categories"))
-    if not members:
-        raise ServiceError(_("Add judges to the panel first."), "no_judges")
-
     declared_entries: dict[int, set[str]] = defaultdict(set)
     declared_schools: dict[int, set[str]] = defaultdict(set)
     for d in ConflictDeclaration.objects.filter(competition=competition):
@@ -110,16 +141,16 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0) -> AssignReport:
             declared_entries[d.judge_id].add(str(d.entry_id))
         if d.school_id:
             declared_schools[d.judge_id].add(str(d.school_id))
-    core_entries = [
-        core.Entry(
+    core_entries = {
+        str(e.pk): core.Entry(
             id=str(e.pk), category=str(e.category_id),
             school=str(e.team.school_id) if e.team.school_id else None,
             teacher_ids=frozenset({str(e.team.supervising_teacher_id)} if e.team.supervising_teacher_id else ()),
         )
         for e in entries
-    ]
-    core_judges = [
-        core.Judge(
+    }
+    core_judges = {
+        str(m.judge_id): core.Judge(
             id=str(m.judge_id), max_load=m.max_load, min_load=m.min_load,
             school=str(m.judge.school_id) if m.judge.school_id else None,
             conflicts=frozenset(declared_entries[m.judge_id]),
@@ -127,37 +158,62 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0) -> AssignReport:
             categories=frozenset(str(c.pk) for c in m.categories.all()) or None,
         )
         for m in members
-    ]
-    entry_ids = {str(e.pk) for e in entries}
-    judge_ids = {str(m.judge_id) for m in members}
-    existing = list(Assignment.objects.filter(round=round_))
-    pins: list[tuple[str, str]] = []
-    forbids: list[tuple[str, str]] = []
-    for a in existing:
-        pair = (str(a.entry_id), str(a.judge_id))
-        if pair[0] not in entry_ids or pair[1] not in judge_ids:
-            continue
-        (forbids if a.status == Assignment.Status.ABSTAINED else pins).append(pair)
-    try:
-        plan = core.assign(core_entries, core_judges, round_.judges_per_entry, pins=pins, forbids=forbids, seed=seed)
-    except core.InfeasibleAssignment as exc:
-        raise ServiceError(_("No assignment is possible: %(why)s") % {"why": "; ".join(exc.reasons)}, "infeasible") from exc
-    except core.AssignmentInputError as exc:
-        raise ServiceError(_("The panel cannot be assigned: %(why)s") % {"why": str(exc)}, "invalid") from exc
+    }
+    forbids = {(str(e), str(j)) for e, j in ForbiddenPair.objects.filter(round=round_).values_list("entry_id", "judge_id")}
+    forbids |= {(str(e), str(j)) for e, j in Assignment.objects.filter(
+        round=round_, status=Assignment.Status.ABSTAINED).values_list("entry_id", "judge_id")}
+    return PanelProblem(round_, {str(e.pk): e for e in entries}, {str(m.judge_id): m.judge for m in members},
+                        core_entries, core_judges, forbids)
 
-    by_id = {str(e.pk): e for e in entries}
-    have = {(str(a.entry_id), str(a.judge_id)) for a in existing}
-    created = 0
+
+def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool = False) -> AssignReport:
+    """Give every submitted entry k judges with the core solver.
+
+    Work already assigned is kept (as pins), except with `reassign`, which first lets go of the solver's
+    own picks that nobody has started (not pinned by hand, still to score, no draft scores).
+    Conflicts: same school, the entrant's supervising teacher, every declared conflict (entry or school),
+    the organisers' forbidden pairs, and abstentions (the entry gets another judge).
+    """
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition)
+    problem = panel_problem(round_)
+    if not problem.entries:
+        raise ServiceError(_("There are no submitted entries to assign."), "nothing")
+    if not problem.judges:
+        raise ServiceError(_("Add judges to the panel first."), "no_judges")
     with transaction.atomic():
+        released = 0
+        if reassign:
+            released, _detail = Assignment.objects.filter(
+                round=round_, status=Assignment.Status.ASSIGNED, pinned=False, scores__isnull=True
+            ).delete()
+            released = _detail.get(Assignment._meta.label, 0)
+        existing = list(Assignment.objects.filter(round=round_).exclude(status=Assignment.Status.ABSTAINED))
+        pins = [(str(a.entry_id), str(a.judge_id)) for a in existing
+                if str(a.entry_id) in problem.entries and str(a.judge_id) in problem.judges]
+        forbids = [pair for pair in problem.forbids if pair[0] in problem.entries and pair[1] in problem.judges]
+        try:
+            plan = core.assign(list(problem.core_entries.values()), list(problem.core_judges.values()),
+                               round_.judges_per_entry, pins=pins, forbids=forbids, seed=seed)
+        except core.InfeasibleAssignment as exc:
+            transaction.set_rollback(True)
+            raise ServiceError(_("No assignment is possible: %(why)s") % {"why": "; ".join(exc.reasons)},
+                               "infeasible") from exc
+        except core.AssignmentInputError as exc:
+            transaction.set_rollback(True)
+            raise ServiceError(_("The panel cannot be assigned: %(why)s") % {"why": str(exc)}, "invalid") from exc
+        have = set(pins)
+        created = 0
         for entry_id, judge_id in plan.pairs:
             if (entry_id, judge_id) in have:
                 continue
-            entry = by_id[entry_id]
+            entry = problem.entries[entry_id]
             version = entry.latest_version
             assert version is not None  # _eligible_entries keeps only entries that have a version
             Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=version)
             created += 1
-    return AssignReport(created=created, kept=len(pins), solver=plan.solver)
+    return AssignReport(created=created, kept=len(pins), solver=plan.solver, released=released)
 
 
 # ---------------------------------------------------------------- judges' work
