@@ -7,8 +7,8 @@ Scaled: DATABASE_URL (PostgreSQL), AIGC_BROKER_URL (redis:// or amqp://), AIGC_S
 from __future__ import annotations
 
 import os
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from aigc_contest import judging as core
+from aigc_contest.judging.agreement import ICC, JudgeAgreement
+from aigc_contest.judging.distributions import Distribution
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.contests.models import Category, Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
@@ -185,10 +187,11 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool =
     with transaction.atomic():
         released = 0
         if reassign:
-            released, _detail = Assignment.objects.filter(
+            unstarted = Assignment.objects.filter(
                 round=round_, status=Assignment.Status.ASSIGNED, pinned=False, scores__isnull=True
-            ).delete()
-            released = _detail.get(Assignment._meta.label, 0)
+            )
+            released = unstarted.count()
+            unstarted.delete()
         existing = list(Assignment.objects.filter(round=round_).exclude(status=Assignment.Status.ABSTAINED))
         pins = [(str(a.entry_id), str(a.judge_id)) for a in existing
                 if str(a.entry_id) in problem.entries and str(a.judge_id) in problem.judges]
@@ -196,12 +199,10 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool =
         try:
             plan = core.assign(list(problem.core_entries.values()), list(problem.core_judges.values()),
                                round_.judges_per_entry, pins=pins, forbids=forbids, seed=seed)
-        except core.InfeasibleAssignment as exc:
-            transaction.set_rollback(True)
+        except core.InfeasibleAssignment as exc:  # leaving the block rolls the release back
             raise ServiceError(_("No assignment is possible: %(why)s") % {"why": "; ".join(exc.reasons)},
                                "infeasible") from exc
         except core.AssignmentInputError as exc:
-            transaction.set_rollback(True)
             raise ServiceError(_("The panel cannot be assigned: %(why)s") % {"why": str(exc)}, "invalid") from exc
         have = set(pins)
         created = 0
@@ -322,12 +323,31 @@ class PreviewRow:
 
 
 @dataclass
+class CategoryAnalysis:
+    """How the judges of one category agree, and each judge's scores before and after the method's
+    normalisation (the organisers' charts)."""
+
+    category: Category
+    icc: ICC
+    alpha: float | None
+    judges: list[JudgeAgreement]
+    before: list[Distribution]
+    after: list[Distribution]
+    judge_names: dict[str, str]  # judge id -> user name
+
+    @property
+    def flagged(self) -> list[JudgeAgreement]:
+        return [j for j in self.judges if j.flags and j.flags != ["too few sheets"]]
+
+
+@dataclass
 class Preview:
     method: str
     categories: list[tuple[Category, list[PreviewRow]]] = field(default_factory=list)
     chain: list[str] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     agreement: dict[str, dict[str, object]] = field(default_factory=dict)
+    analyses: list[CategoryAnalysis] = field(default_factory=list)
 
 
 def _rubric(competition: Competition) -> tuple[core.Rubric, list[Criterion]]:
@@ -368,7 +388,6 @@ def preview_results(round_: Round, method: str) -> Preview:
                 sheets, preview.method,
                 submitted_at={str(e): entries[int(e)].versions.get(pk=versions[int(e)]).submitted_at
                               for e in sheets.entry_ids},
-                with_distributions=False,
             )
         except core.ScoreDefects as exc:
             preview.defects.extend(f"{category.tr('name')}: {d}" for d in exc.defects)
@@ -389,6 +408,12 @@ def preview_results(round_: Round, method: str) -> Preview:
         summary = results.agreement_summary()
         preview.agreement[category.slug] = {"icc": summary["icc"], "alpha": summary["krippendorff_alpha_interval"],
                                             "flagged": summary["flagged_judges"]}
+        preview.analyses.append(CategoryAnalysis(
+            category=category, icc=results.icc, alpha=results.alpha_interval, judges=results.judges,
+            before=results.distributions_before, after=results.distributions_after,
+            judge_names={str(pk): name for pk, name in User.objects.filter(
+                pk__in=[int(j) for j in sheets.judge_ids]).values_list("pk", "username")},
+        ))
     return preview
 
 
