@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from aigc_contest.web.contests.models import Category, Competition
-from aigc_contest.web.judging.models import Assignment, Award, Result, Round
+from aigc_contest.web.judging.models import Assignment, Award, ForbiddenPair, Result, Round
 
 
 def embargo_lifted(competition: Competition, now: datetime | None = None) -> bool:
@@ -138,3 +138,25 @@ def round_progress(round_: Round) -> tuple[list[JudgeProgress], list[CategoryPro
         for c in round_.competition.categories.all()
     ]
     return judges, categories
+
+
+def assignment_csv_rows(round_: Round) -> list[list[object]]:
+    """The round's assignment as CSV rows for the organisers' spreadsheet round trip.
+
+    The first three columns are the core's `entry,judge,pinned` (entry number, judge's user name, 1 for
+    a pair pinned by hand); the rest say what the row is about and are ignored when the file comes back.
+    Abstentions are left out: they stay as they are whatever the file says."""
+    from aigc_contest.judging.csv_assignments import COLUMNS
+
+    rows: list[list[object]] = [[*COLUMNS, "status", "title", "category"]]
+    assignments = (
+        Assignment.objects.filter(round=round_).exclude(status=Assignment.Status.ABSTAINED)
+        .select_related("judge", "entry__category").order_by("entry_id", "judge__username")
+    )
+    for a in assignments:
+        rows.append([a.entry_id, a.judge.username, int(a.pinned), a.status, a.entry.title, a.entry.category.slug])
+    return rows
+
+
+def forbidden_pairs(round_: Round) -> QuerySet[ForbiddenPair]:
+    return ForbiddenPair.objects.filter(round=round_).select_related("judge", "entry")

@@ -41,3 +41,36 @@ class StudioWork(models.Model):
     def team(self) -> Any:
         """So that the team-based permission predicates apply to a work as they do to its entry."""
         return self.entry.team
+
+
+class StudioJob(models.Model):
+    """A job that works on an entry's story: the AI's first draft, one part written again, or a picture.
+
+    `applied` is set once, atomically, when the finished job's result has gone into the story (for a
+    picture: when its candidates are ready to pick). `applied_revision` is the work's revision right after
+    the result changed the stored document (null when it changed nothing there), so an open editor can
+    make the same change to its unsaved copy and carry on from that revision. `note` says why a finished
+    job's result could not be used."""
+
+    class Step(models.TextChoices):
+        DRAFT = "draft", _("Writing a first draft")
+        NODE_TEXT = "node_text", _("Writing a part again")
+        PICTURE = "picture", _("Drawing a picture")
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="studio_jobs")
+    job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="studio_job")
+    step = models.CharField(max_length=20, choices=Step.choices)
+    node_id = models.CharField(max_length=40, blank=True)
+    applied = models.BooleanField(default=False)
+    applied_revision = models.PositiveIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    dismissed = models.BooleanField(default=False)  # the student closed its card
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("studio job")
+        verbose_name_plural = _("studio jobs")
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.node_id} (job #{self.job_id})"

@@ -392,6 +392,41 @@ def settings_for_document(model: str, theme: str, novel: Novel, seed: int | None
     return GenerationSettings(model=model, theme=theme or novel.title, language=novel.language, seed=seed)
 
 
+# ---------------------------------------------------------------- illustrations
+
+MAX_SUMMARY_CHARS = 240
+MAX_PICTURE_PROMPT_CHARS = 1000
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+def summarize(text: str, limit: int = MAX_SUMMARY_CHARS) -> str:
+    """The first sentences of a passage, whole sentences only where they fit in ``limit`` characters."""
+    flat = " ".join(text.split())
+    summary = ""
+    for sentence in (s for s in _SENTENCE_END.split(flat) if s):
+        if len(summary) + len(sentence) + 1 > limit:
+            break
+        gap = "" if summary.endswith(("。", "！", "？")) else " "  # Chinese sentences run on without spaces
+        summary = f"{summary}{gap}{sentence}".strip()
+    return summary or flat[:limit].rstrip()
+
+
+def picture_style(style: str) -> str:
+    """A named style (``crayon``, ``watercolor`` …) as its prompt words; any other text is used as it is."""
+    from aigc_contest.works.storybook.prompts import DEFAULT_STYLE, STYLE_PRESETS
+
+    style = " ".join(style.split())[:200]
+    return STYLE_PRESETS.get(style, style) or DEFAULT_STYLE
+
+
+def illustration_prompt(title: str, text: str, style: str = "") -> str:
+    """The picture prompt for one part of a story: the style, then what happens (title + first sentences)."""
+    scene = summarize(text)
+    title = " ".join(title.split())
+    what = f"{title}: {scene}" if title and scene else title or scene
+    return f"{picture_style(style)}, {what}".strip(", ")[:MAX_PICTURE_PROMPT_CHARS]
+
+
 __all__ = [
     "GenerationReport",
     "GenerationSettings",
@@ -401,10 +436,12 @@ __all__ = [
     "SkeletonNode",
     "generate_novel",
     "graph_defects",
+    "illustration_prompt",
     "plan_skeleton",
     "regenerate_node",
     "repair_graph",
     "skeleton_schema",
     "skeleton_to_novel",
+    "summarize",
     "write_passage",
 ]
