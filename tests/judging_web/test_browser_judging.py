@@ -28,8 +28,12 @@ def sign_out(page: Any) -> None:
 
 
 def test_blind_scoring_to_verified_certificate(judged: Any, score_all: Any, live_server: Any,
-                                               chromium_page: Any) -> None:
+                                               chromium_page: Any, settings: Any) -> None:
     from django.utils import timezone
+
+    from aigc_contest.web.jobs import runner
+
+    settings.AIGC_JOBS = {**settings.AIGC_JOBS, "wake_workers": False, "batch_window_seconds": 0.0}
 
     from aigc_contest.web.judging.models import Assignment
 
@@ -65,7 +69,12 @@ def test_blind_scoring_to_verified_certificate(judged: Any, score_all: Any, live
     j.competition.save(update_fields=["results_at"])
     page.reload()
     page.get_by_role("button", name="Issue participation and award certificates").click()
-    assert "Certificates issued" in page.locator("main").inner_text()
+    assert "Issuing certificates" in page.locator("main").inner_text()
+    assert runner.run_available("default") == 1  # the worker's loop, run here; the page polls for progress
+    page.wait_for_selector('main [data-status="succeeded"]')
+    page.reload()
+    # Student A and Student B take part; both teams won a place.
+    assert "Certificates issued: 4 (already issued: 0)." in page.locator("main").inner_text()
     sign_out(page)
 
     # --- a student downloads a certificate, and its verification address says it is valid

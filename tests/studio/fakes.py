@@ -69,3 +69,57 @@ BROKEN_SKELETON = {
         node("home", ending="happy"),
     ],
 }
+
+
+class FakeModel:
+    """A models-file entry as the studio reads it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.test_model = True
+        self.defaults = type("Defaults", (), {"size_tuple": staticmethod(lambda: (64, 64))})()
+
+
+class FakeRegistry:
+    """One text model (a scripted backend) and one picture model (drawn by `fake_image_batch`)."""
+
+    def __init__(self, backend: TextBackend) -> None:
+        self.backend = backend
+
+    def names(self, kind: str) -> list[str]:
+        return [f"fake-{kind}"]
+
+    def resolve(self, name: str | None, kind: str) -> FakeModel:
+        return FakeModel(name or f"fake-{kind}")
+
+    def get(self, name: str) -> FakeModel:
+        return FakeModel(name)
+
+    def default(self, kind: str) -> FakeModel:
+        return FakeModel(f"fake-{kind}")
+
+    def text_backend(self, name: str) -> TextBackend:
+        return self.backend
+
+    def image_backend(self, name: str | None) -> Any:
+        raise LookupError("pictures come from fake_image_batch")
+
+
+def fake_image_batch(requests: list[Any], **kwargs: Any) -> list[Any]:
+    """Each request's pictures, plain colours with real provenance chunks (what a worker stores)."""
+    from PIL import Image
+
+    from aigc_contest.generation.provenance import png_with_provenance
+    from aigc_contest.generation.types import GeneratedImage
+
+    out = []
+    for request in requests:
+        images = []
+        for index in range(request.n):
+            seed = request.seed + index
+            provenance = Provenance(backend="fake", model=request.model, model_id="fake", prompt=request.prompt,
+                                    seed=seed, width=request.width, height=request.height, is_test_model=True)  # fmt: skip
+            image = Image.new("RGB", (request.width, request.height), (seed % 256, 90, 140))
+            images.append(GeneratedImage(png=png_with_provenance(image, provenance), seed=seed, provenance=provenance))
+        out.append(images)
+    return out

@@ -71,3 +71,73 @@ def test_student_edits_checks_plays_and_submits(live_server: Any, novel_setup: A
     assert version.mime == "text/html"
     assert "Ming meets a \\u003cb\\u003efriendly\\u003c/b\\u003e owl \\u0026 they talk." in html
     assert "Fly home together" in html
+
+
+@pytest.mark.ml
+def test_student_draws_a_picture_adds_a_variable_and_plays_it(live_server: Any, novel_setup: Any, jobs_inline: Any,
+                                                              tiny_models: Any, chromium_page: Any) -> None:  # fmt: skip
+    from playwright.sync_api import expect
+
+    from .conftest import run_jobs
+
+    page = chromium_page
+    base = live_server.url
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", novel_setup.student.username)
+    page.fill("#id_password", "pw-12345678")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{base}/studio/entries/{novel_setup.entry.pk}/")
+    page.get_by_role("button", name="Start with the template").click()
+    page.wait_for_selector("#graph canvas")
+    checks = page.get_by_test_id("checks")
+
+    # The picture description is built from the part (style + what happens), and can be changed.
+    prompt = page.get_by_label("What should the picture show?")
+    expect(prompt).to_have_value(re.compile(r"^children's .*The beginning: Write how your story begins"))
+    page.get_by_label("Picture style").select_option("crayon")
+    expect(prompt).to_have_value(re.compile(r"^children's crayon drawing"))
+    prompt.fill("a crayon drawing of an owl at the forest gate")
+    page.get_by_role("button", name="Draw a picture").click()
+    helpers = page.get_by_test_id("ai-jobs")
+    expect(helpers).to_contain_text("Drawing a picture")
+
+    print("DEBUG0", list(__import__("aigc_contest.web.jobs.models", fromlist=["Job"]).Job.objects.values_list("kind", "status", "params")))
+    print("DEBUGN", run_jobs())  # a worker draws; the open page follows without a reload
+    from aigc_contest.web.jobs.models import Job
+    print("DEBUG", list(Job.objects.values_list("status", "error", "error_detail")))
+    helpers.get_by_role("button", name="Use picture 2").click()
+    expect(page.get_by_test_id("save-status")).to_have_text("Picture chosen for “The beginning (start)”.")
+    expect(page.get_by_test_id("node-picture")).to_be_visible()
+    expect(helpers).to_contain_text("test model (random weights)")
+
+    # A variable, a condition that reads it, and the checks reacting before anything is saved.
+    page.get_by_role("button", name="Add a variable").click()
+    page.get_by_label("Name of variable 1").fill("courage")
+    page.get_by_label("Name of variable 1").press("Tab")
+    page.get_by_label("Choice 1 is shown only if").fill("courage >=")
+    expect(checks.locator("li[data-code=condition-syntax]")).to_have_count(1)
+    page.get_by_label("Choice 1 is shown only if").fill("courage >= 1")
+    expect(checks.locator("li[data-code=condition-syntax]")).to_have_count(0)
+    page.get_by_label("Starting value of variable 1").fill("")
+    expect(checks.locator("li[data-code=read-before-set]")).to_have_count(1)
+    page.get_by_label("Starting value of variable 1").fill("1")
+    page.wait_for_function("document.getElementById('defect-summary').textContent.startsWith('No problems')")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_test_id("save-status")).to_have_text("Saved (version 3).")  # the pick was version 2
+
+    page.get_by_role("button", name="Play-test the story").click()
+    frame = page.frame_locator("#playtest")
+    picture = frame.locator("main img")
+    expect(picture).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
+    frame.get_by_role("button", name="Take the left path").click()  # shown: courage starts at 1
+    assert errors == []
+
+    work = novel_setup.entry.studio_work
+    work.refresh_from_db()
+    start = work.document["nodes"][0]
+    assert start["illustration"]["provenance"]["model"] == "image-tiny"
+    assert start["illustration"]["provenance"]["prompt"] == "a crayon drawing of an owl at the forest gate"
+    assert work.document["variables"] == {"courage": {"type": "int", "initial": 1}}

@@ -96,3 +96,60 @@ def test_empty_file():
     with pytest.raises(UploadRejected) as exc:
         inspect_upload(b"")
     assert exc.value.code == "empty"
+
+
+# ------------------------------------------------------------------------ fine-tuned models (.safetensors)
+
+
+def _safetensors(names, rank=4, dim=8):
+    """A LoRA-shaped safetensors file written from the format rules (zero weights)."""
+    import json
+
+    header, offset = {"__metadata__": {"aigc_contest.steps": "50"}}, 0
+    for name in names:
+        shape = [rank, dim] if ("down" in name or "lora_A" in name) else [dim, rank]
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + rank * dim * 4]}
+        offset += rank * dim * 4
+    encoded = json.dumps(header).encode()
+    return struct.pack("<Q", len(encoded)) + encoded + b"\0" * offset
+
+
+_LORA_NAMES = [
+    "unet.mid_block.attentions.0.transformer_blocks.0.attn1.to_q.lora.down.weight",
+    "unet.mid_block.attentions.0.transformer_blocks.0.attn1.to_q.lora.up.weight",
+]
+
+
+def test_lora_safetensors_is_accepted_where_allowed():
+    data = _safetensors(_LORA_NAMES)
+    assert sniff_kind(data[:1024]) == "safetensors"
+    info = inspect_upload(data, allowed={"safetensors", "pdf"})
+    assert (info.kind, info.mime, info.extension) == ("safetensors", "application/octet-stream", ".safetensors")
+    assert info.meta["rank"] == 4 and info.meta["target_modules"] == ["to_q"]
+    assert info.meta["training"] == {"steps": "50"} and info.size == len(data)
+
+
+def test_model_files_are_not_accepted_by_default():
+    with pytest.raises(UploadRejected) as exc:
+        inspect_upload(_safetensors(_LORA_NAMES))
+    assert exc.value.code == "wrong_type"
+
+
+def test_safetensors_that_is_not_a_lora_is_refused():
+    with pytest.raises(UploadRejected) as exc:
+        inspect_upload(_safetensors(["model.diffusion_model.out.2.weight"]), allowed={"safetensors"})
+    assert exc.value.code == "not_lora" and "not a LoRA" in exc.value.reason
+
+
+def test_cut_short_safetensors_is_refused():
+    with pytest.raises(UploadRejected) as exc:
+        inspect_upload(_safetensors(_LORA_NAMES)[:-10], allowed={"safetensors"})
+    assert exc.value.code == "corrupt"
+
+
+def test_pickle_checkpoint_is_never_a_model_upload():
+    import pickle
+
+    with pytest.raises(UploadRejected) as exc:
+        inspect_upload(pickle.dumps({"weights": [1, 2, 3]}), allowed={"safetensors"})
+    assert exc.value.code == "wrong_type"

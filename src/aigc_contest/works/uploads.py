@@ -3,6 +3,9 @@
 The type is sniffed from the bytes (never trusted from the name or the browser), sizes and pixel counts
 are bounded, and images are decoded under a decompression-bomb guard so a 50 KB file cannot expand to
 gigabytes in memory.
+
+A fine-tuned model (a LoRA) is accepted as `.safetensors` only where a caller allows the "safetensors" kind:
+its header is parsed and checked without torch, and pickle-based checkpoints are never accepted.
 """
 
 from __future__ import annotations
@@ -13,12 +16,18 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 
+from aigc_contest.finetune.inspect import LoraFileError, inspect_lora_bytes, looks_like_safetensors
+
 ALLOWED_KINDS = {
     "png": ("image/png", ".png"),
     "jpeg": ("image/jpeg", ".jpg"),
     "webp": ("image/webp", ".webp"),
     "pdf": ("application/pdf", ".pdf"),
+    "safetensors": ("application/octet-stream", ".safetensors"),
 }
+# Model files are accepted only where a caller asks for them (a fine-tuned model entry).
+DEFAULT_KINDS = frozenset({"png", "jpeg", "webp", "pdf"})
+MAX_SAFETENSORS_BYTES = 512 * 1024 * 1024  # a LoRA, even a large SDXL one, is far smaller
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000  # 40 MP: far above any competition image, far below a bomb
 DEFAULT_MAX_SIDE = 12_000
@@ -37,7 +46,7 @@ class UploadRejected(ValueError):
 
 @dataclass(frozen=True)
 class UploadInfo:
-    kind: str  # png | jpeg | webp | pdf
+    kind: str  # png | jpeg | webp | pdf | safetensors
     mime: str
     extension: str
     size: int
@@ -58,13 +67,15 @@ def sniff_kind(head: bytes) -> str | None:
         return "webp"
     if head.lstrip()[:5] == b"%PDF-":
         return "pdf"
+    if looks_like_safetensors(head):  # 8-byte header length, then a JSON object
+        return "safetensors"
     return None
 
 
 def inspect_upload(
     data: bytes,
     *,
-    allowed: set[str] | frozenset[str] = frozenset(ALLOWED_KINDS),
+    allowed: set[str] | frozenset[str] = DEFAULT_KINDS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_side: int = DEFAULT_MAX_SIDE,
@@ -88,6 +99,8 @@ def inspect_upload(
     if kind == "pdf":
         pages = _check_pdf(data)
         return UploadInfo(kind, mime, extension, len(data), sha256, pages=pages)
+    if kind == "safetensors":
+        return UploadInfo(kind, mime, extension, len(data), sha256, meta=_check_lora(data))
     width, height = _check_image(data, kind, max_pixels=max_pixels, max_side=max_side)
     return UploadInfo(kind, mime, extension, len(data), sha256, width=width, height=height)
 
@@ -136,6 +149,36 @@ def _check_image(data: bytes, kind: str, *, max_pixels: int, max_side: int) -> t
     except Exception as exc:
         raise UploadRejected("The image could not be read; it may be damaged or cut short.", "corrupt") from exc
     return width, height
+
+
+def _check_lora(data: bytes) -> dict[str, object]:
+    """A LoRA for a UNet or text encoder, checked from its header; returns what a page shows about it."""
+    if len(data) > MAX_SAFETENSORS_BYTES:
+        limit_mb = MAX_SAFETENSORS_BYTES // 1_048_576
+        raise UploadRejected(
+            f"The model file is {len(data) / 1_048_576:.0f} MB; the limit is {limit_mb} MB.",
+            "too_large",
+            size_mb=round(len(data) / 1_048_576, 1),
+            limit_mb=limit_mb,
+        )
+    try:
+        info = inspect_lora_bytes(data)
+    except LoraFileError as exc:
+        if exc.code == "not_lora":
+            raise UploadRejected(
+                f"The file is not a LoRA for an image model ({exc.reason}).", "not_lora"
+            ) from exc
+        raise UploadRejected("The model file could not be read; it may be damaged or cut short.", "corrupt") from exc
+    return {
+        "format": info.format,
+        "components": info.components,
+        "rank": info.rank,
+        "alpha": info.alpha,
+        "target_modules": info.target_modules,
+        "tensors": info.tensor_count,
+        "parameters": info.total_params,
+        "training": info.training,
+    }
 
 
 def _check_pdf(data: bytes) -> int | None:

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from aigc_contest.web.certificates.models import Certificate
+from aigc_contest.web.jobs.models import Job
 
 
 def certificates_for(user: Any) -> QuerySet[Certificate]:
@@ -21,3 +22,11 @@ def certificates_for(user: Any) -> QuerySet[Certificate]:
             | Q(team__supervising_teacher=user) | Q(team__school_id=user.school_id)
         ).distinct()
     return base.filter(user=user)
+
+
+def issue_job(competition: Any) -> Job | None:
+    """The latest bulk issuing job of the competition (queued, running or finished), if any."""
+    from aigc_contest.web.certificates.jobs import KIND
+
+    return (Job.objects.filter(kind=KIND, params__competition=competition.pk).prefetch_related("assets")
+            .order_by("-created_at", "-id").first())

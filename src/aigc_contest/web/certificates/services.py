@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from aigc_contest.web.certificates.qr import verify_url
 from aigc_contest.web.contests.models import Category, Competition
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries.models import Entry, Team
+from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.judging.models import AWARD_NAMES, Award
 from aigc_contest.web.judging.selectors import embargo_lifted, published_awards
 
@@ -83,7 +84,11 @@ def issue_certificate(user: User, competition: Competition, *, team: Team | None
     data = render_pdf(text)
     certificate.sha256 = hashlib.sha256(data).hexdigest()
     certificate.pdf.save(f"{certificate.uuid}.pdf", ContentFile(data), save=False)
-    certificate.save()
+    try:
+        certificate.save()
+    except IntegrityError:
+        certificate.pdf.delete(save=False)  # a live one exists already: leave no orphaned PDF behind
+        raise
     return certificate
 
 
@@ -131,16 +136,47 @@ def issue_all(competition: Competition, now: datetime | None = None, progress: P
     for done, (user, team, award) in enumerate(todo, start=1):
         if (award is None and user.pk in have_participation) or (award and (award.pk, user.pk) in have_award):
             report.already += 1
+        elif not _issue_once(user, competition, team=team, award=award, now=now):
+            report.already += 1  # another run (a retried job, a second organiser) issued it meanwhile
+        elif award:
+            report.awards += 1
         else:
-            with transaction.atomic():
-                issue_certificate(user, competition, team=team, award=award, now=now)
-            if award:
-                report.awards += 1
-            else:
-                report.participation += 1
+            report.participation += 1
         if progress:
             progress(done, len(todo))
     return report
+
+
+def _issue_once(user: User, competition: Competition, *, team: Team | None, award: Award | None,
+                now: datetime) -> bool:
+    """Issue one certificate in its own transaction; False when a live one of the kind exists already."""
+    try:
+        with transaction.atomic():
+            issue_certificate(user, competition, team=team, award=award, now=now)
+    except IntegrityError:
+        return False  # the partial unique constraints: at most one live certificate per person and thing
+    return True
+
+
+def start_issue_all(actor: User, competition: Competition, now: datetime | None = None) -> Job:
+    """Queue the bulk issuing job (one at a time per competition); refused before the announcement."""
+    from aigc_contest.web.certificates import jobs
+    from aigc_contest.web.certificates.selectors import issue_job
+    from aigc_contest.web.jobs.kinds import jobs_config
+    from aigc_contest.web.jobs.services import wake_workers
+
+    require(actor, "certificates.manage_certificates")
+    if not embargo_lifted(competition, now):
+        raise ServiceError(_("Certificates are issued once the results are announced."), "embargo")
+    current = issue_job(competition)
+    if current is not None and not current.is_final:
+        return current
+    params, batch_key = jobs._prepare({"competition": competition.pk})
+    job = Job.objects.create(owner=actor, school=None, kind=jobs.KIND, queue=jobs.QUEUE, params=params,
+                             batch_key=batch_key, max_attempts=jobs_config()["max_attempts"],
+                             timeout_seconds=jobs.TIMEOUT_SECONDS)
+    transaction.on_commit(lambda: wake_workers(jobs.QUEUE))
+    return job
 
 
 def revoke(actor: User, certificate: Certificate, reason: str, now: datetime | None = None) -> Certificate:

@@ -29,7 +29,7 @@ UPLOAD_KINDS_BY_WORK_TYPE = {
     "image": {"png", "jpeg", "webp"},
     "storybook": {"pdf", "png", "jpeg", "webp"},
     "novel": {"pdf"},
-    "finetuned_model": {"pdf", "png", "jpeg", "webp"},
+    "finetuned_model": {"pdf", "png", "jpeg", "webp", "safetensors"},
     "application": {"pdf", "png", "jpeg", "webp"},
 }
 

@@ -64,6 +64,7 @@ def pin_pair(actor: User, round_: Round, entry: Entry, judge: User) -> Assignmen
         raise ServiceError(_("%(name)s has %(n)d entries already, the most allowed.") % {"name": judge, "n": most},
                            "judge_full")
     version = problem.entries[entry_id].latest_version
+    assert version is not None  # panel_problem keeps only entries that have a submitted version
     return Assignment.objects.create(round=round_, entry=entry, judge=judge, version=version, pinned=True)
 
 
@@ -214,7 +215,9 @@ def import_assignments(actor: User, round_: Round, data: bytes) -> ImportReport:
                 report.kept += 1
                 continue
             entry = problem.entries[entry_id]
-            Assignment.objects.create(round=round_, entry=entry, judge_id=int(judge_id), version=entry.latest_version,
+            version = entry.latest_version
+            assert version is not None  # panel_problem keeps only entries that have a submitted version
+            Assignment.objects.create(round=round_, entry=entry, judge_id=int(judge_id), version=version,
                                       pinned=(entry_id, judge_id) in pinned)
             report.created += 1
     report.pinned = len(pinned & wanted)

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from aigc_contest import judging as core
 from aigc_contest.judging.agreement import ICC, JudgeAgreement
@@ -125,10 +125,10 @@ class PanelProblem:
 
 # The core names conflicts in English; pages show them in the reader's language.
 CONFLICT_WORDS = {
-    "same school": _lazy("same school"),
-    "judge is the entrant's teacher": _lazy("the judge is the entrant's teacher"),
-    "declared conflict": _lazy("the judge declared a conflict"),
-    "declared conflict with the entrant's school": _lazy("the judge declared a conflict with the entrant's school"),
+    "same school": gettext_lazy("same school"),
+    "judge is the entrant's teacher": gettext_lazy("the judge is the entrant's teacher"),
+    "declared conflict": gettext_lazy("the judge declared a conflict"),
+    "declared conflict with the entrant's school": gettext_lazy("the judge declared a conflict with the entrant's school"),
 }
 
 

@@ -12,18 +12,35 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from aigc_contest.judging import METHODS
 from aigc_contest.web.accounts.models import User
+from aigc_contest.web.certificates import selectors as certificate_selectors
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.contests.models import Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.http import AuthenticatedHttpRequest, harden_work_response
-from aigc_contest.web.judging import selectors, services
+from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.judging import charts, overrides, selectors, services
 from aigc_contest.web.judging.blind import blind_image
 from aigc_contest.web.judging.models import Assignment, AwardKind, Round
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
+PDF_MIME = "application/pdf"
+HTML_MIME = "text/html"  # a playable interactive novel, served with a CSP sandbox (core/http.py)
+MAX_LISTED_PROBLEMS = 50
+
+
+def _embed_kind(mime: str) -> str:
+    """How the scoring page shows the work: as a picture, a PDF viewer, a sandboxed playable page, or a link."""
+    if mime in IMAGE_MIMES:
+        return "image"
+    if mime == PDF_MIME:
+        return "pdf"
+    if mime == HTML_MIME:
+        return "html"
+    return "link"
 
 # ---------------------------------------------------------------- judges
 
@@ -86,7 +103,8 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     version = assignment.version
     return render(request, "judging/score.html", {
         "assignment": assignment, "version": version, "rows": rows,
-        "is_image": version.mime in IMAGE_MIMES, "provenance": _provenance_text(assignment),
+        "is_image": version.mime in IMAGE_MIMES, "embed": _embed_kind(version.mime),
+        "provenance": _provenance_text(assignment),
         "editable": assignment.status == Assignment.Status.ASSIGNED and assignment.round.is_open,
     })
 
@@ -110,6 +128,7 @@ def _file_response(version: Any) -> HttpResponse:
 
 
 @login_required
+@xframe_options_sameorigin  # the scoring page shows PDFs and playable novels in a frame; other sites may not
 def assignment_file(request: HttpRequest, pk: int) -> HttpResponse:
     return _file_response(_assignment(request, pk).version)
 
@@ -139,12 +158,11 @@ def _organiser_action(request: AuthenticatedHttpRequest, competition: Competitio
         messages.success(request, _("Round saved."))
         return
     if action == "issue_certificates":
-        from aigc_contest.web.certificates.services import issue_all
+        from aigc_contest.web.certificates.services import start_issue_all
 
-        require(request.user, "certificates.manage_certificates")
-        report = issue_all(competition)
-        messages.success(request, _("Certificates issued: %(new)d (already issued: %(old)d).")
-                         % {"new": report.issued, "old": report.already})
+        start_issue_all(request.user, competition)
+        messages.success(request, _("Issuing certificates. You can follow the progress below; "
+                                    "certificates already issued are kept."))
         return
     if action == "award_places":
         for category in competition.categories.all():
@@ -166,6 +184,14 @@ def _organiser_action(request: AuthenticatedHttpRequest, competition: Competitio
         assigned = services.assign_judges(request.user, round_)
         messages.success(request, _("%(new)d new assignments (%(kept)d kept).")
                          % {"new": assigned.created, "kept": assigned.kept})
+    elif action == "reassign":
+        assigned = services.assign_judges(request.user, round_, reassign=True)
+        messages.success(request, _("%(new)d new assignments (%(kept)d kept, %(released)d unstarted ones redone).")
+                         % {"new": assigned.created, "kept": assigned.kept, "released": assigned.released})
+    elif action in {"pin", "unpin", "forbid", "unforbid"}:
+        _pair_action(request, competition, round_, action)
+    elif action == "import_assignments":
+        _import_assignments(request, round_)
     elif action == "confirm":
         count = services.confirm_results(request.user, round_, request.POST.get("method", "mean"))
         messages.success(request, _("%(count)d results recorded.") % {"count": count})
@@ -174,6 +200,81 @@ def _organiser_action(request: AuthenticatedHttpRequest, competition: Competitio
         messages.success(request, _("%(count)d awards given.") % {"count": count})
     else:
         raise ServiceError(_("Unknown action."))
+
+
+def _pair_action(request: AuthenticatedHttpRequest, competition: Competition, round_: Round, action: str) -> None:
+    entry_text = request.POST.get("entry", "").strip().lstrip("#")
+    entry = (Entry.objects.filter(pk=int(entry_text), category__competition=competition).select_related("category")
+             .first() if entry_text.isdigit() else None)
+    if entry is None:
+        raise ServiceError(_("No entry with that number in this competition."))
+    judge = User.objects.filter(username=request.POST.get("judge", "").strip(), role="judge").first()
+    if judge is None:
+        raise ServiceError(_("No judge with that user name."))
+    names = {"entry": entry.pk, "judge": judge.username}
+    if action == "pin":
+        overrides.pin_pair(request.user, round_, entry, judge)
+        messages.success(request, _("%(judge)s is pinned to entry %(entry)s.") % names)
+    elif action == "unpin":
+        overrides.unpin_pair(request.user, round_, entry, judge)
+        messages.success(request, _("%(judge)s is no longer pinned to entry %(entry)s.") % names)
+    elif action == "forbid":
+        overrides.forbid_pair(request.user, round_, entry, judge)
+        messages.success(request, _("%(judge)s will not judge entry %(entry)s.") % names)
+    else:
+        overrides.unforbid_pair(request.user, round_, entry, judge)
+        messages.success(request, _("%(judge)s may judge entry %(entry)s again.") % names)
+
+
+def _import_assignments(request: AuthenticatedHttpRequest, round_: Round) -> None:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ServiceError(_("Choose a CSV file first."))
+    try:
+        report = overrides.import_assignments(request.user, round_, upload.read(overrides.MAX_CSV_BYTES + 1))
+    except overrides.AssignmentCsvRejected as exc:
+        messages.error(request, exc.message)
+        for problem in exc.problems[:MAX_LISTED_PROBLEMS]:
+            messages.error(request, str(problem))
+        if len(exc.problems) > MAX_LISTED_PROBLEMS:
+            messages.error(request, _("… and %(n)d more problems.") % {"n": len(exc.problems) - MAX_LISTED_PROBLEMS})
+        return
+    messages.success(request, _("Assignment imported: %(new)d added, %(removed)d removed, %(kept)d kept, "
+                                "%(pinned)d pinned.")
+                     % {"new": report.created, "removed": report.removed, "kept": report.kept, "pinned": report.pinned})
+    for warning in report.warnings:
+        messages.warning(request, warning)
+
+
+@login_required
+def export_assignments(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    """The round's assignment as CSV, to edit in a spreadsheet and upload again."""
+    competition = _organiser_competition(request, slug)
+    round_ = get_object_or_404(Round, competition=competition, pk=round_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-{round_.kind}-assignments.csv"'
+    response.write("\ufeff")  # spreadsheets read the file as UTF-8 (titles may be Chinese) with the mark
+    writer = csv.writer(response)
+    for row in selectors.assignment_csv_rows(round_):
+        writer.writerow([_spreadsheet_safe(value) for value in row])
+    return response
+
+
+def _spreadsheet_safe(value: object) -> object:
+    """A title typed by a participant must never run as a formula in the organiser's spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _analysis_view(analysis: services.CategoryAnalysis, round_: Round, method: str) -> dict[str, Any]:
+    prefix = f"chart-{round_.pk}-{analysis.category.pk}"
+    return {
+        "analysis": analysis,
+        "charts": charts.judge_charts(analysis.before, analysis.after, analysis.judge_names, prefix, method),
+        "judges": [{"name": analysis.judge_names.get(j.judge, j.judge), "agreement": j} for j in analysis.judges],
+        "flagged": [{"name": analysis.judge_names.get(j.judge, j.judge), "agreement": j} for j in analysis.flagged],
+    }
 
 
 @login_required
@@ -198,6 +299,9 @@ def organiser_judging(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
         rounds.append({"round": round_, "judges": judges, "categories": categories,
                        "panel": round_.panel.select_related("judge"), "preview": preview,
                        "preview_error": preview_error,
+                       "analyses": [_analysis_view(a, round_, preview.method) for a in preview.analyses] if preview else [],
+                       "pinned": round_.assignments.filter(pinned=True).select_related("judge", "entry"),
+                       "forbidden": selectors.forbidden_pairs(round_),
                        "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank")})
     award_rows = [(c, [(k, label, services.award_places(c).get(k, 0)) for k, label in AwardKind.choices])
                   for c in competition.categories.all()]
@@ -206,7 +310,16 @@ def organiser_judging(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
         "round_kinds": Round.Kind.choices, "award_rows": award_rows,
         "published": selectors.embargo_lifted(competition),
         "awards": selectors.published_awards(competition),
+        "certificate_job": _with_position(certificate_selectors.issue_job(competition)),
     })
+
+
+def _with_position(job: Any) -> Any:
+    from aigc_contest.web.jobs.selectors import queue_position
+
+    if job is not None:
+        job.position = queue_position(job)
+    return job
 
 
 @login_required

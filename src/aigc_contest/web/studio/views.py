@@ -12,15 +12,17 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.jobs.models import JobStatus
 from aigc_contest.web.studio import selectors, services
-from aigc_contest.web.studio.models import StudioWork
+from aigc_contest.web.studio.models import StudioJob, StudioWork
 from aigc_contest.works.novel.model import ENDING_TYPES
 
 # The player runs in an opaque origin with no network: even a crafted story cannot reach the site.
@@ -72,6 +74,16 @@ def _ending_labels() -> dict[str, str]:
     return {kind: names.get(kind, kind) for kind in ENDING_TYPES}
 
 
+def _style_choices() -> list[tuple[str, str]]:
+    from aigc_contest.works.storybook.prompts import STYLE_PRESETS
+
+    labels = {
+        "watercolor": _("Watercolour"), "crayon": _("Crayon"), "cartoon": _("Cartoon"), "paper-cut": _("Paper cut"),
+        "ink-wash": _("Chinese ink wash"), "pixel": _("Pixel art"), "3d": _("Clay 3D"),
+    }  # fmt: skip
+    return [(key, labels.get(key, key)) for key in STYLE_PRESETS]
+
+
 def _js_labels() -> dict[str, Any]:
     """Every string the editor's script shows, translated here so the script holds no text of its own."""
     return {
@@ -96,19 +108,45 @@ def _js_labels() -> dict[str, Any]:
         "deleted": _("Part deleted. Choices that led to it were removed."),
         "writing": _("The AI is writing this part…"),
         "written": _("New text written. Save to keep it."),
+        "writtenSaved": _("The AI's new text for “%(title)s” is in the story."),
         "goTo": _("Edit part %(title)s"),
+        "condition": _("Choice %(n)s is shown only if (leave empty to always show it)"),
+        "conditionHint": _("For example: courage >= 2 and not has_key"),
+        "changes": _("Choice %(n)s changes"),
+        "addChange": _("Add a change to choice %(n)s"),
+        "changeVariable": _("Variable to change"),
+        "changeValue": _("New value (+1 adds one, -1 takes one away)"),
+        "removeChange": _("Remove this change"),
+        "noVariables": _("Add a variable first (under “Variables”)."),
+        "variableName": _("Name of variable %(n)s"),
+        "variableType": _("Type of variable %(n)s"),
+        "variableInitial": _("Starting value of variable %(n)s"),
+        "removeVariable": _("Remove variable %(n)s"),
+        "types": {"bool": _("yes / no"), "int": _("number"), "str": _("words")},
+        "noStart": _("(no starting value)"),
+        "yes": _("yes"),
+        "no": _("no"),
+        "badVariable": _("Use letters, digits and _ (not starting with a digit), a name no other variable has."),
+        "cannotCheck": _("The story cannot be checked: %(error)s"),
+        "drawing": _("The picture is on its way. You can keep writing."),
+        "picked": _("Picture chosen for “%(title)s”."),
+        "pickedUnsaved": _("Picture chosen for “%(title)s”. Save to keep it."),
+        "pictureRemoved": _("Picture removed. Save to keep the change."),
+        "pictureOf": _("Picture of %(title)s"),
+        "needPrompt": _("Write what the picture should show."),
+        "failed": _("Could not do that: %(error)s"),
     }
 
 
 @login_required
 def studio_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
-    work = selectors.work_for_entry(entry)
+    work = services.sync_jobs(entry)
     if work is None:
         theme = entry.theme.tr("title") if entry.theme else ""
         return render(request, "studio/start.html", {
             "entry": entry, "theme": theme, "can_generate": selectors.text_model_available(),
-            "is_novel": entry.work_type == "novel",
+            "is_novel": entry.work_type == "novel", **_draft_context(request, entry),
         })  # fmt: skip
     novel = selectors.parse_document(work.document)
     return render(request, "studio/editor.html", {
@@ -120,7 +158,11 @@ def studio_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
         "labels": _js_labels(),
         "ending_labels": _ending_labels(),
         "can_generate": selectors.text_model_available(),
+        "can_draw": selectors.image_model_available(),
+        "styles": _style_choices(),
         "competition": entry.category.competition,
+        "state": {"handled": selectors.applied_text_jobs(entry)},
+        **_jobs_context(work),
     })  # fmt: skip
 
 
@@ -131,8 +173,7 @@ def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
     try:
         if request.POST.get("source") == "generate":
             theme = (request.POST.get("theme") or "").strip()[:200] or entry.title
-            services.generate_document(request.user, entry, theme=theme)  # type: ignore[arg-type]
-            messages.success(request, _("The AI wrote a first draft. Now make it your own!"))
+            services.request_draft(request.user, entry, theme=theme)  # type: ignore[arg-type]
         else:
             services.start_work(request.user, entry)  # type: ignore[arg-type]
     except PermissionDenied as exc:
@@ -178,10 +219,8 @@ def player(request: HttpRequest, pk: int) -> HttpResponse:
     play-test frame. Either way the response is sandboxed, so it never runs with the site's origin."""
     work = _work(request, pk)
     if request.method == "POST":
-        from aigc_contest.works.novel.html_player import write_html
-
         try:
-            html = write_html(selectors.parse_document(_json_body(request).get("document")))
+            html = services.playable_html(work, _json_body(request).get("document"))
         except ServiceError as exc:
             return _error(exc)
     else:
@@ -196,31 +235,173 @@ def player(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def regenerate(request: HttpRequest, pk: int) -> JsonResponse:
-    """One part's text written again by the text model (returned, not saved: the student decides)."""
-    from aigc_contest.generation.registry import RegistryError, shared_registry
-    from aigc_contest.generation.types import GenerationError
-    from aigc_contest.safety import SafetyRefusal
-    from aigc_contest.works.novel.generate import regenerate_node, settings_for_document
-
+    """Queue one part written again by the text model; the editor follows the job and brings the text in."""
     work = _work(request, pk)
     try:
         body = _json_body(request)
-        novel = selectors.parse_document(body.get("document"))
-        node_id = str(body.get("node") or "")
-        if node_id not in {n.id for n in novel.nodes}:
-            raise ServiceError(_("That part does not exist."), "bad_request")
-        registry = shared_registry()
-        name = registry.resolve(None, "text").name
-        theme = work.entry.theme.tr("title") if work.entry.theme else work.entry.title
-        story = regenerate_node(registry.text_backend(name), settings_for_document(name, theme, novel), novel, node_id)
+        item = services.request_node_text(request.user, work, document=body.get("document"),  # type: ignore[arg-type]
+                                          node_id=str(body.get("node") or ""))  # fmt: skip
     except ServiceError as exc:
         return _error(exc)
-    except SafetyRefusal as exc:
-        return JsonResponse({"error": exc.message(services._language()), "code": "refused"}, status=400)
-    except (RegistryError, GenerationError):
-        return JsonResponse({"error": _("The AI could not write this part just now."), "code": "generation_failed"},
-                            status=503)  # fmt: skip
-    return JsonResponse({"node": node_id, "text": story.node(node_id).text})
+    return JsonResponse({"job": item.pk})
+
+
+@login_required
+@require_POST
+def picture(request: HttpRequest, pk: int) -> JsonResponse:
+    """Queue pictures for one part from the (editable) description; the student picks one when they arrive."""
+    work = _work(request, pk)
+    try:
+        body = _json_body(request)
+        item = services.request_picture(request.user, work, node_id=str(body.get("node") or ""),  # type: ignore[arg-type]
+                                        prompt=str(body.get("prompt") or ""))  # fmt: skip
+    except ServiceError as exc:
+        return _error(exc)
+    return JsonResponse({"job": item.pk})
+
+
+@login_required
+@require_POST
+def picture_prompt(request: HttpRequest, pk: int) -> JsonResponse:
+    """A picture description built from a part: the style, then the part's title and first sentences."""
+    _work(request, pk)
+    try:
+        body = _json_body(request)
+    except ServiceError as exc:
+        return _error(exc)
+    prompt = services.suggested_picture_prompt(str(body.get("title") or ""), str(body.get("text") or ""),
+                                               str(body.get("style") or ""))  # fmt: skip
+    return JsonResponse({"prompt": prompt})
+
+
+@login_required
+@require_POST
+def pick(request: HttpRequest, pk: int) -> JsonResponse:
+    work = _work(request, pk)
+    try:
+        body = _json_body(request)
+        illustration, revision = services.pick_illustration(
+            request.user, work, node_id=str(body.get("node") or ""), asset_pk=body.get("asset"),  # type: ignore[arg-type]
+            alt=str(body.get("alt") or ""),
+        )  # fmt: skip
+    except ServiceError as exc:
+        return _error(exc)
+    return JsonResponse({"node": str(body.get("node")), "illustration": illustration, "revision": revision})
+
+
+@login_required
+def picture_file(request: HttpRequest, pk: int, asset_pk: int) -> HttpResponse:
+    """A picture made for this story (a candidate or a chosen one)."""
+    work = _work(request, pk)
+    try:
+        data = services.picture_bytes(work.entry, asset_pk)
+    except (ServiceError, OSError) as exc:
+        raise Http404 from exc
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _job_reason(item: StudioJob) -> str:
+    """Why a job gave nothing usable, in the page's language where we can say it ourselves."""
+    from aigc_contest.safety import SafetyVerdict
+    from aigc_contest.web.moderation.selectors import refusal_for_job
+
+    job = item.job
+    if job.status == JobStatus.FAILED:
+        event = refusal_for_job(job.pk)
+        if event is not None:
+            return SafetyVerdict.refused(event.category or "other", event.layer or None).message(services._language())
+        return job.error or _("Something went wrong. Please try again.")
+    notes = {
+        "exists": _("The story had already been started, so this draft was not used."),
+        "refused": _("The AI wrote something that cannot be used here. Please try again."),
+        "invalid": _("The AI wrote something that cannot be used here. Please try again."),
+    }
+    return notes.get(item.note, "") if item.note else ""
+
+
+def _jobs_context(work: StudioWork) -> dict[str, Any]:
+    from aigc_contest.web.jobs.selectors import queue_position
+
+    titles = {n.get("id"): n.get("title") or n.get("id") for n in work.document.get("nodes", [])}
+    items = selectors.visible_jobs(work.entry)
+    for item in items:
+        item.label = str(StudioJob.Step(item.step).label)
+        item.part = titles.get(item.node_id, item.node_id)
+        item.reason = _job_reason(item)
+        item.position = queue_position(item.job)
+        item.is_test_model = item.step == StudioJob.Step.PICTURE and selectors.is_test_model(item.job.params.get("model"))
+    return {"work": work, "job_items": items, "busy": any(not i.job.is_final for i in items)}
+
+
+@login_required
+def jobs(request: HttpRequest, pk: int) -> JsonResponse:
+    """For editor.js: the AI helpers panel (server-rendered), and the finished writing to bring in."""
+    work = _work(request, pk)
+    work = services.sync_jobs(work.entry) or work
+    context = _jobs_context(work)
+    html = render_to_string("studio/_jobs.html", context, request=request)
+    return JsonResponse({"revision": work.revision, "busy": context["busy"], "html": html,
+                         "texts": selectors.finished_texts(work.entry)})  # fmt: skip
+
+
+@login_required
+@require_POST
+def job_action(request: HttpRequest, pk: int) -> JsonResponse:
+    work = _work(request, pk)
+    try:
+        body = _json_body(request)
+        item = services.studio_job(work, body.get("job"))
+        action = body.get("action")
+        if action == "retry":
+            item = services.try_again(request.user, item)  # type: ignore[arg-type]
+        elif action == "stop":
+            services.stop(request.user, item)  # type: ignore[arg-type]
+        elif action == "hide":
+            services.dismiss(request.user, item)  # type: ignore[arg-type]
+        else:
+            raise ServiceError(_("The request could not be read."), "bad_request")
+    except ServiceError as exc:
+        return _error(exc)
+    return JsonResponse({"job": item.pk})
+
+
+def _draft_context(request: HttpRequest, entry: Entry) -> dict[str, Any]:
+    from aigc_contest.web.jobs.selectors import queue_position
+
+    item = services.draft_job(entry)
+    if item is not None:
+        item.reason = _job_reason(item)
+        item.position = queue_position(item.job)
+    return {"draft": item}
+
+
+@login_required
+def draft_status(request: HttpRequest, entry_pk: int) -> JsonResponse:
+    """For draft.js on the start page: the first draft's progress, and whether the story is ready."""
+    entry = _entry(request, entry_pk)
+    work = services.sync_jobs(entry)
+    context = {"entry": entry, **_draft_context(request, entry)}
+    html = render_to_string("studio/_draft.html", context, request=request)
+    return JsonResponse({"ready": work is not None, "html": html})
+
+
+@login_required
+@require_POST
+def draft_action(request: HttpRequest, entry_pk: int) -> HttpResponse:
+    entry = _entry(request, entry_pk)
+    try:
+        item = services.studio_job(entry, int(request.POST.get("job") or 0))
+        if request.POST.get("action") == "retry":
+            services.try_again(request.user, item)  # type: ignore[arg-type]
+        else:
+            services.dismiss(request.user, item)  # type: ignore[arg-type]
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    except (ServiceError, ValueError) as exc:
+        messages.error(request, exc.message if isinstance(exc, ServiceError) else _("The request could not be read."))
+    return redirect("studio-home", entry_pk=entry.pk)
 
 
 @login_required

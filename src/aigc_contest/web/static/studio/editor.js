@@ -9,9 +9,19 @@
   var L = JSON.parse(document.getElementById("studio-labels").textContent);
   var revision = parseInt(root.dataset.revision, 10);
   var csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var state = JSON.parse(document.getElementById("studio-state").textContent);
   var selected = doc.start;
   var cy = null;
   var checkTimer = null;
+  var jobsTimer = null;
+  var dirty = false;  // changes not saved yet
+  var handled = {};  // writing jobs whose text is already in this page's story
+  (state.handled || []).forEach(function (id) { handled[id] = true; });
+  var prompts = {};  // picture descriptions per part: {text, edited}
+  var KEYWORDS = { and: 1, or: 1, not: 1, "true": 1, "false": 1 };
+  var NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  var CONDITION_CODES = { "condition-syntax": 1, "condition-type": 1, "undeclared-variable": 1, "bad-set": 1,
+                          "read-before-set": 1 };
 
   function $(id) { return document.getElementById(id); }
   function fmt(template, values) {
@@ -143,9 +153,291 @@
       row.appendChild(target);
       row.appendChild(remove);
       item.appendChild(row);
+      item.appendChild(conditionField(choice, i));
+      item.appendChild(setsField(node, choice, i));
+      list.appendChild(item);
+    });
+    drawPicture(node);
+    drawPrompt(node);
+  }
+
+  // ------------------------------------------------------------ conditions and changes of a choice
+  function conditionField(choice, i) {
+    var box = el("div", undefined, "choice-condition");
+    var input = el("input");
+    input.id = "choice-condition-" + i;
+    input.maxLength = 500;
+    input.value = choice.condition || "";
+    input.placeholder = L.conditionHint;
+    input.setAttribute("lang", "en");
+    var caption = el("label", fmt(L.condition, { n: i + 1 }));
+    caption.htmlFor = input.id;
+    input.addEventListener("input", function () {
+      var text = input.value.trim();
+      if (text) choice.condition = input.value; else delete choice.condition;
+      changed(false);
+    });
+    box.appendChild(caption);
+    box.appendChild(input);
+    return box;
+  }
+
+  function variableType(name) {
+    var v = (doc.variables || {})[name];
+    return v ? v.type : null;
+  }
+
+  function valueText(value) {
+    return typeof value === "boolean" ? (value ? "true" : "false") : String(value);
+  }
+
+  function parseValue(type, text) {
+    var t = text.trim();
+    if (type === "int") {
+      if (/^[+-][0-9]+$/.test(t)) return t;  // add or take away
+      if (/^[0-9]+$/.test(t)) return parseInt(t, 10);
+      return text;  // left as written: the checks say what is wrong
+    }
+    if (type === "bool") return t === "true";
+    return text;
+  }
+
+  function renameKey(object, from, to) {
+    var result = {};
+    Object.keys(object).forEach(function (key) { result[key === from ? to : key] = object[key]; });
+    return result;
+  }
+
+  function setsField(node, choice, i) {
+    var box = el("div", undefined, "choice-sets");
+    var caption = el("p", fmt(L.changes, { n: i + 1 }), "sets-caption");
+    caption.id = "choice-sets-caption-" + i;
+    box.appendChild(caption);
+    var list = el("ul");
+    list.setAttribute("aria-labelledby", caption.id);
+    var names = Object.keys(doc.variables || {});
+    Object.keys(choice.sets || {}).forEach(function (name, k) {
+      var item = el("li", undefined, "row");
+      var which = el("select");
+      which.id = "choice-set-var-" + i + "-" + k;
+      which.setAttribute("aria-label", L.changeVariable);
+      var options = names.indexOf(name) < 0 ? names.concat([name]) : names;
+      options.forEach(function (other) {
+        var option = el("option", other);
+        option.value = other;
+        which.appendChild(option);
+      });
+      which.value = name;
+      which.addEventListener("change", function () {
+        if (which.value in choice.sets) { which.value = name; return; }
+        choice.sets = renameKey(choice.sets, name, which.value);
+        choice.sets[which.value] = parseValue(variableType(which.value), valueText(choice.sets[which.value]));
+        changed(false);
+        drawForm();
+      });
+      var value;
+      if (variableType(name) === "bool") {
+        value = el("select");
+        [["true", L.yes], ["false", L.no]].forEach(function (pair) {
+          var option = el("option", pair[1]);
+          option.value = pair[0];
+          value.appendChild(option);
+        });
+        value.value = choice.sets[name] === true ? "true" : "false";
+        value.addEventListener("change", function () { choice.sets[name] = value.value === "true"; changed(false); });
+      } else {
+        value = el("input");
+        value.maxLength = 200;
+        value.value = valueText(choice.sets[name]);
+        value.addEventListener("input", function () {
+          choice.sets[name] = parseValue(variableType(name), value.value);
+          changed(false);
+        });
+      }
+      value.id = "choice-set-value-" + i + "-" + k;
+      value.setAttribute("aria-label", L.changeValue);
+      var remove = el("button", L.remove, "secondary");
+      remove.type = "button";
+      remove.setAttribute("aria-label", L.removeChange);
+      remove.addEventListener("click", function () {
+        delete choice.sets[name];
+        if (!Object.keys(choice.sets).length) delete choice.sets;
+        changed(false);
+        drawForm();
+      });
+      item.appendChild(which);
+      item.appendChild(el("span", "=", "sets-equals"));
+      item.appendChild(value);
+      item.appendChild(remove);
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    var add = el("button", "+", "secondary");
+    add.type = "button";
+    add.setAttribute("aria-label", fmt(L.addChange, { n: i + 1 }));
+    add.addEventListener("click", function () {
+      choice.sets = choice.sets || {};
+      var free = names.filter(function (name) { return !(name in choice.sets); });
+      if (!free.length) { status(L.noVariables); if (!Object.keys(choice.sets).length) delete choice.sets; return; }
+      var type = variableType(free[0]);
+      choice.sets[free[0]] = type === "bool" ? true : type === "int" ? "+1" : "";
+      changed(false);
+      drawForm();
+    });
+    box.appendChild(add);
+    return box;
+  }
+
+  // ------------------------------------------------------------ variables
+  function drawVariables() {
+    var list = $("variable-list");
+    list.textContent = "";
+    doc.variables = doc.variables || {};
+    Object.keys(doc.variables).forEach(function (name, k) {
+      var variable = doc.variables[name];
+      var n = k + 1;
+      var item = el("li", undefined, "row");
+      var nameInput = el("input");
+      nameInput.id = "variable-name-" + k;
+      nameInput.maxLength = 40;
+      nameInput.value = name;
+      nameInput.setAttribute("lang", "en");
+      nameInput.setAttribute("aria-label", fmt(L.variableName, { n: n }));
+      nameInput.addEventListener("change", function () {
+        var fresh = nameInput.value.trim();
+        if (fresh === name) return;
+        if (!NAME_RE.test(fresh) || KEYWORDS[fresh] || fresh in doc.variables) {
+          nameInput.setAttribute("aria-invalid", "true");
+          status(L.badVariable);
+          return;
+        }
+        doc.variables = renameKey(doc.variables, name, fresh);
+        changed(false);
+        drawVariables();
+        drawForm();
+      });
+      var type = el("select");
+      type.id = "variable-type-" + k;
+      type.setAttribute("aria-label", fmt(L.variableType, { n: n }));
+      ["bool", "int", "str"].forEach(function (key) {
+        var option = el("option", L.types[key]);
+        option.value = key;
+        type.appendChild(option);
+      });
+      type.value = variable.type;
+      type.addEventListener("change", function () {
+        variable.type = type.value;
+        delete variable.initial;  // a starting value of the old type would not fit
+        changed(false);
+        drawVariables();
+        drawForm();
+      });
+      var initial;
+      if (variable.type === "bool") {
+        initial = el("select");
+        [["", L.noStart], ["true", L.yes], ["false", L.no]].forEach(function (pair) {
+          var option = el("option", pair[1]);
+          option.value = pair[0];
+          initial.appendChild(option);
+        });
+        initial.value = variable.initial === true ? "true" : variable.initial === false ? "false" : "";
+        initial.addEventListener("change", function () {
+          if (initial.value) variable.initial = initial.value === "true"; else delete variable.initial;
+          changed(false);
+        });
+      } else {
+        initial = el("input");
+        if (variable.type === "int") { initial.type = "number"; initial.step = "1"; }
+        initial.maxLength = 200;
+        initial.placeholder = L.noStart;
+        initial.value = variable.initial === undefined || variable.initial === null ? "" : String(variable.initial);
+        initial.addEventListener("input", function () {
+          var text = initial.value;
+          if (variable.type === "int") {
+            if (/^-?[0-9]+$/.test(text.trim())) variable.initial = parseInt(text, 10); else delete variable.initial;
+          } else if (text) { variable.initial = text; } else { delete variable.initial; }
+          changed(false);
+        });
+      }
+      initial.id = "variable-initial-" + k;
+      initial.setAttribute("aria-label", fmt(L.variableInitial, { n: n }));
+      var remove = el("button", L.remove, "secondary");
+      remove.type = "button";
+      remove.setAttribute("aria-label", fmt(L.removeVariable, { n: n }));
+      remove.addEventListener("click", function () {
+        delete doc.variables[name];
+        changed(false);
+        drawVariables();
+        drawForm();
+      });
+      item.appendChild(nameInput);
+      item.appendChild(type);
+      item.appendChild(initial);
+      item.appendChild(remove);
       list.appendChild(item);
     });
   }
+
+  $("add-variable").addEventListener("click", function () {
+    doc.variables = doc.variables || {};
+    var k = Object.keys(doc.variables).length + 1;
+    while (("var" + k) in doc.variables) k++;
+    doc.variables["var" + k] = { type: "int", initial: 0 };
+    changed(false);
+    drawVariables();
+    drawForm();
+    var inputs = $("variable-list").querySelectorAll("input[id^=variable-name-]");
+    if (inputs.length) inputs[inputs.length - 1].focus();
+  });
+
+  // ------------------------------------------------------------ a part's picture
+  function pictureSrc(illustration) {
+    if (illustration.data_uri) return illustration.data_uri;
+    var match = /^job-asset:([0-9]+)$/.exec(illustration.asset || "");
+    return match ? root.dataset.pictureFileUrl.replace(/0\/$/, match[1] + "/") : null;
+  }
+
+  function drawPicture(node) {
+    var src = node.illustration ? pictureSrc(node.illustration) : null;
+    $("node-picture").hidden = !src;
+    $("no-picture").hidden = !!src;
+    $("remove-picture").hidden = !node.illustration;
+    if (src) {
+      $("node-picture-img").src = src;
+      $("node-picture-img").alt = fmt(L.pictureOf, { title: label(node) });
+    } else {
+      $("node-picture-img").removeAttribute("src");
+    }
+  }
+
+  function drawPrompt(node) {
+    var box = $("picture-prompt");
+    if (!box) return;
+    var saved = prompts[node.id];
+    if (saved) { box.value = saved.text; return; }
+    box.value = "";
+    suggestPrompt(node, false);
+  }
+
+  function suggestPrompt(node, force) {
+    var box = $("picture-prompt");
+    if (!box) return;
+    post(root.dataset.picturePromptUrl, { title: node.title || "", text: node.text || "", style: $("picture-style").value })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        var saved = prompts[node.id];
+        if (saved && saved.edited && !force) return;
+        prompts[node.id] = { text: data.prompt, edited: false };
+        if (selected === node.id) box.value = data.prompt;
+      }).catch(function () {});
+  }
+
+  $("remove-picture").addEventListener("click", function () {
+    delete byId(selected).illustration;
+    changed(false);
+    drawPicture(byId(selected));
+    status(L.pictureRemoved);
+  });
 
   function select(id, focus) {
     selected = id;
@@ -173,22 +465,31 @@
       } else {
         item.textContent = d.message;
       }
+      if (CONDITION_CODES[d.code]) item.appendChild(el("small", " — " + d.detail, "defect-detail"));
       item.title = d.detail;
       item.dataset.code = d.code;
       list.appendChild(item);
     });
   }
 
+  function showCheckError(error) {
+    $("defects").textContent = "";
+    $("defect-summary").textContent = fmt(L.cannotCheck, { error: error });
+  }
+
   function checkSoon() {
     clearTimeout(checkTimer);
     checkTimer = setTimeout(function () {
       post(root.dataset.checkUrl, { document: doc }).then(function (response) {
-        return response.json().then(function (data) { if (response.ok) showDefects(data.defects); });
+        return response.json().then(function (data) {
+          if (response.ok) showDefects(data.defects); else showCheckError(data.error);
+        });
       }).catch(function () {});
     }, 400);
   }
 
   function changed(structural) {
+    dirty = true;
     status(L.unsaved);
     if (structural) { drawList(); drawGraph(); }
     checkSoon();
@@ -201,6 +502,10 @@
   });
   $("node-title").addEventListener("change", function () { drawList(); drawGraph(); });
   $("node-text").addEventListener("input", function () { byId(selected).text = this.value; changed(false); });
+  $("node-text").addEventListener("change", function () {
+    var node = byId(selected);
+    if (!prompts[node.id] || !prompts[node.id].edited) suggestPrompt(node, false);
+  });
   $("node-ending").addEventListener("change", function () {
     var node = byId(selected);
     if (this.value) node.ending = this.value; else delete node.ending;
@@ -250,6 +555,7 @@
       return response.json().then(function (data) {
         if (response.ok) {
           revision = data.revision;
+          dirty = false;
           status(fmt(L.saved, { n: revision }));
           showDefects(data.defects);
         } else {
@@ -268,31 +574,120 @@
     }).catch(function () { status(L.offline); });
   });
 
+  // ------------------------------------------------------------ the AI's jobs: writing and pictures
+  function afterPost(response, onOk) {
+    return response.json().then(function (data) {
+      if (response.ok) onOk(data); else status(fmt(L.failed, { error: data.error }));
+    });
+  }
+
+  function followJobs(now) {
+    clearTimeout(jobsTimer);
+    jobsTimer = setTimeout(tickJobs, now ? 0 : 1500);
+  }
+
+  function tickJobs() {
+    fetch(root.dataset.jobsUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+      .then(function (data) {
+        $("ai-jobs").innerHTML = data.html;  // rendered and escaped by the server
+        (data.texts || []).forEach(function (written) {
+          if (handled[written.id]) return;
+          handled[written.id] = true;
+          bringText(written);
+        });
+        if (data.busy) followJobs(false);
+      })
+      .catch(function () { followJobs(false); });  // a hiccup: try again on the next tick
+  }
+
+  // The server put the new text into the saved story (revision r → r+1): the page makes the same change to
+  // its own copy, so a save of the student's other edits is not refused as stale.
+  function adopt(newRevision) {
+    if (newRevision && revision === newRevision - 1) { revision = newRevision; return true; }
+    dirty = true;
+    return false;
+  }
+
+  function bringText(written) {
+    var node = byId(written.node);
+    if (!node) return;
+    node.text = written.text;
+    if (selected === node.id) $("node-text").value = written.text;
+    status(adopt(written.revision) ? fmt(L.writtenSaved, { title: label(node) }) : L.written);
+    checkSoon();
+  }
+
+  $("ai-jobs").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-action]");
+    if (!button) return;
+    var job = parseInt(button.dataset.job, 10);
+    if (button.dataset.action === "pick") {
+      var node = byId(button.dataset.node);
+      button.disabled = true;
+      post(root.dataset.pickUrl, { node: button.dataset.node, asset: parseInt(button.dataset.asset, 10),
+                                   alt: node ? node.title || "" : "" })
+        .then(function (response) {
+          return afterPost(response, function (data) {
+            var target = byId(data.node);
+            if (!target) return;
+            target.illustration = data.illustration;
+            var saved = adopt(data.revision);
+            status(fmt(saved ? L.picked : L.pickedUnsaved, { title: label(target) }));
+            if (selected === target.id) drawPicture(target);
+          });
+        })
+        .catch(function () { status(L.offline); })
+        .finally(function () { button.disabled = false; });
+      return;
+    }
+    post(root.dataset.jobActionUrl, { job: job, action: button.dataset.action })
+      .then(function (response) { return afterPost(response, function () { followJobs(true); }); })
+      .catch(function () { status(L.offline); });
+  });
+
   var regenerate = $("regenerate");
   if (regenerate && root.dataset.regenerateUrl) {
     regenerate.addEventListener("click", function () {
-      var node = selected;
-      status(L.writing);
       regenerate.disabled = true;
-      post(root.dataset.regenerateUrl, { document: doc, node: node }).then(function (response) {
-        return response.json().then(function (data) {
-          if (response.ok) {
-            byId(node).text = data.text;
-            if (selected === node) $("node-text").value = data.text;
-            status(L.written);
-            checkSoon();
-          } else {
-            status(fmt(L.saveFailed, { error: data.error }));
-          }
-        });
-      }).catch(function () { status(L.offline); }).finally(function () { regenerate.disabled = false; });
+      post(root.dataset.regenerateUrl, { document: doc, node: selected })
+        .then(function (response) {
+          return afterPost(response, function () { status(L.writing); followJobs(true); });
+        })
+        .catch(function () { status(L.offline); })
+        .finally(function () { regenerate.disabled = false; });
+    });
+  }
+
+  var draw = $("draw-picture");
+  if (draw && root.dataset.pictureUrl) {
+    $("picture-prompt").addEventListener("input", function () {
+      prompts[selected] = { text: this.value, edited: true };
+    });
+    $("picture-style").addEventListener("change", function () {
+      Object.keys(prompts).forEach(function (id) { if (!prompts[id].edited) delete prompts[id]; });
+      suggestPrompt(byId(selected), false);
+    });
+    $("suggest-prompt").addEventListener("click", function () { suggestPrompt(byId(selected), true); });
+    draw.addEventListener("click", function () {
+      var prompt = $("picture-prompt").value.trim();
+      if (!prompt) { status(L.needPrompt); $("picture-prompt").focus(); return; }
+      draw.disabled = true;
+      post(root.dataset.pictureUrl, { node: selected, prompt: prompt })
+        .then(function (response) {
+          return afterPost(response, function () { status(L.drawing); followJobs(true); });
+        })
+        .catch(function () { status(L.offline); })
+        .finally(function () { draw.disabled = false; });
     });
   }
 
   window.addEventListener("beforeunload", function (event) {
-    if ($("save-status").textContent === L.unsaved) { event.preventDefault(); }
+    if (dirty) { event.preventDefault(); }
   });
 
+  drawVariables();
   redraw();
   checkSoon();
+  if (root.dataset.busy) followJobs(false);
 })();

@@ -1,0 +1,196 @@
+"""`aigc-contest finetune train DATASET --base MODEL --out DIR …` and `aigc-contest finetune inspect FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from aigc_contest.cli.common import (
+    EXIT_DEFECTS,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    CliError,
+    print_json,
+    progress_bar,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("finetune", help="train a LoRA on a data set, or inspect a LoRA file")
+    commands = parser.add_subparsers(dest="finetune_command", metavar="SUBCOMMAND", required=True)
+
+    train = commands.add_parser(
+        "train",
+        help="train a LoRA (writes DIR/pytorch_lora_weights.safetensors)",
+        description="Train a LoRA on a folder of images with captions (cat.png + cat.txt, or a metadata.jsonl "
+        'with {"file_name", "text"} lines). Every caption and image goes through the safety layer first. '
+        "Exit status 3 when the safety layer refuses something, 4 when the data set has other problems.",
+    )
+    train.add_argument("dataset", metavar="DATASET", help="the data set folder")
+    train.add_argument(
+        "--base",
+        required=True,
+        metavar="MODEL",
+        help="a diffusers pipeline folder, a hub id (owner/name) or an image model name from the models file",
+    )
+    train.add_argument("--out", required=True, metavar="DIR", help="folder for the LoRA file")
+    train.add_argument("--steps", type=int, default=500, metavar="N", help="optimizer steps (default: 500)")
+    train.add_argument("--rank", type=int, default=4, metavar="R", help="LoRA rank (default: 4)")
+    train.add_argument("--alpha", type=float, metavar="A", help="LoRA alpha (default: equal to the rank)")
+    train.add_argument("--lr", type=float, default=1e-4, metavar="LR", help="learning rate (default: 1e-4)")
+    train.add_argument(
+        "--resolution", type=int, default=512, metavar="PX", help="training size in pixels (default: 512)"
+    )
+    train.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
+    train.add_argument("--batch-size", type=int, default=1, metavar="B", help="images per step (default: 1)")
+    train.add_argument(
+        "--grad-accum", type=int, default=1, metavar="K", help="gradient accumulation steps (default: 1)"
+    )
+    train.add_argument(
+        "--mixed-precision",
+        choices=["auto", "no", "fp16", "bf16"],
+        default="auto",
+        help="auto: bf16/fp16 on a CUDA GPU, fp32 on a CPU (default: auto)",
+    )
+    train.add_argument("--flip", action="store_true", help="also train on mirrored images")
+    train.add_argument("--json", action="store_true", help="print the result as JSON")
+    train.set_defaults(func=cmd_train)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="describe a LoRA .safetensors file without loading it",
+        description="Read a LoRA file's header (never unpickles: .ckpt/.bin/.pt files are refused) and show "
+        "its rank, target layers, size and training record. Exit status 4 when the file is not an "
+        "acceptable LoRA.",
+    )
+    inspect.add_argument("file", metavar="FILE")
+    inspect.add_argument("--json", action="store_true", help="print the description as JSON")
+    inspect.set_defaults(func=cmd_inspect)
+
+
+# ---------------------------------------------------------------------------------------- train
+
+
+def _resolve_base(base: str) -> str:
+    """A path or hub id as given; otherwise an image model name from $AIGC_MODELS_FILE."""
+    if Path(base).expanduser().exists() or base.count("/") == 1 or not os.environ.get("AIGC_MODELS_FILE"):
+        return base
+    from aigc_contest.generation.registry import RegistryError, load_registry
+
+    try:
+        entry = load_registry().resolve(base, "image")
+    except RegistryError as exc:
+        raise CliError(str(exc), details=getattr(exc, "details", [])) from exc
+    if entry.backend != "diffusers":
+        raise CliError(f"model {base!r} uses the {entry.backend} backend; only diffusers models can be fine-tuned")
+    return entry.source
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from aigc_contest.finetune.dataset import DatasetInvalid, load_dataset
+    from aigc_contest.finetune.lora import TrainingConfig
+
+    try:
+        config = TrainingConfig(
+            base=_resolve_base(args.base),
+            steps=args.steps,
+            rank=args.rank,
+            alpha=args.alpha,
+            learning_rate=args.lr,
+            resolution=args.resolution,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            gradient_accumulation=args.grad_accum,
+            mixed_precision=args.mixed_precision,
+            random_flip=args.flip,
+        )
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise CliError("invalid training settings", EXIT_USAGE, problems) from exc
+
+    try:
+        dataset = load_dataset(args.dataset)
+    except DatasetInvalid as exc:
+        raise CliError(str(exc), EXIT_REFUSED if exc.refused else EXIT_DEFECTS, [str(d) for d in exc.defects]) from exc
+    return _run_training(args, dataset, config)
+
+
+def _run_training(args: argparse.Namespace, dataset: Any, config: Any) -> int:
+    import sys
+
+    from aigc_contest.cli.generate import quiet_ml_logging
+
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise CliError("training needs the ml extra: pip install 'aigc-contest[ml]'") from exc
+    from aigc_contest.finetune.lora import TrainingError, train_lora
+
+    quiet_ml_logging()
+    for warning in dataset.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    try:
+        with progress_bar("training LoRA", config.steps) as advance:
+            result = train_lora(
+                dataset,
+                config,
+                args.out,
+                progress=lambda step, total, loss: advance(1, f"training LoRA (loss {loss:.4f})"),
+            )
+    except TrainingError as exc:
+        raise CliError(str(exc)) from exc
+    summary = {
+        "path": str(result.path),
+        "sha256": result.sha256,
+        "images": len(dataset),
+        "steps": config.steps,
+        "final_loss": result.losses[-1],
+        "device": result.device,
+        "seconds": round(result.seconds, 2),
+        "metadata": result.metadata,
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"wrote {result.path}")
+        print(
+            f"  {len(dataset)} images, {config.steps} steps on {result.device} in {result.seconds:.1f} s, "
+            f"final loss {result.losses[-1]:.4f}"
+        )
+        print(f"  sha256 {result.sha256}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------- inspect
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from aigc_contest.finetune.inspect import LoraFileError, inspect_lora_file
+
+    try:
+        info = inspect_lora_file(args.file)
+    except LoraFileError as exc:
+        # A missing file is an ordinary error; every other refusal is a defect of the file itself.
+        raise CliError(f"{args.file}: {exc.reason}", EXIT_ERROR if exc.code == "missing" else EXIT_DEFECTS) from exc
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    if args.json:
+        print_json(info.to_dict())
+        return EXIT_OK
+    print(f"{args.file}: LoRA ({info.format} format) for {', '.join(info.components)}")
+    ranks = f"rank {info.rank}" + (f" (ranks {', '.join(map(str, info.ranks))})" if len(info.ranks) > 1 else "")
+    alpha = f", alpha {info.alpha:g}" if info.alpha is not None else ""
+    print(f"  {ranks}{alpha}, {info.modules} layers: {', '.join(info.target_modules)}")
+    print(
+        f"  {info.tensor_count} tensors, {info.total_params:,} parameters ({', '.join(info.dtypes)}), "
+        f"{info.file_size / 1024:.1f} KB"
+    )
+    for key, value in info.training.items():
+        print(f"  {key}: {value}")
+    return EXIT_OK

@@ -1,0 +1,82 @@
+"""`aigc-contest finetune train …` and `aigc-contest finetune inspect …`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from finetune_helpers import diffusers_lora_tensors, safetensors_bytes
+
+from aigc_contest.cli.main import main
+
+
+def _lora_file(tmp_path: Path) -> Path:
+    file = tmp_path / "lora.safetensors"
+    file.write_bytes(safetensors_bytes(diffusers_lora_tensors(rank=8), {"aigc_contest.steps": "120"}))
+    return file
+
+
+def test_inspect_prints_a_summary_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = _lora_file(tmp_path)
+    assert main(["finetune", "inspect", str(file)]) == 0
+    out = capsys.readouterr().out
+    assert "LoRA (diffusers format) for unet" in out and "rank 8" in out and "steps: 120" in out
+    assert main(["finetune", "inspect", str(file), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rank"] == 8 and data["training"] == {"steps": "120"} and data["tensor_count"] == 16
+
+
+def test_inspect_refuses_pickles_with_exit_4_and_missing_files_with_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = tmp_path / "model.ckpt"
+    checkpoint.write_bytes(b"\x80\x04K\x01.")
+    assert main(["finetune", "inspect", str(checkpoint)]) == 4
+    assert "pickle-based checkpoint" in capsys.readouterr().err
+    assert main(["finetune", "inspect", str(tmp_path / "nope.safetensors")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_train_reports_dataset_defects_and_refusals(
+    caption_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (caption_dataset / "red.txt").unlink()
+    args = ["finetune", "train", str(caption_dataset), "--base", "some/model", "--out", str(tmp_path / "out")]
+    assert main(args) == 4
+    err = capsys.readouterr().err
+    assert "red.png: has no caption file (expected red.txt)" in err and "Traceback" not in err
+    (caption_dataset / "red.txt").write_text("a naked person", encoding="utf-8")
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert "red.txt: the caption for red.png was not accepted" in err and "naked" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_rejects_bad_settings_as_usage_errors(caption_dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["finetune", "train", str(caption_dataset), "--base", "x/y", "--out", "o", "--resolution", "100"]
+    assert main(args) == 2
+    assert "resolution" in capsys.readouterr().err
+
+
+@pytest.mark.ml
+def test_train_end_to_end(caption_dataset: Path, tiny_pipeline_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "lora"
+    args = ["finetune", "train", str(caption_dataset), "--base", str(tiny_pipeline_dir), "--out", str(out),
+            "--steps", "2", "--rank", "2", "--lr", "1e-3", "--resolution", "64", "--seed", "1", "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["path"] == str(out / "pytorch_lora_weights.safetensors") and data["steps"] == 2
+    assert data["metadata"]["aigc_contest.rank"] == "2"
+    assert main(["finetune", "inspect", data["path"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rank"] == 2
+
+
+def test_inspect_through_the_installed_command(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "aigc_contest.cli.main", "finetune", "inspect", str(_lora_file(tmp_path)), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["target_modules"] == ["to_k", "to_out.0", "to_q", "to_v"]
