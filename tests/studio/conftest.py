@@ -53,6 +53,7 @@ def jobs_inline(settings: Any) -> dict[str, Any]:
 def fake_models(monkeypatch: pytest.MonkeyPatch) -> Any:
     """A scripted text model and a picture model that draws plain colours, instead of the models file."""
     from aigc_contest.generation import registry as registry_module
+    from aigc_contest.generation import service  # noqa: F401 - bound to the real registry before the patch
 
     from .fakes import GOOD_SKELETON, FakeRegistry, ScriptedBackend, fake_image_batch
 

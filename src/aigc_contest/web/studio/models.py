@@ -67,6 +67,13 @@ class StudioJob(models.Model):
     dismissed = models.BooleanField(default=False)  # the student closed its card
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not stored: pages set these before rendering a job's card.
+    label: str
+    part: str
+    reason: str
+    position: int | None
+    is_test_model: bool
+
     class Meta:
         ordering = ["-id"]
         verbose_name = _("studio job")
