@@ -145,6 +145,7 @@ def _upload_message(exc: UploadRejected) -> str:
         "too_many_pixels": _("The image is too large (too many pixels). Please make it smaller and try again."),
         "corrupt": _("The file could not be read; it may be damaged or cut short."),
         "unsafe_pdf": _("The PDF contains scripts or attached files, which are not allowed. Please export a plain PDF."),
+        "not_lora": _("This file is not a LoRA for an image model. Please upload the .safetensors file your training made."),
     }
     template = messages.get(exc.code)
     if template is None:
