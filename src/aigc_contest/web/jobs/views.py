@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.jobs import selectors, services
 from aigc_contest.web.jobs.models import Job, JobAsset
+from aigc_contest.web.moderation.services import job_policy_params, screen_text
 
 
 def _job_for(request: HttpRequest, pk: int) -> Job:
@@ -54,6 +55,8 @@ def new_picture(request: HttpRequest) -> HttpResponse:
             return redirect("my-jobs")
         params["seed"] = int(seed)
     try:
+        screen_text(request.user, prompt)  # the school's settings, before the job is queued
+        params.update(job_policy_params(request.user))
         services.submit_job(request.user, "image", params)
     except ServiceError as exc:
         messages.error(request, exc.message)

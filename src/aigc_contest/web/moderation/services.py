@@ -70,6 +70,37 @@ def record_verdict(
         return None
 
 
+def child_language() -> str:
+    """The page's language as the safety messages name it ("en", "zh-Hant", "zh-Hans")."""
+    from django.utils.translation import get_language
+
+    code = (get_language() or "en").lower()
+    return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
+
+
+def screen_text(actor: Any, text: str, where: str = SafetyEvent.Where.PROMPT) -> None:
+    """A participant's own words under their school's safety settings: the verdict goes to the audit log,
+    and a refusal raises ServiceError("refused") with the kind message (never the words themselves)."""
+    from aigc_contest.web.moderation.selectors import policy_for
+
+    if not (text or "").strip():
+        return
+    verdict = check_text(text, policy_for(actor))
+    record_verdict(actor, where, verdict, text)
+    if not verdict.allowed:
+        raise ServiceError(verdict.message(child_language()), "refused")
+
+
+def job_policy_params(actor: Any) -> dict[str, Any]:
+    """The job parameters that carry the actor's school safety settings (empty for the platform default)."""
+    from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
+    from aigc_contest.web.moderation.selectors import policy_for
+
+    policy = policy_for(actor)
+    data = policy.model_dump(mode="json", exclude_defaults=True) if policy is not DEFAULT_POLICY else {}
+    return {SAFETY_POLICY_PARAM: data} if data else {}
+
+
 def record_job_refusal(job_id: int, outcome: object) -> SafetyEvent | None:
     """Called by the job worker for each failed job: a safety refusal goes to the audit log.
 

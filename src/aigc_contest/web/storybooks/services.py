@@ -57,13 +57,12 @@ def book_of(work: StorybookWork) -> Storybook | None:
     return None if work.document is None else Storybook.model_validate(work.document)
 
 
-def _screen(*texts: str) -> None:
-    """Participants' own words go through the safety layer too; the reason never repeats the words."""
-    from aigc_contest.safety import check_text
+def _screen(actor: User, *texts: str) -> None:
+    """Participants' own words go through their school's safety settings and the audit log; the reason never
+    repeats the words."""
+    from aigc_contest.web.moderation.services import screen_text
 
-    verdict = check_text("\n".join(t for t in texts if t))
-    if not verdict.allowed:
-        raise ServiceError(verdict.message(language()), "refused")
+    screen_text(actor, "\n".join(t for t in texts if t))
 
 
 # ---------------------------------------------------------------- starting
@@ -87,7 +86,7 @@ def start_book(actor: User, entry: Entry, *, theme: str, brief: str = "", pages:
         raise ServiceError(_("The storybook studio makes storybooks; this entry is another type of work."))
     if StorybookWork.objects.filter(entry=entry).exists():
         raise ServiceError(_("This entry already has a storybook in the studio."), "exists")
-    _screen(theme, brief, style)
+    _screen(actor, theme, brief, style)
     try:
         plan = StoryPlan(brief=BookBrief(
             theme=theme.strip(), brief=brief.strip(), language=book_language or language(),  # type: ignore[arg-type]
@@ -172,7 +171,7 @@ def rewrite_page(actor: User, work: StorybookWork, page_id: str, instruction: st
     require(actor, "entries.edit_entry", work.entry)
     book = _require_book(work)
     _page(book, page_id)
-    _screen(instruction)
+    _screen(actor, instruction)
     seed = hashlib.sha256(f"{page_id}:{work.revision}".encode()).digest()[0]
     return _submit(actor, work, Step.PAGE_TEXT, {"step": "page_text", "plan": work.plan, "page_id": page_id,
                                                  "book": _without_pictures(book), "instruction": instruction[:300],
@@ -412,7 +411,7 @@ def submit_work(actor: User, work: StorybookWork, now: Any = None) -> EntryVersi
     if empty:
         raise ServiceError(_("Write something on every page before submitting (empty: page %s).") % ", ".join(empty),
                            "empty_pages")  # fmt: skip
-    _screen(book.title, *(page.text for page in book.pages))
+    _screen(actor, book.title, *(page.text for page in book.pages))
     pdf = export(work, "pdf")
     zipped, book_json = archive(book)
     sha256 = hashlib.sha256(zipped).hexdigest()
