@@ -14,8 +14,9 @@ CAST = ["Mei", "Bolt"]
 class FakeGenerator(Generator):
     """Records every request; `fail_pages` makes pictures whose prompt contains one of those words fail."""
 
-    def __init__(self, fail_words: tuple[str, ...] = ()) -> None:
-        super().__init__(registry=None)
+    def __init__(self, fail_words: tuple[str, ...] = (), *, registry: Any = None, policy: Any = None,
+                 user: str | None = None) -> None:  # fmt: skip
+        super().__init__(registry=None, policy=policy, user=user)
         self.text_requests: list[tuple[str, list[Any]]] = []
         self.image_requests: list[ImageRequest] = []
         self.fail_words = fail_words

@@ -75,3 +75,20 @@ def test_consent_is_recorded_only_by_the_students_teacher(world, make_user):
     assert minor.has_consent
     adult = make_user("adult.x", "student", world.school_a, consent=False, is_adult=True)
     assert adult.has_consent
+
+
+def test_the_teachers_email_lists_usernames_but_never_passwords(world, client, mailoutbox):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    world.teacher_a.email = "teacher.a@school.example"
+    world.teacher_a.save()
+    client.force_login(world.teacher_a)
+    upload = SimpleUploadedFile("students.csv", GOOD.encode(), content_type="text/csv")
+    assert client.post("/school/import/", {"file": upload}).status_code == 302
+    page = client.get("/school/").content.decode()  # shown once on the page…
+    passwords = [chunk.split("</code>")[0] for chunk in page.split("<code>")[1:]]
+    assert len(passwords) == 2
+    assert "<code>" not in client.get("/school/").content.decode()  # …and only once
+    (mail,) = mailoutbox
+    assert "chan.tai.man" in mail.body and "lee.siu" in mail.body
+    assert not any(password in mail.body for password in passwords)

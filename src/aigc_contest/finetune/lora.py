@@ -171,7 +171,7 @@ class LoraTrainer:
         pipe.unet.add_adapter(
             LoraConfig(
                 r=config.rank,
-                lora_alpha=config.lora_alpha,
+                lora_alpha=config.lora_alpha,  # type: ignore[arg-type]  # peft takes a float; its hint says int
                 init_lora_weights="gaussian",
                 target_modules=list(config.target_modules),
             )
@@ -344,7 +344,7 @@ def train_lora(
         for _ in range(config.gradient_accumulation):
             indices = torch.tensor(next_indices())
             mean, std = encoded.latent_mean[indices], encoded.latent_std[indices]
-            if encoded.flipped_mean is not None:
+            if encoded.flipped_mean is not None and encoded.flipped_std is not None:
                 flip = (torch.rand(len(indices), generator=generator) < 0.5).view(-1, 1, 1, 1)
                 mean = torch.where(flip, encoded.flipped_mean[indices], mean)
                 std = torch.where(flip, encoded.flipped_std[indices], std)

@@ -57,7 +57,7 @@ def school_home(request: HttpRequest) -> HttpResponse:
 def _remember_logins(request: HttpRequest, created: list[tuple[User, str]]) -> None:
     # Shown once on the next page so the teacher can print them; never stored in plain text elsewhere.
     request.session["created_logins"] = [(u.username, u.display_name, p) for u, p in created]
-    notifications.account_created(request.user, created)  # type: ignore[arg-type]
+    notifications.account_created(request.user, [user for user, _password in created])  # type: ignore[arg-type]
 
 
 @login_required

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.utils import timezone
 from aigc_contest.web.contests import selectors
 from aigc_contest.web.contests.models import Competition
 from aigc_contest.web.core.errors import require
+from aigc_contest.web.core.spreadsheet import spreadsheet_row
 from aigc_contest.web.entries.models import Entry, Team
 
 
@@ -45,7 +47,18 @@ def _csv_response(filename: str) -> tuple[HttpResponse, Any]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
-    return response, csv.writer(response)
+    return response, _SafeWriter(csv.writer(response))
+
+
+class _SafeWriter:
+    """A csv writer whose text cells can never run as spreadsheet formulas (participants type titles and names)."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self.writer.writerow(spreadsheet_row(row))
+
 
 
 @login_required

@@ -33,7 +33,9 @@ def _send(template: str, context: dict, recipients: list[str], language: str = "
     return send_mail(subject, body, None, recipients)
 
 
-def account_created(teacher: User, students: list[tuple[User, str]]) -> int:
+def account_created(teacher: User, students: list[User]) -> int:
+    """The teacher's note of the usernames created; passwords are never emailed (they were shown once on the
+    page, and mailboxes keep what they get)."""
     return _send("accounts_created", {"teacher": teacher, "students": students}, _recipients([teacher]))
 
 

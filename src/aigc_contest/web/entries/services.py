@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -23,6 +24,7 @@ from aigc_contest.web.accounts.models import GuardianConsent, User
 from aigc_contest.web.contests.models import Category, Theme
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
+from aigc_contest.web.moderation.services import screen_text
 from aigc_contest.works.uploads import UploadInfo, UploadRejected, inspect_upload
 
 UPLOAD_KINDS_BY_WORK_TYPE = {
@@ -64,32 +66,33 @@ def _check_team(category: Category, members: list[User], teacher: User | None) -
         raise ServiceError(_("Already in a team in this category: %s") % names)
 
 
-@transaction.atomic
 def create_team(actor: User, category: Category, *, name: str, members: Iterable[User],
                 supervising_teacher: User | None = None) -> Team:
     require(actor, "entries.create_team")
-    members = list(members)
-    if actor.is_teacher:
-        supervising_teacher = supervising_teacher or actor
-        if any(m.school_id != actor.school_id for m in members):
-            raise ServiceError(_("You can only form teams of students at your own school."))
-    elif actor.role == "participant" and actor not in members:
-        raise ServiceError(_("You must be a member of a team you create."))
-    name = name.strip()
-    if not name or len(name) > 80:
-        raise ServiceError(_("Give the team a name of at most 80 characters."))
-    if Team.objects.filter(category=category, name=name).exists():
-        raise ServiceError(_("Another team in this category already has that name."))
-    _check_team(category, members, supervising_teacher)
-    team = Team.objects.create(
-        competition=category.competition,
-        category=category,
-        name=name,
-        school=members[0].school if members else None,
-        supervising_teacher=supervising_teacher,
-    )
-    team.members.set(members)
-    return team
+    screen_text(actor, name)  # before the transaction, so a refusal stays in the audit log
+    with transaction.atomic():
+        members = list(members)
+        if actor.is_teacher:
+            supervising_teacher = supervising_teacher or actor
+            if any(m.school_id != actor.school_id for m in members):
+                raise ServiceError(_("You can only form teams of students at your own school."))
+        elif actor.role == "participant" and actor not in members:
+            raise ServiceError(_("You must be a member of a team you create."))
+        name = name.strip()
+        if not name or len(name) > 80:
+            raise ServiceError(_("Give the team a name of at most 80 characters."))
+        if Team.objects.filter(category=category, name=name).exists():
+            raise ServiceError(_("Another team in this category already has that name."))
+        _check_team(category, members, supervising_teacher)
+        team = Team.objects.create(
+            competition=category.competition,
+            category=category,
+            name=name,
+            school=members[0].school if members else None,
+            supervising_teacher=supervising_teacher,
+        )
+        team.members.set(members)
+        return team
 
 
 # ---------------------------------------------------------------- entries
@@ -106,34 +109,36 @@ def _check_theme(category: Category, theme: Theme | None) -> None:
         raise ServiceError(_("That theme is not one of this category's themes."))
 
 
-@transaction.atomic
 def start_entry(actor: User, team: Team, *, title: str, work_type: str, theme: Theme | None = None,
                 description: str = "") -> Entry:
     require(actor, "entries.edit_entry", team)
-    category = team.category
-    if work_type not in category.work_types:
-        raise ServiceError(_("This category does not accept that type of work."))
-    _check_theme(category, theme)
-    if Entry.objects.filter(team=team, category=category).exists():
-        raise ServiceError(_("Your team already has an entry in this category."))
-    title = title.strip()
-    if not title:
-        raise ServiceError(_("Give your work a title."))
-    return Entry.objects.create(
-        team=team, category=category, theme=theme, work_type=work_type, title=title[:200], description=description
-    )
+    screen_text(actor, f"{title}\n{description}")
+    with transaction.atomic():
+        category = team.category
+        if work_type not in category.work_types:
+            raise ServiceError(_("This category does not accept that type of work."))
+        _check_theme(category, theme)
+        if Entry.objects.filter(team=team, category=category).exists():
+            raise ServiceError(_("Your team already has an entry in this category."))
+        title = title.strip()
+        if not title:
+            raise ServiceError(_("Give your work a title."))
+        return Entry.objects.create(
+            team=team, category=category, theme=theme, work_type=work_type, title=title[:200], description=description
+        )
 
 
-@transaction.atomic
 def update_draft(actor: User, entry: Entry, *, title: str, description: str = "", theme: Theme | None = None) -> Entry:
     require(actor, "entries.edit_entry", entry)
-    _check_theme(entry.category, theme)
-    title = title.strip()
-    if not title:
-        raise ServiceError(_("Give your work a title."))
-    entry.title, entry.description, entry.theme = title[:200], description[:5000], theme
-    entry.save(update_fields=["title", "description", "theme", "updated_at"])
-    return entry
+    screen_text(actor, f"{title}\n{description}")
+    with transaction.atomic():
+        _check_theme(entry.category, theme)
+        title = title.strip()
+        if not title:
+            raise ServiceError(_("Give your work a title."))
+        entry.title, entry.description, entry.theme = title[:200], description[:5000], theme
+        entry.save(update_fields=["title", "description", "theme", "updated_at"])
+        return entry
 
 
 def _upload_message(exc: UploadRejected) -> str:
@@ -154,6 +159,23 @@ def _upload_message(exc: UploadRejected) -> str:
         return template % exc.params if exc.params else template
     except (KeyError, TypeError, ValueError):
         return exc.reason
+
+
+def read_upload(entry: Entry, upload: Any) -> bytes:
+    """An uploaded file's bytes, refused before reading when it is over the category's limit (and never more
+    than limit + 1 bytes read, whatever size the client claimed)."""
+    limit = entry.category.max_upload_mb * 1024 * 1024
+    size = getattr(upload, "size", None) or 0
+    if size > limit:
+        raise ServiceError(_upload_message(UploadRejected(
+            "too large", "too_large", size_mb=round(size / 1_048_576, 1), limit_mb=round(limit / 1_048_576))),
+            "too_large")  # fmt: skip
+    data: bytes = upload.read(limit + 1)
+    if len(data) > limit:
+        raise ServiceError(_upload_message(UploadRejected(
+            "too large", "too_large", size_mb=round(len(data) / 1_048_576, 1), limit_mb=round(limit / 1_048_576))),
+            "too_large")  # fmt: skip
+    return data
 
 
 def upload_draft_file(actor: User, entry: Entry, *, filename: str, data: bytes) -> UploadInfo:

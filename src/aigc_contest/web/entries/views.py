@@ -75,7 +75,8 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 upload_form = UploadForm(request.POST, request.FILES)
                 if upload_form.is_valid():
                     upload = upload_form.cleaned_data["file"]
-                    services.upload_draft_file(request.user, entry, filename=upload.name, data=upload.read())  # type: ignore[arg-type]
+                    data = services.read_upload(entry, upload)  # the size is checked before anything is read
+                    services.upload_draft_file(request.user, entry, filename=upload.name, data=data)  # type: ignore[arg-type]
                     messages.success(request, _("File uploaded. It is in your draft; submit when you are ready."))
                     return redirect("entry-detail", pk=entry.pk)
         except ServiceError as exc:

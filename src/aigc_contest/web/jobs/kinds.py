@@ -120,7 +120,7 @@ def _prepare_image(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
             raise JobFailure(str(exc)) from exc
     try:
         request = ImageRequest.model_validate(params)
-        policy = _safety_policy({SAFETY_POLICY_PARAM: safety_policy}) if safety_policy else None
+        policy = safety_policy_of({SAFETY_POLICY_PARAM: safety_policy}) if safety_policy else None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise JobFailure(f"These picture settings cannot be used: {problems}") from exc
@@ -135,7 +135,7 @@ def _prepare_image(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
 SAFETY_POLICY_PARAM = "safety_policy"
 
 
-def _safety_policy(params: dict[str, Any]) -> Any:
+def safety_policy_of(params: dict[str, Any]) -> Any:
     """The SafetyPolicy a job's parameters carry, or None for the platform default."""
     from aigc_contest.safety import SafetyPolicy
 
@@ -161,8 +161,8 @@ def child_message(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, SafetyRefusal):
         return str(exc)
-    if isinstance(exc, GenerationError):
-        return str(exc)[:300]
+    if isinstance(exc, GenerationError):  # the backend's own words stay in the job's error_detail, for staff
+        return "The AI could not make this. Please try again, or ask your teacher."
     return "Something went wrong while making this. Please try again, or ask your teacher."
 
 
@@ -173,7 +173,7 @@ def run_image_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOu
 
     requests = [ImageRequest.model_validate({k: v for k, v in c.params.items() if k != SAFETY_POLICY_PARAM})
                 for c in contexts]
-    policy = _safety_policy(contexts[0].params)  # equal in a batch: the batch key includes it
+    policy = safety_policy_of(contexts[0].params)  # equal in a batch: the batch key includes it
 
     def on_step(done: int, total: int) -> None:
         progress(done / max(total, 1), "painting")

@@ -49,6 +49,7 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     position: int | None  # not stored: pages set it to the job's place in its queue before rendering
+    safety_refused: bool  # not stored: pages set it when the safety layer refused the job (its prompt is hidden)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.jobs import selectors, services
-from aigc_contest.web.jobs.models import Job, JobAsset
+from aigc_contest.web.jobs.models import Job, JobAsset, JobStatus
 from aigc_contest.web.moderation.services import job_policy_params, screen_text
 
 
@@ -33,11 +33,22 @@ def _back(request: HttpRequest) -> HttpResponse:
     return redirect("my-jobs")
 
 
-@login_required
-def my_jobs(request: HttpRequest) -> HttpResponse:
-    jobs = list(selectors.jobs_of(request.user)[:30])
+def _for_display(jobs: list[Job]) -> list[Job]:
+    """Queue positions, and which failed jobs the safety layer refused (their prompt is not shown again)."""
+    from aigc_contest.web.moderation.models import SafetyEvent
+
+    failed = [job.pk for job in jobs if job.status == JobStatus.FAILED]
+    refused = set(SafetyEvent.objects.filter(job_id__in=failed, outcome=SafetyEvent.Outcome.REFUSED)
+                  .values_list("job_id", flat=True)) if failed else set()  # fmt: skip
     for job in jobs:
         job.position = selectors.queue_position(job)
+        job.safety_refused = job.pk in refused
+    return jobs
+
+
+@login_required
+def my_jobs(request: HttpRequest) -> HttpResponse:
+    jobs = _for_display(list(selectors.jobs_of(request.user)[:30]))
     return render(request, "jobs/my_jobs.html", {"jobs": jobs})
 
 
@@ -65,8 +76,7 @@ def new_picture(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_status(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job_for(request, pk)
-    job.position = selectors.queue_position(job)
+    job = _for_display([_job_for(request, pk)])[0]
     return render(request, "jobs/_job.html", {"job": job})
 
 

@@ -1,8 +1,12 @@
-"""Images as judges (and the public gallery) see them: pixels re-encoded, personal metadata gone.
+"""Works as judges (and the public gallery) see them: personal metadata gone.
 
-Re-encoding with Pillow drops EXIF (camera, GPS, author), XMP and ICC comments. Only the AI provenance
-text chunks of a PNG are carried over, because "use of AI models" is a criterion: A1111 `parameters`,
-the platform's JSON provenance (with its `user` field removed) and the AIGC label. Nothing else is kept.
+Images are re-encoded with Pillow with an empty info dictionary, which drops EXIF (camera, GPS, author),
+XMP, ICC profiles and JPEG comments. Only the AI provenance text chunks of a PNG are carried over, because
+"use of AI models" is a criterion: A1111 `parameters`, the platform's JSON provenance (with every personal
+field removed, at any depth) and the AIGC label. Nothing else is kept.
+
+PDFs are rewritten with pypdf without the document information dictionary (Author, Creator, Title…) and
+without any XMP metadata stream, on the document, its pages or its images.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from aigc_contest.generation.provenance import AIGC_LABEL_KEY, JSON_KEY, PARAMETERS_KEY
 
@@ -25,15 +30,21 @@ class BlindImage:
     provenance: dict[str, str] = field(default_factory=dict)  # kept text chunks, as written in the file
 
 
+def _without_personal(value: Any) -> Any:
+    """The JSON value with every personal field removed, however deeply it is nested."""
+    if isinstance(value, dict):
+        return {k: _without_personal(v) for k, v in value.items() if k not in PERSONAL_FIELDS}
+    if isinstance(value, list):
+        return [_without_personal(item) for item in value]
+    return value
+
+
 def _scrub_json(text: str) -> str:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return text
-    if isinstance(data, dict):
-        for key in PERSONAL_FIELDS:
-            data.pop(key, None)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return ""  # unreadable provenance could hide anything: it is not passed on
+    return json.dumps(_without_personal(data), ensure_ascii=False, separators=(",", ":"))
 
 
 def blind_image(data: bytes) -> BlindImage:
@@ -53,16 +64,48 @@ def blind_image(data: bytes) -> BlindImage:
     kept: dict[str, str] = {}
     for key in PROVENANCE_KEYS:
         if key in text:
-            kept[key] = _scrub_json(text[key]) if key == JSON_KEY else text[key]
+            value = _scrub_json(text[key]) if key == JSON_KEY else text[key]
+            if value:
+                kept[key] = value
+    # Pillow writes what `info` holds (comment, ICC profile, EXIF, dpi…) back into the new file: start empty,
+    # keeping only the transparency a palette or grey picture needs to look the same.
+    transparency = image.info.get("transparency")
+    image.info = {} if transparency is None else {"transparency": transparency}
 
     buffer = io.BytesIO()
     if source_format == "JPEG":
-        image.convert("RGB").save(buffer, format="JPEG", quality=92)
+        rgb = image.convert("RGB")
+        rgb.info = {}
+        rgb.save(buffer, format="JPEG", quality=92)
         return BlindImage(buffer.getvalue(), "image/jpeg", {})
     info = PngInfo()
     for key, value in kept.items():
         info.add_itxt(key, value)
     if image.mode not in {"RGB", "RGBA", "L", "LA", "P"}:
         image = image.convert("RGBA")
+        image.info = {}
     image.save(buffer, format="PNG", pnginfo=info)
     return BlindImage(buffer.getvalue(), "image/png", kept)
+
+
+def blind_pdf(data: bytes) -> bytes:
+    """The PDF without its information dictionary and XMP metadata; ValueError when pypdf cannot read it."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+    from pypdf.generic import DictionaryObject, NameObject
+
+    try:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        writer.metadata = None  # no /Info in the trailer, not even a Producer line
+        # Every indirect dictionary and stream (catalogue, pages, images, fonts); pypdf has no public iterator.
+        for obj in writer._objects:
+            if isinstance(obj, DictionaryObject):  # streams are dictionaries too
+                for key in ("/Metadata", "/PieceInfo"):
+                    obj.pop(NameObject(key), None)
+        # Objects no longer referenced (the old /Info, the XMP streams) would still be written: drop them.
+        writer.compress_identical_objects()  # defaults: duplicates and unreferenced objects go
+        buffer = io.BytesIO()
+        writer.write(buffer)
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ValueError("not a readable PDF") from exc
+    return buffer.getvalue()

@@ -21,9 +21,10 @@ from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.contests.models import Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.http import AuthenticatedHttpRequest, harden_work_response
+from aigc_contest.web.core.spreadsheet import spreadsheet_row, spreadsheet_safe
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging import charts, overrides, selectors, services
-from aigc_contest.web.judging.blind import blind_image
+from aigc_contest.web.judging.blind import blind_image, blind_pdf
 from aigc_contest.web.judging.models import Assignment, AwardKind, Round
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
@@ -110,7 +111,8 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 def _file_response(version: Any) -> HttpResponse:
-    """The submitted file with personal metadata removed (images re-encoded), never the original name."""
+    """The submitted file with personal metadata removed (images re-encoded, PDF metadata dropped), never the
+    original name."""
     with version.file.open("rb") as handle:
         data = handle.read()
     if version.mime in IMAGE_MIMES:
@@ -119,6 +121,11 @@ def _file_response(version: Any) -> HttpResponse:
         except ValueError as exc:
             raise Http404 from exc
         response = HttpResponse(image.data, content_type=image.mime)
+    elif version.mime == "application/pdf":
+        try:
+            response = HttpResponse(blind_pdf(data), content_type=version.mime)
+        except ValueError as exc:  # never fall back to the original: it may name the author
+            raise Http404 from exc
     else:
         response = HttpResponse(data, content_type=version.mime)
     response["Content-Disposition"] = "inline"
@@ -256,15 +263,8 @@ def export_assignments(request: HttpRequest, slug: str, round_id: int) -> HttpRe
     response.write("\ufeff")  # spreadsheets read the file as UTF-8 (titles may be Chinese) with the mark
     writer = csv.writer(response)
     for row in selectors.assignment_csv_rows(round_):
-        writer.writerow([_spreadsheet_safe(value) for value in row])
+        writer.writerow(spreadsheet_row(row))
     return response
-
-
-def _spreadsheet_safe(value: object) -> object:
-    """A title typed by a participant must never run as a formula in the organiser's spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _analysis_view(analysis: services.CategoryAnalysis, round_: Round, method: str) -> dict[str, Any]:
@@ -332,8 +332,9 @@ def export_results(request: HttpRequest, slug: str) -> HttpResponse:
     writer.writerow(["category", "entry", "title", "team", "rank", "score", "raw_score", "n_judges", "method", "award"])
     awards = {a.entry_id: a.kind for a in selectors.published_awards(competition)}
     for r in selectors.published_results(competition):
-        writer.writerow([r.category.slug, r.entry_id, r.entry.title, r.entry.team.name, r.rank, f"{r.score:.4f}",
-                         f"{r.raw_score:.4f}", r.n_judges, r.method, awards.get(r.entry_id, "")])
+        writer.writerow([spreadsheet_safe(r.category.slug), r.entry_id, spreadsheet_safe(r.entry.title),
+                         spreadsheet_safe(r.entry.team.name), r.rank, f"{r.score:.4f}", f"{r.raw_score:.4f}",
+                         r.n_judges, spreadsheet_safe(r.method), spreadsheet_safe(awards.get(r.entry_id, ""))])
     return response
 
 

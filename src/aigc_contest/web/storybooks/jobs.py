@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aigc_contest.web.jobs.kinds import JobFailure, JobKind, JobOutput, Progress, RunContext, register
+from aigc_contest.web.jobs.kinds import (
+    SAFETY_POLICY_PARAM,
+    JobFailure,
+    JobKind,
+    JobOutput,
+    Progress,
+    RunContext,
+    register,
+    safety_policy_of,
+)
 
 TEXT_KIND = "storybook.text"
 TEXT_STEPS = ("outline", "characters", "pages", "page_text")
@@ -29,6 +38,8 @@ def _prepare(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
         if step == "page_text":
             book = Storybook.model_validate(params.get("book"))
             book.page(str(params.get("page_id")))
+        if params.get(SAFETY_POLICY_PARAM):
+            safety_policy_of(params)
     except (ValidationError, ValueError) as exc:
         raise JobFailure("This storybook step cannot be started.", detail=str(exc)) from exc
     return dict(params), ""
@@ -39,7 +50,7 @@ def _run_one(params: dict[str, Any], progress: Progress) -> JobOutput:
     from aigc_contest.works.storybook.model import Storybook
 
     plan = pipeline.StoryPlan.model_validate(params["plan"])
-    generator = pipeline.Generator()
+    generator = pipeline.Generator(policy=safety_policy_of(params))  # the school's settings, None for the default
     step = params["step"]
     progress(0.05, "writing")
     if step == "outline":

@@ -75,18 +75,24 @@ def new_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-@transaction.atomic
 def start_book(actor: User, entry: Entry, *, theme: str, brief: str = "", pages: int = 6, age_band: str = "9-11",
                style: str = "", book_language: str | None = None, seed: int | None = None) -> StorybookWork:  # fmt: skip
     """Create the entry's storybook and queue its first step (the outline)."""
-    from pydantic import ValidationError
-
     require(actor, "entries.edit_entry", entry)
     if entry.work_type != "storybook":
         raise ServiceError(_("The storybook studio makes storybooks; this entry is another type of work."))
     if StorybookWork.objects.filter(entry=entry).exists():
         raise ServiceError(_("This entry already has a storybook in the studio."), "exists")
-    _screen(actor, theme, brief, style)
+    _screen(actor, theme, brief, style)  # before the transaction, so a refusal stays in the audit log
+    with transaction.atomic():
+        return _start_book(actor, entry, theme=theme, brief=brief, pages=pages, age_band=age_band, style=style,
+                           book_language=book_language, seed=seed)  # fmt: skip
+
+
+def _start_book(actor: User, entry: Entry, *, theme: str, brief: str, pages: int, age_band: str, style: str,
+                book_language: str | None, seed: int | None) -> StorybookWork:  # fmt: skip
+    from pydantic import ValidationError
+
     try:
         plan = StoryPlan(brief=BookBrief(
             theme=theme.strip(), brief=brief.strip(), language=book_language or language(),  # type: ignore[arg-type]
@@ -106,7 +112,10 @@ def start_book(actor: User, entry: Entry, *, theme: str, brief: str = "", pages:
 
 def _submit(actor: User, work: StorybookWork, step: str, params: dict[str, Any], page_id: str = "") -> StorybookStep:
     from aigc_contest.web.jobs.services import submit_job
+    from aigc_contest.web.moderation.services import job_policy_params
 
+    # The school's safety settings travel with every step, writing and pictures alike.
+    params = {**params, **job_policy_params(actor)}
     job = submit_job(actor, TEXT_KIND if step != Step.PICTURE else "image", params)
     return StorybookStep.objects.create(work=work, job=job, step=step, page_id=page_id)
 
@@ -149,7 +158,9 @@ def request_pictures(actor: User, work: StorybookWork, page_ids: list[str]) -> l
     if book is None:
         raise ServiceError(_("The pages are not written yet."), "not_ready")
     busy = {s.page_id for s in pending_steps(work) if s.step == Step.PICTURE and s.job.status not in FINAL_STATUSES}
-    generator = Generator()
+    from aigc_contest.web.moderation.selectors import policy_for
+
+    generator = Generator(policy=policy_for(actor))
     try:
         model = generator.model_name(plan_of(work).brief.image_model, "image")
         size = generator.image_size(model)
@@ -281,6 +292,11 @@ def edit_book(actor: User, work: StorybookWork, operation: str, **args: Any) -> 
     Operations: text(page, text, scene) · title(title) · add(after) · delete(page) · move(page, offset)
     · choose(page, index)."""
     require(actor, "entries.edit_entry", work.entry)
+    # The child's words are screened before the transaction, so a refusal stays in the audit log.
+    if operation == "text":
+        _screen(actor, str(args.get("text", "")).strip(), str(args.get("scene", "")).strip())
+    elif operation == "title":
+        _screen(actor, str(args.get("title", "")).strip())
     with transaction.atomic():
         locked = StorybookWork.objects.select_for_update().get(pk=work.pk)
         book = _require_book(locked)
@@ -300,14 +316,12 @@ def edit_book(actor: User, work: StorybookWork, operation: str, **args: Any) -> 
 def _edit(book: Storybook, operation: str, args: dict[str, Any]) -> Storybook:
     if operation == "text":
         _page(book, args["page"])
-        text, scene = str(args.get("text", "")).strip(), str(args.get("scene", "")).strip()
-        _screen(text, scene)
+        text, scene = str(args.get("text", "")).strip(), str(args.get("scene", "")).strip()  # screened by edit_book
         return book.edit_page(args["page"], text=text, illustration_prompt=scene)
     if operation == "title":
         title = str(args.get("title", "")).strip()
         if not title:
             raise ServiceError(_("The book needs a title."), "invalid")
-        _screen(title)
         return Storybook.model_validate({**book.model_dump(), "title": title[:200]})
     if operation == "add":
         after = str(args.get("after") or "")
@@ -369,12 +383,16 @@ def picture_bytes(book: Storybook, page_id: str, index: int | None) -> bytes:
 EXPORT_TYPES = {"pdf": "application/pdf", "epub": "application/epub+zip", "html": "text/html"}
 
 
-def export(work: StorybookWork, fmt: str) -> bytes:
+def export(work: StorybookWork, fmt: str, *, anonymous: bool = False) -> bytes:
+    """The book in `fmt`; `anonymous` leaves the author (the team's name) off the cover and out of the
+    file's metadata, as the copy judges read must be."""
     from aigc_contest.works.storybook.export import export_book
 
     if fmt not in EXPORT_TYPES:
         raise ServiceError(_("Unknown export format."), "bad_request")
     book = materialized(_require_book(work))
+    if anonymous:
+        book = book.model_copy(update={"author": ""})
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"book.{fmt}"
         try:
@@ -412,7 +430,7 @@ def submit_work(actor: User, work: StorybookWork, now: Any = None) -> EntryVersi
         raise ServiceError(_("Write something on every page before submitting (empty: page %s).") % ", ".join(empty),
                            "empty_pages")  # fmt: skip
     _screen(actor, book.title, *(page.text for page in book.pages))
-    pdf = export(work, "pdf")
+    pdf = export(work, "pdf", anonymous=True)  # judging is blind: no team name on the cover or in the metadata
     zipped, book_json = archive(book)
     sha256 = hashlib.sha256(zipped).hexdigest()
     archive_path = f"storybooks/{entry.pk}/{sha256[:32]}.zip"

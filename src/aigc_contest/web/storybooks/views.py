@@ -180,6 +180,8 @@ def view_entry(request: HttpRequest, entry_pk: int) -> HttpResponse:
     work = StorybookWork.objects.filter(entry=entry).first()
     if work is None:
         raise Http404
+    if not request.user.has_perm("storybooks.view_storybook", work):
+        raise DjangoPermissionDenied  # not even where the book is: its number is not for everyone
     return redirect("storybook-view", pk=work.pk)
 
 

@@ -44,20 +44,27 @@ def _check_novel_entry(entry: Entry) -> None:
         raise ServiceError(_("The studio writes interactive novels; this entry is another type of work."))
 
 
-def _screen_text(novel: Any) -> None:
-    """Children's own words go through the safety layer too; the reason names where, not what."""
+def _screen_text(actor: Any, novel: Any, where: str = "prompt") -> None:
+    """Children's own words go through their school's safety settings and the audit log; the reason names
+    the part by its number, never its words (a title may itself hold the refused word)."""
     from aigc_contest.safety import check_text
+    from aigc_contest.web.moderation.selectors import policy_for
+    from aigc_contest.web.moderation.services import record_verdict
 
-    for node in novel.nodes:
+    policy = policy_for(actor)
+    for number, node in enumerate(novel.nodes, 1):
         pieces = [node.title, node.text, *(c.label for c in node.choices)]
-        verdict = check_text("\n".join(p for p in pieces if p))
+        text = "\n".join(p for p in pieces if p)
+        verdict = check_text(text, policy)
+        record_verdict(actor, where, verdict, text)
         if not verdict.allowed:
             raise ServiceError(
-                _("The part “%(node)s” was not saved: %(reason)s") % {"node": node.title or node.id,
-                                                                       "reason": verdict.message(_language())},
+                _("Part %(number)d was not saved: %(reason)s") % {"number": number,
+                                                                  "reason": verdict.message(_language())},
                 "refused",
             )  # fmt: skip
-    verdict = check_text(novel.title)
+    verdict = check_text(novel.title, policy)
+    record_verdict(actor, where, verdict, novel.title)
     if not verdict.allowed:
         raise ServiceError(verdict.message(_language()), "refused")
 
@@ -69,7 +76,7 @@ def _language() -> str:
     return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
 
 
-def _checked(document: Any) -> dict[str, Any]:
+def _checked(actor: Any, document: Any, where: str = "prompt") -> dict[str, Any]:
     """The document as the novel model writes it back (drops nothing the model keeps), or ServiceError."""
     import json
 
@@ -80,11 +87,10 @@ def _checked(document: Any) -> dict[str, Any]:
     novel = parse_document(document)
     if len(novel.nodes) > MAX_NODES:
         raise ServiceError(_("A story can have at most %d parts.") % MAX_NODES, "too_large")
-    _screen_text(novel)
+    _screen_text(actor, novel, where)
     return novel.model_dump(mode="json", exclude_none=True)
 
 
-@transaction.atomic
 def start_work(actor: User, entry: Entry, *, document: dict[str, Any] | None = None) -> StudioWork:
     """The entry's studio work, created from `document` or the starter template if it has none yet."""
     require(actor, "entries.edit_entry", entry)
@@ -92,14 +98,14 @@ def start_work(actor: User, entry: Entry, *, document: dict[str, Any] | None = N
     existing = StudioWork.objects.filter(entry=entry).first()
     if existing is not None:
         return existing
-    data = _checked(document if document is not None else starter_novel(_language(), entry.title))
+    data = _checked(actor, document if document is not None else starter_novel(_language(), entry.title))
     return StudioWork.objects.create(entry=entry, kind=StudioWork.Kind.NOVEL, document=data, updated_by=actor)
 
 
 def save_document(actor: User, work: StudioWork, *, document: Any, revision: int) -> StudioWork:
     """Replace the document if `revision` is still the current one; otherwise StaleRevision, nothing written."""
     require(actor, "entries.edit_entry", work.entry)
-    data = _checked(document)
+    data = _checked(actor, document)
     with transaction.atomic():
         updated = StudioWork.objects.filter(pk=work.pk, revision=revision).update(
             document=data, revision=revision + 1, updated_by=actor, updated_at=_now()
@@ -222,7 +228,7 @@ def request_node_text(actor: User, work: StudioWork, *, document: Any, node_id: 
     novel = parse_document(document)
     if node_id not in {n.id for n in novel.nodes}:
         raise ServiceError(_("That part does not exist."), "bad_request")
-    _screen_text(novel)
+    _screen_text(actor, novel)
     pending = _unfinished(work.entry, Step.NODE_TEXT, node_id)
     if pending is not None:
         return pending
@@ -338,7 +344,7 @@ def _apply(item: StudioJob) -> tuple[int | None, str]:
         document = dict(result.get("document") or {})
         document["title"] = document.get("title") or item.entry.title
         work = StudioWork.objects.create(entry_id=item.entry_id, kind=StudioWork.Kind.NOVEL,
-                                         document=_checked(document), updated_by=item.job.owner)  # fmt: skip
+                                         document=_checked(item.job.owner, document, "generated_text"), updated_by=item.job.owner)  # fmt: skip
         return work.revision, ""
     if item.step == Step.NODE_TEXT:
         text = str(result.get("text") or "")
@@ -453,7 +459,7 @@ def submit_work(actor: User, work: StudioWork, now: datetime | None = None) -> E
         raise ServiceError(
             _("Fix these problems before submitting: %s") % "; ".join(d["message"] for d in defects[:5]), "defects"
         )
-    _screen_text(novel)
+    _screen_text(actor, novel)
     html = playable_html(work)
     entry_services.set_draft_from_work(
         actor,
