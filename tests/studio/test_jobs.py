@@ -240,3 +240,21 @@ def test_a_failed_draft_says_why_and_the_template_is_still_there(novel_setup, jo
     assert "Start with the template" in page and "Write a first draft" in page
     client.post(reverse("studio-start", args=[entry.pk]), {"source": "template"})
     assert entry.studio_work.document["start"] == "start"
+
+
+def test_writing_jobs_carry_the_schools_safety_settings(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
+    from aigc_contest.web.jobs.kinds import safety_policy_of
+    from aigc_contest.web.moderation.models import SchoolSafetyPolicy
+    from aigc_contest.works.novel.generate import settings_for_document
+    from aigc_contest.works.novel.model import Novel
+
+    SchoolSafetyPolicy.objects.create(school=novel_setup.student.school, extra_blocked_terms="broccoli")
+    item = services._submit(novel_setup.student, novel_setup.entry, "novel.text",
+                            {"step": "draft", "theme": "space", "nodes": 4}, "draft")
+    policy = safety_policy_of(item.job.params)
+    assert policy is not None and "broccoli" in policy.extra_blocked_terms
+    novel = Novel.model_validate({"start": "a", "nodes": [{"id": "a", "text": "x", "ending": "happy"}]})
+    settings = settings_for_document("m", "t", novel, policy=policy)
+    from aigc_contest.safety import check_text
+
+    assert not check_text("I love broccoli", settings.policy).allowed

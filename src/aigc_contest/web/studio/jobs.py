@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aigc_contest.web.jobs.kinds import JobFailure, JobKind, JobOutput, Progress, RunContext, register
+from aigc_contest.web.jobs.kinds import (
+    JobFailure,
+    JobKind,
+    JobOutput,
+    Progress,
+    RunContext,
+    register,
+    safety_policy_of,
+)
 
 TEXT_KIND = "novel.text"
 TEXT_STEPS = ("draft", "node_text")
@@ -57,7 +65,7 @@ def _run_one(params: dict[str, Any], progress: Progress) -> JobOutput:
     progress(0.02, "writing")
     if params["step"] == "draft":
         settings = GenerationSettings(model=params["model"], theme=params["theme"], language=params.get("language", "en"),
-                                      nodes=params["nodes"], seed=seed)  # fmt: skip
+                                      nodes=params["nodes"], seed=seed, policy=safety_policy_of(params))  # fmt: skip
 
         def on_progress(done: int, total: int, what: str) -> None:
             progress(done / max(total, 1), what)
@@ -67,7 +75,8 @@ def _run_one(params: dict[str, Any], progress: Progress) -> JobOutput:
                                  "report": report.to_dict()})  # fmt: skip
     novel = Novel.from_data(params["document"])
     node_id = str(params["node"])
-    story = regenerate_node(backend, settings_for_document(params["model"], params["theme"], novel, seed), novel, node_id)
+    settings = settings_for_document(params["model"], params["theme"], novel, seed, safety_policy_of(params))
+    story = regenerate_node(backend, settings, novel, node_id)
     return JobOutput(result={"node": node_id, "text": story.node(node_id).text})
 
 

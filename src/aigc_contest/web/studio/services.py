@@ -181,7 +181,9 @@ def _screen_words(actor: User, text: str) -> None:
 
 def _submit(actor: User, entry: Entry, kind: str, params: dict[str, Any], step: str, node_id: str = "") -> StudioJob:
     from aigc_contest.web.jobs.services import submit_job
+    from aigc_contest.web.moderation.services import job_policy_params
 
+    params = {**params, **job_policy_params(actor)}  # the school's safety settings travel with every job
     with transaction.atomic():
         job = submit_job(actor, kind, params)
         return StudioJob.objects.create(entry=entry, job=job, step=step, node_id=node_id)

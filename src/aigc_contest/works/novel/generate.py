@@ -20,7 +20,7 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -89,6 +89,7 @@ class GenerationSettings:
     safety_attempts: int = 3  # answers per passage before a refusal is final
     skeleton_max_tokens: int = 4096
     passage_max_tokens: int = 900
+    policy: Any = None  # a safety.SafetyPolicy (e.g. the school's); None: the platform default
 
 
 @dataclass
@@ -302,7 +303,7 @@ def plan_skeleton(
     for attempt in range(max(1, settings.repair_attempts + 1)):
         skeleton = backend.complete_json(_request(settings, messages, settings.skeleton_max_tokens, attempt), schema)
         report.skeleton_attempts += 1
-        verdict = check_text(skeleton.model_dump_json())
+        verdict = check_text(skeleton.model_dump_json(), settings.policy)
         if not verdict.allowed:
             refused = verdict
             messages = [*messages, ChatMessage(role="assistant", content=skeleton.model_dump_json()),
@@ -347,7 +348,7 @@ def write_passage(
         salt = 1000 + 10 * novel.nodes.index(node) + attempt
         passage = backend.complete_json(_request(settings, messages, settings.passage_max_tokens, salt), Passage)
         text = passage.text.strip()
-        verdict = check_text(text)
+        verdict = check_text(text, settings.policy)
         if verdict.allowed and text:
             return text
         if report is not None:
@@ -364,7 +365,7 @@ def generate_novel(
     """Both phases. Raises SafetyRefusal (theme or an unwritable passage) or GenerationError (the model)."""
     from aigc_contest.safety import ensure_text_safe
 
-    ensure_text_safe(settings.theme)
+    ensure_text_safe(settings.theme, settings.policy)
     if not MIN_NODES <= settings.nodes <= MAX_NODES:
         raise ValueError(f"the number of nodes must be between {MIN_NODES} and {MAX_NODES}")
     report = GenerationReport(novel=Novel(start="x", nodes=[]))
@@ -388,8 +389,11 @@ def regenerate_node(backend: TextBackend, settings: GenerationSettings, novel: N
     return story
 
 
-def settings_for_document(model: str, theme: str, novel: Novel, seed: int | None = None) -> GenerationSettings:
-    return GenerationSettings(model=model, theme=theme or novel.title, language=novel.language, seed=seed)
+def settings_for_document(
+    model: str, theme: str, novel: Novel, seed: int | None = None, policy: Any = None
+) -> GenerationSettings:
+    return GenerationSettings(model=model, theme=theme or novel.title, language=novel.language, seed=seed,
+                              policy=policy)  # fmt: skip
 
 
 # ---------------------------------------------------------------- illustrations
