@@ -228,3 +228,16 @@ def test_api_submit_after_the_deadline_is_a_conflict(client, world, quiet_jobs):
 def test_submit_entry_refuses_a_non_member_with_permission_denied(world):
     with pytest.raises(PermissionDenied):
         services.submit_entry(world.student_b, world.entry)
+
+
+def test_receipt_jobs_are_housekeeping_not_the_childs_requests(world, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    from aigc_contest.web.jobs import selectors as job_selectors
+    from aigc_contest.web.jobs.models import Job
+
+    world.teacher_a.email = "t@example.org"
+    world.teacher_a.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.submit_entry(world.student_a, world.entry)
+    assert Job.objects.filter(owner=world.student_a, kind="email").count() == 1
+    assert not job_selectors.jobs_of(world.student_a).exists()
+    assert job_selectors.jobs_in_last_day(user=world.student_a) == 0

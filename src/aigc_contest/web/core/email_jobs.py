@@ -84,7 +84,7 @@ def run_email_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOu
 
 
 register(JobKind(KIND, run_email_jobs, queue=QUEUE, prepare=_prepare, max_batch=lambda params: MAX_BATCH,
-                 timeout_seconds=300, label="email"))
+                 timeout_seconds=300, label="email", background=True))
 
 
 def enqueue_email(owner: Any, *, recipients: list[str], subject: str, body: str) -> Any:

@@ -62,6 +62,9 @@ class JobKind:
     max_batch: Callable[[dict[str, Any]], int] = lambda params: 1
     timeout_seconds: int | None = None  # None: AIGC_JOBS["timeout_seconds"]
     label: str = ""
+    # The platform's own housekeeping (e.g. receipt emails): not a request the owner made, so it is neither
+    # listed on their jobs page nor counted against their quota.
+    background: bool = False
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -70,6 +73,10 @@ _KINDS: dict[str, JobKind] = {}
 def register(kind: JobKind) -> JobKind:
     _KINDS[kind.name] = kind
     return kind
+
+
+def background_kinds() -> list[str]:
+    return sorted(name for name, kind in _KINDS.items() if kind.background)
 
 
 def get_kind(name: str) -> JobKind:

@@ -11,6 +11,7 @@ from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from aigc_contest.generation.scheduling import QueuedJob, queue_positions
+from aigc_contest.web.jobs import kinds
 from aigc_contest.web.jobs.kinds import jobs_config
 from aigc_contest.web.jobs.models import Job, JobQuota, JobStatus
 
@@ -22,7 +23,7 @@ class Limits:
 
 
 def jobs_of(user: Any) -> QuerySet[Job]:
-    return Job.objects.filter(owner=user).prefetch_related("assets")
+    return Job.objects.filter(owner=user).exclude(kind__in=kinds.background_kinds()).prefetch_related("assets")
 
 
 def job_with_assets(pk: int) -> Job | None:
@@ -116,7 +117,11 @@ def _merge(row: JobQuota, fallback: Limits) -> Limits:
 
 def jobs_in_last_day(*, user: Any = None, school: Any = None) -> int:
     since = timezone.now() - timedelta(days=1)
-    jobs = Job.objects.filter(created_at__gte=since).exclude(status=JobStatus.CANCELLED, started_at=None)
+    jobs = (
+        Job.objects.filter(created_at__gte=since)
+        .exclude(status=JobStatus.CANCELLED, started_at=None)
+        .exclude(kind__in=kinds.background_kinds())
+    )
     if user is not None:
         jobs = jobs.filter(owner=user)
     if school is not None:
