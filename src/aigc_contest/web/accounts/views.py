@@ -15,6 +15,7 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.contests.models import Category
 from aigc_contest.web.core import notifications
 from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.entries import selectors as entry_selectors
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.forms import TeamForm
@@ -105,8 +106,7 @@ def add_student(request: HttpRequest) -> HttpResponse:
 def record_consent(request: HttpRequest, student_id: int) -> HttpResponse:
     student = get_object_or_404(User, pk=student_id)
     form = ConsentForm(request.POST)
-    if not request.user.has_perm("accounts.record_consent", student):
-        raise DjangoPermissionDenied
+    require_perm(request, "accounts.record_consent", student)
     if form.is_valid():
         services.record_consent(request.user, student, form.cleaned_data["method"])  # type: ignore[arg-type]
         messages.success(request, _("Consent recorded for %s.") % student)

@@ -32,3 +32,16 @@ class TranslatedFieldsMixin:
             if value:
                 return str(value)
         return ""
+
+
+def style_choices() -> list[tuple[str, str]]:
+    """The picture styles a student can pick (storybooks, novel pictures), named in the page's language."""
+    from django.utils.translation import gettext as _
+
+    from aigc_contest.works.storybook.prompts import STYLE_PRESETS
+
+    labels = {
+        "watercolor": _("Watercolour"), "crayon": _("Crayon"), "cartoon": _("Cartoon"), "paper-cut": _("Paper cut"),
+        "ink-wash": _("Chinese ink wash"), "pixel": _("Pixel art"), "3d": _("Clay 3D"),
+    }  # fmt: skip
+    return [(key, labels.get(key, key)) for key in STYLE_PRESETS]

@@ -13,16 +13,16 @@ from django.views.decorators.http import require_POST
 
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.core.http import harden_work_response
+from aigc_contest.web.core.shortcuts import get_object_or_403, require_perm, submit_response
 from aigc_contest.web.entries import selectors, services
 from aigc_contest.web.entries.forms import DraftForm, StartEntryForm, UploadForm
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
 
 
-def _entry_for(request: HttpRequest, pk: int, perm: str = "entries.view_entry") -> Entry:
-    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition", "theme"), pk=pk)
-    if not request.user.has_perm(perm, entry):
-        raise DjangoPermissionDenied
-    return entry
+def entry_for(request: HttpRequest, pk: int, perm: str = "entries.view_entry") -> Entry:
+    """The entry, with what its pages show, for someone who has `perm` on it (else 404 or 403)."""
+    return get_object_or_403(request, perm, Entry.objects.select_related("team", "category__competition", "theme"),
+                             pk=pk)  # fmt: skip
 
 
 @login_required
@@ -33,9 +33,8 @@ def my_entries(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def start_entry(request: HttpRequest, team_id: int) -> HttpResponse:
-    team = get_object_or_404(Team.objects.select_related("category__competition"), pk=team_id)
-    if not request.user.has_perm("entries.edit_entry", team):
-        raise DjangoPermissionDenied
+    team = get_object_or_403(request, "entries.edit_entry", Team.objects.select_related("category__competition"),
+                             pk=team_id)  # fmt: skip
     form = StartEntryForm(request.POST or None, category=team.category)
     if request.method == "POST" and form.is_valid():
         try:
@@ -55,7 +54,7 @@ def start_entry(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _entry_for(request, pk)
+    entry = entry_for(request, pk)
     can_edit = request.user.has_perm("entries.edit_entry", entry)
     draft_form = DraftForm(
         initial={"title": entry.title, "description": entry.description, "theme": entry.theme},
@@ -99,24 +98,15 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _entry_for(request, pk)
-    try:
-        version = services.submit_entry(request.user, entry)  # type: ignore[arg-type]
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied from exc
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Submitted! Version %(n)d, content hash %(h)s.") % {"n": version.number, "h": version.content_hash[:16]}
-        )
-    return redirect("entry-detail", pk=entry.pk)
+    entry = entry_for(request, pk)
+    return submit_response(request, lambda: services.submit_entry(request.user, entry),  # type: ignore[arg-type]
+                           entry_pk=entry.pk)  # fmt: skip
 
 
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _entry_for(request, pk)
+    entry = entry_for(request, pk)
     try:
         services.withdraw_entry(request.user, entry)  # type: ignore[arg-type]
     except PermissionDenied as exc:
@@ -137,7 +127,7 @@ def work_file_response(field_file: Any, mime: str, filename: str) -> FileRespons
 @login_required
 @xframe_options_sameorigin
 def draft_file(request: HttpRequest, pk: int) -> FileResponse:
-    entry = _entry_for(request, pk)
+    entry = entry_for(request, pk)
     if not entry.draft_file:
         raise DjangoPermissionDenied
     return work_file_response(entry.draft_file, entry.draft_mime, entry.draft_file_name)
@@ -147,6 +137,5 @@ def draft_file(request: HttpRequest, pk: int) -> FileResponse:
 @xframe_options_sameorigin
 def version_file(request: HttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(EntryVersion.objects.select_related("entry__team"), pk=pk)
-    if not request.user.has_perm("entries.view_entry", version.entry):
-        raise DjangoPermissionDenied
+    require_perm(request, "entries.view_entry", version.entry)
     return work_file_response(version.file, version.mime, version.file_name)

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,8 +23,10 @@ from django.views.decorators.http import require_POST
 from aigc_contest.safety import DEFAULT_POLICY, SafetyVerdict, check_image, check_text
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.core.http import AuthenticatedHttpRequest
+from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.imagestudio.examples import examples_for
 from aigc_contest.web.imagestudio.forms import SEED_MAX, MakePicturesForm, PickForm
 from aigc_contest.web.jobs import selectors as job_selectors
@@ -40,10 +41,7 @@ RECENT_JOBS = 4
 
 
 def _entry(request: HttpRequest, entry_pk: int) -> Entry:
-    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition", "theme"), pk=entry_pk)
-    if not request.user.has_perm("imagestudio.create_images", entry):
-        raise PermissionDenied
-    return entry
+    return entry_for(request, entry_pk, "imagestudio.create_images")
 
 
 def image_models() -> list[tuple[str, str]]:
@@ -165,8 +163,7 @@ def job_card(request: HttpRequest, entry_pk: int, job_pk: int) -> HttpResponse:
     job = job_selectors.job_with_assets(job_pk)
     if job is None or job.kind != "image":
         raise Http404
-    if not request.user.has_perm("jobs.view_job", job):
-        raise PermissionDenied
+    require_perm(request, "jobs.view_job", job)
     return render(request, "studio/_image_job.html", _card_context(entry, job))
 
 
@@ -184,8 +181,7 @@ def pick(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
         return back
     asset = get_object_or_404(JobAsset.objects.select_related("job__owner"), pk=form.cleaned_data["asset"])
     job = asset.job
-    if not request.user.has_perm("jobs.view_job", job):
-        raise PermissionDenied
+    require_perm(request, "jobs.view_job", job)
     makers = {entry.team.supervising_teacher_id, request.user.pk, *entry.team.members.values_list("pk", flat=True)}
     if job.kind != "image" or job.status != JobStatus.SUCCEEDED or job.owner_id not in makers:
         messages.error(request, _("That picture cannot be used for this entry."))

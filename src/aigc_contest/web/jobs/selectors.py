@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -65,15 +65,27 @@ def last_served(user_ids: set[int]) -> dict[int, float]:
 
 def queue_position(job: Job) -> int | None:
     """1-based place in the fair order of the job's queue, or None when it is not waiting."""
-    if job.status != JobStatus.QUEUED:
-        return None
-    rows = Job.objects.filter(queue=job.queue, status=JobStatus.QUEUED).values(
-        "id", "owner_id", "school_id", "created_at", "batch_key"
-    )
-    queued = [as_queued(r) for r in rows]
+    return queue_positions_of([job]).get(job.pk)
+
+
+def queue_positions_of(jobs: Iterable[Job]) -> dict[int, int]:
+    """Job id -> 1-based place in the fair order of its queue, for those of `jobs` still waiting.
+
+    A list page asks once: each queue involved is read once, however many of its jobs the page shows."""
+    waiting = [job for job in jobs if job.status == JobStatus.QUEUED]
+    if not waiting:
+        return {}
     by_user, by_school = running_counts()
-    served = last_served({q.user for q in queued})  # type: ignore[misc]
-    return queue_positions(queued, by_user, by_school, served).get(job.pk)
+    positions: dict[int, int] = {}
+    for queue in {job.queue for job in waiting}:
+        rows = Job.objects.filter(queue=queue, status=JobStatus.QUEUED).values(
+            "id", "owner_id", "school_id", "created_at", "batch_key"
+        )
+        queued = [as_queued(r) for r in rows]
+        served = last_served({q.user for q in queued})  # type: ignore[misc]
+        order = queue_positions(queued, by_user, by_school, served)
+        positions.update({job.pk: order[job.pk] for job in waiting if job.queue == queue and job.pk in order})
+    return positions
 
 
 class QuotaTable:
@@ -94,7 +106,7 @@ class QuotaTable:
                 self.user_default = _merge(row, self.user_default)
                 self.school_default = _merge(row, self.school_default)
 
-    def for_user(self, user_id: int, school_id: int | None) -> Limits:
+    def for_user(self, user_id: int) -> Limits:
         limits = self.user_default
         if user_id in self.by_user:
             limits = _merge(self.by_user[user_id], limits)

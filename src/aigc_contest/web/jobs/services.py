@@ -47,7 +47,7 @@ def submit_job(user: Any, kind: str, params: dict[str, Any], *, timeout_seconds:
     except kinds.JobFailure as exc:
         raise ServiceError(exc.message) from exc
     quotas = selectors.QuotaTable()
-    user_daily = quotas.for_user(user.pk, user.school_id).daily
+    user_daily = quotas.for_user(user.pk).daily
     if user_daily is not None and selectors.jobs_in_last_day(user=user) >= user_daily:
         raise ServiceError(
             _("You have made %(n)d requests in the last 24 hours, which is your limit. Please try again tomorrow.")
@@ -146,9 +146,8 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
             return Claim()
         by_id = {row["id"]: row for row in rows}
         quotas = selectors.QuotaTable()
-        school_of = {row["owner_id"]: row["school_id"] for row in rows}
         limits = ConcurrencyLimits(
-            per_user=lambda user: quotas.for_user(user, school_of.get(user)).concurrent,
+            per_user=lambda user: quotas.for_user(user).concurrent,
             per_school=lambda school: quotas.for_school(school).concurrent,
         )
 
@@ -167,7 +166,7 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
             running_by_user=by_user,
             running_by_school=by_school,
             limits=limits,
-            last_served=selectors.last_served(set(school_of)),
+            last_served=selectors.last_served({row["owner_id"] for row in rows}),
             now=now.timestamp(),
             window=0.0 if force else kinds.jobs_config()["batch_window_seconds"],
         )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.jobs import selectors, services
 from aigc_contest.web.jobs.models import Job, JobAsset, JobStatus
 from aigc_contest.web.moderation.services import job_policy_params, screen_text
@@ -21,8 +22,7 @@ def _job_for(request: HttpRequest, pk: int) -> Job:
     job = selectors.job_with_assets(pk)
     if job is None:
         raise Http404
-    if not request.user.has_perm("jobs.view_job", job):
-        raise PermissionDenied
+    require_perm(request, "jobs.view_job", job)
     return job
 
 
@@ -40,8 +40,9 @@ def _for_display(jobs: list[Job]) -> list[Job]:
     failed = [job.pk for job in jobs if job.status == JobStatus.FAILED]
     refused = set(SafetyEvent.objects.filter(job_id__in=failed, outcome=SafetyEvent.Outcome.REFUSED)
                   .values_list("job_id", flat=True)) if failed else set()  # fmt: skip
+    positions = selectors.queue_positions_of(jobs)
     for job in jobs:
-        job.position = selectors.queue_position(job)
+        job.position = positions.get(job.pk)
         job.safety_refused = job.pk in refused
     return jobs
 
@@ -109,6 +110,5 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def asset_file(request: HttpRequest, pk: int) -> FileResponse:
     asset = get_object_or_404(JobAsset.objects.select_related("job__owner"), pk=pk)
-    if not request.user.has_perm("jobs.view_job", asset.job):
-        raise PermissionDenied
+    require_perm(request, "jobs.view_job", asset.job)
     return FileResponse(asset.file.open("rb"), content_type=asset.content_type)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.core.http import AuthenticatedHttpRequest
+from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.moderation import selectors, services
 from aigc_contest.web.moderation.forms import ReviewForm, SchoolPolicyForm
 from aigc_contest.web.moderation.models import SafetyEvent
@@ -23,8 +24,7 @@ SHOW_CHOICES = ("waiting", "reviewed", "all")
 
 @login_required
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not request.user.has_perm("moderation.view_queue"):
-        raise PermissionDenied
+    require_perm(request, "moderation.view_queue")
     show = request.GET.get("show", "waiting")
     show = show if show in SHOW_CHOICES else "waiting"
     page = Paginator(selectors.events_for(request.user, show=show), 50).get_page(request.GET.get("page"))
@@ -50,8 +50,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(SafetyEvent, pk=pk)
-    if not request.user.has_perm("moderation.review_event", event):
-        raise PermissionDenied
+    require_perm(request, "moderation.review_event", event)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose approve or keep blocked."))

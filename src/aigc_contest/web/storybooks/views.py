@@ -21,12 +21,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
+from aigc_contest.web.core.shortcuts import get_object_or_403, require_perm, submit_response
+from aigc_contest.web.core.translation import style_choices
 from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
 from aigc_contest.web.storybooks import services
 from aigc_contest.web.storybooks.models import StorybookStep, StorybookWork
 from aigc_contest.works.storybook.pipeline import MAX_WEB_PAGES
-from aigc_contest.works.storybook.prompts import STYLE_PRESETS
 
 # The preview runs in an opaque origin with no network: a book's text can never run as the site.
 PREVIEW_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
@@ -34,26 +36,12 @@ AGE_BANDS = ("6-8", "9-11", "12-14", "15-18")
 
 
 def _entry(request: HttpRequest, entry_pk: int) -> Entry:
-    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition", "theme"), pk=entry_pk)
-    if not request.user.has_perm("entries.edit_entry", entry):
-        raise DjangoPermissionDenied
-    return entry
+    return entry_for(request, entry_pk, "entries.edit_entry")
 
 
 def _work(request: HttpRequest, pk: int, perm: str = "storybooks.edit_storybook") -> StorybookWork:
-    work = get_object_or_404(StorybookWork.objects.select_related("entry__team", "entry__category__competition"),
-                             pk=pk)  # fmt: skip
-    if not request.user.has_perm(perm, work):
-        raise DjangoPermissionDenied
-    return work
-
-
-def _style_choices() -> list[tuple[str, str]]:
-    labels = {
-        "watercolor": _("Watercolour"), "crayon": _("Crayon"), "cartoon": _("Cartoon"), "paper-cut": _("Paper cut"),
-        "ink-wash": _("Chinese ink wash"), "pixel": _("Pixel art"), "3d": _("Clay 3D"),
-    }  # fmt: skip
-    return [(key, labels.get(key, key)) for key in STYLE_PRESETS]
+    return get_object_or_403(request, perm, StorybookWork.objects.select_related(
+        "entry__team", "entry__category__competition"), pk=pk)  # fmt: skip
 
 
 def _step_label(step: StorybookStep) -> str:
@@ -110,7 +98,7 @@ def storybook_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
     return render(request, "storybooks/start.html", {
         "entry": entry, "is_storybook": entry.work_type == "storybook",
         "theme": entry.theme.tr("title") if entry.theme else entry.title,
-        "styles": _style_choices(), "age_bands": AGE_BANDS, "max_pages": MAX_WEB_PAGES,
+        "styles": style_choices(), "age_bands": AGE_BANDS, "max_pages": MAX_WEB_PAGES,
         "models_ready": _models_ready(),
     })  # fmt: skip
 
@@ -180,8 +168,8 @@ def view_entry(request: HttpRequest, entry_pk: int) -> HttpResponse:
     work = StorybookWork.objects.filter(entry=entry).first()
     if work is None:
         raise Http404
-    if not request.user.has_perm("storybooks.view_storybook", work):
-        raise DjangoPermissionDenied  # not even where the book is: its number is not for everyone
+    # Not even where the book is: its number is not for everyone.
+    require_perm(request, "storybooks.view_storybook", work)
     return redirect("storybook-view", pk=work.pk)
 
 
@@ -286,15 +274,5 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     work = _work(request, pk)
-    try:
-        version = services.submit_work(request.user, work)  # type: ignore[arg-type]
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied from exc
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("storybook-editor", pk=work.pk)
-    messages.success(
-        request,
-        _("Submitted! Version %(n)d, content hash %(h)s.") % {"n": version.number, "h": version.content_hash[:16]},
-    )
-    return redirect("entry-detail", pk=work.entry_id)
+    return submit_response(request, lambda: services.submit_work(request.user, work),  # type: ignore[arg-type]
+                           entry_pk=work.entry_id, refused=redirect("storybook-editor", pk=work.pk))

@@ -19,7 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
+from aigc_contest.web.core.shortcuts import require_perm, submit_response
+from aigc_contest.web.core.translation import style_choices
 from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
 from aigc_contest.web.studio import selectors, services
 from aigc_contest.web.studio.models import StudioJob, StudioWork
@@ -30,16 +33,12 @@ PLAYER_CSP = "sandbox allow-scripts; default-src 'none'; img-src data:; style-sr
 
 
 def _entry(request: HttpRequest, entry_pk: int) -> Entry:
-    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition", "theme"), pk=entry_pk)
-    if not request.user.has_perm("entries.edit_entry", entry):
-        raise DjangoPermissionDenied
-    return entry
+    return entry_for(request, entry_pk, "entries.edit_entry")
 
 
 def _work(request: HttpRequest, pk: int) -> StudioWork:
     work = get_object_or_404(StudioWork.objects.select_related("entry__team", "entry__category__competition"), pk=pk)
-    if not request.user.has_perm("entries.edit_entry", work.entry):
-        raise DjangoPermissionDenied
+    require_perm(request, "entries.edit_entry", work.entry)
     return work
 
 
@@ -72,16 +71,6 @@ def _ending_labels() -> dict[str, str]:
         "open": _("Open ending"),
     }
     return {kind: names.get(kind, kind) for kind in ENDING_TYPES}
-
-
-def _style_choices() -> list[tuple[str, str]]:
-    from aigc_contest.works.storybook.prompts import STYLE_PRESETS
-
-    labels = {
-        "watercolor": _("Watercolour"), "crayon": _("Crayon"), "cartoon": _("Cartoon"), "paper-cut": _("Paper cut"),
-        "ink-wash": _("Chinese ink wash"), "pixel": _("Pixel art"), "3d": _("Clay 3D"),
-    }  # fmt: skip
-    return [(key, labels.get(key, key)) for key in STYLE_PRESETS]
 
 
 def _js_labels() -> dict[str, Any]:
@@ -159,7 +148,7 @@ def studio_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
         "ending_labels": _ending_labels(),
         "can_generate": selectors.text_model_available(),
         "can_draw": selectors.image_model_available(),
-        "styles": _style_choices(),
+        "styles": style_choices(),
         "competition": entry.category.competition,
         "state": {"handled": selectors.applied_text_jobs(entry)},
         **_jobs_context(work),
@@ -322,15 +311,16 @@ def _job_reason(item: StudioJob) -> str:
 
 
 def _jobs_context(work: StudioWork) -> dict[str, Any]:
-    from aigc_contest.web.jobs.selectors import queue_position
+    from aigc_contest.web.jobs.selectors import queue_positions_of
 
     titles = {n.get("id"): n.get("title") or n.get("id") for n in work.document.get("nodes", [])}
     items = selectors.visible_jobs(work.entry)
+    positions = queue_positions_of(item.job for item in items)
     for item in items:
         item.label = str(StudioJob.Step(item.step).label)
         item.part = titles.get(item.node_id, item.node_id)
         item.reason = _job_reason(item)
-        item.position = queue_position(item.job)
+        item.position = positions.get(item.job.pk)
         item.is_test_model = item.step == StudioJob.Step.PICTURE and selectors.is_test_model(item.job.params.get("model"))
     return {"work": work, "job_items": items, "busy": any(not i.job.is_final for i in items)}
 
@@ -408,15 +398,5 @@ def draft_action(request: HttpRequest, entry_pk: int) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     work = _work(request, pk)
-    try:
-        version = services.submit_work(request.user, work)  # type: ignore[arg-type]
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied from exc
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("studio-home", entry_pk=work.entry_id)
-    messages.success(
-        request,
-        _("Submitted! Version %(n)d, content hash %(h)s.") % {"n": version.number, "h": version.content_hash[:16]},
-    )
-    return redirect("entry-detail", pk=work.entry_id)
+    return submit_response(request, lambda: services.submit_work(request.user, work),  # type: ignore[arg-type]
+                           entry_pk=work.entry_id, refused=redirect("studio-home", entry_pk=work.entry_id))

@@ -156,7 +156,7 @@ def validate(novel: Novel | CompiledNovel, limits: Limits | None = None) -> list
             )
         )
 
-    defects.extend(_read_before_set(c, successors, reachable))
+    defects.extend(_read_before_set(c, reachable))
     return defects
 
 
@@ -170,7 +170,7 @@ def _parses(source: str) -> bool:
     return True
 
 
-def _read_before_set(c: CompiledNovel, successors: list[list[int]], reachable: list[bool]) -> list[Defect]:
+def _read_before_set(c: CompiledNovel, reachable: list[bool]) -> list[Defect]:
     """Forward must-analysis: bit k of ``assigned[node]`` says variable k is set on every path to node."""
     story = c.novel
     unset = [name for name, var in story.variables.items() if var.initial is None]
