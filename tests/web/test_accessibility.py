@@ -1,0 +1,231 @@
+"""Accessibility of the key pages, checked in a real browser with axe-core against WCAG 2 A and AA.
+
+Children aged 6-18 use the platform on tablets, some with special educational needs and assistive
+technology; a "serious" or "critical" finding (a button without a name, text too faint to read, a field
+without a label) stops someone from taking part, so none is allowed. axe-core comes from npm
+(`npm ci`, a dev dependency in package.json); without it the tests are skipped, except in CI.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+DEMO_PASSWORD = "aigc-demo-2024"
+# Model entries whose weights are never loaded: rendering the studios only reads the list, and with models
+# listed they show their full forms (and the site-wide test-model notice) instead of "ask your teacher".
+MODELS_TOML = """
+[[models]]
+name = "image-tiny"
+kind = "image"
+backend = "diffusers"
+path = "{folder}/image"
+languages = ["en", "zh-Hans", "zh-Hant"]
+test_model = true
+defaults = {{ steps = 2, guidance = 5.0, size = "64x64", scheduler = "euler" }}
+
+[[models]]
+name = "text-tiny"
+kind = "text"
+backend = "transformers"
+path = "{folder}/text"
+languages = ["en", "zh-Hans", "zh-Hant"]
+test_model = true
+"""
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture
+def axe_source() -> str:
+    if not AXE.exists():
+        message = f"axe-core is not installed at {AXE} (run `npm ci` in the project folder)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text(encoding="utf-8")
+
+
+@dataclass
+class Finding:
+    page: str
+    rule: str
+    impact: str
+    help: str
+    targets: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.page}: [{self.impact}] {self.rule} - {self.help}\n    at {', '.join(self.targets[:6])}"
+
+
+def audit(page: Any, axe_source: str, label: str) -> list[Finding]:
+    """Run axe-core on the page as it is now; return its serious and critical WCAG 2 A/AA violations."""
+    page.wait_for_load_state("load")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']},"
+        " resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    return [Finding(label, v["id"], v["impact"] or "", v["help"], v["targets"]) for v in result
+            if v["impact"] in BLOCKING]  # fmt: skip
+
+
+def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, f"sign-in as {username} failed"
+
+
+def visit(page: Any, url: str) -> None:
+    response = page.goto(url)
+    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
+
+
+@pytest.fixture
+def listed_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    models = tmp_path / "models.toml"
+    models.write_text(MODELS_TOML.format(folder=tmp_path.as_posix()), encoding="utf-8")
+    monkeypatch.setenv("AIGC_MODELS_FILE", str(models))
+    return models
+
+
+def fail_on(findings: list[Finding]) -> None:
+    if findings:
+        pytest.fail(f"{len(findings)} serious or critical accessibility violations:\n"
+                    + "\n".join(str(f) for f in findings), pytrace=False)  # fmt: skip
+
+
+def test_key_pages_have_no_serious_violations(
+    live_server: Any,
+    demo: list[Any],
+    chromium_page: Any,
+    axe_source: str,
+    make_user: Any,
+    listed_models: Path,
+) -> None:
+    from aigc_contest.web.accounts.models import User
+    from aigc_contest.web.certificates.services import issue_certificate
+    from aigc_contest.web.contests.models import Competition
+    from aigc_contest.web.entries import services as entry_services
+    from aigc_contest.web.entries.models import Entry
+    from aigc_contest.web.judging.models import Assignment
+
+    page, base = chromium_page, live_server.url
+    findings: list[Finding] = []
+
+    def check(label: str, url: str) -> None:
+        visit(page, f"{base}{url}")
+        assert page.locator("html").get_attribute("lang") == "en", f"{label}: <html lang> is not en"
+        findings.extend(audit(page, axe_source, label))
+
+    hk = Competition.objects.get(slug="hk-inter-school-aigc")
+    mei = User.objects.get(username="p.mei")
+    # Fresh drafts in new teams (one entry per team and category), so that the studios open on their start pages.
+    primary_category, sen_category = hk.categories.get(slug="primary"), hk.categories.get(slug="sen")
+    kai = make_user("p.kai", "student", mei.school)
+    joy = User.objects.get(username="sen.joy")
+    book_team = entry_services.create_team(
+        User.objects.get(username="teacher.primary"), primary_category, name="Moon Makers", members=[kai]
+    )
+    picture_team = entry_services.create_team(
+        User.objects.get(username="teacher.sen"), sen_category, name="Blue Fish", members=[joy]
+    )
+    book = entry_services.start_entry(
+        kai, book_team, title="Moon Cake Rocket", work_type="storybook", theme=hk.themes.first()
+    )
+    picture = entry_services.start_entry(joy, picture_team, title="My Blue Fish", work_type="image")
+    novel = Entry.objects.get(title="Choices on the Star Ferry")
+    submitted_book = Entry.objects.get(title="The Dragon Who Loved Dim Sum")
+    certificate = issue_certificate(mei, hk, team=submitted_book.team)
+
+    # Anyone
+    check("home", "/")
+    # The skip link is the first stop for the keyboard, and its focus ring is drawn.
+    page.keyboard.press("Tab")
+    ring = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [document.activeElement.className, s.outlineStyle, s.outlineWidth, s.boxShadow] }"
+    )
+    assert ring[0] == "skip-link" and ring[1] == "solid" and ring[2] == "3px" and ring[3] != "none", ring
+    check("competition", f"/competitions/{hk.slug}/")
+    check("login", "/accounts/login/")
+    page.fill("#id_username", "p.mei")
+    page.fill("#id_password", "not the password")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    # The error is tied to the fields it is about, so a screen reader reads it with them.
+    assert page.locator("#id_password").get_attribute("aria-invalid") == "true"
+    error_id = page.locator("#id_password").get_attribute("aria-describedby")
+    assert page.locator(f"#{error_id}").inner_text().startswith("Your login name and password did not match")
+    findings.extend(audit(page, axe_source, "login with an error"))
+    check("verify certificate", f"/verify/{certificate.uuid}")
+    # A primary student
+    sign_in(page, base, "p.mei")
+    check("my entries", "/me/")
+    check("entry (submitted storybook)", f"/entries/{submitted_book.pk}/")
+    check("jobs", "/jobs/")
+    sign_in(page, base, "p.kai", "pw-12345678")  # made by the make_user fixture
+    check("entry (draft storybook)", f"/entries/{book.pk}/")
+    check("storybook studio start", f"/storybooks/entries/{book.pk}/")
+    # A secondary student's interactive novel
+    sign_in(page, base, "s.hoi")
+    check("novel studio start", f"/studio/entries/{novel.pk}/")
+    # An SEN student's picture
+    sign_in(page, base, "sen.joy")
+    check("image studio", f"/studio/image/entries/{picture.pk}/")
+    page.locator("#make-button").click()  # nothing written: the form comes back with its error
+    page.wait_for_load_state()
+    assert page.locator("#id_prompt").get_attribute("aria-invalid") == "true"
+    described_by = page.locator("#id_prompt").get_attribute("aria-describedby")
+    assert "Please write what you would like to see." in page.locator(f"#{described_by}").inner_text()
+    findings.extend(audit(page, axe_source, "image studio with an error"))
+    # The SEN school's teacher
+    sign_in(page, base, "teacher.sen")
+    check("school", "/school/")
+    check("moderation", "/school/moderation/")
+    # A judge
+    sign_in(page, base, "judge1")
+    check("judge home", "/judging/")
+    assignment = Assignment.objects.filter(judge__username="judge1").order_by("pk").first()
+    assert assignment is not None, "the demo gives judge1 entries to score"
+    check("scoring", f"/judging/assignments/{assignment.pk}/")
+
+    fail_on(findings)
+
+
+def test_pages_in_traditional_chinese(
+    live_server: Any, demo: list[Any], chromium_page: Any, axe_source: str
+) -> None:
+    from aigc_contest.web.entries.models import Entry
+
+    page, base = chromium_page, live_server.url
+    findings: list[Finding] = []
+    entry = Entry.objects.get(title="My Happy Garden")
+
+    def check(label: str, url: str) -> None:
+        visit(page, f"{base}{url}")
+        assert page.locator("html").get_attribute("lang") == "zh-Hant", f"{label}: <html lang> is not zh-Hant"
+        findings.extend(audit(page, axe_source, label))
+
+    sign_in(page, base, "sen.bo")
+    # Each language's name in the switcher is marked with its own language.
+    assert page.locator("#language-select option[value=zh-hant]").get_attribute("lang") == "zh-hant"
+    page.select_option("#language-select", "zh-hant")
+    page.locator("form.lang-switch button[type=submit]").click()
+    page.wait_for_load_state()
+    check("home (zh-Hant)", "/")
+    check("entry (zh-Hant)", f"/entries/{entry.pk}/")
+    assert "My Happy Garden" in page.locator("main h1").inner_text()
+    fail_on(findings)
