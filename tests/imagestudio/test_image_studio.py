@@ -30,7 +30,7 @@ def _make(client: Client, entry: Any, prompt: str, **extra: Any) -> Any:
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("student", 200), ("teammate", 200), ("teacher", 200), ("classmate", 403), ("other_teacher", 403),
+    [("student", 200), ("teammate", 200), ("teacher", 403), ("classmate", 403), ("other_teacher", 403),
      ("other_student", 403), ("organiser", 403), ("judge", 403)],
 )
 def test_who_may_open_the_studio(image_setup: Any, image_models: Any, who: str, status: int) -> None:
@@ -134,6 +134,9 @@ def test_pictures_are_made_as_a_job_then_the_picked_one_becomes_the_draft(
 
 
 def test_a_teacher_can_make_and_pick_for_the_team(image_setup: Any, image_models: Any, jobs_in_process: Any) -> None:
+    competition = image_setup.entry.category.competition
+    competition.teachers_may_help = True  # teachers are read-only unless the competition lets them help
+    competition.save()
     client = _client(image_setup.teacher)
     assert _make(client, image_setup.entry, "A rainbow", n=1).status_code == 302
     runner.run_available("gpu")
@@ -152,6 +155,9 @@ def test_someone_elses_picture_cannot_be_picked(image_setup: Any, image_models: 
     asset = job.assets.get()
     response = _client(image_setup.student).post(f"/studio/image/entries/{image_setup.entry.pk}/pick/", {"asset": asset.pk})
     assert response.status_code == 403  # the student may not even see a classmate's job
+    competition = image_setup.entry.category.competition
+    competition.teachers_may_help = True
+    competition.save()
     response = _client(image_setup.teacher).post(f"/studio/image/entries/{image_setup.entry.pk}/pick/", {"asset": asset.pk})
     assert response.status_code == 302 and response["Location"].endswith(f"/studio/image/entries/{image_setup.entry.pk}/")
     image_setup.entry.refresh_from_db()

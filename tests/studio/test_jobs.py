@@ -154,7 +154,9 @@ def test_pictures_of_another_story_cannot_be_used_or_read(novel_setup, jobs_inli
     other_entry = Entry.objects.create(team=team, category=mine.category, theme=mine.theme, work_type="novel",
                                        title="Other")  # fmt: skip
     other = services.start_work(novel_setup.other_student, other_entry)
-    client = client_for(novel_setup.teacher)  # the teacher of both teams may edit both stories
+    mine.category.competition.teachers_may_help = True
+    mine.category.competition.save()
+    client = client_for(novel_setup.teacher)  # the (helping) teacher of both teams may edit both stories
     refused = post_json(client, reverse("studio-pick", args=[other.pk]), {"node": "start", "asset": asset.pk})
     assert refused.status_code == 400 and refused.json()["code"] == "not_found"
     assert client.get(reverse("studio-picture-file", args=[other.pk, asset.pk])).status_code == 404

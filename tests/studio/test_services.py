@@ -121,6 +121,10 @@ def test_set_draft_from_work_needs_edit_permission(novel_setup) -> None:  # type
 
     with pytest.raises(PermissionDenied):
         set_draft_from_work(novel_setup.other_student, novel_setup.entry, filename="x.html", data=b"<p>", mime="text/html")
+    with pytest.raises(PermissionDenied):  # teachers are read-only unless the competition lets them help
+        set_draft_from_work(novel_setup.teacher, novel_setup.entry, filename="x.html", data=b"<p>", mime="text/html")
+    novel_setup.entry.category.competition.teachers_may_help = True
+    novel_setup.entry.category.competition.save()
     entry = set_draft_from_work(novel_setup.teacher, novel_setup.entry, filename="a/b/story.html", data=b"<p>hi</p>",
                                 mime="text/html", meta={"k": 1})  # fmt: skip
     assert entry.draft_file_name == "story.html" and entry.draft_meta == {"size": 9, "k": 1}

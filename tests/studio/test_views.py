@@ -31,6 +31,10 @@ def post_json(client: Client, url: str, body: object):  # type: ignore[no-untype
 def test_team_members_and_their_teacher_edit(novel_setup, role: str) -> None:  # type: ignore[no-untyped-def]
     client = client_for(getattr(novel_setup, role))
     entry = novel_setup.entry
+    if role == "teacher":  # teachers are read-only unless the competition lets them help
+        assert client.get(reverse("studio-home", args=[entry.pk])).status_code == 403
+        entry.category.competition.teachers_may_help = True
+        entry.category.competition.save()
     assert client.get(reverse("studio-home", args=[entry.pk])).status_code == 200  # the start page
     response = client.post(reverse("studio-start", args=[entry.pk]), {"source": "template"})
     assert response.status_code == 302

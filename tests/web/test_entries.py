@@ -194,7 +194,14 @@ def test_other_schools_cannot_touch_an_entry(world):
     assert world.entry.versions.count() == 0
 
 
-def test_teacher_can_submit_for_their_team(world):
+def test_teacher_submits_for_their_team_only_where_teachers_may_help(world):
+    from aigc_contest.web.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.submit_entry(world.teacher_a, world.entry)
+    world.competition.teachers_may_help = True
+    world.competition.save()
+    world.entry.category.competition.refresh_from_db()
     assert services.submit_entry(world.teacher_a, world.entry).submitted_by == world.teacher_a
 
 

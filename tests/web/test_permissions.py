@@ -27,7 +27,9 @@ PAGES = {
     # name: (url builder, roles allowed)
     "entry-detail": (lambda w: reverse("entry-detail", args=[w.entry.pk]), {"student_a", "teacher_a", "organiser"}),
     "entry-draft-file": (lambda w: reverse("entry-draft-file", args=[w.entry.pk]), {"student_a", "teacher_a", "organiser"}),
-    "entry-start": (lambda w: reverse("entry-start", args=[w.team.pk]), {"student_a", "teacher_a"}),
+    # Teachers see their students' entries; only the team starts, changes and submits one (unless the
+    # competition lets teachers help: tests/web/test_roles_and_logins.py).
+    "entry-start": (lambda w: reverse("entry-start", args=[w.team.pk]), {"student_a"}),
     "school-home": (lambda w: reverse("school-home"), {"teacher_a", "teacher_b"}),
     "organiser-home": (lambda w: reverse("organiser-home"), {"organiser"}),
     "export-participants": (lambda w: reverse("export-participants", args=[w.competition.slug]), {"organiser"}),
@@ -59,7 +61,7 @@ def test_public_pages_for_everyone(client, world, role):
 def test_submit_and_withdraw_pages(client, world, role):
     c = _client(client, world, role)
     response = c.post(reverse("entry-submit", args=[world.entry.pk]))
-    allowed = {"student_a", "teacher_a"}
+    allowed = {"student_a"}
     if role == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     elif role in allowed:
@@ -116,7 +118,7 @@ def test_api_entry_routes(client, world, role):
         assert {detail.status_code, listing.status_code, submit.status_code, team.status_code} == {401}
         return
     viewers = {"student_a", "teacher_a", "organiser"}
-    submitters = {"student_a", "teacher_a"}
+    submitters = {"student_a"}
     assert detail.status_code == (200 if role in viewers else 404)
     assert team.status_code == (200 if role in viewers else 404)
     ids = [e["id"] for e in listing.json()]

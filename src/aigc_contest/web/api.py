@@ -32,9 +32,15 @@ class BasicAuth(HttpBasicAuth):
 
 
 class SessionAuth(APIKeyCookie):
-    """The logged-in browser session; CSRF is checked on unsafe methods."""
+    """The logged-in browser session; CSRF is checked on unsafe methods. A request without a signed-in
+    session (a script) is not this method's to refuse: HTTP Basic is tried next."""
 
     param_name = "sessionid"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None  # no session: no CSRF question, and the next authenticator answers
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None):  # type: ignore[no-untyped-def]
         return request.user if request.user.is_authenticated else None

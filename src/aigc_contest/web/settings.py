@@ -107,6 +107,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
+# Password guessing (django-axes; accounts/lockout.py explains the tiers): failures are counted for 15
+# minutes; a sign-in is refused, even with the right password, after 5 failures for one account from one
+# address, 20 for one account from anywhere, or 50 for any accounts from one address (a school may share
+# one). A success does not wipe the count (that would let one known account reset an address's count).
+# Teachers unlock their students, organisers anyone; the lock also ends after the 15 minutes.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+AIGC_LOCKOUT_TIERS = [(["username", "ip_address"], 5), ("username", 20), ("ip_address", 50)]
+AXES_LOCKOUT_PARAMETERS = [parameter for parameter, _limit in AIGC_LOCKOUT_TIERS]
+AXES_FAILURE_LIMIT = AIGC_LOCKOUT_TIERS[0][1]
+AXES_COOLOFF_TIME = float(os.environ.get("AIGC_LOGIN_LOCK_MINUTES", "15")) / 60  # hours, as axes reads a float
+AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "aigc_contest.web.accounts.lockout.TieredLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "aigc_contest.web.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
 # Languages: English, Traditional Chinese, Simplified Chinese. zh-HK / zh-TW map to zh-Hant and
 # zh-CN / zh-SG to zh-Hans in LocaleMiddleware (Django maps them through LANG_INFO fallbacks).
 LANGUAGE_CODE = "en"

@@ -20,7 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(success_url="/dashboard/"), name="password-change"),
+    path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password-change"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("competitions/<slug:slug>/", contest_views.competition_detail, name="competition-detail"),
     # students
@@ -44,6 +44,8 @@ urlpatterns = [
     path("school/students/new/", account_views.add_student, name="school-add-student"),
     path("school/students/<int:student_id>/consent/", account_views.record_consent, name="school-consent"),
     path("school/teams/new/", account_views.create_team, name="school-create-team"),
+    path("school/login-slips/", account_views.login_slips, name="school-login-slips"),
+    path("accounts/unlock/", account_views.unlock_login, name="unlock-login"),
     # organisers
     path("organiser/", contest_views.organiser_home, name="organiser-home"),
     path("organiser/<slug:slug>/participants.csv", contest_views.export_participants, name="export-participants"),

@@ -7,7 +7,12 @@ it, when, how) without the guardian's identity.
 
 from __future__ import annotations
 
+from typing import Any
+
+import rules
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -67,9 +72,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """The platform's own permissions (django-rules) decide for everyone, superusers too: Django's
+        "superusers may do anything" applies only to the back office's model permissions (the admin)."""
+        if rules.perm_exists(perm):
+            return bool(self.is_active and rules.has_perm(perm, self, obj))
+        return super().has_perm(perm, obj)
+
     @property
     def is_organiser(self) -> bool:
-        return self.role == Role.ORGANISER or self.is_superuser
+        return self.role == Role.ORGANISER
 
     @property
     def is_teacher(self) -> bool:
@@ -110,3 +122,33 @@ class GuardianConsent(models.Model):
 
     def __str__(self) -> str:
         return f"consent for {self.student} ({self.get_method_display()})"
+
+
+class ChangeRecord(models.Model):
+    """Who changed participants' data on their behalf: a teacher helping with a draft, an organiser in the
+    back office. One row per change, kept when the changed object is deleted."""
+
+    class Via(models.TextChoices):
+        SITE = "site", _("Site")
+        ADMIN = "admin", _("Back office")
+        API = "api", _("API")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True,
+                              on_delete=models.SET_NULL, related_name="changes_made")
+    actor_name = models.CharField(_("login name"), max_length=150)  # kept if the account is deleted
+    via = models.CharField(_("where"), max_length=8, choices=Via.choices, default=Via.SITE)
+    action = models.CharField(_("what"), max_length=80)
+    content_type = models.ForeignKey(ContentType, null=True, on_delete=models.SET_NULL)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)  # {field: [before, after]}
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("change record")
+        verbose_name_plural = _("change records")
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name}: {self.action} {self.object_repr}"

@@ -1,6 +1,7 @@
 """Who may do what, as django-rules predicates (one place for every permission of the platform).
 
-Views and the API ask `user.has_perm("app.action", obj)`; nothing checks roles by hand.
+Views and the API ask `user.has_perm("app.action", obj)`; nothing checks roles by hand. Superusers are
+asked the same rules (`User.has_perm`): being a superuser opens the back office, not the participants' work.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import rules
 
 @rules.predicate
 def is_organiser(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.role == "organiser"))
+    return bool(user.is_authenticated and user.role == "organiser")
 
 
 @rules.predicate
@@ -83,10 +84,26 @@ def is_team_teacher(user: Any, obj: Any) -> bool:
     return bool(team.supervising_teacher_id == user.pk or (team.school_id and team.school_id == user.school_id))
 
 
+@rules.predicate
+def competition_lets_teachers_help(user: Any, obj: Any) -> bool:
+    """The competition of the team (or entry, or work) lets its teachers change and submit drafts."""
+    if obj is None:
+        return False
+    category = getattr(obj, "category", None)  # an entry or team: its category is usually loaded with the competition
+    competition = category.competition if category is not None else getattr(_team_of(obj), "competition", None)
+    return bool(competition is not None and competition.teachers_may_help)
+
+
+# Teachers see their students' work; they change it only where the competition lets them help.
+is_helping_teacher = is_team_teacher & competition_lets_teachers_help
+
 # Schools and students
 rules.add_perm("accounts.manage_roster", is_organiser | is_teacher_at_school)
 rules.add_perm("accounts.view_student", is_self | is_teacher_of_student | is_organiser)
 rules.add_perm("accounts.record_consent", is_teacher_of_student | is_organiser)
+rules.add_perm("accounts.reset_password", is_teacher_of_student | is_organiser)
+# Unlock a sign-in locked after repeated wrong passwords: the student's teachers; organisers, any login name.
+rules.add_perm("accounts.unlock_login", is_teacher_of_student | is_organiser)
 
 # Competitions (organisers set up; anyone reads a public competition through the selectors)
 rules.add_perm("contests.manage_competition", is_organiser)
@@ -97,9 +114,9 @@ rules.add_perm("entries.create_team", is_teacher | is_adult_participant | is_org
 rules.add_perm("entries.view_team", is_team_member | is_team_teacher | is_organiser)
 rules.add_perm("entries.change_team", is_team_teacher | is_organiser | (is_adult_participant & is_team_member))
 rules.add_perm("entries.view_entry", is_team_member | is_team_teacher | is_organiser)
-rules.add_perm("entries.edit_entry", is_team_member | is_team_teacher)
-rules.add_perm("entries.submit_entry", is_team_member | is_team_teacher)
-rules.add_perm("entries.withdraw_entry", is_team_member | is_team_teacher)
+rules.add_perm("entries.edit_entry", is_team_member | is_helping_teacher)
+rules.add_perm("entries.submit_entry", is_team_member | is_helping_teacher)
+rules.add_perm("entries.withdraw_entry", is_team_member | is_helping_teacher)
 
 
 # Judging: organisers run it; a judge works only on their own assignments.
@@ -137,7 +154,7 @@ def is_image_entry(user: Any, entry: Any) -> bool:
     return bool(entry is not None and getattr(entry, "work_type", None) == "image")
 
 
-rules.add_perm("imagestudio.create_images", (is_team_member | is_team_teacher) & is_image_entry)
+rules.add_perm("imagestudio.create_images", (is_team_member | is_helping_teacher) & is_image_entry)
 
 
 # Moderation: teachers review their own school's safety events and settings; organisers see everything.

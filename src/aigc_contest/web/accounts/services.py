@@ -1,4 +1,5 @@
-"""Writes for people and schools: registering students, recording consent."""
+"""Writes for people and schools: registering students, recording consent, and the record of who changed
+participants' data on their behalf."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import csv
 import io
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aigc_contest.web.accounts.models import GuardianConsent, Role, School, User
+from aigc_contest.web.accounts.models import ChangeRecord, GuardianConsent, Role, School, User
 from aigc_contest.web.core.errors import ServiceError, require
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -37,6 +42,43 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def _shown(value: Any) -> Any:
+    """A value as the change record keeps it: JSON-friendly, objects by their name."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted(str(v) for v in value)
+    return str(value)
+
+
+def record_change(actor: Any, obj: Model, action: str, changes: Mapping[str, tuple[Any, Any] | list[Any]] | None = None,
+                  *, via: str = ChangeRecord.Via.SITE) -> ChangeRecord:
+    """Note that `actor` changed `obj` (`changes`: field -> (before, after)). Passwords are never kept."""
+    kept = {}
+    for name, pair in (changes or {}).items():
+        before, after = pair
+        if "password" in name:
+            before, after = ("…" if before else None), "…"
+        kept[name] = [_shown(before), _shown(after)]
+    return ChangeRecord.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=getattr(actor, "username", "") or "",
+        via=via,
+        action=action[:80],
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk or "")[:64],
+        object_repr=str(obj)[:200],
+        changes=kept,
+    )
+
+
+def changes_to(obj: Model) -> Any:
+    """The change records of one object, newest first."""
+    return ChangeRecord.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False), object_id=str(obj.pk)
+    ).select_related("actor")
 
 
 def new_password() -> str:
@@ -154,11 +196,26 @@ def create_student(actor: User, school: School, *, username: str, display_name: 
 
 
 def reset_password(actor: User, student: User) -> str:
-    require(actor, "accounts.record_consent", student)  # the student's teacher or an organiser
+    """A new password for a student (their teacher or an organiser), recorded with who set it."""
+    require(actor, "accounts.reset_password", student)
     password = new_password()
     student.set_password(password)
     student.save(update_fields=["password"])
+    record_change(actor, student, "set password", {"password": (True, True)})
     return password
+
+
+def unlock_login(actor: User, username: str) -> int:
+    """Let a login name sign in again after repeated wrong passwords (every address)."""
+    from aigc_contest.web.accounts import lockout
+
+    username = username.strip()
+    student = User.objects.filter(username=username).first()
+    require(actor, "accounts.unlock_login", student)
+    removed = lockout.unlock(username)
+    if student is not None:
+        record_change(actor, student, "unlock sign-in", {"failed attempts": (removed, 0)})
+    return removed
 
 
 def record_consent(actor: User, student: User, method: str) -> GuardianConsent:

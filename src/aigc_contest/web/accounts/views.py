@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aigc_contest.web.accounts import services
+from aigc_contest.web.accounts import lockout, services
 from aigc_contest.web.accounts.forms import ConsentForm, StudentCsvForm, StudentForm
 from aigc_contest.web.accounts.models import User
+from aigc_contest.web.accounts.slips import Slip, render_slips
 from aigc_contest.web.contests.models import Category
 from aigc_contest.web.core import notifications
 from aigc_contest.web.core.errors import ServiceError
@@ -44,6 +48,7 @@ def school_home(request: HttpRequest) -> HttpResponse:
     context = {
         "school": school,
         "students": students,
+        "locked": lockout.locked_usernames([s.username for s in students]),
         "teams": entry_selectors.teams_for(request.user).prefetch_related("members", "entries"),  # type: ignore[arg-type]
         "entries": entry_selectors.entries_for(request.user),  # type: ignore[arg-type]
         "csv_form": StudentCsvForm(),
@@ -134,3 +139,53 @@ def create_team(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, _("Give the team a name, a category and at least one member."))
     return redirect("school-home")
+
+
+@login_required
+@require_POST
+def login_slips(request: HttpRequest) -> HttpResponse:
+    """Login slips (PDF) for students of the teacher's school: from the logins just shown after registering
+    (`username`/`password` pairs the page sends back), or, for the students ticked on the roster, with new
+    passwords set now (the old ones stop working). Nothing is printed for anyone outside the school."""
+    school = _teacher_school(request)
+    students = {s.username: s for s in entry_selectors.school_students(request.user)}  # type: ignore[arg-type]
+    slips: list[Slip] = []
+    if request.POST.get("mode") == "reset":
+        chosen = [s for s in students.values() if str(s.pk) in set(request.POST.getlist("student"))]
+        for student in chosen:
+            try:
+                password = services.reset_password(request.user, student)  # type: ignore[arg-type]
+            except ServiceError:
+                continue
+            slips.append(Slip(student.username, student.display_name, password))
+    else:
+        pairs = zip(request.POST.getlist("username"), request.POST.getlist("password"), strict=False)
+        slips = [Slip(u, students[u].display_name, p) for u, p in pairs if u in students and p]
+    if not slips:
+        messages.error(request, _("Choose at least one student for the login slips."))
+        return redirect("school-home")
+    response = HttpResponse(render_slips(slips, school_name=school.tr("name")), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="login-slips.pdf"'
+    response["Cache-Control"] = "no-store"  # passwords inside
+    return response
+
+
+@login_required
+@require_POST
+def unlock_login(request: HttpRequest) -> HttpResponse:
+    """A teacher (their school's students) or an organiser (any login name) lifts a sign-in lock."""
+    username = request.POST.get("username", "")
+    try:
+        services.unlock_login(request.user, username)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        raise DjangoPermissionDenied from exc
+    messages.success(request, _("%s can sign in again.") % username)
+    back = request.POST.get("next", "")
+    return HttpResponseRedirect(back) if back in {"/school/", "/organiser/"} else redirect("dashboard")
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """Everyone (students too) changes their own password: the old one, then the new one twice."""
+
+    success_url = "/dashboard/"
+    success_message = gettext_lazy("Your password is changed. Use the new one next time you sign in.")

@@ -55,6 +55,11 @@ class Competition(TranslatedFieldsMixin, models.Model):
     organiser_name = models.CharField(_("organised by"), max_length=200, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Hong_Kong", validators=[validate_timezone])
     is_public = models.BooleanField(_("listed publicly"), default=True)
+    teachers_may_help = models.BooleanField(
+        _("teachers may help with drafts"), default=False,
+        help_text=_("Off: teachers see their students' entries but only the students change and submit them. "
+                    "On: a team's teacher may also edit, submit and withdraw; every change names the teacher."),
+    )
 
     # The timeline. Submission is allowed while submission_opens_at <= now < submission_deadline.
     registration_opens_at = models.DateTimeField(_("registration opens"))

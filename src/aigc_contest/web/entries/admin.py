@@ -2,11 +2,12 @@ from typing import Any
 
 from django.contrib import admin
 
+from aigc_contest.web.accounts.admin import RecordedChangesAdmin
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(RecordedChangesAdmin):
     list_display = ["name", "competition", "category", "school", "supervising_teacher"]
     list_filter = ["competition", "category"]
     filter_horizontal = ["members"]
@@ -24,7 +25,7 @@ class EntryVersionInline(admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(RecordedChangesAdmin):
     list_display = ["title", "team", "category", "work_type", "status", "updated_at"]
     list_filter = ["category__competition", "category", "status", "work_type"]
     inlines = [EntryVersionInline]

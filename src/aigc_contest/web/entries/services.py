@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import GuardianConsent, User
+from aigc_contest.web.accounts.rules import is_team_member
+from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.contests.models import Category, Theme
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
@@ -98,6 +100,13 @@ def create_team(actor: User, category: Category, *, name: str, members: Iterable
 # ---------------------------------------------------------------- entries
 
 
+def _note_if_on_behalf(actor: User, obj: Entry, action: str, changes: dict[str, tuple[Any, Any]] | None = None) -> None:
+    """A change to a team's work by someone outside the team (a helping teacher) is recorded with their name."""
+    if not is_team_member(actor, obj):
+        record_change(actor, obj, action, changes)
+
+
+
 def _check_theme(category: Category, theme: Theme | None) -> None:
     if theme is None:
         if not category.any_theme and category.themes.exists():
@@ -123,9 +132,11 @@ def start_entry(actor: User, team: Team, *, title: str, work_type: str, theme: T
         title = title.strip()
         if not title:
             raise ServiceError(_("Give your work a title."))
-        return Entry.objects.create(
+        entry = Entry.objects.create(
             team=team, category=category, theme=theme, work_type=work_type, title=title[:200], description=description
         )
+        _note_if_on_behalf(actor, entry, "start entry", {"title": (None, entry.title), "work_type": (None, work_type)})
+        return entry
 
 
 def update_draft(actor: User, entry: Entry, *, title: str, description: str = "", theme: Theme | None = None) -> Entry:
@@ -136,8 +147,12 @@ def update_draft(actor: User, entry: Entry, *, title: str, description: str = ""
         title = title.strip()
         if not title:
             raise ServiceError(_("Give your work a title."))
+        before = {"title": entry.title, "description": entry.description, "theme": entry.theme}
         entry.title, entry.description, entry.theme = title[:200], description[:5000], theme
         entry.save(update_fields=["title", "description", "theme", "updated_at"])
+        changed = {k: (v, getattr(entry, k)) for k, v in before.items() if v != getattr(entry, k)}
+        if changed:
+            _note_if_on_behalf(actor, entry, "save draft", changed)
         return entry
 
 
@@ -188,10 +203,12 @@ def upload_draft_file(actor: User, entry: Entry, *, filename: str, data: bytes) 
         raise ServiceError(_upload_message(exc), exc.code) from exc
     safe_name = f"work{info.extension}"
     original = (filename or safe_name).rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
+    before = entry.draft_file_name
     _replace_draft_file(
         entry, data, sha256=info.sha256, extension=info.extension, original=original, mime=info.mime,
         meta={"width": info.width, "height": info.height, "pages": info.pages, "size": info.size},
     )
+    _note_if_on_behalf(actor, entry, "upload file", {"file": (before, f"{original} (SHA-256 {info.sha256[:16]})")})
     return info
 
 
@@ -258,8 +275,10 @@ def set_draft_from_work(actor: User, entry: Entry, *, filename: str, data: bytes
     extension = ("." + original.rsplit(".", 1)[-1].lower()[:10]) if "." in original else ""
     if not extension.isascii() or not extension[1:].isalnum():
         extension = ""
+    before = entry.draft_file_name
     _replace_draft_file(entry, data, sha256=sha256, extension=extension, original=original, mime=mime,
                         meta={"size": len(data), **(meta or {})})
+    _note_if_on_behalf(actor, entry, "set file from the studio", {"file": (before, f"{original} (SHA-256 {sha256[:16]})")})
     return entry
 
 
@@ -406,6 +425,7 @@ def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_
         entry.status = Entry.Status.SUBMITTED
         entry.withdrawn_at = None
         entry.save(update_fields=["version_count", "status", "withdrawn_at", "updated_at"])
+        _note_if_on_behalf(actor, entry, "submit", {"version": (version.number - 1 or None, version.number)})
         notifications.queue_submission_receipt(actor, version, members, teacher_email=entry.teacher_email)  # type: ignore[attr-defined]  # annotated by the locked query
     return Submission(version, True, entry)
 
@@ -453,5 +473,6 @@ def withdraw_entry(actor: User, entry: Entry, now: datetime | None = None) -> En
         locked.status = Entry.Status.WITHDRAWN
         locked.withdrawn_at = now
         locked.save(update_fields=["status", "withdrawn_at", "updated_at"])
+        _note_if_on_behalf(actor, locked, "withdraw", {"status": (entry.status, locked.status)})
     entry.refresh_from_db()
     return entry

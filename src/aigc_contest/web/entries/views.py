@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from aigc_contest.web.accounts.rules import is_team_member, is_team_teacher
+from aigc_contest.web.accounts.services import changes_to
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.core.http import harden_work_response
 from aigc_contest.web.core.shortcuts import get_object_or_403, require_perm, submit_response
@@ -81,6 +83,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ServiceError as exc:
             messages.error(request, exc.message)
     versions = entry.versions.order_by("-number")
+    member = is_team_member(request.user, entry)
     return render(
         request,
         "entries/entry_detail.html",
@@ -88,11 +91,30 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "entry": entry,
             "competition": entry.category.competition,
             "can_edit": can_edit,
+            # A teacher on a student's entry: read-only unless the competition lets teachers help (then the
+            # page says so, and each change is recorded with the teacher's name).
+            "teacher_helping": can_edit and not member,
+            "teacher_read_only": not can_edit and not member and is_team_teacher(request.user, entry),
+            "helper_changes": _helper_changes(entry),
             "draft_form": draft_form,
             "upload_form": upload_form,
             "versions": versions,
         },
     )
+
+
+def _helper_changes(entry: Entry) -> list[dict[str, Any]]:
+    """What people outside the team (a helping teacher) changed on the entry: who, when, what."""
+    labels = {
+        "start entry": _("started the entry"),
+        "save draft": _("changed the details"),
+        "upload file": _("uploaded a file"),
+        "set file from the studio": _("saved the work from the studio"),
+        "submit": _("submitted a version"),
+        "withdraw": _("withdrew the entry"),
+    }
+    return [{"at": r.at, "who": r.actor or r.actor_name, "what": labels.get(r.action, r.action)}
+            for r in changes_to(entry)[:20]]
 
 
 @login_required

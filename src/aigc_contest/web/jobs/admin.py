@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from aigc_contest.web.accounts.admin import RecordedChangesAdmin
 from aigc_contest.web.jobs.models import Job, JobAsset, JobQuota
 
 
 @admin.register(JobQuota)
-class JobQuotaAdmin(admin.ModelAdmin):
+class JobQuotaAdmin(RecordedChangesAdmin):
     list_display = ("__str__", "concurrent_limit", "daily_limit")
     autocomplete_fields = ()
     raw_id_fields = ("user",)
@@ -20,7 +21,7 @@ class JobAssetInline(admin.TabularInline):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(RecordedChangesAdmin):
     list_display = ("pk", "kind", "owner", "school", "status", "percent", "attempts", "created_at", "worker")
     list_filter = ("status", "kind", "queue")
     search_fields = ("owner__username", "error")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.generation.scheduling import ConcurrencyLimits, plan_batch
+from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.jobs import kinds, selectors
 from aigc_contest.web.jobs.models import FINAL_STATUSES, Job, JobAsset, JobStatus
@@ -85,6 +86,8 @@ def cancel_job(actor: Any, job: Job) -> Job:
     job.refresh_from_db()
     if not updated:
         raise ServiceError(_("This job has already finished."), "finished")
+    if actor.pk != job.owner_id:  # a teacher or organiser stopped someone's job: say who
+        record_change(actor, job, "cancel job", {"status": ("", job.status)})
     return job
 
 
@@ -108,6 +111,8 @@ def retry_job(actor: Any, job: Job) -> Job:
     job.refresh_from_db()
     if not updated:
         raise ServiceError(_("Only a failed or cancelled job can be tried again."), "not_failed")
+    if actor.pk != job.owner_id:
+        record_change(actor, job, "retry job", {"status": ("", job.status)})
     return job
 
 
