@@ -1,6 +1,12 @@
-from django.contrib import admin
+from __future__ import annotations
 
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.web.contests.forms import CompetitionForm
 from aigc_contest.web.contests.models import Category, Competition, Criterion, Theme
+from aigc_contest.web.core.zoned import zoned_column
 
 
 class CategoryInline(admin.StackedInline):
@@ -19,9 +25,19 @@ class CriterionInline(admin.TabularInline):
     extra = 0
 
 
+class CompetitionAdminForm(CompetitionForm):
+    timeline_widget = AdminSplitDateTime
+
+
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name_en", "timezone", "submission_opens_at", "submission_deadline", "results_at"]
+    form = CompetitionAdminForm
+    list_display = [
+        "slug", "name_en", "timezone",
+        zoned_column("submission_opens_at", _("submission opens")),
+        zoned_column("submission_deadline", _("submission deadline")),
+        zoned_column("results_at", _("results announced")),
+    ]
     prepopulated_fields = {"slug": ["name_en"]}
     inlines = [ThemeInline, CategoryInline, CriterionInline]
     fieldsets = (
