@@ -26,4 +26,6 @@ def test_the_storybook_studio_shows_the_deadline_and_the_time_left(book_setup) -
     editor = client.get(f"/storybooks/books/{work.pk}/").content.decode()
     for html in (start, editor):
         assert 'data-testid="deadline"' in html
-        assert "2031-10-30 23:59 Asia/Hong_Kong" in html and 'data-countdown="2031-10-30T15:59:59.999Z"' in html
+        assert (
+            "2031-10-30 23:59 Asia/Hong_Kong" in html and 'data-countdown="2031-10-30T15:59:59.999Z"' in html
+        )

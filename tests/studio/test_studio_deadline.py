@@ -26,4 +26,6 @@ def test_the_story_studio_shows_the_deadline_and_the_time_left(novel_setup) -> N
     assert 'id="graph"' in editor
     for html in (start, editor):
         assert 'data-testid="deadline"' in html
-        assert "2031-10-30 23:59 Asia/Hong_Kong" in html and 'data-countdown="2031-10-30T15:59:59.999Z"' in html
+        assert (
+            "2031-10-30 23:59 Asia/Hong_Kong" in html and 'data-countdown="2031-10-30T15:59:59.999Z"' in html
+        )

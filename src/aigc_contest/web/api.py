@@ -7,15 +7,16 @@ django-rules permissions as the pages, and the same services do the writes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import NinjaAPI, Schema, Status
+from ninja.errors import HttpError
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
-from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBasicAuth
 
 from aigc_contest.web.contests import selectors as contest_selectors

@@ -16,7 +16,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.contests.models import Competition
-from aigc_contest.web.contests.timeline import TIMELINE_FIELDS, Edge, TypedTimeError, instant_from_typed, typed_clock
+from aigc_contest.web.contests.timeline import (
+    TIMELINE_FIELDS,
+    Edge,
+    TypedTimeError,
+    instant_from_typed,
+    typed_clock,
+)
 
 
 class TimelineTimeField(forms.MultiValueField):
@@ -77,26 +83,47 @@ def zone_for_form(data: Any, prefix_name: str, instance: Competition | None) -> 
 class CompetitionForm(forms.ModelForm):
     """The competition form organisers use (the admin's, too): the timeline in the competition's zone."""
 
-    timeline_widget: type[forms.MultiWidget] = forms.SplitDateTimeWidget
+    timeline_widget: type[forms.SplitDateTimeWidget] = forms.SplitDateTimeWidget
 
     class Meta:
         model = Competition
-        fields = "__all__"
+        fields = [
+            "slug",
+            "organiser_name",
+            "is_public",
+            "timezone",
+            "name_en",
+            "name_zh_hant",
+            "name_zh_hans",
+            "description_en",
+            "description_zh_hant",
+            "description_zh_hans",
+            *TIMELINE_FIELDS,
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.zone = zone_for_form(self.data if self.is_bound else None, self.add_prefix("timezone"),
-                                  self.instance if self.instance.pk else None)
+        self.zone = zone_for_form(
+            self.data if self.is_bound else None,
+            self.add_prefix("timezone"),
+            self.instance if self.instance.pk else None,
+        )
         for name, edge in TIMELINE_FIELDS.items():
             old = self.fields.get(name)
             if old is None:
                 continue
             help_text = _("On the competition's clock: %(zone)s.") % {"zone": self.zone.key}
             if edge is Edge.END:
-                help_text = "%s %s" % (help_text, _("Typed without seconds, it lasts to the end of that minute "
-                                                    "(23:59 means until 23:59:59.999999)."))
+                end = _(
+                    "Typed without seconds, it lasts to the end of that minute (23:59 means until 23:59:59.999999)."
+                )
+                help_text = f"{help_text} {end}"
             self.fields[name] = TimelineTimeField(
-                zone=self.zone, edge=edge, required=old.required, label=old.label, help_text=help_text,
+                zone=self.zone,
+                edge=edge,
+                required=old.required,
+                label=old.label,
+                help_text=help_text,
                 widget=self.timeline_widget(),
             )
         if "timezone" in self.fields:
@@ -105,7 +132,7 @@ class CompetitionForm(forms.ModelForm):
             )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if self.instance.pk:
             changed = set(self.changed_data)
             for name in TIMELINE_FIELDS:

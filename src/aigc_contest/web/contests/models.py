@@ -127,7 +127,9 @@ class Competition(TranslatedFieldsMixin, models.Model):
         for name in TIMELINE_FIELDS:
             instant = getattr(self, name)
             if instant is not None:
-                stages.append((capfirst(self._meta.get_field(name).verbose_name), instant))
+                field = self._meta.get_field(name)
+                assert isinstance(field, models.DateTimeField)
+                stages.append((capfirst(field.verbose_name), instant))
         return stages
 
 

@@ -22,7 +22,9 @@ from enum import StrEnum
 
 class Edge(StrEnum):
     START = "start"  # the time typed is the first moment of the period
-    END = "end"  # the period lasts to the end of the minute typed (an exclusive deadline one microsecond later)
+    END = (
+        "end"  # the period lasts to the end of the minute typed (an exclusive deadline one microsecond later)
+    )
 
 
 # Every timeline field of `Competition`, in timeline order, with what a typed minute means for it.
@@ -60,9 +62,13 @@ def instant_from_typed(day: date, clock: str, zone: zoneinfo.ZoneInfo, edge: Edg
     wall, to_the_minute = parse_clock(clock)
     local = datetime.combine(day, wall, tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise TypedTimeError(f"{day} {clock} does not exist in {zone.key} (the clocks skip it); choose another time.")
+        raise TypedTimeError(
+            f"{day} {clock} does not exist in {zone.key} (the clocks skip it); choose another time."
+        )
     if local.utcoffset() != local.replace(fold=1).utcoffset():
-        raise TypedTimeError(f"{day} {clock} happens twice in {zone.key} (the clocks go back); choose another time.")
+        raise TypedTimeError(
+            f"{day} {clock} happens twice in {zone.key} (the clocks go back); choose another time."
+        )
     if to_the_minute and edge is Edge.END:
         local = local.replace(second=59, microsecond=999_999)
     return local.astimezone(UTC)

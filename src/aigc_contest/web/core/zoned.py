@@ -55,7 +55,9 @@ def clock_in_zone(instant: datetime, where: Any, precision: Precision = "minute"
     return text[:-3] if precision == "millisecond" else text
 
 
-def text_in_zone(instant: datetime, where: Any, precision: Precision = "minute", *, with_utc: bool = False) -> str:
+def text_in_zone(
+    instant: datetime, where: Any, precision: Precision = "minute", *, with_utc: bool = False
+) -> str:
     """`2024-10-30 23:59 Asia/Hong_Kong`, and with `with_utc` ` (2024-10-30 15:59 UTC)` after it (for
     e-mails and files, where no script can add the reader's own time)."""
     zone = zone_of(where)

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.core.zoned import zoned_column
-
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
 
 

@@ -20,7 +20,9 @@ def tr(obj: Any, field: str) -> str:
 
 
 @register.simple_tag
-def zoned(instant: datetime | None, where: Any = None, precision: zoned_time.Precision = "minute") -> SafeString:
+def zoned(
+    instant: datetime | None, where: Any = None, precision: zoned_time.Precision = "minute"
+) -> SafeString:
     """`{% zoned competition.submission_deadline competition %}`: the instant on the zone's clock with the
     zone's name (right without JavaScript), in a `<time datetime>` holding the ISO instant, and an empty
     place beside it that `static/js/countdown.js` fills with the viewer's own time. `where` is a
@@ -30,7 +32,9 @@ def zoned(instant: datetime | None, where: Any = None, precision: zoned_time.Pre
         return SafeString("")
     zone = zoned_time.zone_of(where)
     viewer = (
-        format_html('<span class="viewer-time" data-viewer-time data-label="{}" hidden></span>', _("Your time"))
+        format_html(
+            '<span class="viewer-time" data-viewer-time data-label="{}" hidden></span>', _("Your time")
+        )
         if precision != "date"
         else ""
     )
@@ -50,7 +54,11 @@ def instant_iso(instant: datetime | None) -> str:
 
 
 @register.simple_tag
-def zoned_text(instant: datetime | None, where: Any = None, precision: zoned_time.Precision = "minute",
-               with_utc: bool = False) -> str:
+def zoned_text(
+    instant: datetime | None,
+    where: Any = None,
+    precision: zoned_time.Precision = "minute",
+    with_utc: bool = False,
+) -> str:
     """Plain text for e-mails: `2024-10-30 23:59 Asia/Hong_Kong (2024-10-30 15:59 UTC)` with `with_utc`."""
     return zoned_time.text_in_zone(instant, where, precision, with_utc=with_utc) if instant else ""
