@@ -206,6 +206,8 @@ def test_the_admin_reads_typed_times_in_the_competitions_zone(world: Any) -> Non
     assert 'name="submission_deadline_1" value="23:59"' in change
     assert 'name="submission_deadline_0" value="2031-10-30"' in change
     assert "Asia/Hong_Kong" in change
+    # The admin's own "Now" shortcut counts from the competition's clock (UTC+8), not the server's.
+    assert 'data-admin-utc-offset="28800"' in change
     # The form says which zone it is, on the add form too.
     add = client.get("/admin/contests/competition/add/").content.decode()
     assert "On the competition's clock: Asia/Hong_Kong." in unescape(add)
@@ -329,6 +331,17 @@ def test_the_admin_lists_show_times_on_the_competitions_clock(world: Any, hk: An
     text = _text(client.get("/admin/contests/competition/").content.decode())
     assert "2031-10-30 23:59 Asia/Hong_Kong" in text
     assert "2031-11-13 10:00 Asia/Hong_Kong" in text
+    # Entries: changed and submitted on their competition's clock.
+    from aigc_contest.web.entries import services
+
+    hk.submission_opens_at = hk.registration_opens_at = datetime(2000, 1, 1, tzinfo=UTC)
+    hk.save()
+    services.submit_entry(
+        world.student_a, world.entry, now=datetime(2031, 10, 30, 23, 0, 1, 250_000, tzinfo=HK)
+    )
+    assert "Asia/Hong_Kong" in _text(client.get("/admin/entries/entry/").content.decode())
+    change = _text(client.get(f"/admin/entries/entry/{world.entry.pk}/change/").content.decode())
+    assert "2031-10-30 23:00:01.250 Asia/Hong_Kong" in change
 
 
 def test_emails_give_the_competitions_clock_and_utc(world: Any, hk: Any) -> None:
