@@ -77,6 +77,15 @@ def test_clock_changes_are_refused_with_words() -> None:
 # --- fixtures ---------------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _language_back_to_default() -> Any:
+    """Pages asked for in Chinese leave Chinese active in this thread; later tests expect the default."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def hk(world: Any) -> Any:
     """The world's competition in Hong Kong with a timeline typed by the organiser (all in the future)."""
