@@ -403,3 +403,13 @@ def test_a_future_announcement_is_not_written_as_done_in_chinese(world: Any, hk:
         table = table[: table.index("</table>")]
         assert done not in table, language
         assert to_come in table, language
+
+
+def test_a_time_that_names_no_instant_is_refused_in_the_form_with_words(world: Any, hk: Any) -> None:
+    client = _admin(world)
+    url = f"/admin/contests/competition/{hk.pk}/change/"
+    data = _form_data(client.get(url).content.decode())
+    data["submission_deadline_1"] = ["half past"]
+    page = unescape(client.post(url, data).content.decode())
+    assert "“half past” is not a time: type hours and minutes, such as 23:59." in page
+    assert _instants(hk)["submission_deadline"] == DEADLINE_UTC  # nothing saved

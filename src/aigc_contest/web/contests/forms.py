@@ -24,6 +24,13 @@ from aigc_contest.web.contests.timeline import (
     typed_clock,
 )
 
+TYPED_TIME_ERRORS = {
+    "not_a_time": _("“%(text)s” is not a time: type hours and minutes, such as 23:59."),
+    "not_a_time_of_day": _("“%(text)s” is not a time of day (00:00 to 23:59)."),
+    "skipped": _("%(when)s does not exist in %(zone)s (the clocks skip it); choose another time."),
+    "repeated": _("%(when)s happens twice in %(zone)s (the clocks go back); choose another time."),
+}
+
 
 class TimelineTimeField(forms.MultiValueField):
     """A date and a clock time on `zone`'s clock; `edge` says what a time typed to the minute means."""
@@ -54,7 +61,9 @@ class TimelineTimeField(forms.MultiValueField):
         try:
             return instant_from_typed(day, clock_text, self.zone, self.edge)
         except TypedTimeError as exc:
-            raise forms.ValidationError(str(exc), code="invalid_time") from exc
+            raise forms.ValidationError(
+                TYPED_TIME_ERRORS[exc.code], code=exc.code, params=exc.params
+            ) from exc
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         if self.disabled:

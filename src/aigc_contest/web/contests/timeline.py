@@ -41,19 +41,28 @@ _CLOCK = re.compile(r"^\s*(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:[.,](\d{1,6})
 
 
 class TypedTimeError(ValueError):
-    """A typed time that names no instant, with words an organiser can act on."""
+    """A typed time that names no instant, with words an organiser can act on; `code` (not_a_time,
+    not_a_time_of_day, skipped, repeated) and `params` let a form say it in the organiser's language."""
+
+    def __init__(self, message: str, code: str, **params: str) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 def parse_clock(text: str) -> tuple[time, bool]:
     """`"23:59"` → (23:59, True): the clock time and whether it was typed to the minute only."""
     match = _CLOCK.match(text or "")
     if not match:
-        raise TypedTimeError(f"“{text}” is not a time: type hours and minutes, such as 23:59.")
+        raise TypedTimeError(
+            f"“{text}” is not a time: type hours and minutes, such as 23:59.", "not_a_time", text=text
+        )
     hour, minute = int(match[1]), int(match[2])
     second = int(match[3]) if match[3] is not None else 0
     micro = int(match[4].ljust(6, "0")) if match[4] is not None else 0
     if hour > 23 or minute > 59 or second > 59:
-        raise TypedTimeError(f"“{text}” is not a time of day (00:00 to 23:59).")
+        raise TypedTimeError(
+            f"“{text}” is not a time of day (00:00 to 23:59).", "not_a_time_of_day", text=text
+        )
     return time(hour, minute, second, micro), match[3] is None
 
 
@@ -63,11 +72,17 @@ def instant_from_typed(day: date, clock: str, zone: zoneinfo.ZoneInfo, edge: Edg
     local = datetime.combine(day, wall, tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise TypedTimeError(
-            f"{day} {clock} does not exist in {zone.key} (the clocks skip it); choose another time."
+            f"{day} {clock} does not exist in {zone.key} (the clocks skip it); choose another time.",
+            "skipped",
+            when=f"{day} {clock}",
+            zone=zone.key,
         )
     if local.utcoffset() != local.replace(fold=1).utcoffset():
         raise TypedTimeError(
-            f"{day} {clock} happens twice in {zone.key} (the clocks go back); choose another time."
+            f"{day} {clock} happens twice in {zone.key} (the clocks go back); choose another time.",
+            "repeated",
+            when=f"{day} {clock}",
+            zone=zone.key,
         )
     if to_the_minute and edge is Edge.END:
         local = local.replace(second=59, microsecond=999_999)
