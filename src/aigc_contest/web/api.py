@@ -7,6 +7,7 @@ django-rules permissions as the pages, and the same services do the writes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
@@ -14,6 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBasicAuth
 
 from aigc_contest.web.contests import selectors as contest_selectors
@@ -46,8 +49,24 @@ class SessionAuth(APIKeyCookie):
         return request.user if request.user.is_authenticated else None
 
 
+class _InstantEncoder(NinjaJSONEncoder):
+    """Instants in ISO 8601 to the microsecond (Django's encoder stops at the millisecond): a deadline typed
+    "23:59" lasts to :59.999999 (`contests/timeline.py`), and the API gives that very instant."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            text = o.isoformat()
+            return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
+
+
+class _Renderer(JSONRenderer):
+    encoder_class = _InstantEncoder
+
+
 api = NinjaAPI(
     title="aigc-contest API",
+    renderer=_Renderer(),
     version="1",
     urls_namespace="api-v1",
     auth=[SessionAuth(), BasicAuth()],

@@ -24,6 +24,7 @@ from aigc_contest.web.certificates.pdf import CertificateText, render_pdf
 from aigc_contest.web.certificates.qr import verify_url
 from aigc_contest.web.contests.models import Category, Competition
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.zoned import text_in_zone
 from aigc_contest.web.entries.models import Entry, Team
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.judging.models import AWARD_NAMES, Award
@@ -78,7 +79,7 @@ def issue_certificate(user: User, competition: Competition, *, team: Team | None
         category_en=category.name_en if category else "", category_zh=_zh(category, "name", script) if category else "",
         team=team.name if team else "",
         award_en=award_en, award_zh=award_zh,
-        issued_on=competition.local(now).date().isoformat(),
+        issued_on=text_in_zone(now, competition, "date"),
         uuid=str(certificate.uuid), verify_url=verify_url(certificate.uuid), chinese=script,
     )
     data = render_pdf(text)
@@ -206,6 +207,7 @@ class Verification:
     revoked_at: datetime | None = None
     holder_initial: str = ""
     sha256: str = ""
+    timezone: str = ""  # the competition's: the dates are shown on its clock (not part of `as_dict`)
 
     @property
     def is_valid(self) -> bool:
@@ -244,4 +246,5 @@ def verify(value: str | uuid_lib.UUID) -> Verification:
         revoked_at=certificate.revoked_at,
         holder_initial=holder_initial(certificate.user),
         sha256=certificate.sha256,
+        timezone=competition.timezone,
     )

@@ -1,6 +1,17 @@
-from django.contrib import admin
+from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.web.contests.forms import CompetitionForm, zone_for_form
 from aigc_contest.web.contests.models import Category, Competition, Criterion, Theme
+from aigc_contest.web.core.zoned import zoned_column
 
 
 class CategoryInline(admin.StackedInline):
@@ -19,10 +30,32 @@ class CriterionInline(admin.TabularInline):
     extra = 0
 
 
+class CompetitionAdminForm(CompetitionForm):
+    timeline_widget = AdminSplitDateTime
+
+
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name_en", "timezone", "submission_opens_at", "submission_deadline", "results_at"]
+    form = CompetitionAdminForm
+    list_display = [
+        "slug", "name_en", "timezone",
+        zoned_column("submission_opens_at", _("submission opens")),
+        zoned_column("submission_deadline", _("submission deadline")),
+        zoned_column("results_at", _("results announced")),
+    ]
     prepopulated_fields = {"slug": ["name_en"]}
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The page is drawn on the competition's clock too: the admin's "Now" shortcut and its note on
+        the difference from "server time" then speak of the competition's zone, like the fields."""
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        instance = self.get_object(request, object_id) if object_id else None
+        zone = zone_for_form(request.POST if request.method == "POST" else None, "timezone", instance)
+        if isinstance(response, TemplateResponse) and not response.is_rendered:
+            with timezone.override(zone):
+                response.render()
+        return response
     inlines = [ThemeInline, CategoryInline, CriterionInline]
     fieldsets = (
         (None, {"fields": ("slug", "organiser_name", "is_public", "timezone", "teachers_may_help")}),

@@ -1,6 +1,8 @@
 """Competitions, their categories, themes, timeline and rubric.
 
-All instants are stored in UTC; `Competition.timezone` says how the organiser and the pages show them.
+All instants are stored in UTC; `Competition.timezone` is the zone the organiser types and reads the
+timeline in and every page shows it in (`core/zoned.py`). What a typed time means (a deadline typed
+"23:59" lasts to the end of that minute) is `contests/timeline.py`.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.accounts.models import SchoolLevel
+from aigc_contest.web.contests.timeline import TIMELINE_FIELDS
 from aigc_contest.web.core.translation import TranslatedFieldsMixin
 
 if TYPE_CHECKING:
@@ -114,19 +118,23 @@ class Competition(TranslatedFieldsMixin, models.Model):
         now = now or timezone.now()
         return self.submission_opens_at <= now < self.submission_deadline
 
+    def submission_closed(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.submission_deadline
+
     def results_published(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.results_at
 
     def timeline(self) -> list[tuple[StrOrPromise, datetime]]:
-        stages: list[tuple[StrOrPromise, datetime]] = [
-            (_("Registration opens"), self.registration_opens_at),
-            (_("Submission opens"), self.submission_opens_at),
-            (_("Submission deadline"), self.submission_deadline),
-            (_("Judging starts"), self.judging_starts_at),
-            (_("Results announced"), self.results_at),
-        ]
-        if self.ceremony_at:
-            stages.append((_("Award ceremony"), self.ceremony_at))
+        """The dated events, labelled with the timeline fields' own names ("results announced" as an
+        event, 公布結果), never with the stage names ("Results announced" as a state, 已公布結果):
+        in Chinese a row whose date is still to come must not say it has happened."""
+        stages: list[tuple[StrOrPromise, datetime]] = []
+        for name in TIMELINE_FIELDS:
+            instant = getattr(self, name)
+            if instant is not None:
+                field = self._meta.get_field(name)
+                assert isinstance(field, models.DateTimeField)
+                stages.append((capfirst(field.verbose_name), instant))
         return stages
 
 

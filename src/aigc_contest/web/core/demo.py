@@ -11,13 +11,14 @@ from __future__ import annotations
 import io
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from aigc_contest.web.accounts.models import GuardianConsent, Role, School, User
 from aigc_contest.web.contests.models import DEFAULT_CRITERIA, Category, Competition, Criterion, Theme
+from aigc_contest.web.contests.timeline import typed
 
 DEMO_PASSWORD = "aigc-demo-2024"
 HK = zoneinfo.ZoneInfo("Asia/Hong_Kong")
@@ -38,8 +39,12 @@ class DemoLogin:
     note: str
 
 
-def _end_of_day(day: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
-    return datetime.combine(day.date(), time(23, 59, 59, 999000), tzinfo=zone)
+def _timeline(zone: zoneinfo.ZoneInfo, deadline_day: date, **events: tuple[int, str]) -> dict[str, datetime]:
+    """The timeline as an organiser types it: each field as (days from the deadline's day, "HH:MM") on the
+    competition's clock, read by the one rule of `contests/timeline.py` (the deadline typed "23:59" lasts
+    to the end of that minute)."""
+    return {field: typed(deadline_day + timedelta(days=days), clock, zone, field)
+            for field, (days, clock) in events.items()}
 
 
 def _criteria(competition: Competition) -> None:
@@ -52,7 +57,7 @@ def _criteria(competition: Competition) -> None:
 
 def _hk_competition(now: datetime) -> Competition:
     # Real timeline: launch 4 Oct, deadline 30 Oct, results 13 Nov, ceremony 27 Nov 2024.
-    deadline = _end_of_day(now.astimezone(HK) + timedelta(days=8), HK)
+    deadline_day = (now.astimezone(HK) + timedelta(days=8)).date()
     competition = Competition.objects.create(
         slug="hk-inter-school-aigc",
         name_en="Hong Kong Inter-School AIGC Competition: Unleashing the Power of Qwen",
@@ -75,12 +80,9 @@ def _hk_competition(now: datetime) -> Competition:
         ),
         organiser_name="Demo organiser",
         timezone="Asia/Hong_Kong",
-        registration_opens_at=deadline - timedelta(days=26),
-        submission_opens_at=deadline - timedelta(days=26),
-        submission_deadline=deadline,
-        judging_starts_at=deadline,
-        results_at=deadline + timedelta(days=14),
-        ceremony_at=deadline + timedelta(days=28),
+        **_timeline(HK, deadline_day, registration_opens_at=(-26, "09:00"), submission_opens_at=(-26, "09:00"),
+                    submission_deadline=(0, "23:59"), judging_starts_at=(1, "00:00"), results_at=(14, "10:00"),
+                    ceremony_at=(28, "15:00")),
     )
     themes = [
         Theme.objects.create(competition=competition, order=1, title_en="My Hong Kong, our future",
@@ -109,7 +111,7 @@ def _hk_competition(now: datetime) -> Competition:
 
 
 def _wukong_competition(now: datetime) -> Competition:
-    deadline = _end_of_day(now.astimezone(SHANGHAI) + timedelta(days=20), SHANGHAI)
+    deadline_day = (now.astimezone(SHANGHAI) + timedelta(days=20)).date()
     competition = Competition.objects.create(
         slug="wukong-huahua-scifi",
         name_en="Wukong-Huahua AI Fine-Tuning and Application Competition",
@@ -124,12 +126,9 @@ def _wukong_competition(now: datetime) -> Competition:
         description_zh_hans="主题：科幻与创意。参赛队伍可微调中文文生图扩散模型并以其创作 AIGC 作品，或基于模型开发应用。各赛道设一、二等奖。",
         organiser_name="Demo organiser",
         timezone="Asia/Shanghai",
-        registration_opens_at=deadline - timedelta(days=60),
-        submission_opens_at=deadline - timedelta(days=45),
-        submission_deadline=deadline,
-        judging_starts_at=deadline + timedelta(days=1),
-        results_at=deadline + timedelta(days=21),
-        ceremony_at=deadline + timedelta(days=30),
+        **_timeline(SHANGHAI, deadline_day, registration_opens_at=(-60, "09:00"),
+                    submission_opens_at=(-45, "09:00"), submission_deadline=(0, "23:59"),
+                    judging_starts_at=(1, "09:00"), results_at=(21, "10:00"), ceremony_at=(30, "14:00")),
     )
     theme = Theme.objects.create(competition=competition, order=1, title_en="Science Fiction and Creativity",
                                  title_zh_hant="科幻與創意", title_zh_hans="科幻与创意")

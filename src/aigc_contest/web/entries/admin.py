@@ -1,8 +1,10 @@
 from typing import Any
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.accounts.admin import RecordedChangesAdmin
+from aigc_contest.web.core.zoned import zoned_column
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
 
 
@@ -17,7 +19,10 @@ class EntryVersionInline(admin.TabularInline):
     model = EntryVersion
     extra = 0
     can_delete = False
-    readonly_fields = ("number", "submitted_at", "submitted_by", "title", "file", "file_sha256", "content_hash")
+    submitted_at_zoned = staticmethod(
+        zoned_column("submitted_at", _("submitted at"), "entry__category__competition", "millisecond")
+    )
+    readonly_fields = ("number", "submitted_at_zoned", "submitted_by", "title", "file", "file_sha256", "content_hash")
     fields = readonly_fields
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
@@ -26,6 +31,7 @@ class EntryVersionInline(admin.TabularInline):
 
 @admin.register(Entry)
 class EntryAdmin(RecordedChangesAdmin):
-    list_display = ["title", "team", "category", "work_type", "status", "updated_at"]
+    list_display = ["title", "team", "category", "work_type", "status",
+                    zoned_column("updated_at", _("updated"), "category__competition")]
     list_filter = ["category__competition", "category", "status", "work_type"]
     inlines = [EntryVersionInline]

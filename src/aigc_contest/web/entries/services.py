@@ -25,6 +25,7 @@ from aigc_contest.web.accounts.rules import is_team_member
 from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.contests.models import Category, Theme
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.zoned import clock_in_zone
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
 from aigc_contest.web.moderation.services import screen_text
 from aigc_contest.works.uploads import UploadInfo, UploadRejected, inspect_upload
@@ -380,11 +381,10 @@ def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_
         if now < competition.submission_opens_at:
             raise ServiceError(_("Submissions have not opened yet."), "not_open")
         if now >= competition.submission_deadline:
-            deadline = competition.local(competition.submission_deadline)
             raise ServiceError(
                 _("The deadline (%(deadline)s, %(tz)s) has passed; your draft is kept but can no longer be "
                   "submitted.")
-                % {"deadline": deadline.strftime("%Y-%m-%d %H:%M:%S"), "tz": competition.timezone},
+                % {"deadline": clock_in_zone(competition.submission_deadline, competition), "tz": competition.timezone},
                 "deadline_passed",
             )
         if not entry.draft_file:
