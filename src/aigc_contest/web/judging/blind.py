@@ -5,7 +5,7 @@ XMP, ICC profiles and JPEG comments. Only the AI provenance text chunks of a PNG
 "use of AI models" is a criterion: A1111 `parameters`, the platform's JSON provenance (with every personal
 field removed, at any depth) and the AIGC label. Nothing else is kept.
 
-PDFs are rewritten with pypdf without the document information dictionary (Author, Creator, Title…) and
+PDFs are first screened and rebuilt (:mod:`aigc_contest.works.pdfsafe`), then rewritten with pypdf without the document information dictionary (Author, Creator, Title…) and
 without any XMP metadata stream, on the document, its pages or its images.
 """
 
@@ -94,6 +94,11 @@ def blind_pdf(data: bytes) -> bytes:
     from pypdf.errors import PyPdfError
     from pypdf.generic import DictionaryObject, NameObject
 
+    from aigc_contest.works.pdfsafe import make_safe_pdf
+
+    # Files stored before uploads were rebuilt are screened and rebuilt here too (PdfRefused is a
+    # ValueError): a judge or a gallery visitor never opens a PDF with active content.
+    data = make_safe_pdf(data).data
     try:
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
         writer.metadata = None  # no /Info in the trailer, not even a Producer line
