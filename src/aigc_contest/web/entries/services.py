@@ -207,12 +207,21 @@ def _store_blob(data: bytes, sha256: str, extension: str) -> str:
     """Write the bytes to their content-addressed name unless a complete copy is there already."""
     name = blob_path(sha256, extension)
     try:
-        if default_storage.exists(name) and default_storage.size(name) == len(data):
+        if default_storage.exists(name) and default_storage.size(name) == len(data) and _stored_sha256(name) == sha256:
             return name
     except OSError:
         pass
-    # Absent, or cut short by a crash while it was written: the storage picks a free name beside it.
+    # Absent, cut short by a crash while it was written, or damaged: the storage picks a free name beside it,
+    # so the stored file is always the one whose hash the version records.
     return default_storage.save(name, ContentFile(data))
+
+
+def _stored_sha256(name: str) -> str:
+    digest = hashlib.sha256()
+    with default_storage.open(name, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _delete_if_unreferenced(name: str) -> None:
