@@ -16,7 +16,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aigc_contest.generation.provenance import AIGC_LABEL_KEY, JSON_KEY, PARAMETERS_KEY
+from aigc_contest.generation.provenance import (
+    AIGC_LABEL_KEY,
+    JSON_KEY,
+    PARAMETERS_KEY,
+    without_paths,
+    without_paths_json,
+)
 
 PROVENANCE_KEYS = (PARAMETERS_KEY, JSON_KEY, AIGC_LABEL_KEY)
 # Fields of the JSON provenance that could say who made the work.
@@ -64,7 +70,8 @@ def blind_image(data: bytes) -> BlindImage:
     kept: dict[str, str] = {}
     for key in PROVENANCE_KEYS:
         if key in text:
-            value = _scrub_json(text[key]) if key == JSON_KEY else text[key]
+            # No server path leaves with the work (files made before records named models by name had them).
+            value = without_paths_json(_scrub_json(text[key])) if key == JSON_KEY else without_paths(text[key])
             if value:
                 kept[key] = value
     # Pillow writes what `info` holds (comment, ICC profile, EXIF, dpi…) back into the new file: start empty,
