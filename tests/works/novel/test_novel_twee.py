@@ -71,7 +71,10 @@ def _passage_summary(source):
 def test_hand_written_stories_import_validate_and_export_intact(name):
     source = (DATA / name).read_text(encoding="utf-8")
     novel, notes = read_twee(source)
-    assert validate(novel) == []
+    # The lantern story has a real mistake: waving at the owl raises courage but leads away from the oak,
+    # so "Climb the oak" (courage >= 1) can never be chosen.
+    expected = [("condition-never-true", "Old Oak")] if name == "harlowe_lantern.twee" else []
+    assert [(d.code, d.node) for d in validate(novel)] == expected
     assert notes  # macros the model cannot express are reported
     exported = write_twee(novel)
     before, after = _passage_summary(source), _passage_summary(exported)
