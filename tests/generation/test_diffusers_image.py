@@ -180,7 +180,9 @@ def test_provenance_in_png(tiny_image_backend) -> None:  # type: ignore[no-untyp
     assert "Seed: 7" in info.text_chunks["parameters"]
 
 
-def test_provenance_names_the_model_by_its_name_and_hash_not_its_folder(tiny_image_backend, tiny_models_dir) -> None:  # type: ignore[no-untyped-def]
+def test_provenance_names_the_model_by_its_name_and_hash_not_its_folder(
+    tiny_image_backend, tiny_models_dir
+) -> None:  # type: ignore[no-untyped-def]
     image = tiny_image_backend.generate(request())[0]
     assert image.provenance.model_id == "image-tiny"
     assert image.provenance.model_hash and len(image.provenance.model_hash) == 64

@@ -34,7 +34,9 @@ def _served(response) -> bytes:  # type: ignore[no-untyped-def]
 
 def _storybook_entry(world):  # type: ignore[no-untyped-def]
     team = services.create_team(world.teacher_a, world.category, name="Team PDF", members=[world.student_a2])
-    return services.start_entry(world.student_a2, team, title="Story", work_type="storybook", theme=world.theme)
+    return services.start_entry(
+        world.student_a2, team, title="Story", work_type="storybook", theme=world.theme
+    )
 
 
 def test_the_receipt_hash_is_the_sha256_of_the_downloaded_file(
@@ -64,7 +66,9 @@ def test_the_receipt_hash_is_the_sha256_of_the_downloaded_file(
     line = next(line for line in body.splitlines() if digest in line)
     assert line.startswith("SHA-256 of the submitted file")
     assert "exactly the file" in body
-    assert all(h == digest or "Record hash" in next(li for li in body.splitlines() if h in li) for h in hashes)
+    assert all(
+        h == digest or "Record hash" in next(li for li in body.splitlines() if h in li) for h in hashes
+    )
 
     page = client.get(reverse("entry-detail", args=[entry.pk])).content.decode()
     table = page.split('aria-labelledby="versions-heading"', 1)[1]
@@ -101,7 +105,9 @@ def _filename(response) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_download_keeps_the_extension_of_its_real_type(world, client, make_png):  # type: ignore[no-untyped-def]
-    services.upload_draft_file(world.student_a, world.entry, filename="C:\\Users\\me\\virus.exe", data=make_png())
+    services.upload_draft_file(
+        world.student_a, world.entry, filename="C:\\Users\\me\\virus.exe", data=make_png()
+    )
     world.entry.refresh_from_db()
     assert world.entry.draft_file_name == "virus.png"
     client.force_login(world.student_a)
@@ -121,6 +127,8 @@ def test_names_stored_before_the_fix_are_served_with_the_real_extension(world, c
 
 def test_a_platform_made_work_is_named_by_its_type(world, client):  # type: ignore[no-untyped-def]
     html = b"<!doctype html><p>story</p>"
-    services.set_draft_from_work(world.student_a, world.entry, filename="story.exe", data=html, mime="text/html")
+    services.set_draft_from_work(
+        world.student_a, world.entry, filename="story.exe", data=html, mime="text/html"
+    )
     world.entry.refresh_from_db()
     assert world.entry.draft_file_name == "story.html" and world.entry.draft_file.name.endswith(".html")

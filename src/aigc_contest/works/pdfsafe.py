@@ -47,7 +47,16 @@ ACTION_KEYS = ("/A", "/OpenAction", "/Next", "/PA")  # where an action dictionar
 SAFE_URI = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
 # What a rebuilt page keeps, and which resource kinds.
 PAGE_KEYS = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox", "/Rotate", "/UserUnit", "/Group")
-RESOURCE_KEYS = ("/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/ProcSet", "/Properties")
+RESOURCE_KEYS = (
+    "/Font",
+    "/XObject",
+    "/ExtGState",
+    "/ColorSpace",
+    "/Pattern",
+    "/Shading",
+    "/ProcSet",
+    "/Properties",
+)
 MAX_OBJECT_STREAM_BYTES = 64 * 1024 * 1024  # decompressed; an object stream is never near this
 MAX_OBJECTS = 2_000_000
 
@@ -210,7 +219,9 @@ def check_structure(reader: Any) -> None:
                     raise _unsafe(str(name))
                 if name in ACTION_KEYS:
                     target = value.get_object()
-                    actions = list(target) if isinstance(target, ArrayObject) and name == "/Next" else [target]
+                    actions = (
+                        list(target) if isinstance(target, ArrayObject) and name == "/Next" else [target]
+                    )
                     for action in actions:
                         _check_action(action.get_object())
                 elif name == "/AA":
@@ -218,9 +229,12 @@ def check_structure(reader: Any) -> None:
                     if isinstance(triggers, DictionaryObject):
                         for action in triggers.values():
                             _check_action(action.get_object())
-                elif name == "/URI" and not isinstance(value.get_object(), DictionaryObject):
-                    if not _uri_is_safe(value.get_object()):
-                        raise _unsafe("a link that is not a web or e-mail address")
+                elif (
+                    name == "/URI"
+                    and not isinstance(value.get_object(), DictionaryObject)
+                    and not _uri_is_safe(value.get_object())
+                ):
+                    raise _unsafe("a link that is not a web or e-mail address")
                 stack.append(value)
         elif isinstance(item, ArrayObject):
             stack.extend(item)
@@ -249,7 +263,12 @@ def _safe_links(page: Any) -> list[tuple[list[float], str]]:
         uri = action.get("/URI")
         rect = annot.get("/Rect")
         rect = rect.get_object() if rect is not None else None
-        if uri is None or not _uri_is_safe(uri.get_object()) or not isinstance(rect, ArrayObject) or len(rect) != 4:
+        if (
+            uri is None
+            or not _uri_is_safe(uri.get_object())
+            or not isinstance(rect, ArrayObject)
+            or len(rect) != 4
+        ):
             continue
         try:
             box = [float(v.get_object()) for v in rect]

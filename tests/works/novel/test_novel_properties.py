@@ -36,7 +36,9 @@ def graphs(draw, variables=VARS):
             choices.append(choice)
         nodes.append({"id": node_id, "choices": choices})
     initial = draw(st.lists(st.sampled_from(variables), unique=True))
-    declared = {v: {"type": "bool", **({"initial": draw(st.booleans())} if v in initial else {})} for v in variables}
+    declared = {
+        v: {"type": "bool", **({"initial": draw(st.booleans())} if v in initial else {})} for v in variables
+    }
     variables = declared
     return Novel.model_validate({"start": draw(st.sampled_from(ids)), "variables": variables, "nodes": nodes})
 

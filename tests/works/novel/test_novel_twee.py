@@ -197,8 +197,15 @@ def test_model_to_twee_to_model_round_trip(ids, texts, choice_labels, fmt, data)
                     st.sampled_from([{"n": "+1"}, {"flag": True, "who": "x)y"}, {"n": -3}])
                 )
             choices.append(choice)
-        nodes.append({"id": node_id, "text": text, "choices": choices, "tags": ["t1"] if i % 2 else [],
-                      "title": choice_labels[i] if i % 3 else ""})
+        nodes.append(
+            {
+                "id": node_id,
+                "text": text,
+                "choices": choices,
+                "tags": ["t1"] if i % 2 else [],
+                "title": choice_labels[i] if i % 3 else "",
+            }
+        )
     variables = {"n": {"type": "int", "initial": 0}, "flag": {"type": "bool", "initial": False},
                  "who": {"type": "str", "initial": ""}}  # fmt: skip
     novel = make_novel(nodes, start=ids[0], variables=variables, title="Round trip")
@@ -263,5 +270,12 @@ def test_node_titles_survive_export_and_import(archive):
         again, _ = read_twine_html(write_twine_html(novel, story_format("harlowe")))
     else:
         again, _ = read_twee(write_twee(novel))
-    assert [(n.id, n.title) for n in again.nodes] == [("gate", 'The "Old" Gate <at dusk>'), ("hall", "大廳"), ("yard", "")]
-    assert again.nodes[1].metadata == {"position": "300,100", "size": "100,100"}  # the title is not left in it
+    assert [(n.id, n.title) for n in again.nodes] == [
+        ("gate", 'The "Old" Gate <at dusk>'),
+        ("hall", "大廳"),
+        ("yard", ""),
+    ]
+    assert again.nodes[1].metadata == {
+        "position": "300,100",
+        "size": "100,100",
+    }  # the title is not left in it

@@ -146,7 +146,10 @@ def test_playthroughs_report_stuck_capped_and_uncovered():
 
 
 def _gate(condition, *, train=None, initial=0):  # type: ignore[no-untyped-def]
-    choices = [{"label": "Knock", "target": "hall", "condition": condition}, {"label": "Leave", "target": "home"}]
+    choices = [
+        {"label": "Knock", "target": "hall", "condition": condition},
+        {"label": "Leave", "target": "home"},
+    ]
     if train is not None:
         choices.append({"label": "Train", "target": "a", "sets": {"courage": train}})
     return make_novel(
@@ -196,7 +199,9 @@ def test_variables_changed_by_passages_kept_as_written_are_not_judged():
     from aigc_contest.works.novel.model import TweeExtras
 
     novel = _gate("courage >= 1")
-    novel.twee_extras = TweeExtras(special_passages=[{"name": "PassageDone", "tags": [], "text": "<<set $courage += 1>>"}])
+    novel.twee_extras = TweeExtras(
+        special_passages=[{"name": "PassageDone", "tags": [], "text": "<<set $courage += 1>>"}]
+    )
     assert validate(novel) == []
     novel.twee_extras = TweeExtras(special_passages=[{"name": "Story JavaScript", "tags": ["script"],
                                                       "text": "State.variables.courage = 5;"}])  # fmt: skip

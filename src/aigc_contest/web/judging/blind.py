@@ -71,7 +71,9 @@ def blind_image(data: bytes) -> BlindImage:
     for key in PROVENANCE_KEYS:
         if key in text:
             # No server path leaves with the work (files made before records named models by name had them).
-            value = without_paths_json(_scrub_json(text[key])) if key == JSON_KEY else without_paths(text[key])
+            value = (
+                without_paths_json(_scrub_json(text[key])) if key == JSON_KEY else without_paths(text[key])
+            )
             if value:
                 kept[key] = value
     # Pillow writes what `info` holds (comment, ICC profile, EXIF, dpi…) back into the new file: start empty,

@@ -292,8 +292,13 @@ def _passage_to_node(passage: Passage, fmt: StoryFormat, notes: list[str]) -> No
     title = metadata.pop(TITLE_KEY, "")
     try:
         return Node(
-            id=passage.name, title=title if isinstance(title, str) else "", text=text, choices=choices,
-            ending=ending, tags=tags, metadata=metadata,
+            id=passage.name,
+            title=title if isinstance(title, str) else "",
+            text=text,
+            choices=choices,
+            ending=ending,
+            tags=tags,
+            metadata=metadata,
         )
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]

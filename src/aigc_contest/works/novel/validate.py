@@ -313,9 +313,10 @@ def _evaluate(tree: Any, state: dict[str, AbstractValue]) -> AbstractValue:
     if kind == "not":
         return ("b", frozenset(not v for v in _truth(_evaluate(tree[1], state))))
     if kind in ("and", "or"):
-        left, right = _truth(_evaluate(tree[1], state)), _truth(_evaluate(tree[2], state))
-        combine = (lambda x, y: x and y) if kind == "and" else (lambda x, y: x or y)
-        return ("b", frozenset(combine(x, y) for x in left for y in right))
+        first, second = _truth(_evaluate(tree[1], state)), _truth(_evaluate(tree[2], state))
+        if kind == "and":
+            return ("b", frozenset(x and y for x in first for y in second))
+        return ("b", frozenset(x or y for x in first for y in second))
     if kind == "neg":
         inner = _evaluate(tree[1], state)
         return ("i", -inner[2], -inner[1])
@@ -338,14 +339,18 @@ def _can_hold(tree: Any, state: dict[str, AbstractValue]) -> bool:
     variables it reads are tried value by value (up to _MAX_COMBINATIONS), so `p and not p` is seen false."""
     import itertools
 
-    finite = [name for name in sorted(variables_read(tree)) if state[name][0] != "i" and len(state[name][1]) > 1]
+    finite = [
+        name for name in sorted(variables_read(tree)) if state[name][0] != "i" and len(state[name][1]) > 1
+    ]
     combinations = 1
     for name in finite:
         combinations *= len(state[name][1])
     if not finite or combinations > _MAX_COMBINATIONS:
         return True in _truth(_evaluate(tree, state))
     choices = [[(name, (state[name][0], frozenset({v}))) for v in state[name][1]] for name in finite]
-    return any(True in _truth(_evaluate(tree, {**state, **dict(combo)})) for combo in itertools.product(*choices))
+    return any(
+        True in _truth(_evaluate(tree, {**state, **dict(combo)})) for combo in itertools.product(*choices)
+    )
 
 
 def _refine(tree: Any, state: dict[str, AbstractValue]) -> dict[str, AbstractValue]:
@@ -356,7 +361,9 @@ def _refine(tree: Any, state: dict[str, AbstractValue]) -> dict[str, AbstractVal
         value = refined[name]
         if value[0] in ("b", "s"):
             if len(value[1]) > 1:
-                kept = frozenset(v for v in value[1] if _can_hold(tree, {**refined, name: (value[0], frozenset({v}))}))
+                kept = frozenset(
+                    v for v in value[1] if _can_hold(tree, {**refined, name: (value[0], frozenset({v}))})
+                )
                 refined[name] = (value[0], kept or value[1])
         else:
             refined[name] = _narrow_interval(tree, name, value)
@@ -464,7 +471,11 @@ def reachable_values(c: CompiledNovel) -> list[dict[str, AbstractValue] | None]:
         if here is None or c.endings[i]:
             continue  # a playthrough stops at an ending
         for item in c.choices[i]:
-            if item.target < 0 or story.nodes[i].choices[item.position].condition is not None and item.condition_tree is None:
+            if (
+                item.target < 0
+                or story.nodes[i].choices[item.position].condition is not None
+                and item.condition_tree is None
+            ):
                 continue  # a missing target, or a broken condition (never open)
             state = here
             if item.condition_tree is not None and not variables_read(item.condition_tree) & untracked:
