@@ -143,7 +143,11 @@ def test_lora_changes_output_then_restores_it(tiny_image_backend, tiny_lora_file
     lora_request = request(loras=(LoraSpec(name=str(tiny_lora_file), scale=1.0),))
     with_lora = tiny_image_backend.generate(lora_request)[0]
     assert np.abs(pixels(with_lora) - base).max() > 10
-    assert with_lora.provenance.loras[0].name == str(tiny_lora_file)
+    import hashlib
+
+    # Named by its file name and content hash, never by the server path it was loaded from.
+    assert with_lora.provenance.loras[0].name == tiny_lora_file.name
+    assert with_lora.provenance.loras[0].sha256 == hashlib.sha256(tiny_lora_file.read_bytes()).hexdigest()
     again = pixels(tiny_image_backend.generate(request())[0])
     assert np.abs(again - base).max() <= 1
     # loaded once: a second use reuses the adapter
@@ -174,3 +178,13 @@ def test_provenance_in_png(tiny_image_backend) -> None:  # type: ignore[no-untyp
     assert info.provenance is not None and info.provenance.is_test_model
     assert info.aigc_label is not None and info.aigc_label["Label"] == "1"
     assert "Seed: 7" in info.text_chunks["parameters"]
+
+
+def test_provenance_names_the_model_by_its_name_and_hash_not_its_folder(
+    tiny_image_backend, tiny_models_dir
+) -> None:  # type: ignore[no-untyped-def]
+    image = tiny_image_backend.generate(request())[0]
+    assert image.provenance.model_id == "image-tiny"
+    assert image.provenance.model_hash and len(image.provenance.model_hash) == 64
+    chunks = Image.open(io.BytesIO(image.png)).text  # type: ignore[attr-defined]
+    assert all(str(tiny_models_dir) not in value for value in chunks.values())

@@ -179,3 +179,40 @@ def test_parameters_quote_values_with_commas() -> None:
     text = a1111_parameters(provenance(original_prompt='cats, dogs: and "birds"'))
     assert 'Original prompt: "cats, dogs: and \\"birds\\""' in text
     assert parse_a1111(text).original_prompt == 'cats, dogs: and "birds"'
+
+
+# ------------------------------------------------------------------------------- no server paths
+
+
+def test_a_local_model_is_named_by_its_configured_name_never_its_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "srv" / "test-models" / "image-tiny"
+    folder.mkdir(parents=True)
+    lora = tmp_path / "srv" / "loras" / "crayon.safetensors"
+    record = provenance(model="image-tiny", model_id=str(folder), loras=[LoraSpec(name=str(lora), scale=0.5)],
+                        extra={"note": f"made from {folder}"})  # fmt: skip
+    data = png_with_provenance(Image.new("RGB", (8, 8)), record)
+    chunks = Image.open(io.BytesIO(data)).text  # type: ignore[attr-defined]
+    assert all(str(tmp_path) not in value and "/srv/" not in value for value in chunks.values())
+    info = read_provenance(data)
+    assert info.provenance is not None
+    assert info.provenance.model_id == "image-tiny" and info.provenance.model_hash == "ab" * 32
+    assert [lo.name for lo in info.provenance.loras] == ["crayon.safetensors"]
+    assert info.provenance.extra == {"note": "made from image-tiny"}
+    # A hub id stays what it is: it names the model for anyone.
+    hub = read_provenance(png_with_provenance(Image.new("RGB", (8, 8)), provenance(model_revision="c0ffee")))
+    assert hub.provenance is not None
+    assert (hub.provenance.model_id, hub.provenance.model_revision) == ("stabilityai/sd-turbo", "c0ffee")
+
+
+def test_paths_in_older_files_are_cut_where_works_are_shown() -> None:
+    from aigc_contest.web.judging.blind import blind_image
+
+    old_record = provenance(model="image-tiny", model_id="/home/runner/test-models/image-tiny",
+                            loras=[LoraSpec(name="/srv/media/loras/crayon.safetensors")]).model_dump_json()  # fmt: skip
+    data = png({"aigc-contest": old_record,
+                "parameters": "a cat\nSteps: 2, Seed: 1, Model: image-tiny, Lora hashes: /srv/media/loras/crayon.safetensors: 1"})  # fmt: skip
+    shown = blind_image(data).provenance
+    assert all("/home/" not in v and "/srv/" not in v for v in shown.values())
+    record = json.loads(shown["aigc-contest"])
+    assert record["model_id"] == "image-tiny" and record["loras"][0]["name"] == "crayon.safetensors"
+    assert "Lora hashes: crayon.safetensors: 1" in shown["parameters"]

@@ -43,6 +43,7 @@ def test_complete_through_chat_template(tiny_text_backend) -> None:  # type: ign
     assert result.finish_reason in {"stop", "length"}
     assert result.provenance.model == "text-tiny" and result.provenance.is_test_model
     assert result.provenance.model_hash and len(result.provenance.model_hash) == 64
+    assert result.provenance.model_id == "text-tiny"  # the configured name, never the folder it loads from
     greedy = tiny_text_backend.complete(text_request(temperature=0.0, seed=None, max_tokens=8))
     assert (
         greedy.text == tiny_text_backend.complete(text_request(temperature=0.0, seed=None, max_tokens=8)).text

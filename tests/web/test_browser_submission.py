@@ -110,11 +110,11 @@ def test_teacher_registers_student_who_submits_an_image(
     page.get_by_role("button", name="Submit final version").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("entry-status").inner_text() == "Submitted"
-    assert page.get_by_text(re.compile(r"Submitted! Version 1, content hash [0-9a-f]{16}")).is_visible()
+    assert page.get_by_text(re.compile(r"Submitted! Version 1, file SHA-256 [0-9a-f]{16}")).is_visible()
     shown_hash = page.locator("section[aria-labelledby=versions-heading] tbody tr code").inner_text()
     entry = Entry.objects.get(team__name="Bright Colours")
     version = entry.versions.get()
-    assert shown_hash == version.content_hash
+    assert shown_hash == version.file_sha256
     assert re.fullmatch(r"[0-9a-f]{64}", shown_hash)
     assert entry.status == Entry.Status.SUBMITTED
     sign_out(page)

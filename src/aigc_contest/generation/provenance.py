@@ -68,6 +68,80 @@ class ProvenanceInfo(BaseModel):
     text_chunks: dict[str, str] = {}  # all text chunks, raw
 
 
+# ------------------------------------------------------------------------------------- server paths
+
+# An absolute file-system path (POSIX, home-relative or Windows), as it could appear inside text.
+_PATH_IN_TEXT = re.compile(r"(?<![\w:/])(?:~|[A-Za-z]:)?[\\/](?:[^\s,:;\"'\\/]+[\\/])+([^\s,:;\"'\\/]*)")
+
+
+def is_local_source(source: str) -> bool:
+    """Whether a model or LoRA source names a place on this machine's disk (not a hub id or remote name)."""
+    if not source:
+        return False
+    if source.startswith(("/", "~", ".", "\\")) or re.match(r"[A-Za-z]:[\\/]", source):
+        return True
+    try:
+        return Path(source).expanduser().exists()
+    except (OSError, ValueError):
+        return False
+
+
+def public_source(name: str, source: str) -> str:
+    """How a provenance record names a model: a hub id or remote model name as it is; a local folder or
+    file by the name it has in the models file (`name`), never by its path."""
+    return name if is_local_source(source) else source
+
+
+def public_lora_name(name: str) -> str:
+    """A LoRA as a record names it: a hub id as it is, a local file by its file name only."""
+    if not is_local_source(name):
+        return name
+    return re.split(r"[\\/]", name.rstrip("/\\"))[-1] or "lora"
+
+
+def without_paths(text: str) -> str:
+    """`text` with every absolute path cut down to its last part ("/srv/models/image-tiny" -> "image-tiny")."""
+    return _PATH_IN_TEXT.sub(lambda m: m.group(1) or "", text)
+
+
+def public_provenance(provenance: Provenance) -> Provenance:
+    """The record with no server path in it: the model by its configured name, LoRAs by file name, any
+    other path in the free-form fields cut to its last part."""
+    from aigc_contest.generation.types import LoraSpec
+
+    model_id = provenance.model if is_local_source(provenance.model_id) else provenance.model_id
+    loras = [
+        LoraSpec(name=public_lora_name(lora.name), scale=lora.scale, sha256=lora.sha256)
+        for lora in provenance.loras
+    ]
+    extra = json.loads(without_paths_json(json.dumps(provenance.extra, ensure_ascii=False, default=str)))
+    return provenance.model_copy(update={"model_id": model_id, "loras": loras, "extra": extra})
+
+
+def without_paths_json(text: str) -> str:
+    """A JSON document with no server path in its strings: `model_id` paths become the record's `model`
+    name, other path strings their last part. Text that is not JSON is returned with paths cut."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return without_paths(text)
+
+    def clean(value: Any, parent: dict[str, Any] | None = None, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v, value, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, str):
+            if key == "model_id" and parent is not None and is_local_source(value):
+                return str(parent.get("model") or public_lora_name(value))
+            if key == "name" and is_local_source(value):
+                return public_lora_name(value)
+            return without_paths(value)
+        return value
+
+    return json.dumps(clean(data), ensure_ascii=False, separators=(",", ":"))
+
+
 # ---------------------------------------------------------------------------------------------- writing
 
 
@@ -140,6 +214,7 @@ def png_with_provenance(image: Any, provenance: Provenance, *, produce_id: str |
     """Encode a PIL image as PNG bytes with the three provenance chunks."""
     from PIL.PngImagePlugin import PngInfo
 
+    provenance = public_provenance(provenance)  # a file leaves the server: no paths of it go along
     info = PngInfo()
     info.add_text(PARAMETERS_KEY, a1111_parameters(provenance))
     info.add_text(JSON_KEY, provenance.model_dump_json())

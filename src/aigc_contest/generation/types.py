@@ -26,6 +26,7 @@ class LoraSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(max_length=200)  # a path to a .safetensors file or folder, or a hub id
     scale: float = Field(default=1.0, ge=-4.0, le=4.0)
+    sha256: str | None = Field(default=None, max_length=64)  # in provenance: the weights file's hash
 
 
 class ImageRequest(BaseModel):
@@ -58,8 +59,9 @@ class Provenance(BaseModel):
 
     backend: str
     model: str  # the name in the models file
-    model_id: str  # hub id, folder or remote model name
+    model_id: str  # hub id or remote model name; a local model by its configured name (never a path)
     model_hash: str | None = None  # sha256 of the weights where known (short form allowed)
+    model_revision: str | None = None  # the hub commit the weights came from, where known
     loras: list[LoraSpec] = []
     prompt: str
     original_prompt: str | None = None

@@ -4,6 +4,11 @@ The type is sniffed from the bytes (never trusted from the name or the browser),
 are bounded, and images are decoded under a decompression-bomb guard so a 50 KB file cannot expand to
 gigabytes in memory.
 
+A PDF is parsed, checked for active content (scripts, launch actions, attached files, forms, rich media,
+script links, however their names are escaped, compressed or appended) and rebuilt with only pages,
+resources and plain links (:mod:`aigc_contest.works.pdfsafe`): `UploadInfo.content` is that rebuilt file,
+and `sha256` and `size` describe it, because it is what is stored and served.
+
 A fine-tuned model (a LoRA) is accepted as `.safetensors` only where a caller allows the "safetensors" kind:
 its header is parsed and checked without torch, and pickle-based checkpoints are never accepted.
 """
@@ -17,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from aigc_contest.finetune.inspect import LoraFileError, inspect_lora_bytes, looks_like_safetensors
+from aigc_contest.works.pdfsafe import PdfRefused, SafePdf, make_safe_pdf
 
 ALLOWED_KINDS = {
     "png": ("image/png", ".png"),
@@ -55,6 +61,35 @@ class UploadInfo:
     height: int | None = None
     pages: int | None = None
     meta: dict[str, object] = field(default_factory=dict)
+    # The bytes to store: the upload itself, or for a PDF the rebuilt file (sha256 and size are of these).
+    content: bytes = field(default=b"", repr=False)
+
+
+def extension_for_mime(mime: str) -> str:
+    """The file-name extension of a type the platform stores (".png" for image/png), or ""."""
+    for known_mime, extension in ALLOWED_KINDS.values():
+        if known_mime == mime and known_mime != "application/octet-stream":
+            return extension
+    return _OTHER_EXTENSIONS.get(mime, "")
+
+
+_OTHER_EXTENSIONS = {"text/html": ".html", "application/epub+zip": ".epub", "application/json": ".json",
+                     "text/plain": ".txt", "image/gif": ".gif"}  # fmt: skip
+
+
+def download_name(filename: str | None, extension: str, *, fallback: str = "work") -> str:
+    """The name a file is stored and downloaded under: the participant's own name without any folder, with
+    the extension of the file's real type in place of whatever it ended in ("virus.exe" of a PNG is
+    "virus.png"). An empty `extension` keeps the name as it is."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*').strip().strip(".")
+    stem = name
+    if extension and "." in name:
+        stem = name.rsplit(".", 1)[0].rstrip(". ")
+    stem = (stem or fallback)[: 150 - len(extension)]
+    if not extension:
+        return stem
+    return stem if stem.lower().endswith(extension.lower()) else stem + extension
 
 
 def sniff_kind(head: bytes) -> str | None:
@@ -95,14 +130,15 @@ def inspect_upload(
         names = ", ".join(k.upper() for k in sorted(allowed))
         raise UploadRejected(f"This type of file is not accepted here. Please upload {names}.", "wrong_type", allowed=names)
     mime, extension = ALLOWED_KINDS[kind]
-    sha256 = hashlib.sha256(data).hexdigest()
     if kind == "pdf":
-        pages = _check_pdf(data)
-        return UploadInfo(kind, mime, extension, len(data), sha256, pages=pages)
+        safe = _check_pdf(data)
+        digest = hashlib.sha256(safe.data).hexdigest()
+        return UploadInfo(kind, mime, extension, len(safe.data), digest, pages=safe.pages, content=safe.data)
+    sha256 = hashlib.sha256(data).hexdigest()
     if kind == "safetensors":
-        return UploadInfo(kind, mime, extension, len(data), sha256, meta=_check_lora(data))
+        return UploadInfo(kind, mime, extension, len(data), sha256, meta=_check_lora(data), content=data)
     width, height = _check_image(data, kind, max_pixels=max_pixels, max_side=max_side)
-    return UploadInfo(kind, mime, extension, len(data), sha256, width=width, height=height)
+    return UploadInfo(kind, mime, extension, len(data), sha256, width=width, height=height, content=data)
 
 
 def _check_image(data: bytes, kind: str, *, max_pixels: int, max_side: int) -> tuple[int, int]:
@@ -181,17 +217,19 @@ def _check_lora(data: bytes) -> dict[str, object]:
     }
 
 
-def _check_pdf(data: bytes) -> int | None:
-    """A light structural check: a PDF header, an EOF marker and no embedded JavaScript or launch actions."""
-    tail = data[-2048:]
-    if b"%%EOF" not in tail:
-        raise UploadRejected("The PDF is incomplete; please export it again.", "corrupt")
-    lowered = data.lower()
-    for marker in (b"/javascript", b"/launch", b"/embeddedfile"):
-        if marker in lowered:
+def _check_pdf(data: bytes) -> SafePdf:
+    """The PDF parsed, screened for active content and rebuilt (see :mod:`aigc_contest.works.pdfsafe`)."""
+    try:
+        return make_safe_pdf(data)
+    except PdfRefused as exc:
+        if exc.code == "unsafe_pdf":
             raise UploadRejected(
-                "The PDF contains scripts or attached files, which are not allowed. Please export a plain PDF.",
+                "The PDF contains scripts, forms, attached files or other active content, which are not "
+                "allowed. Please export a plain PDF.",
                 "unsafe_pdf",
-            )
-    pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
-    return pages if pages > 0 else None
+            ) from exc
+        if exc.code == "encrypted_pdf":
+            raise UploadRejected(
+                "The PDF is protected with a password. Please export it again without one.", "encrypted_pdf"
+            ) from exc
+        raise UploadRejected("The PDF could not be read; it may be damaged. Please export it again.", "corrupt") from exc

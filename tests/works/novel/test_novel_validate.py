@@ -57,7 +57,7 @@ def test_read_before_set_follows_every_path():
         {"id": "door", "choices": [{"label": "open", "target": "win", "condition": "key and gold > 0 and not ok",
                                     "sets": {"gold": "+1"}},
                                    {"label": "wait", "target": "lobby"}]},
-        {"id": "lobby", "choices": [{"label": "x", "target": "win", "condition": "gold > 5"},
+        {"id": "lobby", "choices": [{"label": "x", "target": "win", "condition": "gold > 1"},
                                     {"label": "y", "target": "lose"}]},
         {"id": "win", "ending": "happy"},
         {"id": "lose", "choices": [{"label": "retry", "target": "a", "condition": "not ok"}, {"label": "q", "target": "end"}]},
@@ -140,3 +140,69 @@ def test_playthroughs_report_stuck_capped_and_uncovered():
     assert ("a", 0) in report.untaken_choices
     data = report.to_dict()
     assert data["node_coverage"] == {"visited": 3, "total": 5}
+
+
+# ------------------------------------------------------------------- conditions that can never be true
+
+
+def _gate(condition, *, train=None, initial=0):  # type: ignore[no-untyped-def]
+    choices = [
+        {"label": "Knock", "target": "hall", "condition": condition},
+        {"label": "Leave", "target": "home"},
+    ]
+    if train is not None:
+        choices.append({"label": "Train", "target": "a", "sets": {"courage": train}})
+    return make_novel(
+        [{"id": "a", "choices": choices}, {"id": "hall", "ending": "happy"}, {"id": "home", "ending": "sad"}],
+        variables={"courage": {"type": "int", "initial": initial}},
+    )
+
+
+def test_a_condition_nothing_can_make_true_is_reported():
+    defects = validate(_gate("courage >= 1"))
+    assert [(d.code, d.node) for d in defects] == [("condition-never-true", "a")]
+    assert "'Knock'" in defects[0].message and "'courage' is always 0" in defects[0].message
+
+
+def test_a_condition_a_loop_can_make_true_is_not_reported():
+    assert validate(_gate("courage >= 100", train="+1")) == []  # widened: the loop may raise it that far
+    assert codes(_gate("courage < 0", train="+1")) == [("condition-never-true", "a")]  # but never lower
+    assert codes(_gate("courage == 3", train=3)) == []
+    assert codes(_gate("courage == 5", train=3)) == [("condition-never-true", "a")]
+
+
+def test_impossible_true_false_and_string_conditions():
+    variables = {"key": {"type": "bool", "initial": False}, "friend": {"type": "str", "initial": "nobody"}}
+    novel = make_novel([
+        {"id": "a", "choices": [{"label": "meet", "target": "b", "sets": {"friend": "Owl"}},
+                                {"label": "door", "target": "end1", "condition": "key"},
+                                {"label": "both", "target": "end1", "condition": "friend == \"Owl\" and key"}]},
+        {"id": "b", "choices": [{"label": "owl", "target": "end1", "condition": "friend == \"Owl\""},
+                                {"label": "cat", "target": "end2", "condition": "friend == \"Cat\" or key"},
+                                {"label": "contradiction", "target": "end2", "condition": "friend != \"Owl\""}]},
+        {"id": "end1", "ending": "happy"}, {"id": "end2", "ending": "sad"},
+    ], variables=variables)  # fmt: skip
+    found = [(d.node, d.message.split()[1]) for d in validate(novel) if d.code == "condition-never-true"]
+    assert found == [("a", "2"), ("a", "3"), ("b", "2"), ("b", "3")]
+
+
+def test_choices_behind_an_impossible_choice_are_not_reported_again():
+    novel = make_novel([
+        {"id": "a", "choices": [{"label": "x", "target": "b", "condition": "n > 0"}, {"label": "y", "target": "e1"}]},
+        {"id": "b", "choices": [{"label": "z", "target": "e2", "condition": "n > 5"}]},
+        {"id": "e1", "ending": "happy"}, {"id": "e2", "ending": "sad"},
+    ], variables={"n": {"type": "int", "initial": 0}})  # fmt: skip
+    assert codes(novel) == [("condition-never-true", "a")]
+
+
+def test_variables_changed_by_passages_kept_as_written_are_not_judged():
+    from aigc_contest.works.novel.model import TweeExtras
+
+    novel = _gate("courage >= 1")
+    novel.twee_extras = TweeExtras(
+        special_passages=[{"name": "PassageDone", "tags": [], "text": "<<set $courage += 1>>"}]
+    )
+    assert validate(novel) == []
+    novel.twee_extras = TweeExtras(special_passages=[{"name": "Story JavaScript", "tags": ["script"],
+                                                      "text": "State.variables.courage = 5;"}])  # fmt: skip
+    assert validate(novel) == []

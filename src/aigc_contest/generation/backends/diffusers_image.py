@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aigc_contest.generation.provenance import public_lora_name, public_source
 from aigc_contest.generation.types import (
     Capabilities,
     GeneratedImage,
@@ -143,6 +144,7 @@ class DiffusersImageBackend(ImageBackend):
         self._pipe: Any = None
         self._base_scheduler: Any = None
         self._model_hash: str | None = None
+        self._model_revision: str | None = None
         self._loras: OrderedDict[str, str] = OrderedDict()  # lora name -> adapter name
         self._lock = threading.RLock()  # one pipeline call at a time; loading happens once
 
@@ -229,7 +231,9 @@ class DiffusersImageBackend(ImageBackend):
             except OSError as exc:
                 raise GenerationError(f"{not_cached_message(self.source, self.name)} ({exc})") from exc
         try:
-            self._model_hash = weights_hash(snapshot_download(self.source, local_files_only=True))
+            snapshot = snapshot_download(self.source, local_files_only=True)
+            self._model_hash = weights_hash(snapshot)
+            self._model_revision = Path(snapshot).name  # the cache's snapshots/<commit> folder
         except (OSError, ValueError):
             self._model_hash = None
         return pipe
@@ -374,9 +378,10 @@ class DiffusersImageBackend(ImageBackend):
             provenance = Provenance(
                 backend="diffusers",
                 model=self.name,
-                model_id=self.source,
+                model_id=public_source(self.name, self.source),  # a local model by its name, never its path
                 model_hash=self._model_hash,
-                loras=list(job.request.loras),
+                model_revision=self._model_revision,
+                loras=[_public_lora(lora) for lora in job.request.loras],
                 prompt=job.request.prompt,
                 original_prompt=job.request.original_prompt,
                 negative_prompt=job.request.negative_prompt,
@@ -395,6 +400,18 @@ class DiffusersImageBackend(ImageBackend):
                 )
             )
         return generated
+
+
+def _public_lora(lora: LoraSpec) -> LoraSpec:
+    """A LoRA as a provenance record names it: file name and weights hash for a local file, never its path."""
+    path = Path(lora.name).expanduser()
+    digest = lora.sha256
+    if digest is None and path.exists():
+        try:
+            digest = weights_hash(path)
+        except OSError:
+            digest = None
+    return LoraSpec(name=public_lora_name(lora.name), scale=lora.scale, sha256=digest)
 
 
 def _scheduler_name(scheduler: Any) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from aigc_contest.generation.provenance import public_source
 from aigc_contest.generation.types import (
     Capabilities,
     ChatMessage,
@@ -89,6 +90,7 @@ class TransformersTextBackend(TextBackend):
         self._tokenizer: Any = None
         self._ll_tokenizer: Any = None
         self._model_hash: str | None = None
+        self._model_revision: str | None = None
         self._lock = threading.RLock()
 
     # ----------------------------------------------------------------------------------------- loading
@@ -152,6 +154,8 @@ class TransformersTextBackend(TextBackend):
                 self._tokenizer, self._model = tokenizer, model
                 if local:
                     self._model_hash = weights_hash(source)
+                else:
+                    self._model_hash, self._model_revision = _hub_identity(self.source)
             return self._tokenizer, self._model
 
     def _llguidance_tokenizer(self) -> Any:
@@ -218,8 +222,9 @@ class TransformersTextBackend(TextBackend):
         return Provenance(
             backend="transformers",
             model=self.name,
-            model_id=self.source,
+            model_id=public_source(self.name, self.source),  # a local model by its name, never its path
             model_hash=self._model_hash,
+            model_revision=self._model_revision,
             prompt=last_user,
             seed=request.seed,
             is_test_model=self.is_test_model,
@@ -238,3 +243,16 @@ class TransformersTextBackend(TextBackend):
         return complete_json_with_retries(
             lambda messages: self._generate(messages, request, json_schema)[0], request, schema, max_attempts
         )
+
+
+def _hub_identity(repo_id: str) -> tuple[str | None, str | None]:
+    """(weights hash, commit) of a hub model in the local cache, or Nones where it cannot be told."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        from aigc_contest.generation.backends.diffusers_image import weights_hash
+
+        snapshot = snapshot_download(repo_id, local_files_only=True)
+        return weights_hash(snapshot), Path(snapshot).name
+    except Exception:  # the identity is a nicety; loading already succeeded
+        return None, None

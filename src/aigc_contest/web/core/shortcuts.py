@@ -43,6 +43,6 @@ def submit_response(request: HttpRequest, submit: Callable[[], Any], *, entry_pk
         return refused or redirect("entry-detail", pk=entry_pk)
     messages.success(
         request,
-        _("Submitted! Version %(n)d, content hash %(h)s.") % {"n": version.number, "h": version.content_hash[:16]},
+        _("Submitted! Version %(n)d, file SHA-256 %(h)s…") % {"n": version.number, "h": version.file_sha256[:16]},
     )
     return redirect("entry-detail", pk=entry_pk)

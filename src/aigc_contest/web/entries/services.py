@@ -28,7 +28,13 @@ from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.zoned import clock_in_zone
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
 from aigc_contest.web.moderation.services import screen_text
-from aigc_contest.works.uploads import UploadInfo, UploadRejected, inspect_upload
+from aigc_contest.works.uploads import (
+    UploadInfo,
+    UploadRejected,
+    download_name,
+    extension_for_mime,
+    inspect_upload,
+)
 
 UPLOAD_KINDS_BY_WORK_TYPE = {
     "image": {"png", "jpeg", "webp"},
@@ -165,7 +171,9 @@ def _upload_message(exc: UploadRejected) -> str:
         "wrong_type": _("This type of file is not accepted here. Please upload %(allowed)s."),
         "too_many_pixels": _("The image is too large (too many pixels). Please make it smaller and try again."),
         "corrupt": _("The file could not be read; it may be damaged or cut short."),
-        "unsafe_pdf": _("The PDF contains scripts or attached files, which are not allowed. Please export a plain PDF."),
+        "unsafe_pdf": _("The PDF contains scripts, forms, attached files or other active content, which are not "
+                        "allowed. Please export a plain PDF."),
+        "encrypted_pdf": _("The PDF is protected with a password. Please export it again without one."),
         "not_lora": _("This file is not a LoRA for an image model. Please upload the .safetensors file your training made."),
     }
     template = messages.get(exc.code)
@@ -202,11 +210,11 @@ def upload_draft_file(actor: User, entry: Entry, *, filename: str, data: bytes) 
         info = inspect_upload(data, allowed=allowed, max_bytes=entry.category.max_upload_mb * 1024 * 1024)
     except UploadRejected as exc:
         raise ServiceError(_upload_message(exc), exc.code) from exc
-    safe_name = f"work{info.extension}"
-    original = (filename or safe_name).rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
+    original = download_name(filename, info.extension)
     before = entry.draft_file_name
+    # What is stored is what the check passed (a PDF: its rebuilt copy); its hash is the one a receipt shows.
     _replace_draft_file(
-        entry, data, sha256=info.sha256, extension=info.extension, original=original, mime=info.mime,
+        entry, info.content or data, sha256=info.sha256, extension=info.extension, original=original, mime=info.mime,
         meta={"width": info.width, "height": info.height, "pages": info.pages, "size": info.size},
     )
     _note_if_on_behalf(actor, entry, "upload file", {"file": (before, f"{original} (SHA-256 {info.sha256[:16]})")})
@@ -217,12 +225,21 @@ def _store_blob(data: bytes, sha256: str, extension: str) -> str:
     """Write the bytes to their content-addressed name unless a complete copy is there already."""
     name = blob_path(sha256, extension)
     try:
-        if default_storage.exists(name) and default_storage.size(name) == len(data):
+        if default_storage.exists(name) and default_storage.size(name) == len(data) and _stored_sha256(name) == sha256:
             return name
     except OSError:
         pass
-    # Absent, or cut short by a crash while it was written: the storage picks a free name beside it.
+    # Absent, cut short by a crash while it was written, or damaged: the storage picks a free name beside it,
+    # so the stored file is always the one whose hash the version records.
     return default_storage.save(name, ContentFile(data))
+
+
+def _stored_sha256(name: str) -> str:
+    digest = hashlib.sha256()
+    with default_storage.open(name, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _delete_if_unreferenced(name: str) -> None:
@@ -272,11 +289,14 @@ def set_draft_from_work(actor: User, entry: Entry, *, filename: str, data: bytes
             "too_large",
         )
     sha256 = hashlib.sha256(data).hexdigest()
-    original = (filename or "work").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
-    extension = ("." + original.rsplit(".", 1)[-1].lower()[:10]) if "." in original else ""
-    if not extension.isascii() or not extension[1:].isalnum():
-        extension = ""
     before = entry.draft_file_name
+    # The name keeps the extension of the file's type (the exporter's mime), whatever the name said.
+    extension = extension_for_mime(mime)
+    original = download_name(filename, extension)
+    if not extension and "." in original:
+        extension = "." + original.rsplit(".", 1)[-1].lower()[:10]
+        if not extension.isascii() or not extension[1:].isalnum():
+            extension = ""
     _replace_draft_file(entry, data, sha256=sha256, extension=extension, original=original, mime=mime,
                         meta={"size": len(data), **(meta or {})})
     _note_if_on_behalf(actor, entry, "set file from the studio", {"file": (before, f"{original} (SHA-256 {sha256[:16]})")})

@@ -19,6 +19,7 @@ from aigc_contest.web.core.shortcuts import get_object_or_403, require_perm, sub
 from aigc_contest.web.entries import selectors, services
 from aigc_contest.web.entries.forms import DraftForm, StartEntryForm, UploadForm
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
+from aigc_contest.works.uploads import download_name, extension_for_mime
 
 
 def entry_for(request: HttpRequest, pk: int, perm: str = "entries.view_entry") -> Entry:
@@ -141,7 +142,10 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def work_file_response(field_file: Any, mime: str, filename: str) -> FileResponse:
-    response = FileResponse(field_file.open("rb"), content_type=mime, filename=filename or "")
+    """The stored file as it is (its bytes are what the receipt's hash covers), under a name whose extension
+    is that of its real type."""
+    name = download_name(filename, extension_for_mime(mime))
+    response = FileResponse(field_file.open("rb"), content_type=mime, filename=name)
     harden_work_response(response, mime)
     return response
 

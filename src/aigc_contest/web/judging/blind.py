@@ -5,7 +5,7 @@ XMP, ICC profiles and JPEG comments. Only the AI provenance text chunks of a PNG
 "use of AI models" is a criterion: A1111 `parameters`, the platform's JSON provenance (with every personal
 field removed, at any depth) and the AIGC label. Nothing else is kept.
 
-PDFs are rewritten with pypdf without the document information dictionary (Author, Creator, Title…) and
+PDFs are first screened and rebuilt (:mod:`aigc_contest.works.pdfsafe`), then rewritten with pypdf without the document information dictionary (Author, Creator, Title…) and
 without any XMP metadata stream, on the document, its pages or its images.
 """
 
@@ -16,7 +16,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aigc_contest.generation.provenance import AIGC_LABEL_KEY, JSON_KEY, PARAMETERS_KEY
+from aigc_contest.generation.provenance import (
+    AIGC_LABEL_KEY,
+    JSON_KEY,
+    PARAMETERS_KEY,
+    without_paths,
+    without_paths_json,
+)
 
 PROVENANCE_KEYS = (PARAMETERS_KEY, JSON_KEY, AIGC_LABEL_KEY)
 # Fields of the JSON provenance that could say who made the work.
@@ -64,7 +70,10 @@ def blind_image(data: bytes) -> BlindImage:
     kept: dict[str, str] = {}
     for key in PROVENANCE_KEYS:
         if key in text:
-            value = _scrub_json(text[key]) if key == JSON_KEY else text[key]
+            # No server path leaves with the work (files made before records named models by name had them).
+            value = (
+                without_paths_json(_scrub_json(text[key])) if key == JSON_KEY else without_paths(text[key])
+            )
             if value:
                 kept[key] = value
     # Pillow writes what `info` holds (comment, ICC profile, EXIF, dpi…) back into the new file: start empty,
@@ -94,6 +103,11 @@ def blind_pdf(data: bytes) -> bytes:
     from pypdf.errors import PyPdfError
     from pypdf.generic import DictionaryObject, NameObject
 
+    from aigc_contest.works.pdfsafe import make_safe_pdf
+
+    # Files stored before uploads were rebuilt are screened and rebuilt here too (PdfRefused is a
+    # ValueError): a judge or a gallery visitor never opens a PDF with active content.
+    data = make_safe_pdf(data).data
     try:
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
         writer.metadata = None  # no /Info in the trailer, not even a Producer line

@@ -4,6 +4,8 @@ Export: ``StoryTitle``, ``StoryData`` (IFID, story format and version, start), t
 from an import, a variable set-up passage (``StoryInit`` for SugarCube, a ``startup``-tagged passage for
 Harlowe) for initial values not already set there, then one passage per node: its text, a blank line and
 one line per choice (see :mod:`.harlowe` / :mod:`.sugarcube`). An ending carries the tag ``ending-<type>``.
+The passage name is the node's id (links name it); the node's title goes in the passage metadata as
+``"title"`` (in an archive, the ``data-title`` attribute), and comes back from there on import.
 
 Import: special passages (StoryTitle, StoryData, StoryInit, Story JavaScript, Story Stylesheet, SugarCube's
 Story*/Passage* passages, and passages tagged script, stylesheet, widget, startup, header, footer …) are
@@ -54,6 +56,8 @@ SPECIAL_TAGS = frozenset(
      "debug-footer", "Twine.private", "annotation"}
 )  # fmt: skip
 ENDING_TAG = "ending-"
+# A node's title, kept in its passage's metadata (Twee 3 allows more keys than position and size).
+TITLE_KEY = "title"
 _MACRO_RE = re.compile(r"<<|\([A-Za-z][\w-]*:")
 
 
@@ -155,6 +159,10 @@ def novel_to_passages(
             "position": f"{100 + (i % 8) * 150},{100 + (i // 8) * 150}",
             "size": "100,100",
         }
+        if node.title:
+            metadata[TITLE_KEY] = node.title  # the passage name is the node's id; its title rides along
+        else:
+            metadata.pop(TITLE_KEY, None)
         text = node.raw if node.raw is not None and same_format else node_source(node, fmt, types, notes)
         passages.append(Passage(node.id, tags, metadata, text))
     return passages, story_data
@@ -280,9 +288,17 @@ def _passage_to_node(passage: Passage, fmt: StoryFormat, notes: list[str]) -> No
     ending: EndingType | None = cast(EndingType, ending_tags[0]) if ending_tags else None
     if ending is None and not choices:
         ending = "neutral"
+    metadata = dict(passage.metadata)
+    title = metadata.pop(TITLE_KEY, "")
     try:
         return Node(
-            id=passage.name, text=text, choices=choices, ending=ending, tags=tags, metadata=passage.metadata
+            id=passage.name,
+            title=title if isinstance(title, str) else "",
+            text=text,
+            choices=choices,
+            ending=ending,
+            tags=tags,
+            metadata=metadata,
         )
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]

@@ -16,7 +16,7 @@ from aigc_contest import __version__
 from aigc_contest.works.novel.model import Novel
 from aigc_contest.works.novel.storyformat import StoryFormat
 from aigc_contest.works.novel.twee import Passage, TweeSyntaxError
-from aigc_contest.works.novel.twine import novel_to_passages, passages_to_novel
+from aigc_contest.works.novel.twine import TITLE_KEY, novel_to_passages, passages_to_novel
 
 CREATOR = "aigc-contest"
 
@@ -54,7 +54,9 @@ def write_twine_html(novel: Novel, fmt: StoryFormat, notes: list[str] | None = N
         out.append(
             f'<tw-passagedata pid="{pids[passage.name]}" name="{_attr(passage.name)}" '
             f'tags="{_attr(" ".join(passage.tags))}" position="{_attr(meta.get("position", "100,100"))}" '
-            f'size="{_attr(meta.get("size", "100,100"))}">{html.escape(passage.text, quote=True)}</tw-passagedata>'
+            f'size="{_attr(meta.get("size", "100,100"))}"'
+            + (f' data-title="{_attr(meta[TITLE_KEY])}"' if meta.get(TITLE_KEY) else "")
+            + f">{html.escape(passage.text, quote=True)}</tw-passagedata>"
         )
     out.append("</tw-storydata>")
     return "\n".join(out) + "\n"
@@ -107,7 +109,9 @@ def read_twine_html(source: str) -> tuple[Novel, list[str]]:
         if not name or name in seen:
             raise TweeSyntaxError(f"passage {number} has an empty or repeated name {name!r}", 1)
         seen.add(name)
-        meta = {k: attrs[k] for k in ("position", "size") if attrs.get(k)}
+        meta: dict[str, Any] = {k: attrs[k] for k in ("position", "size") if attrs.get(k)}
+        if attrs.get("data-title"):
+            meta[TITLE_KEY] = attrs["data-title"]
         passages.append(Passage(name, attrs.get("tags", "").split(), meta, "".join(chunks).rstrip()))
         if attrs.get("pid") == story.get("startnode"):
             start_name = name

@@ -220,12 +220,14 @@ def provenance_of(png: bytes, reader: Callable[[bytes], Any] | None = None, **ex
     """The provenance record of a PNG (our JSON chunk, else what the A1111 text says), plus `extra`."""
     import hashlib
 
+    from aigc_contest.generation.provenance import public_provenance
+
     if reader is None:
         from aigc_contest.generation.provenance import read_provenance as reader  # type: ignore[no-redef]
     assert reader is not None
     info = reader(png)
     record: dict[str, Any] = (
-        info.provenance.model_dump(mode="json") if info.provenance is not None
+        public_provenance(info.provenance).model_dump(mode="json") if info.provenance is not None
         else {"source": info.source, "prompt": info.prompt, "seed": info.seed, "model": info.model}
     )  # fmt: skip
     record["sha256"] = hashlib.sha256(png).hexdigest()
