@@ -161,8 +161,12 @@ def validate(novel: Novel | CompiledNovel, limits: Limits | None = None) -> list
             )
         )
 
-    defects.extend(_read_before_set(c, reachable))
-    defects.extend(_never_true(c))
+    read_early = _read_before_set(c, reachable)
+    defects.extend(read_early)
+    # A condition on a variable that may be read before it is set has that one defect: the missing starting
+    # value is the thing to fix, and "never true" would only repeat it from the default value.
+    early_nodes = {d.node for d in read_early}
+    defects.extend(d for d in _never_true(c) if d.node not in early_nodes)
     return defects
 
 
