@@ -25,11 +25,16 @@ IMAGE_CATEGORIES = {"nsfw_image", "unreadable_image"}
 MAX_TERMS_CHARS = 5000
 
 
+# A self-harm signal in these is the child's own: their school's safety contact is told.
+CHILDS_OWN_WORDS = {SafetyEvent.Where.PROMPT, SafetyEvent.Where.UPLOAD}
+SELF_HARM_NOTICE_MINUTES = 30  # one e-mail to the safety contact per student in this time
+
+
 def outcome_of(verdict: SafetyVerdict) -> str:
+    if verdict.needs_review and verdict.category != "self_harm":  # held for a teacher, or shown but flagged
+        return SafetyEvent.Outcome.NEEDS_REVIEW
     if not verdict.allowed:
         return SafetyEvent.Outcome.REFUSED
-    if verdict.needs_review:
-        return SafetyEvent.Outcome.NEEDS_REVIEW
     return SafetyEvent.Outcome.ALLOWED
 
 
@@ -52,7 +57,7 @@ def record_verdict(
     try:
         user = user if getattr(user, "is_authenticated", False) else None
         text = "" if where in IMAGE_PLACES else " ".join((excerpt or "").split())[:EXCERPT_CHARS]
-        return SafetyEvent.objects.create(
+        event = SafetyEvent.objects.create(
             user=user,
             school_id=getattr(user, "school_id", None),
             job=job,
@@ -68,6 +73,53 @@ def record_verdict(
     except Exception:  # noqa: BLE001 - the audit log must never stop a child's work
         logger.exception("could not record a safety event")
         return None
+    if event.category == "self_harm" and where in CHILDS_OWN_WORDS:
+        notify_safety_contact(event)
+    return event
+
+
+def notify_safety_contact(event: SafetyEvent) -> Any:
+    """Tell the school's safety contact, privately, that a student may be at risk: an `email` job naming
+    no one and repeating nothing, with a link to the review queue (where only the school's teachers see
+    the event). At most one message per student every SELF_HARM_NOTICE_MINUTES. Never raises."""
+    try:
+        return _notify_safety_contact(event)
+    except Exception:  # noqa: BLE001 - the child's kind message must not depend on the e-mail
+        logger.exception("could not notify the safety contact of event %s", event.pk)
+        return None
+
+
+def _notify_safety_contact(event: SafetyEvent) -> Any:
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from aigc_contest.web.accounts.models import Role, User
+    from aigc_contest.web.core.email_jobs import enqueue_email
+    from aigc_contest.web.core.notifications import _render
+
+    if event.school_id is None or event.user_id is None:
+        return None
+    row = SchoolSafetyPolicy.objects.filter(school_id=event.school_id).first()
+    contact = (row.safety_contact_email if row else "").strip()
+    if not contact:
+        return None
+    since = event.created_at - timedelta(minutes=SELF_HARM_NOTICE_MINUTES)
+    earlier = SafetyEvent.objects.filter(
+        user_id=event.user_id, category="self_harm", created_at__gte=since
+    ).exclude(pk=event.pk)
+    if earlier.exists():
+        return None
+    # The job belongs to a staff member where one can be found, so it never appears among the child's jobs.
+    owner = (
+        User.objects.filter(email__iexact=contact).first()
+        or User.objects.filter(school_id=event.school_id, role=Role.TEACHER).order_by("pk").first()
+        or event.user
+    )
+    context = {"school": event.school, "event": event, "queue_url": reverse("moderation-queue")}
+    subject, body = _render("safety_contact", context)
+    with transaction.atomic():
+        return enqueue_email(owner, recipients=[contact], subject=subject, body=body)
 
 
 def child_language() -> str:
