@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.generation.fake_servers import FakeOpenAI, ScriptedAnswer
 
 from aigc_contest.generation.guards import attach_guards
 from aigc_contest.generation.registry import RegistryError, parse_registry
 from aigc_contest.generation.types import ChatMessage, TextRequest
 from aigc_contest.safety import SafetyPolicy, SafetyRefusal, check_image, check_text
-from tests.generation.fake_servers import FakeOpenAI, ScriptedAnswer
 
 SAFE = "Safety: Safe\nCategories: None"
 UNSAFE_VIOLENT = "Safety: Unsafe\nCategories: Violent"
@@ -32,8 +32,16 @@ def guard_entry(name: str, backend: str, **fields: Any) -> str:
 def openai_guard_toml(server: FakeOpenAI, images: bool = False, options: str = "") -> str:
     options = options or ("{ images = true }" if images else "")
     options = f"options = {options}\n" if options else ""
-    return (guard_entry("guard-remote", "openai", id='"Qwen3Guard-Gen-0.6B"', base_url=f'"{server.base_url}"',
-                        api_key_env='"GUARD_KEY"') + options)
+    return (
+        guard_entry(
+            "guard-remote",
+            "openai",
+            id='"Qwen3Guard-Gen-0.6B"',
+            base_url=f'"{server.base_url}"',
+            api_key_env='"GUARD_KEY"',
+        )
+        + options
+    )
 
 
 # ---------------------------------------------------------------- the models file
@@ -67,7 +75,9 @@ def test_no_guard_configured_leaves_the_policy_alone() -> None:
 
 def test_remote_guard_safe_unsafe_and_controversial(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUARD_KEY", "sk-guard")
-    with FakeOpenAI(api_key="sk-guard", script=[SAFE, UNSAFE_VIOLENT, CONTROVERSIAL, CONTROVERSIAL]) as server:
+    with FakeOpenAI(
+        api_key="sk-guard", script=[SAFE, UNSAFE_VIOLENT, CONTROVERSIAL, CONTROVERSIAL]
+    ) as server:
         policy = attach_guards(SafetyPolicy(), parse_registry(openai_guard_toml(server)))
         assert policy is not None and policy.text_guard is not None and policy.image_guard is None
         assert check_text("a kite in the wind", policy).tier == "safe"
@@ -75,7 +85,9 @@ def test_remote_guard_safe_unsafe_and_controversial(monkeypatch: pytest.MonkeyPa
         assert (unsafe.allowed, unsafe.category, unsafe.layer) == (False, "violence", "guard")
         held = check_text("the soldiers in the war story", policy)
         assert held.held_for_review
-        senior = check_text("the soldiers in the war story", policy.model_copy(update={"age_band": "senior_secondary"}))
+        senior = check_text(
+            "the soldiers in the war story", policy.model_copy(update={"age_band": "senior_secondary"})
+        )
         assert senior.allowed
         bodies = server.chat_bodies
     assert [b["messages"] for b in bodies][0] == [{"role": "user", "content": "a kite in the wind"}]
@@ -84,8 +96,10 @@ def test_remote_guard_safe_unsafe_and_controversial(monkeypatch: pytest.MonkeyPa
 
 def test_remote_guard_that_is_down_or_rude_falls_back_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUARD_KEY", "sk-guard")
-    with FakeOpenAI(api_key="sk-guard", script=[ScriptedAnswer(status=500, error={"message": "boom"}),
-                                                 "I am a helpful assistant!"]) as server:
+    with FakeOpenAI(
+        api_key="sk-guard",
+        script=[ScriptedAnswer(status=500, error={"message": "boom"}), "I am a helpful assistant!"],
+    ) as server:
         registry = parse_registry(openai_guard_toml(server, options="{ max_retries = 0 }"))
         policy = attach_guards(SafetyPolicy(), registry)
         assert policy is not None
@@ -115,8 +129,10 @@ def test_remote_image_capable_guard_sees_pictures(monkeypatch: pytest.MonkeyPatc
 
 
 def chat_toml(server: FakeOpenAI) -> str:
-    return (f'[[models]]\nname = "chat"\nkind = "text"\nbackend = "openai"\nid = "qwen-plus"\n'
-            f'base_url = "{server.base_url}"\napi_key_env = "CHAT_KEY"\n')
+    return (
+        f'[[models]]\nname = "chat"\nkind = "text"\nbackend = "openai"\nid = "qwen-plus"\n'
+        f'base_url = "{server.base_url}"\napi_key_env = "CHAT_KEY"\n'
+    )
 
 
 def test_streamed_answer_is_screened_as_it_grows_and_stopped_at_the_first_unsafe_passage(
@@ -126,11 +142,14 @@ def test_streamed_answer_is_screened_as_it_grows_and_stopped_at_the_first_unsafe
 
     monkeypatch.setenv("GUARD_KEY", "sk-guard")
     monkeypatch.setenv("CHAT_KEY", "sk-chat-key")
-    story = ("Once upon a time a fox lived in the wood. " * 3) + "Then the story turned very dark. " + "x" * 400
+    story = (
+        ("Once upon a time a fox lived in the wood. " * 3) + "Then the story turned very dark. " + "x" * 400
+    )
     request = TextRequest(model="chat", messages=[ChatMessage(role="user", content="a story about a fox")])
-    with FakeOpenAI(script=[story], stream_chunk_chars=10) as chat, FakeOpenAI(
-        api_key="sk-guard", script=[SAFE, SAFE, UNSAFE_VIOLENT], default=SAFE
-    ) as guard:
+    with (
+        FakeOpenAI(script=[story], stream_chunk_chars=10) as chat,
+        FakeOpenAI(api_key="sk-guard", script=[SAFE, SAFE, UNSAFE_VIOLENT], default=SAFE) as guard,
+    ):
         registry = parse_registry(chat_toml(chat) + openai_guard_toml(guard))
         with pytest.raises(SafetyRefusal) as refusal:
             generate_text(request, registry, policy=SafetyPolicy(guard_stream_chars=40))
@@ -173,8 +192,12 @@ def test_prompts_and_pictures_go_through_the_guard_in_the_service(monkeypatch: p
             + openai_guard_toml(guard)
         )
         with pytest.raises(SafetyRefusal) as refusal:
-            prepare_image_request(ImageRequest(model="img", prompt="a girl who wants to disappear"), registry,
-                                  policy=SafetyPolicy(), translate=False)
+            prepare_image_request(
+                ImageRequest(model="img", prompt="a girl who wants to disappear"),
+                registry,
+                policy=SafetyPolicy(),
+                translate=False,
+            )
     assert refusal.value.verdict.category == "self_harm"
     assert "adult you trust" in refusal.value.message("en")
 
@@ -199,8 +222,13 @@ def tiny_guard_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
 @pytest.mark.ml
 def test_tiny_random_guard_is_loaded_and_its_gibberish_is_treated_as_unchecked(tiny_guard_dirs) -> None:  # type: ignore[no-untyped-def]
     registry = parse_registry(
-        guard_entry("guard-tiny", "transformers", path=f'"{tiny_guard_dirs["text"].as_posix()}"',
-                    test_model="true", options="{ max_new_tokens = 12 }")
+        guard_entry(
+            "guard-tiny",
+            "transformers",
+            path=f'"{tiny_guard_dirs["text"].as_posix()}"',
+            test_model="true",
+            options="{ max_new_tokens = 12 }",
+        )
     )
     policy = attach_guards(SafetyPolicy(), registry)
     assert policy is not None
@@ -220,10 +248,15 @@ def test_tiny_random_clip_guard_scores_pictures_for_violence_and_nudity(tiny_gua
     from PIL import Image
 
     def registry(unsafe: float, controversial: float):  # type: ignore[no-untyped-def]
-        return parse_registry(guard_entry(
-            "clip-tiny", "clip", path=f'"{tiny_guard_dirs["clip"].as_posix()}"', test_model="true",
-            options=f"{{ unsafe_threshold = {unsafe}, controversial_threshold = {controversial} }}",
-        ))
+        return parse_registry(
+            guard_entry(
+                "clip-tiny",
+                "clip",
+                path=f'"{tiny_guard_dirs["clip"].as_posix()}"',
+                test_model="true",
+                options=f"{{ unsafe_threshold = {unsafe}, controversial_threshold = {controversial} }}",
+            )
+        )
 
     picture = Image.new("RGB", (40, 30), (150, 20, 20))
     guard = registry(0.6, 0.35).guard(images=True)
@@ -240,8 +273,12 @@ def test_tiny_random_clip_guard_scores_pictures_for_violence_and_nudity(tiny_gua
 
 @pytest.mark.ml
 def test_tiny_text_model_streams_and_stops_when_asked(tiny_text_backend) -> None:  # type: ignore[no-untyped-def]
-    request = TextRequest(model="text-tiny", messages=[ChatMessage(role="user", content="a cat")],
-                          max_tokens=24, temperature=0.0)
+    request = TextRequest(
+        model="text-tiny",
+        messages=[ChatMessage(role="user", content="a cat")],
+        max_tokens=24,
+        temperature=0.0,
+    )
     pieces: list[str] = []
     full = tiny_text_backend.complete(request, on_text=lambda piece: pieces.append(piece) or True)
     assert "".join(pieces) == full.text and len(pieces) > 1

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from tests.generation.fake_servers import FakeOpenAI
 
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.moderation import selectors, services
 from aigc_contest.web.moderation.models import SafetyEvent, SchoolSafetyPolicy
-from tests.generation.fake_servers import FakeOpenAI
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,8 @@ def guard_server(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, settings: Any):
         models.write_text(
             '[[models]]\nname = "pictures"\nkind = "image"\nbackend = "diffusers"\npath = "/nowhere"\n\n'
             '[[models]]\nname = "guard"\nkind = "guard"\nbackend = "openai"\nid = "Qwen3Guard-Gen-4B"\n'
-            f'base_url = "{server.base_url}"\napi_key_env = "GUARD_KEY"\n', encoding="utf-8"
+            f'base_url = "{server.base_url}"\napi_key_env = "GUARD_KEY"\n',
+            encoding="utf-8",
         )
         monkeypatch.setenv("GUARD_KEY", "sk-guard")
         monkeypatch.setenv("AIGC_MODELS_FILE", str(models))
@@ -74,7 +75,12 @@ def test_self_harm_prompt_gets_the_kind_path_and_tells_the_schools_contact_priva
 
     event = SafetyEvent.objects.get()
     assert (event.category, event.layer, event.outcome, event.school, event.user) == (
-        "self_harm", "guard", "refused", world.school_a, world.student_a)
+        "self_harm",
+        "guard",
+        "refused",
+        world.school_a,
+        world.student_a,
+    )
     assert not Job.objects.filter(kind="image").exists()  # nothing was made
 
     mail = Job.objects.get(kind="email")
@@ -102,7 +108,9 @@ def test_self_harm_prompt_gets_the_kind_path_and_tells_the_schools_contact_priva
     assert SafetyEvent.objects.count() == 2 and Job.objects.filter(kind="email").count() == 1
 
 
-def test_without_a_contact_the_kind_message_still_shows_and_no_mail_is_queued(world: Any, guard_server: FakeOpenAI) -> None:
+def test_without_a_contact_the_kind_message_still_shows_and_no_mail_is_queued(
+    world: Any, guard_server: FakeOpenAI
+) -> None:
     page = _client(world.student_b).post(NEW_PICTURE, {"prompt": "I wish I could disappear"}, follow=True)
     text = page.content.decode()
     assert "adult you trust" in text and "social worker" in text
@@ -124,6 +132,20 @@ def test_controversial_prompt_waits_in_the_teachers_queue_and_the_child_is_told_
     assert not Job.objects.filter(kind="email").exists()
     services.review_event(world.teacher_a, event, decision="approved")
     assert list(selectors.events_for(world.teacher_a)) == []
+
+    # Once approved, exactly that prompt goes through (in the view and, with the policy, in the worker) ...
+    _client(world.student_a).post(NEW_PICTURE, {"prompt": "two knights in a sword fight"})
+    job = Job.objects.get(kind="image")
+    assert job.params["safety_policy"]["approved_sha256"] == [event.content_sha256]
+    from aigc_contest.generation.guards import attach_guards
+    from aigc_contest.safety import check_text
+    from aigc_contest.web.jobs.kinds import safety_policy_of
+
+    worker_policy = attach_guards(safety_policy_of(job.params))
+    assert check_text("two knights in a sword fight", worker_policy).allowed
+    # ... but another prompt is held again, and another child's same prompt too.
+    assert not check_text("two knights in a sword fight, more blood", worker_policy).allowed
+    assert not check_text("two knights in a sword fight", selectors.policy_for(world.student_a2)).allowed
 
 
 def test_the_age_band_comes_from_grade_and_school(world: Any, guard_server: FakeOpenAI) -> None:
@@ -147,11 +169,14 @@ def test_the_age_band_comes_from_grade_and_school(world: Any, guard_server: Fake
 
 def test_school_rules_override_the_defaults(world: Any, guard_server: FakeOpenAI) -> None:
     guard_server.default = CONTROVERSIAL
-    SchoolSafetyPolicy.objects.create(school=world.school_a,
-                                      tier_overrides={"violence": {"primary": {"controversial": "allow"}}})
+    SchoolSafetyPolicy.objects.create(
+        school=world.school_a, tier_overrides={"violence": {"primary": {"controversial": "allow"}}}
+    )
     _client(world.student_a).post(NEW_PICTURE, {"prompt": "two knights in a sword fight"})
     assert Job.objects.filter(kind="image").exists()
-    bad = SchoolSafetyPolicy(school=world.school_b, tier_overrides={"violence": {"primary": {"controversial": "maybe"}}})
+    bad = SchoolSafetyPolicy(
+        school=world.school_b, tier_overrides={"violence": {"primary": {"controversial": "maybe"}}}
+    )
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):

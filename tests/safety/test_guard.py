@@ -43,11 +43,26 @@ def guarded(answer: str | Exception, **fields: Any) -> tuple[SafetyPolicy, FakeG
         ("Safety: Safe\nCategories: None", "safe", [], None),
         ("Safety: Unsafe\nCategories: Violent", "unsafe", ["violence"], None),
         ("Safety: Controversial\nCategories: Politically Sensitive Topics", "controversial", ["other"], None),
-        ("Safety: Unsafe\nCategories: Violent, Suicide & Self-Harm", "unsafe", ["self_harm", "violence"], None),
-        ("Safety: Unsafe\nCategories: Non-violent Illegal Acts\nRefusal: No", "unsafe", ["dangerous_acts"], False),
+        (
+            "Safety: Unsafe\nCategories: Violent, Suicide & Self-Harm",
+            "unsafe",
+            ["self_harm", "violence"],
+            None,
+        ),
+        (
+            "Safety: Unsafe\nCategories: Non-violent Illegal Acts\nRefusal: No",
+            "unsafe",
+            ["dangerous_acts"],
+            False,
+        ),
         ("Safety: Safe\nCategories: None\nRefusal: Yes", "safe", [], True),
         ("**Safety:** unsafe\n**Categories:** PII", "unsafe", ["personal_data"], None),
-        ("safety： Unsafe\ncategories： Sexual Content or Sexual Acts、Unethical Acts", "unsafe", ["sexual", "hate"], None),
+        (
+            "safety： Unsafe\ncategories： Sexual Content or Sexual Acts、Unethical Acts",
+            "unsafe",
+            ["sexual", "hate"],
+            None,
+        ),
         ("Safety: Unsafe\nCategories: Something New", "unsafe", ["other"], None),
         ("Safety: Unsafe", "unsafe", ["other"], None),
     ],
@@ -57,7 +72,9 @@ def test_guard_answers_are_read(answer: str, tier: str, categories: list[str], r
     assert (verdict.tier, verdict.categories, verdict.refusal) == (tier, categories, refusal)
 
 
-@pytest.mark.parametrize("answer", ["", "ĠxÃ©Ġ<<>>ĊĊ garbled", "Safety: maybe", "Safety: Safe\nSafety: Unsafe"])
+@pytest.mark.parametrize(
+    "answer", ["", "ĠxÃ©Ġ<<>>ĊĊ garbled", "Safety: maybe", "Safety: Safe\nSafety: Unsafe"]
+)
 def test_unreadable_answers_are_unchecked(answer: str) -> None:
     assert parse_guard_answer(answer).tier is None
 
@@ -83,7 +100,9 @@ def test_unreadable_answers_are_unchecked(answer: str) -> None:
         ("S5", "secondary", True, "adult"),
     ],
 )
-def test_age_band_comes_from_grade_then_school_level(grade: str, level: str | None, adult: bool, band: str) -> None:
+def test_age_band_comes_from_grade_then_school_level(
+    grade: str, level: str | None, adult: bool, band: str
+) -> None:
     assert age_band_for(grade, level, is_adult=adult) == band
 
 
@@ -106,9 +125,16 @@ def test_primary_is_strictest_and_self_harm_is_always_the_kind_path() -> None:
 def test_unsafe_guard_verdict_refuses_what_the_keywords_let_through() -> None:
     policy, guard = guarded("Safety: Unsafe\nCategories: Non-violent Illegal Acts")
     verdict = check_text("how do I get into my neighbour's house when they are away", policy)
-    assert (verdict.allowed, verdict.category, verdict.layer, verdict.tier) == (False, "dangerous_acts", "guard", "unsafe")
+    assert (verdict.allowed, verdict.category, verdict.layer, verdict.tier) == (
+        False,
+        "dangerous_acts",
+        "guard",
+        "unsafe",
+    )
     assert verdict.matched == ["guard:Non-violent Illegal Acts"]
-    assert guard.calls == [[{"role": "user", "content": "how do I get into my neighbour's house when they are away"}]]
+    assert guard.calls == [
+        [{"role": "user", "content": "how do I get into my neighbour's house when they are away"}]
+    ]
     assert "dangerous" in verdict.message("en")
     with pytest.raises(SafetyRefusal):
         from aigc_contest.safety import ensure_text_safe
@@ -131,15 +157,21 @@ def test_safe_guard_verdict_keeps_the_offline_verdict() -> None:
 def test_controversial_is_held_for_a_teacher_in_primary_and_allowed_in_senior_secondary() -> None:
     answer = "Safety: Controversial\nCategories: Violent"
     held = check_text("the knights fight a battle", guarded(answer)[0])
-    assert (held.allowed, held.needs_review, held.held_for_review, held.category) == (False, True, True, "violence")
+    assert (held.allowed, held.needs_review, held.held_for_review, held.category) == (
+        False,
+        True,
+        True,
+        "violence",
+    )
     for language in ("en", "zh-Hant", "zh-Hans"):
         assert held.message(language) == MESSAGES["needs_review"][language]
     assert "teacher will look at this first" in held.message("en")
     senior = check_text("the knights fight a battle", guarded(answer, age_band="senior_secondary")[0])
     assert senior.allowed and senior.tier == "controversial"
     stricter = {"violence": {"senior_secondary": {"controversial": "refuse"}}}
-    school = check_text("the knights fight a battle", guarded(answer, age_band="senior_secondary",
-                                                              tier_overrides=stricter)[0])
+    school = check_text(
+        "the knights fight a battle", guarded(answer, age_band="senior_secondary", tier_overrides=stricter)[0]
+    )
     assert not school.allowed and not school.needs_review
 
 
@@ -151,8 +183,9 @@ def test_controversial_is_held_for_a_teacher_in_primary_and_allowed_in_senior_se
         ("我觉得活着没有意思，不想再醒来了", "zh-Hans", "信任的大人"),
     ],
 )
-def test_self_harm_signal_gets_the_kind_message_with_the_organisers_help(text: str, language: str,
-                                                                         trusted_adult: str) -> None:
+def test_self_harm_signal_gets_the_kind_message_with_the_organisers_help(
+    text: str, language: str, trusted_adult: str
+) -> None:
     help_line = HelpResource(name="Youth Helpline", phone="0000 0000", url="https://help.example.org")
     policy, _ = guarded("Safety: Unsafe\nCategories: Suicide & Self-Harm", help_resources=(help_line,))
     verdict = check_text(text, policy)
@@ -201,13 +234,18 @@ def test_responses_are_judged_with_their_prompt() -> None:
     policy, guard = guarded("Safety: Unsafe\nCategories: Violent\nRefusal: No")
     verdict = check_response("tell me a story", "and then he hurt them all", policy)
     assert not verdict.allowed and verdict.category == "violence"
-    assert guard.calls == [[{"role": "user", "content": "tell me a story"},
-                            {"role": "assistant", "content": "and then he hurt them all"}]]
+    assert guard.calls == [
+        [
+            {"role": "user", "content": "tell me a story"},
+            {"role": "assistant", "content": "and then he hurt them all"},
+        ]
+    ]
 
 
 def test_policies_with_guards_still_serialise_without_them() -> None:
-    policy, _ = guarded("Safety: Safe", age_band="junior_secondary",
-                        help_resources=(HelpResource(name="Helpline"),))
+    policy, _ = guarded(
+        "Safety: Safe", age_band="junior_secondary", help_resources=(HelpResource(name="Helpline"),)
+    )
     data = policy.model_dump(mode="json", exclude_defaults=True)
     assert "text_guard" not in data and data["age_band"] == "junior_secondary"
     again = SafetyPolicy.model_validate(data)

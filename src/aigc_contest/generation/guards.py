@@ -35,12 +35,20 @@ def build_guard(entry: ModelEntry) -> Any:
         return ClipImageGuard(entry.name, entry.source, is_test_model=entry.test_model, **options)
     api_key = os.environ.get(entry.api_key_env) if entry.api_key_env else None
     if entry.api_key_env and not api_key:
-        raise RegistryError(f"guard {entry.name!r} needs an API key: set the environment variable {entry.api_key_env}")
+        raise RegistryError(
+            f"guard {entry.name!r} needs an API key: set the environment variable {entry.api_key_env}"
+        )
     from aigc_contest.generation.backends.guard_openai import OpenAIGuard
 
     assert entry.id is not None  # ModelEntry requires an id for remote backends
-    return OpenAIGuard(entry.name, entry.id, base_url=entry.base_url, api_key=api_key,
-                       is_test_model=entry.test_model, **options)
+    return OpenAIGuard(
+        entry.name,
+        entry.id,
+        base_url=entry.base_url,
+        api_key=api_key,
+        is_test_model=entry.test_model,
+        **options,
+    )
 
 
 def attach_guards(policy: SafetyPolicy | None, registry: ModelRegistry | None = None) -> SafetyPolicy | None:

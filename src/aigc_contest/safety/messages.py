@@ -145,7 +145,9 @@ def parse_help_resources(text: str) -> tuple[HelpResource, ...]:
     return tuple(resources)
 
 
-def self_harm_message(language: str = "en", resources: tuple[HelpResource, ...] | list[HelpResource] = ()) -> str:
+def self_harm_message(
+    language: str = "en", resources: tuple[HelpResource, ...] | list[HelpResource] = ()
+) -> str:
     """The kind message for any self-harm signal: a trusted adult first, then the configured help."""
     lang = canonical_language(language)
     text = f"{MESSAGES['self_harm'][lang]} {SELF_HARM_HELP['default'][lang]}"

@@ -58,6 +58,8 @@ class SafetyPolicy(BaseModel):
     tier_overrides: dict[str, dict[AgeBand, TierRule]] = Field(default_factory=dict)
     help_resources: tuple[HelpResource, ...] = ()
     use_guard: bool = True
+    # SHA-256 of exact texts a teacher approved after the guard held them: held no more for this person.
+    approved_sha256: tuple[str, ...] = ()
     require_guard: bool = False
     guard_stream_chars: int = Field(default=200, ge=20, le=20_000)  # streamed text is screened this often
     text_guard: Any = Field(default=None, exclude=True)

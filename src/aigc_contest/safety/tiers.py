@@ -30,8 +30,12 @@ class TierRule(BaseModel):
     unsafe: Action = "refuse"
 
 
-def _rules(primary: tuple[Action, Action], junior: tuple[Action, Action], senior: tuple[Action, Action],
-           adult: tuple[Action, Action]) -> dict[str, TierRule]:
+def _rules(
+    primary: tuple[Action, Action],
+    junior: tuple[Action, Action],
+    senior: tuple[Action, Action],
+    adult: tuple[Action, Action],
+) -> dict[str, TierRule]:
     bands = zip(AGE_BANDS, (primary, junior, senior, adult), strict=True)
     return {band: TierRule(controversial=c, unsafe=u) for band, (c, u) in bands}
 
@@ -39,17 +43,23 @@ def _rules(primary: tuple[Action, Action], junior: tuple[Action, Action], senior
 # (controversial, unsafe) per band: primary, junior secondary, senior secondary, adult.
 DEFAULT_TIER_RULES: dict[str, dict[str, TierRule]] = {
     "sexual": _rules(("refuse", "refuse"), ("refuse", "refuse"), ("review", "refuse"), ("review", "refuse")),
-    "self_harm": _rules(("refuse", "refuse"), ("refuse", "refuse"), ("refuse", "refuse"), ("refuse", "refuse")),
+    "self_harm": _rules(
+        ("refuse", "refuse"), ("refuse", "refuse"), ("refuse", "refuse"), ("refuse", "refuse")
+    ),
     "violence": _rules(("review", "refuse"), ("review", "refuse"), ("allow", "refuse"), ("allow", "refuse")),
     "hate": _rules(("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("review", "refuse")),
-    "personal_data": _rules(("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("review", "refuse")),
-    "dangerous_acts": _rules(("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("allow", "refuse")),
+    "personal_data": _rules(
+        ("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("review", "refuse")
+    ),
+    "dangerous_acts": _rules(
+        ("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("allow", "refuse")
+    ),
     "other": _rules(("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("allow", "review")),
 }
 
 
 def action_for(
-    category: str, tier: Tier, band: AgeBand, overrides: dict[str, dict[str, TierRule]] | None = None
+    category: str, tier: Tier, band: AgeBand, overrides: dict[str, dict[AgeBand, TierRule]] | None = None
 ) -> Action:
     """The action for a guard verdict; an unknown category is treated like "other"."""
     if tier == "safe":

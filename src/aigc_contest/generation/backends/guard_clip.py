@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aigc_contest.generation.types import GenerationError
 from aigc_contest.safety.guard import GuardVerdict
+from aigc_contest.safety.tiers import Tier
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -50,7 +51,7 @@ class ClipImageGuard:
         self.is_test_model = is_test_model
         labels = options.get("labels") or DEFAULT_LABELS
         if not isinstance(labels, dict) or "safe" not in labels or len(labels) < 2:
-            raise GenerationError(f"guard {name!r}: `labels` maps categories (and \"safe\") to descriptions")
+            raise GenerationError(f'guard {name!r}: `labels` maps categories (and "safe") to descriptions')
         self.labels: dict[str, list[str]] = {str(k): [str(t) for t in v] for k, v in labels.items()}
         self.unsafe_threshold = float(options.get("unsafe_threshold", 0.6))
         self.controversial_threshold = float(options.get("controversial_threshold", 0.35))
@@ -109,11 +110,13 @@ class ClipImageGuard:
         harmful = sorted(((p, c) for c, p in scores.items() if c != "safe"), reverse=True)
         score, category = harmful[0]
         raw = ", ".join(f"{c} {p:.2f}" for c, p in sorted(scores.items()))
+        tier: Tier
         if score >= self.unsafe_threshold:
             tier = "unsafe"
         elif score >= self.controversial_threshold:
             tier = "controversial"
         else:
             return GuardVerdict(tier="safe", score=score, raw=raw, guard=self.name)
-        return GuardVerdict(tier=tier, categories=[category], labels=[category], score=score, raw=raw,
-                            guard=self.name)
+        return GuardVerdict(
+            tier=tier, categories=[category], labels=[category], score=score, raw=raw, guard=self.name
+        )

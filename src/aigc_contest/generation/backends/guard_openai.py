@@ -37,8 +37,14 @@ IMAGE_INSTRUCTION = (
 
 class OpenAIGuard:
     def __init__(
-        self, name: str, model_id: str, base_url: str | None = None, api_key: str | None = None,
-        *, is_test_model: bool = False, **options: Any,
+        self,
+        name: str,
+        model_id: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        is_test_model: bool = False,
+        **options: Any,
     ) -> None:
         unknown = set(options) - _KNOWN_OPTIONS
         if unknown:
@@ -52,7 +58,10 @@ class OpenAIGuard:
         self.image_instruction = str(options.get("image_instruction") or IMAGE_INSTRUCTION)
         # The chat backend owns the client, the key lookup and the error wording.
         self._chat = OpenAIChatBackend(
-            name, model_id, base_url=base_url, api_key=api_key,
+            name,
+            model_id,
+            base_url=base_url,
+            api_key=api_key,
             **{k: options[k] for k in ("timeout", "max_retries") if k in options},
         )
 
@@ -80,7 +89,9 @@ class OpenAIGuard:
         client = self._chat._get_client()
         try:
             completion = client.chat.completions.create(
-                model=self.model_id, messages=messages, max_tokens=self.max_tokens,  # type: ignore[arg-type]
+                model=self.model_id,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=self.max_tokens,
                 temperature=0.0,
             )
         except openai.APIError as exc:

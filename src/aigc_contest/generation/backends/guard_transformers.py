@@ -32,7 +32,11 @@ class TransformersGuard:
         self.add_generation_prompt = bool(options.get("add_generation_prompt", False))
         self.max_input_chars = int(options.get("max_input_chars", 8000))
         self._model = TransformersTextBackend(
-            name, source, is_test_model=is_test_model, device=options.get("device"), dtype=options.get("dtype")
+            name,
+            source,
+            is_test_model=is_test_model,
+            device=options.get("device"),
+            dtype=options.get("dtype"),
         )
 
     def moderate(self, messages: list[dict[str, str]]) -> GuardVerdict:

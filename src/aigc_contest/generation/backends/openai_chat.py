@@ -194,7 +194,11 @@ class OpenAIChatBackend(TextBackend):
             raise self._translate_error(exc) from None
         if finish_reason == "content_filter":
             raise remote_refusal("content_filter", f"{self._where()}'s content filter stopped the answer")
-        return "".join(pieces), finish_reason, {"response_id": response_id, "server": self._where(), "streamed": True}
+        return (
+            "".join(pieces),
+            finish_reason,
+            {"response_id": response_id, "server": self._where(), "streamed": True},
+        )
 
     def _chat(
         self, messages: list[ChatMessage], request: TextRequest, response_format: dict[str, Any] | None

@@ -92,7 +92,7 @@ class _TextStream:
         if not final and text.endswith("\ufffd"):  # half a character: wait for the rest of its bytes
             return
         if len(text) > len(self.sent) and text.startswith(self.sent):
-            piece, self.sent = text[len(self.sent):], text
+            piece, self.sent = text[len(self.sent) :], text
             if self.on_text(piece) is False:
                 self.stopped = True
 
@@ -104,7 +104,9 @@ def _stop_when(stream: _TextStream) -> Any:
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
             import torch
 
-            return torch.full((input_ids.shape[0],), stream.stopped, dtype=torch.bool, device=input_ids.device)
+            return torch.full(
+                (input_ids.shape[0],), stream.stopped, dtype=torch.bool, device=input_ids.device
+            )
 
     return StopWhenAsked()
 

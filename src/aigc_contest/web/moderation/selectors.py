@@ -38,10 +38,34 @@ def policy_for(user: Any) -> SafetyPolicy:
         policy = DEFAULT_POLICY
     else:
         policy = policy_for_school(user.school)
+    changes: dict[str, Any] = {}
     band = age_band_of(user)
     if band != policy.age_band:
-        policy = policy.model_copy(update={"age_band": band})
+        changes["age_band"] = band
+    if approved := approved_texts(user):
+        changes["approved_sha256"] = approved
+    if changes:
+        policy = policy.model_copy(update=changes)
     return attach_guards(policy) or DEFAULT_POLICY
+
+
+APPROVALS_KEPT = 50
+
+
+def approved_texts(user: Any) -> tuple[str, ...]:
+    """Hashes of the person's texts that the guard held and a teacher then approved (latest first)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ()
+    rows = (
+        SafetyEvent.objects.filter(
+            user=user, outcome=SafetyEvent.Outcome.NEEDS_REVIEW, decision=SafetyEvent.Decision.APPROVED
+        )
+        .exclude(content_sha256="")
+        .exclude(where__in=[SafetyEvent.Where.GENERATED_IMAGE, SafetyEvent.Where.UPLOAD])
+        .order_by("-reviewed_at")
+        .values_list("content_sha256", flat=True)[:APPROVALS_KEPT]
+    )
+    return tuple(dict.fromkeys(rows))
 
 
 def school_policy_row(school: Any) -> SchoolSafetyPolicy:
@@ -74,4 +98,6 @@ def events_for(user: Any, *, show: str = "waiting") -> QuerySet[SafetyEvent]:
 
 def refusal_for_job(job_id: int) -> SafetyEvent | None:
     """The refusal recorded for a job, if its failure was the safety layer's decision."""
-    return SafetyEvent.objects.filter(job_id=job_id, outcome=SafetyEvent.Outcome.REFUSED).order_by("-id").first()
+    return (
+        SafetyEvent.objects.filter(job_id=job_id, outcome=SafetyEvent.Outcome.REFUSED).order_by("-id").first()
+    )

@@ -68,7 +68,7 @@ def record_verdict(
             outcome=outcome,
             matched=[str(term)[:200] for term in verdict.matched[:20]],
             excerpt=text,
-            content_sha256=hashlib.sha256(data).hexdigest() if data else "",
+            content_sha256=_content_hash(where, verdict, excerpt, data),
         )
     except Exception:  # noqa: BLE001 - the audit log must never stop a child's work
         logger.exception("could not record a safety event")
@@ -76,6 +76,18 @@ def record_verdict(
     if event.category == "self_harm" and where in CHILDS_OWN_WORDS:
         notify_safety_contact(event)
     return event
+
+
+def _content_hash(where: str, verdict: SafetyVerdict, text: str, data: bytes | None) -> str:
+    """A picture's SHA-256; for a text the guard held for review, the whole text's (so that a teacher's
+    approval lets exactly that text through next time: selectors.policy_for)."""
+    from aigc_contest.safety.guard import text_sha256
+
+    if data:
+        return hashlib.sha256(data).hexdigest()
+    if verdict.held_for_review and where not in IMAGE_PLACES and text:
+        return text_sha256(text)
+    return ""
 
 
 def notify_safety_contact(event: SafetyEvent) -> Any:
@@ -178,7 +190,7 @@ def _record_job_refusal(job_id: int, outcome: SafetyRefusal) -> SafetyEvent | No
     prompt = str(params.get("original_prompt") or params.get("prompt") or "")
     if not prompt and isinstance(params.get("messages"), list):
         prompt = " ".join(str(m.get("content", "")) for m in params["messages"] if isinstance(m, dict))
-    if verdict.category in IMAGE_CATEGORIES or verdict.layer == "image_nsfw":
+    if verdict.category in IMAGE_CATEGORIES or verdict.layer in {"image_nsfw", "image_guard"}:
         where = SafetyEvent.Where.GENERATED_IMAGE
     elif job.kind == "image" or not check_text(prompt).allowed:
         where = SafetyEvent.Where.PROMPT
@@ -188,7 +200,9 @@ def _record_job_refusal(job_id: int, outcome: SafetyRefusal) -> SafetyEvent | No
 
 
 @transaction.atomic
-def review_event(actor: Any, event: SafetyEvent, *, decision: str, note: str = "", allow_terms: bool = False) -> SafetyEvent:
+def review_event(
+    actor: Any, event: SafetyEvent, *, decision: str, note: str = "", allow_terms: bool = False
+) -> SafetyEvent:
     """A teacher's (or organiser's) decision on an event. Approving may also let the matched words through
     for the event's school from now on (keyword refusals only)."""
     require(actor, "moderation.review_event", event)
@@ -220,7 +234,8 @@ def update_school_policy(
         raise ServiceError(_("Picture strictness must be between 0.05 and 0.95."))
     if nsfw_threshold > DEFAULT_POLICY.nsfw_threshold and not actor.has_perm("moderation.view_all_events"):
         raise ServiceError(
-            _("Picture strictness can only be made stricter (%(max)s or lower).") % {"max": DEFAULT_POLICY.nsfw_threshold}
+            _("Picture strictness can only be made stricter (%(max)s or lower).")
+            % {"max": DEFAULT_POLICY.nsfw_threshold}
         )
     blocked, allowed = split_terms(extra_blocked_terms), split_terms(allowed_terms)
     if any(len(term) > 100 for term in blocked + allowed):

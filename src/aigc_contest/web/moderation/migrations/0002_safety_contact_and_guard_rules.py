@@ -4,25 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('moderation', '0001_initial'),
+        ("moderation", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='schoolsafetypolicy',
-            name='help_resources',
-            field=models.TextField(blank=True, help_text='Shown to a student whose words suggest they may be at risk. One per line: name | phone | web address (phone and address optional).', verbose_name='help for students'),
+            model_name="schoolsafetypolicy",
+            name="help_resources",
+            field=models.TextField(
+                blank=True,
+                help_text="Shown to a student whose words suggest they may be at risk. One per line: name | phone | web address (phone and address optional).",
+                verbose_name="help for students",
+            ),
         ),
         migrations.AddField(
-            model_name='schoolsafetypolicy',
-            name='safety_contact_email',
-            field=models.EmailField(blank=True, help_text="Told privately (no words or pictures in the e-mail) when a student's work suggests they may be at risk of harming themselves.", max_length=254, verbose_name='safety contact e-mail'),
+            model_name="schoolsafetypolicy",
+            name="safety_contact_email",
+            field=models.EmailField(
+                blank=True,
+                help_text="Told privately (no words or pictures in the e-mail) when a student's work suggests they may be at risk of harming themselves.",
+                max_length=254,
+                verbose_name="safety contact e-mail",
+            ),
         ),
         migrations.AddField(
-            model_name='schoolsafetypolicy',
-            name='tier_overrides',
-            field=models.JSONField(blank=True, default=dict, help_text='Changes to what the guard model\'s verdicts do, per category and age band, e.g. {"violence": {"senior_secondary": {"controversial": "review"}}}. Actions: refuse, review, allow.', verbose_name='guard model rules'),
+            model_name="schoolsafetypolicy",
+            name="tier_overrides",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Changes to what the guard model\'s verdicts do, per category and age band, e.g. {"violence": {"senior_secondary": {"controversial": "review"}}}. Actions: refuse, review, allow.',
+                verbose_name="guard model rules",
+            ),
         ),
     ]
