@@ -285,3 +285,25 @@ def test_tiny_text_model_streams_and_stops_when_asked(tiny_text_backend) -> None
     seen: list[str] = []
     stopped = tiny_text_backend.complete(request, on_text=lambda piece: seen.append(piece) or len(seen) < 2)
     assert stopped.finish_reason == "stopped" and len(stopped.text) < len(full.text)
+
+
+def test_models_list_shows_guards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from aigc_contest.cli.main import main
+
+    models = tmp_path / "models.toml"
+    models.write_text(
+        guard_entry("g1", "transformers", path='"/models/guard"') + guard_entry("g2", "clip", id='"clip"'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("AIGC_MODELS_FILE", str(models))
+    assert main(["models", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["models"]
+    assert [(m["name"], m["kind"], m["default"]) for m in rows] == [
+        ("g1", "guard", True),
+        ("g2", "guard", False),
+    ]
+    assert main(["models", "list"]) == 0
