@@ -3,7 +3,8 @@
 - `FakeDashScope`: the Wanxiang asynchronous text-to-image protocol (submit, poll, download results), with
   switches for every outcome the backend must handle, and a record of the tasks in flight per API key.
 - `FakeOpenAI`: `POST /v1/chat/completions` answering from a script, enforcing DashScope's rule that
-  `json_object` mode needs the word JSON in the messages.
+  `json_object` mode needs the word JSON in the messages; `stream: true` is answered with server-sent
+  events (`chat.completion.chunk` deltas of `stream_chunk_chars` characters, then `data: [DONE]`).
 
 Both run a `ThreadingHTTPServer` on 127.0.0.1, port 0, in a thread; use them as context managers.
 """
@@ -301,6 +302,7 @@ class FakeOpenAI(FakeHTTPServer):
     api_key: str = "sk-chat-key"
     script: list[ScriptedAnswer | str] = field(default_factory=list)
     default: str = "Hello!"
+    stream_chunk_chars: int = 8
 
     def __post_init__(self) -> None:
         FakeHTTPServer.__init__(self)
@@ -356,6 +358,8 @@ class FakeOpenAI(FakeHTTPServer):
             time.sleep(answer.delay)
         if answer.status != 200:
             return json_reply(answer.status, {"error": answer.error, "request_id": f"req-{number}"})
+        if body.get("stream"):
+            return self._stream(answer, number, body.get("model", ""))
         return json_reply(
             200,
             {
@@ -373,3 +377,22 @@ class FakeOpenAI(FakeHTTPServer):
                 "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
             },
         )
+
+    def _stream(self, answer: ScriptedAnswer, number: int, model: str) -> Reply:
+        def event(delta: dict[str, Any], finish_reason: str | None) -> bytes:
+            chunk = {
+                "id": f"chatcmpl-{number}",
+                "object": "chat.completion.chunk",
+                "created": 1_700_000_000,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            }
+            return f"data: {json.dumps(chunk)}\n\n".encode()
+
+        size = max(1, self.stream_chunk_chars)
+        pieces = [answer.content[i : i + size] for i in range(0, len(answer.content), size)]
+        events = [event({"role": "assistant", "content": ""}, None)]
+        events += [event({"content": piece}, None) for piece in pieces]
+        events.append(event({}, answer.finish_reason))
+        events.append(b"data: [DONE]\n\n")
+        return 200, {"Content-Type": "text/event-stream"}, b"".join(events)

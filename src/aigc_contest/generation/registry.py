@@ -4,8 +4,8 @@ A TOML file (path in `AIGC_MODELS_FILE`) with one `[[models]]` table per model:
 
     [[models]]
     name = "sd-turbo"                 # what --model and the web pages use
-    kind = "image"                    # image | text
-    backend = "diffusers"             # diffusers | transformers | openai | dashscope
+    kind = "image"                    # image | text | guard
+    backend = "diffusers"             # diffusers | transformers | openai | dashscope | clip (guards)
     id = "stabilityai/sd-turbo"       # hub id or remote model name ...
     path = "/models/sd-turbo"         # ... or a local folder / .safetensors file (relative: to this file)
     base_url = "https://…"            # remote backends
@@ -14,6 +14,11 @@ A TOML file (path in `AIGC_MODELS_FILE`) with one `[[models]]` table per model:
     defaults = { steps = 4, guidance = 0.0, size = "512x512", scheduler = "euler" }
     options = { dtype = "bf16", max_batch = 4 }   # passed to the backend as keyword arguments
     test_model = false                # random-weight test models: outputs are labelled as such
+
+A `guard` model screens content for the safety layer (safety.guard): `transformers` or `openai` for a
+Qwen3Guard-style model (prompts and generated text; `options = { images = true }` for an image-capable one
+behind an OpenAI-compatible server), `clip` for a CLIP zero-shot picture classifier. The first guard that
+reads text and the first that sees pictures are used for every check.
 
 The first text model and the first image model are the defaults where no model is named. Backends are
 built on first use and cached, so a worker keeps its pipelines loaded.
@@ -33,7 +38,8 @@ from aigc_contest.generation.types import GenerationError, ImageBackend, Languag
 
 MODELS_FILE_ENV = "AIGC_MODELS_FILE"
 BACKEND_KINDS = {"diffusers": "image", "dashscope": "image", "transformers": "text", "openai": "text"}
-LOCAL_BACKENDS = {"diffusers", "transformers"}
+LOCAL_BACKENDS = {"diffusers", "transformers", "clip"}
+GUARD_BACKENDS = {"transformers", "openai", "clip"}
 
 
 class RegistryError(GenerationError):
@@ -65,8 +71,8 @@ class ModelEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.\-:]+$")
-    kind: Literal["image", "text"]
-    backend: Literal["diffusers", "transformers", "openai", "dashscope"]
+    kind: Literal["image", "text", "guard"]
+    backend: Literal["diffusers", "transformers", "openai", "dashscope", "clip"]
     id: str | None = None
     path: str | None = None
     base_url: str | None = None
@@ -83,8 +89,11 @@ class ModelEntry(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelEntry:
-        expected = BACKEND_KINDS[self.backend]
-        if self.kind != expected:
+        expected = BACKEND_KINDS.get(self.backend, "guard")
+        if self.kind == "guard":
+            if self.backend not in GUARD_BACKENDS:
+                raise ValueError(f"a guard model uses one of {sorted(GUARD_BACKENDS)}, not {self.backend!r}")
+        elif self.kind != expected:
             raise ValueError(f"backend {self.backend!r} makes {expected} models, not {self.kind}")
         if self.backend in LOCAL_BACKENDS and not (self.id or self.path):
             raise ValueError("a local model needs `id` (a hub id) or `path` (a folder or weights file)")
@@ -147,6 +156,16 @@ class ModelRegistry:
     def text_backend(self, name: str | None = None) -> TextBackend:
         return self._backend(self.resolve(name, "text"))
 
+    def guard(self, images: bool = False) -> Any:
+        """The first guard that reads text (images=False) or sees pictures (images=True), or None."""
+        for entry in self.entries:
+            if entry.kind != "guard":
+                continue
+            sees_images = entry.backend == "clip" or bool(entry.options.get("images"))
+            if sees_images if images else entry.backend != "clip":
+                return self._backend(entry)
+        return None
+
     def _backend(self, entry: ModelEntry) -> Any:
         with self._lock:
             if entry.name not in self._backends:
@@ -160,6 +179,10 @@ class ModelRegistry:
 def build_backend(entry: ModelEntry) -> Any:
     """Construct (not load) the backend for an entry; heavy libraries load on first generation."""
     options = dict(entry.options)
+    if entry.kind == "guard":
+        from aigc_contest.generation.guards import build_guard
+
+        return build_guard(entry)
     if entry.backend == "diffusers":
         from aigc_contest.generation.backends.diffusers_image import DiffusersImageBackend
 

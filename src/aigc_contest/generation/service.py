@@ -3,6 +3,9 @@
 Every prompt is screened by the safety layer BEFORE generation (the participant's words and any
 translation of them) and every output AFTER it; a refusal raises `aigc_contest.safety.SafetyRefusal`.
 Chinese prompts for models that do not read Chinese are translated by the default text model first.
+Guard models in the models file (`kind = "guard"`) are attached to the policy (generation.guards) and
+consulted beside the keyword layer: prompts, generated text (screened as it streams, where the backend
+streams, and stopped at the first unsafe passage) and pictures.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from aigc_contest.generation.guards import attach_guards
 from aigc_contest.generation.prompting import adapt_image_request, translate_prompt
 from aigc_contest.generation.registry import ModelRegistry, RegistryError, shared_registry
 from aigc_contest.generation.types import (
@@ -45,6 +49,7 @@ def prepare_image_request(
     from aigc_contest.safety import ensure_text_safe
 
     registry = registry or shared_registry()
+    policy = attach_guards(policy, registry)
     entry = registry.resolve(request.model, "image")
     # The negative prompt lists what NOT to draw (often "nsfw, violence"), so it is not screened as a request.
     ensure_text_safe(request.prompt, policy)
@@ -90,6 +95,7 @@ def generate_images(
 ) -> list[GeneratedImage]:
     """request.n screened images (image i uses seed + i), provenance written into each PNG."""
     registry = registry or shared_registry()
+    policy = attach_guards(policy, registry)
     prepared = prepare_image_request(request, registry, policy=policy, translate=translate)
     images = registry.image_backend(prepared.model).generate(prepared, progress)
     _screen_images(images, policy)
@@ -111,6 +117,7 @@ def generate_image_batch(
     from aigc_contest.safety import SafetyRefusal
 
     registry = registry or shared_registry()
+    policy = attach_guards(policy, registry)
     results: list[list[GeneratedImage] | Exception] = [[] for _ in requests]
     by_model: dict[str, list[tuple[int, ImageRequest]]] = {}
     for index, request in enumerate(requests):
@@ -141,16 +148,64 @@ def _screen_request_text(request: TextRequest, policy: Any) -> None:
             ensure_text_safe(message.content, policy)
 
 
+class _StreamScreen:
+    """Screens a streamed answer as it grows: every `every` characters, or at a sentence end once a quarter
+    of that has arrived. The first refusal stops the stream."""
+
+    SENTENCE_ENDS = (".", "!", "?", "\n", "。", "！", "？", "…")
+
+    def __init__(self, prompt: str, policy: Any) -> None:
+        self.prompt = prompt
+        self.policy = policy
+        self.every = int(getattr(policy, "guard_stream_chars", 200))
+        self.text = ""
+        self.checked = 0
+        self.checks = 0
+        self.refusal: Any = None
+
+    def __call__(self, piece: str) -> bool:
+        from aigc_contest.safety import SafetyRefusal
+        from aigc_contest.safety.guard import check_response
+
+        self.text += piece
+        grown = len(self.text) - self.checked
+        at_sentence_end = self.text.rstrip(" ").endswith(self.SENTENCE_ENDS) and grown >= self.every // 4
+        if grown < self.every and not at_sentence_end:
+            return True
+        self.checked = len(self.text)
+        self.checks += 1
+        verdict = check_response(self.prompt, self.text, self.policy)
+        if not verdict.allowed:
+            self.refusal = SafetyRefusal(verdict)
+            return False
+        return True
+
+
+def _last_user_text(request: TextRequest) -> str:
+    return next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+
+
 def generate_text(
     request: TextRequest, registry: ModelRegistry | None = None, *, policy: Any = None
 ) -> TextResult:
-    """A screened completion from the named (or default) text model."""
-    from aigc_contest.safety import ensure_text_safe
+    """A screened completion from the named (or default) text model. With a guard model configured and a
+    backend that streams, the answer is screened while it is written and stopped at the first refusal."""
+    from aigc_contest.safety.guard import ensure_response_safe
 
     registry = registry or shared_registry()
+    policy = attach_guards(policy, registry)
     _screen_request_text(request, policy)
-    result = registry.text_backend(request.model).complete(request)
-    ensure_text_safe(result.text, policy)
+    backend = registry.text_backend(request.model)
+    prompt = _last_user_text(request)
+    if policy is not None and policy.text_guard is not None and getattr(backend, "streams", False):
+        screen = _StreamScreen(prompt, policy)
+        result = backend.complete(request, on_text=screen)  # type: ignore[call-arg]
+        if screen.refusal is not None:
+            raise screen.refusal
+        result.provenance.extra["stream_checks"] = screen.checks
+    else:
+        result = backend.complete(request)
+    ensure_response_safe(prompt, result.text, policy)
     return result
 
 
@@ -163,10 +218,12 @@ def generate_json(
     max_attempts: int = 3,
 ) -> T:
     """A validated, screened instance of `schema` (constrained decoding locally, response_format remotely)."""
-    from aigc_contest.safety import ensure_text_safe
+
+    from aigc_contest.safety.guard import ensure_response_safe
 
     registry = registry or shared_registry()
+    policy = attach_guards(policy, registry)
     _screen_request_text(request, policy)
     value = registry.text_backend(request.model).complete_json(request, schema, max_attempts=max_attempts)
-    ensure_text_safe(value.model_dump_json(), policy)
+    ensure_response_safe(_last_user_text(request), value.model_dump_json(), policy)
     return value

@@ -193,6 +193,45 @@ def build_text_model(seed: int = 0):  # -> (Qwen2ForCausalLM, PreTrainedTokenize
     return model, tokenizer
 
 
+def build_clip_guard(directory: str | Path, seed: int = 0) -> Path:
+    """A tiny random CLIP model and processor (for the `clip` guard backend), saved to `directory`."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    directory = Path(directory).expanduser()
+    tokenizer = _clip_tokenizer()
+    torch.manual_seed(seed)
+    config = CLIPConfig(
+        text_config={
+            "vocab_size": len(tokenizer),
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "max_position_embeddings": 77,
+            "bos_token_id": tokenizer.bos_token_id,
+            "eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "image_size": 32,
+            "patch_size": 8,
+        },
+        projection_dim=16,
+    )
+    processor = CLIPProcessor(
+        image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+        tokenizer=tokenizer,
+    )
+    CLIPModel(config).save_pretrained(directory, safe_serialization=True)
+    processor.save_pretrained(directory)
+    return directory
+
+
 def models_toml(directory: Path) -> str:
     """The models file naming both test models; paths are absolute so the file works from any folder."""
     image_path = (directory / IMAGE_DIR).resolve().as_posix()

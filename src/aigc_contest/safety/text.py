@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 
+from aigc_contest.safety.guard import guard_text
 from aigc_contest.safety.keywords import matcher_for
 from aigc_contest.safety.normalize import basic
 from aigc_contest.safety.personal_data import find_personal_data
@@ -26,7 +27,8 @@ def check_text(text: str, policy: SafetyPolicy | None = None) -> SafetyVerdict:
     """
     policy = policy or DEFAULT_POLICY
     try:
-        return _check(_as_text(text), policy)
+        text = _as_text(text)
+        return guard_text(text, _check(text, policy), policy)  # the guard model, where one is attached
     except Exception:  # noqa: BLE001 - a safety check must not crash the job that called it
         logger.exception("text safety check failed")
         return SafetyVerdict.refused("unchecked", "error", warnings=["the text check failed unexpectedly"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aigc_contest.safety.messages import message_for
+from aigc_contest.safety.messages import HelpResource, message_for, self_harm_message
 
 # Categories of harmful content the keyword lists and classifiers report.
 CONTENT_CATEGORIES = (
@@ -18,6 +18,7 @@ CONTENT_CATEGORIES = (
     "drugs",
     "profanity",
     "personal_data",
+    "dangerous_acts",  # guard models' "illegal acts" and similar: dangerous stunts, crimes
     "custom",  # terms a deployment added itself (SafetyPolicy.extra_blocked_terms)
 )
 # Categories that are not about the content itself but still stop it.
@@ -55,10 +56,27 @@ class SafetyVerdict(BaseModel):
     matched: list[str] = Field(default_factory=list)
     needs_review: bool = False  # allowed, but close enough to a threshold that a teacher may want to look
     warnings: list[str] = Field(default_factory=list)  # e.g. a classifier that is not installed
+    # The guard model's tier ("safe", "controversial", "unsafe") where a guard was consulted. A verdict that
+    # is not allowed but needs_review is held for a teacher rather than refused.
+    tier: str | None = None
+    help_resources: list[HelpResource] = Field(default_factory=list)  # shown with the self-harm message
+
+    @property
+    def held_for_review(self) -> bool:
+        return not self.allowed and self.needs_review and self.category != "self_harm"
 
     def message(self, language: str = "en") -> str:
-        """A kind reason a child can read, in "en", "zh-Hant" or "zh-Hans" (other tags are mapped)."""
-        return message_for(None if self.allowed else (self.category or "other"), language)
+        """A kind reason a child can read, in "en", "zh-Hant" or "zh-Hans" (other tags are mapped).
+
+        Self-harm always gets the supportive message with help resources; a held verdict says a teacher
+        will look first."""
+        if self.allowed:
+            return message_for(None, language)
+        if self.category == "self_harm":
+            return self_harm_message(language, self.help_resources)
+        if self.needs_review:
+            return message_for("needs_review", language)
+        return message_for(self.category or "other", language)
 
     @classmethod
     def ok(cls, **extra: Any) -> SafetyVerdict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -51,7 +52,12 @@ def remote_refusal(code: str, detail: str) -> Exception:
 
 
 class OpenAIChatBackend(TextBackend):
-    """A chat model at `base_url` (None: api.openai.com) speaking the chat completions protocol."""
+    """A chat model at `base_url` (None: api.openai.com) speaking the chat completions protocol.
+
+    `complete(request, on_text=...)` asks for a streamed answer (`stream=True`, server-sent events): each
+    piece goes to `on_text`, and the stream is closed as soon as `on_text` returns False."""
+
+    streams = True
 
     def __init__(
         self,
@@ -83,8 +89,11 @@ class OpenAIChatBackend(TextBackend):
 
     # -- public interface -------------------------------------------------------------------------------
 
-    def complete(self, request: TextRequest) -> TextResult:
-        text, finish_reason, extra = self._chat(request.messages, request, response_format=None)
+    def complete(self, request: TextRequest, on_text: Callable[[str], bool] | None = None) -> TextResult:
+        if on_text is not None:
+            text, finish_reason, extra = self._chat_stream(request.messages, request, on_text)
+        else:
+            text, finish_reason, extra = self._chat(request.messages, request, response_format=None)
         return TextResult(text=text, finish_reason=finish_reason, provenance=self._provenance(request, extra))
 
     def complete_json(self, request: TextRequest, schema: type[T], max_attempts: int = 3) -> T:
@@ -142,6 +151,54 @@ class OpenAIChatBackend(TextBackend):
 
     def _where(self) -> str:
         return urlsplit(self.base_url).netloc if self.base_url else "api.openai.com"
+
+    def _kwargs(self, messages: list[ChatMessage], request: TextRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model_id,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        return kwargs
+
+    def _chat_stream(
+        self, messages: list[ChatMessage], request: TextRequest, on_text: Callable[[str], bool]
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        import openai
+
+        client = self._get_client()
+        pieces: list[str] = []
+        finish_reason: str | None = None
+        response_id = ""
+        try:
+            stream = client.chat.completions.create(**self._kwargs(messages, request), stream=True)
+            try:
+                for chunk in stream:
+                    response_id = response_id or chunk.id
+                    if not chunk.choices:
+                        continue
+                    choice = chunk.choices[0]
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+                    piece = choice.delta.content if choice.delta is not None else None
+                    if piece:
+                        pieces.append(piece)
+                        if on_text(piece) is False:
+                            finish_reason = "stopped"
+                            break
+            finally:
+                stream.close()  # stops the server generating the rest
+        except openai.APIError as exc:
+            raise self._translate_error(exc) from None
+        if finish_reason == "content_filter":
+            raise remote_refusal("content_filter", f"{self._where()}'s content filter stopped the answer")
+        return (
+            "".join(pieces),
+            finish_reason,
+            {"response_id": response_id, "server": self._where(), "streamed": True},
+        )
 
     def _chat(
         self, messages: list[ChatMessage], request: TextRequest, response_format: dict[str, Any] | None

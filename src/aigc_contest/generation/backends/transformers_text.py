@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -63,8 +64,61 @@ class _JsonSchemaMask:
         return scores.masked_fill(~mask, float("-inf"))
 
 
+class _TextStream:
+    """A transformers streamer (duck-typed `put` / `end`) passing each new piece of text to `on_text`;
+    when `on_text` returns False, `stopped` is set and the stopping criterion ends generation."""
+
+    def __init__(self, tokenizer: Any, on_text: Callable[[str], bool]) -> None:
+        self.tokenizer = tokenizer
+        self.on_text = on_text
+        self.tokens: list[int] = []
+        self.sent = ""
+        self.prompt_seen = False
+        self.stopped = False
+
+    def put(self, value: Any) -> None:
+        if not self.prompt_seen:  # the first call carries the prompt
+            self.prompt_seen = True
+            return
+        self.tokens += [int(t) for t in value.reshape(-1).tolist()]
+        self._emit(final=False)
+
+    def end(self) -> None:
+        self._emit(final=True)
+
+    def _emit(self, final: bool) -> None:
+        if self.stopped:
+            return
+        text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
+        if not final and text.endswith("\ufffd"):  # half a character: wait for the rest of its bytes
+            return
+        if len(text) > len(self.sent) and text.startswith(self.sent):
+            piece, self.sent = text[len(self.sent) :], text
+            if self.on_text(piece) is False:
+                self.stopped = True
+
+
+def _stop_when(stream: _TextStream) -> Any:
+    from transformers import StoppingCriteria
+
+    class StopWhenAsked(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            return torch.full(
+                (input_ids.shape[0],), stream.stopped, dtype=torch.bool, device=input_ids.device
+            )
+
+    return StopWhenAsked()
+
+
 class TransformersTextBackend(TextBackend):
-    """A chat model loaded with AutoModelForCausalLM on first use and kept loaded."""
+    """A chat model loaded with AutoModelForCausalLM on first use and kept loaded.
+
+    `complete(request, on_text=...)` streams: each new piece of text goes to `on_text` as it is decoded,
+    and generation stops as soon as `on_text` returns False (the safety layer's streaming screen)."""
+
+    streams = True
 
     def __init__(
         self,
@@ -169,7 +223,11 @@ class TransformersTextBackend(TextBackend):
     # ---------------------------------------------------------------------------------------- generation
 
     def _generate(
-        self, messages: list[ChatMessage], request: TextRequest, json_schema: dict[str, Any] | None = None
+        self,
+        messages: list[ChatMessage],
+        request: TextRequest,
+        json_schema: dict[str, Any] | None = None,
+        on_text: Callable[[str], bool] | None = None,
     ) -> tuple[str, str]:
         """(answer text, finish reason) for one conversation."""
         import torch
@@ -199,8 +257,9 @@ class TransformersTextBackend(TextBackend):
             if request.seed is not None:
                 torch.manual_seed(request.seed)
             sample = request.temperature > 0
-            from transformers import LogitsProcessorList
+            from transformers import LogitsProcessorList, StoppingCriteriaList
 
+            stream = _TextStream(tokenizer, on_text) if on_text is not None else None
             with torch.inference_mode():
                 output = model.generate(
                     **inputs,
@@ -212,10 +271,15 @@ class TransformersTextBackend(TextBackend):
                     logits_processor=LogitsProcessorList(processors) if processors else None,
                     eos_token_id=tokenizer.eos_token_id,
                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                    streamer=stream,
+                    stopping_criteria=StoppingCriteriaList([_stop_when(stream)]) if stream else None,
                 )
         new_tokens = output[0, prompt_length:].tolist()
+        text = tokenizer.decode(new_tokens, skip_special_tokens=True)
+        if stream is not None and stream.stopped:
+            return text, "stopped"
         finished = bool(new_tokens) and new_tokens[-1] == tokenizer.eos_token_id
-        return tokenizer.decode(new_tokens, skip_special_tokens=True), "stop" if finished else "length"
+        return text, "stop" if finished else "length"
 
     def _provenance(self, request: TextRequest) -> Provenance:
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
@@ -231,8 +295,8 @@ class TransformersTextBackend(TextBackend):
             extra={"max_tokens": request.max_tokens, "temperature": request.temperature},
         )
 
-    def complete(self, request: TextRequest) -> TextResult:
-        text, finish_reason = self._generate(request.messages, request)
+    def complete(self, request: TextRequest, on_text: Callable[[str], bool] | None = None) -> TextResult:
+        text, finish_reason = self._generate(request.messages, request, on_text=on_text)
         return TextResult(text=text, provenance=self._provenance(request), finish_reason=finish_reason)
 
     def complete_json(self, request: TextRequest, schema: type[T], max_attempts: int = 3) -> T:

@@ -166,5 +166,11 @@ def is_teacher_of_event_school(user: Any, event: Any) -> bool:
 rules.add_perm("moderation.view_queue", is_teacher | is_organiser)
 rules.add_perm("moderation.view_school_events", is_teacher)
 rules.add_perm("moderation.view_all_events", is_organiser)
-rules.add_perm("moderation.review_event", is_teacher_of_event_school | is_organiser)
+@rules.predicate
+def is_private_to_school(user: Any, event: Any) -> bool:
+    """A school's self-harm events are for that school's teachers only."""
+    return bool(event is not None and event.school_id and event.category == "self_harm")
+
+
+rules.add_perm("moderation.review_event", is_teacher_of_event_school | (is_organiser & ~is_private_to_school))
 rules.add_perm("moderation.edit_school_policy", is_teacher_at_school | is_organiser)

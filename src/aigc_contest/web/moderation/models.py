@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.safety import DEFAULT_POLICY, SafetyPolicy
+from aigc_contest.safety.messages import parse_help_resources
 
 EXCERPT_CHARS = 300
 
@@ -90,6 +91,31 @@ class SchoolSafetyPolicy(models.Model):
         blank=True,
         help_text=_("One per line. Lets through a word the built-in lists block, e.g. for a history project."),
     )
+    safety_contact_email = models.EmailField(
+        _("safety contact e-mail"),
+        blank=True,
+        help_text=_(
+            "Told privately (no words or pictures in the e-mail) when a student's work suggests they may be "
+            "at risk of harming themselves."
+        ),
+    )
+    help_resources = models.TextField(
+        _("help for students"),
+        blank=True,
+        help_text=_(
+            "Shown to a student whose words suggest they may be at risk. One per line: name | phone | web "
+            "address (phone and address optional)."
+        ),
+    )
+    tier_overrides = models.JSONField(
+        _("guard model rules"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Changes to what the guard model\'s verdicts do, per category and age band, e.g. '
+            '{"violence": {"senior_secondary": {"controversial": "review"}}}. Actions: refuse, review, allow.'
+        ),
+    )
     nsfw_threshold = models.FloatField(
         _("picture strictness"),
         default=DEFAULT_POLICY.nsfw_threshold,
@@ -116,4 +142,20 @@ class SchoolSafetyPolicy(models.Model):
             # "needs review" stays below "blocked"
             "nsfw_review_threshold": min(base.nsfw_review_threshold, self.nsfw_threshold),
         }
+        if resources := parse_help_resources(self.help_resources):
+            changes["help_resources"] = resources
+        if self.tier_overrides:
+            # Validated like any policy (an unknown action or band is an error, not silently ignored).
+            overrides = SafetyPolicy.model_validate({"tier_overrides": self.tier_overrides}).tier_overrides
+            changes["tier_overrides"] = {**base.tier_overrides, **overrides}
         return base.model_copy(update=changes)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+        from pydantic import ValidationError as PydanticError
+
+        try:
+            SafetyPolicy.model_validate({"tier_overrides": self.tier_overrides or {}})
+            parse_help_resources(self.help_resources)
+        except PydanticError as exc:
+            raise ValidationError(str(exc)) from exc

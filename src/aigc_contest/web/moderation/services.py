@@ -25,11 +25,16 @@ IMAGE_CATEGORIES = {"nsfw_image", "unreadable_image"}
 MAX_TERMS_CHARS = 5000
 
 
+# A self-harm signal in these is the child's own: their school's safety contact is told.
+CHILDS_OWN_WORDS = {SafetyEvent.Where.PROMPT, SafetyEvent.Where.UPLOAD}
+SELF_HARM_NOTICE_MINUTES = 30  # one e-mail to the safety contact per student in this time
+
+
 def outcome_of(verdict: SafetyVerdict) -> str:
+    if verdict.needs_review and verdict.category != "self_harm":  # held for a teacher, or shown but flagged
+        return SafetyEvent.Outcome.NEEDS_REVIEW
     if not verdict.allowed:
         return SafetyEvent.Outcome.REFUSED
-    if verdict.needs_review:
-        return SafetyEvent.Outcome.NEEDS_REVIEW
     return SafetyEvent.Outcome.ALLOWED
 
 
@@ -52,7 +57,7 @@ def record_verdict(
     try:
         user = user if getattr(user, "is_authenticated", False) else None
         text = "" if where in IMAGE_PLACES else " ".join((excerpt or "").split())[:EXCERPT_CHARS]
-        return SafetyEvent.objects.create(
+        event = SafetyEvent.objects.create(
             user=user,
             school_id=getattr(user, "school_id", None),
             job=job,
@@ -63,11 +68,70 @@ def record_verdict(
             outcome=outcome,
             matched=[str(term)[:200] for term in verdict.matched[:20]],
             excerpt=text,
-            content_sha256=hashlib.sha256(data).hexdigest() if data else "",
+            content_sha256=_content_hash(where, verdict, excerpt, data),
         )
     except Exception:  # noqa: BLE001 - the audit log must never stop a child's work
         logger.exception("could not record a safety event")
         return None
+    if event.category == "self_harm" and where in CHILDS_OWN_WORDS:
+        notify_safety_contact(event)
+    return event
+
+
+def _content_hash(where: str, verdict: SafetyVerdict, text: str, data: bytes | None) -> str:
+    """A picture's SHA-256; for a text the guard held for review, the whole text's (so that a teacher's
+    approval lets exactly that text through next time: selectors.policy_for)."""
+    from aigc_contest.safety.guard import text_sha256
+
+    if data:
+        return hashlib.sha256(data).hexdigest()
+    if verdict.held_for_review and where not in IMAGE_PLACES and text:
+        return text_sha256(text)
+    return ""
+
+
+def notify_safety_contact(event: SafetyEvent) -> Any:
+    """Tell the school's safety contact, privately, that a student may be at risk: an `email` job naming
+    no one and repeating nothing, with a link to the review queue (where only the school's teachers see
+    the event). At most one message per student every SELF_HARM_NOTICE_MINUTES. Never raises."""
+    try:
+        return _notify_safety_contact(event)
+    except Exception:  # noqa: BLE001 - the child's kind message must not depend on the e-mail
+        logger.exception("could not notify the safety contact of event %s", event.pk)
+        return None
+
+
+def _notify_safety_contact(event: SafetyEvent) -> Any:
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from aigc_contest.web.accounts.models import Role, User
+    from aigc_contest.web.core.email_jobs import enqueue_email
+    from aigc_contest.web.core.notifications import _render
+
+    if event.school_id is None or event.user_id is None:
+        return None
+    row = SchoolSafetyPolicy.objects.filter(school_id=event.school_id).first()
+    contact = (row.safety_contact_email if row else "").strip()
+    if not contact:
+        return None
+    since = event.created_at - timedelta(minutes=SELF_HARM_NOTICE_MINUTES)
+    earlier = SafetyEvent.objects.filter(
+        user_id=event.user_id, category="self_harm", created_at__gte=since
+    ).exclude(pk=event.pk)
+    if earlier.exists():
+        return None
+    # The job belongs to a staff member where one can be found, so it never appears among the child's jobs.
+    owner = (
+        User.objects.filter(email__iexact=contact).first()
+        or User.objects.filter(school_id=event.school_id, role=Role.TEACHER).order_by("pk").first()
+        or event.user
+    )
+    context = {"school": event.school, "event": event, "queue_url": reverse("moderation-queue")}
+    subject, body = _render("safety_contact", context)
+    with transaction.atomic():
+        return enqueue_email(owner, recipients=[contact], subject=subject, body=body)
 
 
 def child_language() -> str:
@@ -126,7 +190,7 @@ def _record_job_refusal(job_id: int, outcome: SafetyRefusal) -> SafetyEvent | No
     prompt = str(params.get("original_prompt") or params.get("prompt") or "")
     if not prompt and isinstance(params.get("messages"), list):
         prompt = " ".join(str(m.get("content", "")) for m in params["messages"] if isinstance(m, dict))
-    if verdict.category in IMAGE_CATEGORIES or verdict.layer == "image_nsfw":
+    if verdict.category in IMAGE_CATEGORIES or verdict.layer in {"image_nsfw", "image_guard"}:
         where = SafetyEvent.Where.GENERATED_IMAGE
     elif job.kind == "image" or not check_text(prompt).allowed:
         where = SafetyEvent.Where.PROMPT
@@ -136,7 +200,9 @@ def _record_job_refusal(job_id: int, outcome: SafetyRefusal) -> SafetyEvent | No
 
 
 @transaction.atomic
-def review_event(actor: Any, event: SafetyEvent, *, decision: str, note: str = "", allow_terms: bool = False) -> SafetyEvent:
+def review_event(
+    actor: Any, event: SafetyEvent, *, decision: str, note: str = "", allow_terms: bool = False
+) -> SafetyEvent:
     """A teacher's (or organiser's) decision on an event. Approving may also let the matched words through
     for the event's school from now on (keyword refusals only)."""
     require(actor, "moderation.review_event", event)
@@ -168,7 +234,8 @@ def update_school_policy(
         raise ServiceError(_("Picture strictness must be between 0.05 and 0.95."))
     if nsfw_threshold > DEFAULT_POLICY.nsfw_threshold and not actor.has_perm("moderation.view_all_events"):
         raise ServiceError(
-            _("Picture strictness can only be made stricter (%(max)s or lower).") % {"max": DEFAULT_POLICY.nsfw_threshold}
+            _("Picture strictness can only be made stricter (%(max)s or lower).")
+            % {"max": DEFAULT_POLICY.nsfw_threshold}
         )
     blocked, allowed = split_terms(extra_blocked_terms), split_terms(allowed_terms)
     if any(len(term) > 100 for term in blocked + allowed):
