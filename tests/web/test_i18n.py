@@ -30,7 +30,7 @@ HOME = {"en": "AI creativity competitions", "zh-hant": "AI 創意比賽", "zh-ha
 SIGN_IN = {"en": "Sign in", "zh-hant": "登入", "zh-hans": "登录"}
 GUARDIAN_CONSENT = {"en": "Guardian consent", "zh-hant": "監護人同意", "zh-hans": "监护人同意"}
 MY_ENTRIES = {"en": "My competitions and entries", "zh-hant": "我的比賽和作品", "zh-hans": "我的比赛和作品"}
-CONTENT_HASH = {"en": "Content hash (SHA-256)", "zh-hant": "內容雜湊值（SHA-256）", "zh-hans": "内容哈希值（SHA-256）"}
+CONTENT_HASH = {"en": "SHA-256 of the file", "zh-hant": "檔案的 SHA-256", "zh-hans": "文件的 SHA-256"}
 
 
 # --- a small .po reader (no third-party package needed) -------------------------------------------------
