@@ -35,7 +35,9 @@ thread.start(); thread.join()
 
 def _run_web_side(env: dict[str, str]) -> str:
     env = {**env, "AIGC_EMBEDDED_WORKER": "0"}
-    done = subprocess.run([sys.executable, "-c", WEB_SIDE], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", WEB_SIDE], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "could not reach the job broker" not in done.stderr, done.stderr[-3000:]
     return done.stdout

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import sys
 from typing import Any
 
-from aigc_contest.cli.common import EXIT_OK, CliError, print_json
+from aigc_contest.cli.common import EXIT_ERROR, EXIT_OK, CliError, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +47,39 @@ def setup_django() -> None:
     django.setup()
 
 
+def site_url_for(host: str, port: int) -> str:
+    """A base URL that reaches a server bound to `host:port`, for e-mails and certificate QR codes.
+
+    A server on every interface (0.0.0.0, ::) is named by this machine's address on the local network, so
+    a phone that scans a QR code reaches it; a server on one address is named by that address."""
+    if host in {"", "0.0.0.0", "::", "[::]"}:
+        host = _local_network_address() or "127.0.0.1"
+    host = host.strip("[]")
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _local_network_address() -> str | None:
+    """The address this machine's default route leaves from (a UDP "connect" sends no packet)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("0.") else address
+
+
+def use_site_url(host: str, port: int) -> bool:
+    """Unless AIGC_SITE_URL names the site, name this server (before Django reads its settings, so the
+    web workers and the embedded job worker see the same). Returns whether AIGC_SITE_URL was set already."""
+    if os.environ.get("AIGC_SITE_URL"):
+        return True
+    os.environ["AIGC_SITE_URL"] = site_url_for(host, port)
+    return False
+
+
 def migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
@@ -56,6 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from aigc_contest.config import choose_demo_models
 
     models_note = choose_demo_models()  # before Django starts, so every process sees the same models file
+    use_site_url(args.host, args.port)
     setup_django()
     from django.test.utils import override_settings
 
@@ -76,6 +111,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if not use_site_url(args.host, args.port):
+        print(f"warning: AIGC_SITE_URL is not set; e-mails and certificate QR codes will point to "
+              f"{os.environ['AIGC_SITE_URL']}", file=sys.stderr)
     setup_django()
     if not args.no_migrate:
         migrate()
@@ -126,26 +164,38 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return int(run_worker(concurrency=args.concurrency, queues=args.queues, loglevel=args.loglevel) or 0)
 
 
-def _status_rows() -> list[dict[str, str]]:
+def _status_rows() -> list[dict[str, Any]]:
     from django.conf import settings
     from django.db import connection
 
-    rows: list[dict[str, str]] = []
+    rows: list[dict[str, Any]] = []
 
-    def add(item: str, ok: bool, detail: str, hint: str = "") -> None:
-        rows.append({"item": item, "status": "ok" if ok else "missing", "detail": detail, "hint": hint})
+    def add(item: str, ok: bool, detail: str, hint: str = "", *, required: bool = False,
+            warning: bool = False) -> None:
+        status = "ok" if ok else "warning" if warning else "missing"
+        rows.append({"item": item, "status": status, "detail": detail, "hint": hint, "required": required})
 
     db = settings.DATABASES["default"]
     try:
         connection.ensure_connection()
-        add("database", True, f"{connection.vendor} {db.get('NAME')}")
+        add("database", True, f"{connection.vendor} {db.get('NAME')}", required=True)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        add("database", False, f"{connection.vendor}: {exc}", "set DATABASE_URL or check the server")
+        add("database", False, f"{connection.vendor}: {exc}", "set DATABASE_URL or check the server", required=True)
     broker = os.environ.get("AIGC_BROKER_URL")
-    add("job broker", True, broker.split("@")[-1] if broker else "embedded (no server needed)",
-        "" if broker else "scaled: AIGC_BROKER_URL=redis://… or amqp://…")
+    where = broker.split("@")[-1] if broker else "embedded (no server needed)"
+    broker_error = _broker_error()
+    if broker_error:
+        add("job broker", False, f"{where}: {broker_error}", "check AIGC_BROKER_URL and the broker server",
+            required=True)
+    else:
+        add("job broker", True, where, "" if broker else "scaled: AIGC_BROKER_URL=redis://… or amqp://…",
+            required=True)
+    site_url = os.environ.get("AIGC_SITE_URL")
+    add("site address", bool(site_url), site_url or f"not set: e-mails and QR codes point to {settings.SITE_URL}",
+        "" if site_url else "AIGC_SITE_URL=https://… (the address people open; demo and serve name their own port)",
+        warning=True)
     storage = settings.STORAGES["default"]["BACKEND"]
-    add("file storage", True, f"{storage} ({settings.MEDIA_ROOT if 'FileSystem' in storage else 'S3'})")
+    add("file storage", True, f"{storage} ({settings.MEDIA_ROOT if 'FileSystem' in storage else 'S3'})", required=True)
     email = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     add("email", True, email, "" if email == "smtp" else "set AIGC_EMAIL_HOST for real emails")
     models_file = os.environ.get("AIGC_MODELS_FILE")
@@ -167,16 +217,33 @@ def _status_rows() -> list[dict[str, str]]:
     return rows
 
 
+def _broker_error() -> str | None:
+    """None when the configured broker (the one every process sends through) answers, else why not."""
+    from aigc_contest.web.jobs.celery_app import app
+
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=5)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return str(exc) or type(exc).__name__
+    return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     setup_django()
     rows = _status_rows()
+    failed = any(row["required"] and row["status"] == "missing" for row in rows)
     if args.json:
         print_json(rows)
-        return EXIT_OK
+        return EXIT_ERROR if failed else EXIT_OK
     for row in rows:
-        mark = "✓" if row["status"] == "ok" else "✗"
+        mark = {"ok": "✓", "warning": "!"}.get(row["status"], "✗")
         line = f"{mark} {row['item']:<28} {row['detail']}"
         if row["hint"]:
             line += f"   → {row['hint']}"
         print(line)
+    if failed:
+        missing = ", ".join(row["item"] for row in rows if row["required"] and row["status"] == "missing")
+        print(f"error: required and missing: {missing}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
