@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import sys
 from typing import Any
@@ -120,11 +122,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.host, args.port, workers=args.workers, threads=args.threads, job_worker=not args.no_worker)
 
 
+# Signals the supervising process passes on to gunicorn (SIGWINCH is a terminal's resize, not for it).
+FORWARDED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2",
+                                       "SIGTTIN", "SIGTTOU") if hasattr(signal, name)
+)
+
+
 def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker: bool = True) -> int:
-    """Gunicorn in this process (WhiteNoise serves static files), and the embedded job worker beside it."""
+    """Gunicorn (WhiteNoise serves static files) and the embedded job worker, both children of this process.
+
+    Gunicorn's arbiter reaps every child of its own process, so it runs in a child process of its own and
+    this one supervises the job worker alone: the worker's exit is seen (and logged) as it really was, and
+    its state goes to a file that `/healthz` reads. Signals to this process are passed on to gunicorn."""
+    from django.conf import settings
+    from django.db import connections
     from gunicorn.app.base import BaseApplication
 
-    from aigc_contest.web.jobs.worker import start_embedded_worker, stop_embedded_worker
+    from aigc_contest.web.core.health import STATE_ENV, write_worker_state
+    from aigc_contest.web.jobs.worker import describe_exit, start_embedded_worker, stop_embedded_worker
     from aigc_contest.web.wsgi import application
 
     options = {
@@ -147,11 +163,59 @@ def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker
             return application
 
     sys.argv = [sys.argv[0]]  # gunicorn reads argv; ours are already parsed
-    embedded = start_embedded_worker() if job_worker else None
+    state_path = None
+    if job_worker and settings.AIGC_JOBS["embedded_worker"]:
+        state_path = settings.DATA_DIR / f"embedded-worker-{os.getpid()}.json"
+        write_worker_state(state_path, {"state": "starting", "pid": None, "restarts": 0, "last_exit": None})
+        os.environ[STATE_ENV] = str(state_path)  # the web workers, forked below, read it for /healthz
+    else:
+        os.environ.pop(STATE_ENV, None)
+
+    web_pid = 0
+
+    def forward(signum: int, _frame: Any) -> None:
+        if web_pid > 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(web_pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    connections.close_all()  # no database connection is shared across the fork
+    web_pid = os.fork()
+    if web_pid == 0:  # the web server
+        for sig in FORWARDED_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        code = 1
+        try:
+            Server().run()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:  # noqa: BLE001 - reported; this process must not return into the CLI
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    embedded = None
     try:
-        Server().run()
+        embedded = start_embedded_worker(state_path) if job_worker else None
+        while True:
+            try:
+                _, status = os.waitpid(web_pid, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         stop_embedded_worker(embedded)
+        if state_path is not None:
+            state_path.unlink(missing_ok=True)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(f"error: the web server stopped ({describe_exit(code)})", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
