@@ -193,6 +193,7 @@ def _storage_origins() -> list[str]:
 
 from csp.constants import NONCE as _NONCE  # noqa: E402 - beside the policy it serves
 from csp.constants import SELF as _SELF  # noqa: E402
+
 CONTENT_SECURITY_POLICY: dict[str, Any] = {
     "DIRECTIVES": {
         "default-src": [_SELF],
