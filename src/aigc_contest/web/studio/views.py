@@ -131,7 +131,7 @@ def _js_labels() -> dict[str, Any]:
 
 @login_required
 # The play-test frame (srcdoc) is under this page's CSP too: the player's own script and style may run.
-@csp_update({key: [source] for key, source in player_hash_sources().items()})
+@csp_update({key: [source] for key, source in player_hash_sources().items()})  # type: ignore[arg-type]  # typed for views without URL arguments
 def studio_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
     work = services.sync_jobs(entry)
