@@ -28,7 +28,7 @@ def test_student_edits_checks_plays_and_submits(live_server: Any, novel_setup: A
     page.get_by_role("button", name="Start with the template").click()
     page.wait_for_selector("#graph canvas")  # cytoscape drew the map
     checks = page.get_by_test_id("checks")
-    page.wait_for_function("document.getElementById('defect-summary').textContent.startsWith('No problems')")
+    page.wait_for_function("() => document.getElementById('defect-summary').textContent.startsWith('No problems')")
 
     # keyboard alternative to the map: the list of parts
     page.get_by_role("link", name=re.compile(r"Edit part The right path")).click()
@@ -47,7 +47,7 @@ def test_student_edits_checks_plays_and_submits(live_server: Any, novel_setup: A
     page.get_by_role("button", name="Add a choice", exact=True).click()
     page.get_by_label("Choice 1 leads to").select_option("happy")
     page.get_by_label("Words of choice 1").fill("Fly home together")
-    page.wait_for_function("document.getElementById('defect-summary').textContent.startsWith('No problems')")
+    page.wait_for_function("() => document.getElementById('defect-summary').textContent.startsWith('No problems')")
     assert checks.locator("li").count() == 0
 
     page.get_by_role("button", name="Save", exact=True).click()
@@ -121,7 +121,7 @@ def test_student_draws_a_picture_adds_a_variable_and_plays_it(live_server: Any, 
     page.get_by_label("Starting value of variable 1").fill("")
     expect(checks.locator("li[data-code=read-before-set]")).to_have_count(1)
     page.get_by_label("Starting value of variable 1").fill("1")
-    page.wait_for_function("document.getElementById('defect-summary').textContent.startsWith('No problems')")
+    page.wait_for_function("() => document.getElementById('defect-summary').textContent.startsWith('No problems')")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("save-status")).to_have_text("Saved (version 3).")  # the pick was version 2
 

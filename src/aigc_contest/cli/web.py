@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
+import socket
 import sys
 from typing import Any
 
-from aigc_contest.cli.common import EXIT_OK, CliError, print_json
+from aigc_contest.cli.common import EXIT_ERROR, EXIT_OK, CliError, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +49,39 @@ def setup_django() -> None:
     django.setup()
 
 
+def site_url_for(host: str, port: int) -> str:
+    """A base URL that reaches a server bound to `host:port`, for e-mails and certificate QR codes.
+
+    A server on every interface (0.0.0.0, ::) is named by this machine's address on the local network, so
+    a phone that scans a QR code reaches it; a server on one address is named by that address."""
+    if host in {"", "0.0.0.0", "::", "[::]"}:
+        host = _local_network_address() or "127.0.0.1"
+    host = host.strip("[]")
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _local_network_address() -> str | None:
+    """The address this machine's default route leaves from (a UDP "connect" sends no packet)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("0.") else address
+
+
+def use_site_url(host: str, port: int) -> bool:
+    """Unless AIGC_SITE_URL names the site, name this server (before Django reads its settings, so the
+    web workers and the embedded job worker see the same). Returns whether AIGC_SITE_URL was set already."""
+    if os.environ.get("AIGC_SITE_URL"):
+        return True
+    os.environ["AIGC_SITE_URL"] = site_url_for(host, port)
+    return False
+
+
 def migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
@@ -56,6 +92,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from aigc_contest.config import choose_demo_models
 
     models_note = choose_demo_models()  # before Django starts, so every process sees the same models file
+    use_site_url(args.host, args.port)
     setup_django()
     from django.test.utils import override_settings
 
@@ -76,17 +113,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if not use_site_url(args.host, args.port):
+        print(f"warning: AIGC_SITE_URL is not set; e-mails and certificate QR codes will point to "
+              f"{os.environ['AIGC_SITE_URL']}", file=sys.stderr)
     setup_django()
     if not args.no_migrate:
         migrate()
     return serve(args.host, args.port, workers=args.workers, threads=args.threads, job_worker=not args.no_worker)
 
 
+# Signals the supervising process passes on to gunicorn (SIGWINCH is a terminal's resize, not for it).
+FORWARDED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2",
+                                       "SIGTTIN", "SIGTTOU") if hasattr(signal, name)
+)
+
+
 def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker: bool = True) -> int:
-    """Gunicorn in this process (WhiteNoise serves static files), and the embedded job worker beside it."""
+    """Gunicorn (WhiteNoise serves static files) and the embedded job worker, both children of this process.
+
+    Gunicorn's arbiter reaps every child of its own process, so it runs in a child process of its own and
+    this one supervises the job worker alone: the worker's exit is seen (and logged) as it really was, and
+    its state goes to a file that `/healthz` reads. Signals to this process are passed on to gunicorn."""
+    from django.conf import settings
+    from django.db import connections
     from gunicorn.app.base import BaseApplication
 
-    from aigc_contest.web.jobs.worker import start_embedded_worker, stop_embedded_worker
+    from aigc_contest.web.core.health import STATE_ENV, write_worker_state
+    from aigc_contest.web.jobs.worker import describe_exit, start_embedded_worker, stop_embedded_worker
     from aigc_contest.web.wsgi import application
 
     options = {
@@ -109,11 +163,59 @@ def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker
             return application
 
     sys.argv = [sys.argv[0]]  # gunicorn reads argv; ours are already parsed
-    embedded = start_embedded_worker() if job_worker else None
+    state_path = None
+    if job_worker and settings.AIGC_JOBS["embedded_worker"]:
+        state_path = settings.DATA_DIR / f"embedded-worker-{os.getpid()}.json"
+        write_worker_state(state_path, {"state": "starting", "pid": None, "restarts": 0, "last_exit": None})
+        os.environ[STATE_ENV] = str(state_path)  # the web workers, forked below, read it for /healthz
+    else:
+        os.environ.pop(STATE_ENV, None)
+
+    web_pid = 0
+
+    def forward(signum: int, _frame: Any) -> None:
+        if web_pid > 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(web_pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    connections.close_all()  # no database connection is shared across the fork
+    web_pid = os.fork()
+    if web_pid == 0:  # the web server
+        for sig in FORWARDED_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        code = 1
+        try:
+            Server().run()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:  # noqa: BLE001 - reported; this process must not return into the CLI
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    embedded = None
     try:
-        Server().run()
+        embedded = start_embedded_worker(state_path) if job_worker else None
+        while True:
+            try:
+                _, status = os.waitpid(web_pid, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         stop_embedded_worker(embedded)
+        if state_path is not None:
+            state_path.unlink(missing_ok=True)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(f"error: the web server stopped ({describe_exit(code)})", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -126,26 +228,38 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return int(run_worker(concurrency=args.concurrency, queues=args.queues, loglevel=args.loglevel) or 0)
 
 
-def _status_rows() -> list[dict[str, str]]:
+def _status_rows() -> list[dict[str, Any]]:
     from django.conf import settings
     from django.db import connection
 
-    rows: list[dict[str, str]] = []
+    rows: list[dict[str, Any]] = []
 
-    def add(item: str, ok: bool, detail: str, hint: str = "") -> None:
-        rows.append({"item": item, "status": "ok" if ok else "missing", "detail": detail, "hint": hint})
+    def add(item: str, ok: bool, detail: str, hint: str = "", *, required: bool = False,
+            warning: bool = False) -> None:
+        status = "ok" if ok else "warning" if warning else "missing"
+        rows.append({"item": item, "status": status, "detail": detail, "hint": hint, "required": required})
 
     db = settings.DATABASES["default"]
     try:
         connection.ensure_connection()
-        add("database", True, f"{connection.vendor} {db.get('NAME')}")
+        add("database", True, f"{connection.vendor} {db.get('NAME')}", required=True)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        add("database", False, f"{connection.vendor}: {exc}", "set DATABASE_URL or check the server")
+        add("database", False, f"{connection.vendor}: {exc}", "set DATABASE_URL or check the server", required=True)
     broker = os.environ.get("AIGC_BROKER_URL")
-    add("job broker", True, broker.split("@")[-1] if broker else "embedded (no server needed)",
-        "" if broker else "scaled: AIGC_BROKER_URL=redis://… or amqp://…")
+    where = broker.split("@")[-1] if broker else "embedded (no server needed)"
+    broker_error = _broker_error()
+    if broker_error:
+        add("job broker", False, f"{where}: {broker_error}", "check AIGC_BROKER_URL and the broker server",
+            required=True)
+    else:
+        add("job broker", True, where, "" if broker else "scaled: AIGC_BROKER_URL=redis://… or amqp://…",
+            required=True)
+    site_url = os.environ.get("AIGC_SITE_URL")
+    add("site address", bool(site_url), site_url or f"not set: e-mails and QR codes point to {settings.SITE_URL}",
+        "" if site_url else "AIGC_SITE_URL=https://… (the address people open; demo and serve name their own port)",
+        warning=True)
     storage = settings.STORAGES["default"]["BACKEND"]
-    add("file storage", True, f"{storage} ({settings.MEDIA_ROOT if 'FileSystem' in storage else 'S3'})")
+    add("file storage", True, f"{storage} ({settings.MEDIA_ROOT if 'FileSystem' in storage else 'S3'})", required=True)
     email = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     add("email", True, email, "" if email == "smtp" else "set AIGC_EMAIL_HOST for real emails")
     models_file = os.environ.get("AIGC_MODELS_FILE")
@@ -167,16 +281,33 @@ def _status_rows() -> list[dict[str, str]]:
     return rows
 
 
+def _broker_error() -> str | None:
+    """None when the configured broker (the one every process sends through) answers, else why not."""
+    from aigc_contest.web.jobs.celery_app import app
+
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=5)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return str(exc) or type(exc).__name__
+    return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     setup_django()
     rows = _status_rows()
+    failed = any(row["required"] and row["status"] == "missing" for row in rows)
     if args.json:
         print_json(rows)
-        return EXIT_OK
+        return EXIT_ERROR if failed else EXIT_OK
     for row in rows:
-        mark = "✓" if row["status"] == "ok" else "✗"
+        mark = {"ok": "✓", "warning": "!"}.get(row["status"], "✗")
         line = f"{mark} {row['item']:<28} {row['detail']}"
         if row["hint"]:
             line += f"   → {row['hint']}"
         print(line)
+    if failed:
+        missing = ", ".join(row["item"] for row in rows if row["required"] and row["status"] == "missing")
+        print(f"error: required and missing: {missing}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK

@@ -1,15 +1,19 @@
 """Emails the platform sends, through Django's email backends (console by default, SMTP by settings).
 
 Students often have no email address (minimal personal data): their messages go to the supervising teacher.
+
+Subjects and plain-text bodies are rendered without HTML escaping: a title with `<`, `"`, `&` or `'` arrives
+as typed, not as `&lt;`. Only the `.txt` templates are rendered so; HTML pages keep Django's autoescaping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.template.loader import render_to_string
+from django.template import Context, engines
 from django.utils import translation
 
 from aigc_contest.web.accounts.models import User
@@ -19,11 +23,19 @@ def _recipients(users: Iterable[User | None]) -> list[str]:
     return sorted({u.email for u in users if u is not None and u.email})
 
 
+def render_plain_text(name: str, context: dict[str, Any]) -> str:
+    """A `.txt` template rendered as plain text: the same templates and tags, no HTML escaping."""
+    if not name.endswith(".txt"):
+        raise ValueError(f"{name} is not a plain-text template")
+    template = engines["django"].engine.get_template(name)  # type: ignore[attr-defined]
+    return template.render(Context(context, autoescape=False))
+
+
 def _render(template: str, context: dict, language: str = "en") -> tuple[str, str]:
     with translation.override(language):
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-        body = render_to_string(f"emails/{template}.txt", context | {"site_url": settings.SITE_URL})
-    return subject, body
+        subject = render_plain_text(f"emails/{template}_subject.txt", context)
+        body = render_plain_text(f"emails/{template}.txt", context | {"site_url": settings.SITE_URL})
+    return " ".join(subject.split()), body  # a header is one line, whatever a title holds
 
 
 def _send(template: str, context: dict, recipients: list[str], language: str = "en") -> int:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -9,8 +9,12 @@ from aigc_contest.web.contests import selectors as contest_selectors
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    """The bare endpoint: no session, no database."""
-    return HttpResponse("ok", content_type="text/plain")
+    """The bare endpoint: no session, no database. It reports the embedded job worker, and answers 503
+    when that worker was given up on or nobody watches it any more (jobs would wait for ever)."""
+    from aigc_contest.web.core.health import embedded_worker_health
+
+    healthy, worker = embedded_worker_health()
+    return JsonResponse({"status": "ok" if healthy else "degraded", "worker": worker}, status=200 if healthy else 503)
 
 
 def home(request: HttpRequest) -> HttpResponse:

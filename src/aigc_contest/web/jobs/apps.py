@@ -8,6 +8,7 @@ class JobsConfig(AppConfig):
     verbose_name = _("Generation jobs")
 
     def ready(self) -> None:
-        from aigc_contest.web.jobs import kinds
+        # The configured Celery app, before anything sends a wake-up: web, command line and worker alike.
+        from aigc_contest.web.jobs import celery_app, kinds  # noqa: F401
 
         kinds.load_configured_kinds()

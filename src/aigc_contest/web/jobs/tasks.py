@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.db import close_old_connections
 
+from aigc_contest.web.jobs.celery_app import app
 
-@shared_task(name="aigc_contest.jobs.dispatch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+
+@app.task(name="aigc_contest.jobs.dispatch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def dispatch(queue: str = "default") -> int:
     """Claim and run the queue's batches in fair order until nothing is claimable."""
     from aigc_contest.web.jobs.runner import run_available

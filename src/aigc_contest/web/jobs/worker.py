@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -54,64 +56,110 @@ def run_worker(concurrency: int = 1, queues: str | None = None, loglevel: str | 
     return 0
 
 
+def describe_exit(returncode: int | None) -> str:
+    """How a process ended, as it really did: "exit 3", "killed by SIGKILL"."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit {returncode}"
+
+
 class EmbeddedWorker:
     """The worker `serve` and `demo` start beside gunicorn: a child process, restarted if it dies.
 
     Queued jobs are safe in the database whatever happens to the worker; restarting it (at most
     `MAX_RESTARTS` times in `RESTART_WINDOW` seconds, then it gives up loudly) keeps a one-machine
-    installation generating without anyone watching it."""
+    installation generating without anyone watching it. The process that starts it must be its only
+    reaper (`serve` runs gunicorn, which reaps every child of its own process, in a child process), so the
+    exit it logs is the real one. With `state_path`, the state is written there for `/healthz`."""
 
     MAX_RESTARTS = 5
     RESTART_WINDOW = 300.0
     POLL_SECONDS = 2.0
 
-    def __init__(self, command: list[str] | None = None) -> None:
+    def __init__(self, command: list[str] | None = None, state_path: Path | None = None) -> None:
         self.command = command or [sys.executable, "-m", "aigc_contest.cli.main", "worker", "--concurrency", "1"]
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts: list[float] = []
+        self.state = "starting"
+        self.last_exit: str | None = None
+        self.state_path = state_path
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
 
     def start(self) -> EmbeddedWorker:
         self.process = subprocess.Popen(self.command)  # noqa: S603 - our own interpreter and module
+        self.state = "running"
+        self._report()
         logger.warning("embedded job worker started (pid %s)", self.process.pid)
         if self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, name="embedded-worker-watch", daemon=True)
             self._watcher.start()
         return self
 
+    def _report(self) -> None:
+        if self.state_path is None:
+            return
+        from aigc_contest.web.core.health import write_worker_state
+
+        process = self.process
+        try:
+            write_worker_state(self.state_path, {
+                "state": self.state,
+                "pid": process.pid if process is not None and self.state == "running" else None,
+                "restarts": len(self.restarts),
+                "last_exit": self.last_exit,
+            })
+        except OSError:
+            logger.warning("could not write the embedded worker's state to %s", self.state_path, exc_info=True)
+
     def _watch(self) -> None:
         while not self._stopping.wait(self.POLL_SECONDS):
             process = self.process
             if process is None or process.poll() is None:
+                self._report()  # also the heartbeat that tells /healthz somebody is watching
                 continue
+            if self._stopping.is_set():
+                return
+            self.last_exit = describe_exit(process.returncode)
             now = time.monotonic()
             self.restarts = [t for t in self.restarts if now - t < self.RESTART_WINDOW] + [now]
             if len(self.restarts) > self.MAX_RESTARTS:
-                logger.error("embedded job worker keeps stopping (exit %s); not restarting it again — "
-                             "queued jobs wait in the database until the server restarts", process.returncode)
+                self.state = "given up"
+                self._report()
+                logger.error("embedded job worker keeps stopping (%s); not restarting it again — "
+                             "queued jobs wait in the database until the server restarts", self.last_exit)
                 return
-            logger.error("embedded job worker stopped (exit %s); restarting it", process.returncode)
+            self.state = "restarting"
+            self._report()
+            logger.error("embedded job worker stopped (%s); restarting it", self.last_exit)
             self.start()
 
     def stop(self) -> None:
         self._stopping.set()
         process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()  # warm shutdown: the running batch finishes or goes back in line
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process is not None and process.poll() is None:
+            process.terminate()  # warm shutdown: the running batch finishes or goes back in line
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if self.state_path is not None:
+            self.state = "stopped"
+            self._report()
 
 
-def start_embedded_worker() -> EmbeddedWorker | None:
+def start_embedded_worker(state_path: Path | None = None) -> EmbeddedWorker | None:
     from django.conf import settings
 
     if not settings.AIGC_JOBS["embedded_worker"]:
         return None
-    return EmbeddedWorker().start()
+    return EmbeddedWorker(state_path=state_path).start()
 
 
 def stop_embedded_worker(worker: EmbeddedWorker | None) -> None:

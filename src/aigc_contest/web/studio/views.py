@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -26,6 +27,7 @@ from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
 from aigc_contest.web.studio import selectors, services
 from aigc_contest.web.studio.models import StudioJob, StudioWork
+from aigc_contest.works.novel.html_player import player_hash_sources
 from aigc_contest.works.novel.model import ENDING_TYPES
 
 # The player runs in an opaque origin with no network: even a crafted story cannot reach the site.
@@ -128,6 +130,8 @@ def _js_labels() -> dict[str, Any]:
 
 
 @login_required
+# The play-test frame (srcdoc) is under this page's CSP too: the player's own script and style may run.
+@csp_update({key: [source] for key, source in player_hash_sources().items()})  # type: ignore[arg-type]  # typed for views without URL arguments
 def studio_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
     work = services.sync_jobs(entry)

@@ -241,9 +241,19 @@ def player_data(
     }
 
 
+def _sha256(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def player_hash_sources() -> dict[str, str]:
+    """CSP sources for the player's own script and stylesheet. A page that shows a player in a `srcdoc`
+    frame names them in its policy: such a frame is under its parent's policy as well as its own."""
+    return {"script-src": f"'sha256-{_sha256(PLAYER_JS)}'", "style-src": f"'sha256-{_sha256(CSS)}'"}
+
+
 def write_html(novel: Novel, assets: AssetReader | None = None, notes: list[str] | None = None) -> str:
     data = player_data(novel, assets, notes)
-    script_hash = base64.b64encode(hashlib.sha256(PLAYER_JS.encode("utf-8")).digest()).decode("ascii")
+    script_hash = _sha256(PLAYER_JS)
     csp = f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'"
     labels = data["labels"]
     title = html.escape(novel.title or "Interactive novel")
