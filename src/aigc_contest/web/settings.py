@@ -147,16 +147,23 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if bucket := os.environ.get("AIGC_S3_BUCKET"):
+    # Every file (uploads, pictures, exports, version files, certificates) goes to the bucket, written once
+    # (core/storage.py) and private: pages stream files after their permission check, never a bucket link.
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "aigc_contest.web.core.storage.WriteOnceS3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": os.environ.get("AIGC_S3_ENDPOINT_URL") or None,
             "region_name": os.environ.get("AIGC_S3_REGION") or None,
             "access_key": os.environ.get("AIGC_S3_ACCESS_KEY_ID") or None,
             "secret_key": os.environ.get("AIGC_S3_SECRET_ACCESS_KEY") or None,
+            # A key prefix, so that several installations (or test runs) can share one bucket.
+            "location": os.environ.get("AIGC_S3_PREFIX", "").strip("/"),
+            "addressing_style": os.environ.get("AIGC_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
             "default_acl": None,
             "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("AIGC_S3_URL_SECONDS", "300")),
             "file_overwrite": False,
         },
     }

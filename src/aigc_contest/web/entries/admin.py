@@ -1,6 +1,9 @@
 from typing import Any
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.accounts.admin import RecordedChangesAdmin
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
@@ -17,11 +20,16 @@ class EntryVersionInline(admin.TabularInline):
     model = EntryVersion
     extra = 0
     can_delete = False
-    readonly_fields = ("number", "submitted_at", "submitted_by", "title", "file", "file_sha256", "content_hash")
+    readonly_fields = ("number", "submitted_at", "submitted_by", "title", "download", "file_sha256", "content_hash")
     fields = readonly_fields
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("file"))
+    def download(self, version: EntryVersion) -> str:
+        # Through the page that checks the permission, never a link into the storage.
+        return format_html('<a href="{}">{}</a>', reverse("version-file", args=[version.pk]), version.file_name)
 
 
 @admin.register(Entry)
@@ -29,3 +37,14 @@ class EntryAdmin(RecordedChangesAdmin):
     list_display = ["title", "team", "category", "work_type", "status", "updated_at"]
     list_filter = ["category__competition", "category", "status", "work_type"]
     inlines = [EntryVersionInline]
+    # The draft's file is changed by its team (the upload checks it), and shown through the page that
+    # checks the permission, never as a link into the storage.
+    exclude = ["draft_file"]
+    readonly_fields = ["draft_download"]
+
+    @admin.display(description=_("draft file"))
+    def draft_download(self, entry: Entry) -> str:
+        if not entry.draft_file:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("entry-draft-file", args=[entry.pk]),
+                           entry.draft_file_name or entry.draft_file.name.rsplit("/", 1)[-1])
