@@ -23,7 +23,7 @@ def _keys(storage) -> list[str]:  # type: ignore[no-untyped-def]
     """Every key under this test's prefix, read from the bucket itself (not through Django)."""
     bucket = storage.bucket
     prefix = storage.location + "/"
-    return sorted(obj.key[len(prefix):] for obj in bucket.objects.filter(Prefix=prefix))
+    return sorted(obj.key[len(prefix) :] for obj in bucket.objects.filter(Prefix=prefix))
 
 
 def _job_asset(owner, data: bytes):  # type: ignore[no-untyped-def]
@@ -31,7 +31,9 @@ def _job_asset(owner, data: bytes):  # type: ignore[no-untyped-def]
     from aigc_contest.web.jobs.kinds import JobOutput
     from aigc_contest.web.jobs.models import Job, JobStatus
 
-    job = Job.objects.create(owner=owner, school=owner.school, kind="image", status=JobStatus.RUNNING, attempts=1)
+    job = Job.objects.create(
+        owner=owner, school=owner.school, kind="image", status=JobStatus.RUNNING, attempts=1
+    )
     assert job_services.complete_job(job.pk, 1, JobOutput(files=[("picture.png", data, "image/png")]))
     return job.assets.get()
 
@@ -49,7 +51,13 @@ def test_every_kind_of_file_is_stored_in_the_bucket(s3_storage, world, make_png,
     export = default_storage.save(f"storybooks/{world.entry.pk}/book.zip", ContentFile(zipped))
 
     keys = _keys(s3_storage)
-    for name in (world.entry.draft_file.name, version.file.name, asset.file.name, certificate.pdf.name, export):
+    for name in (
+        world.entry.draft_file.name,
+        version.file.name,
+        asset.file.name,
+        certificate.pdf.name,
+        export,
+    ):
         assert name in keys, (name, keys)
     assert version.file.name.startswith("blobs/")  # the version's file is the draft's blob, not a copy
     assert s3_storage.open(certificate.pdf.name).read().startswith(b"%PDF")
@@ -61,8 +69,13 @@ def test_every_kind_of_file_is_stored_in_the_bucket(s3_storage, world, make_png,
 def _tiny_book(picture: str):  # type: ignore[no-untyped-def]
     from aigc_contest.works.storybook.model import Storybook
 
-    return Storybook.model_validate({"title": "A tiny book", "language": "en", "pages": [
-        {"id": "p1", "text": "Hi", "image": {"path": picture, "media_type": "image/png"}}]})
+    return Storybook.model_validate(
+        {
+            "title": "A tiny book",
+            "language": "en",
+            "pages": [{"id": "p1", "text": "Hi", "image": {"path": picture, "media_type": "image/png"}}],
+        }
+    )
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])
@@ -77,8 +90,9 @@ def test_an_existing_key_is_never_overwritten(where, request) -> None:
     assert storage.open(second).read() == b"other bytes"
 
 
-def test_duplicate_uploads_share_one_blob_and_a_race_loses_nothing(s3_storage, world, make_png, make_user,
-                                                                   monkeypatch) -> None:
+def test_duplicate_uploads_share_one_blob_and_a_race_loses_nothing(
+    s3_storage, world, make_png, make_user, monkeypatch
+) -> None:
     def entry_of_a_new_team(name: str) -> Entry:
         student = make_user(name, "student", world.school_a)
         team = services.create_team(world.teacher_a, world.category, name=name, members=[student])
@@ -96,7 +110,10 @@ def test_duplicate_uploads_share_one_blob_and_a_race_loses_nothing(s3_storage, w
     third = entry_of_a_new_team("student.d")
     from aigc_contest.web.core.storage import WriteOnceS3Storage
 
-    real_exists, stale_answers = WriteOnceS3Storage.exists, [False, False]  # the upload's check, save()'s check
+    real_exists, stale_answers = (
+        WriteOnceS3Storage.exists,
+        [False, False],
+    )  # the upload's check, save()'s check
 
     def exists_as_seen_before_the_other_writer(self, name: str) -> bool:  # type: ignore[no-untyped-def]
         return stale_answers.pop() if stale_answers and name.startswith("blobs/") else real_exists(self, name)
@@ -111,7 +128,9 @@ def test_duplicate_uploads_share_one_blob_and_a_race_loses_nothing(s3_storage, w
         assert s3_storage.open(Entry.objects.get(pk=entry.pk).draft_file.name).read() == make_png()
 
 
-def test_downloads_are_streamed_after_the_permission_check(s3_storage, world, client, make_user, make_png) -> None:
+def test_downloads_are_streamed_after_the_permission_check(
+    s3_storage, world, client, make_user, make_png
+) -> None:
     from aigc_contest.web.certificates.services import issue_certificate
 
     version = services.submit_entry(world.student_a, world.entry)
@@ -162,13 +181,17 @@ def test_the_bucket_serves_nobody_without_a_signature(s3_storage, world) -> None
     assert expired.value.code == 403
 
 
-def test_the_back_office_links_files_through_the_permission_check(s3_storage, world, client, make_user, make_png) -> None:
+def test_the_back_office_links_files_through_the_permission_check(
+    s3_storage, world, client, make_user, make_png
+) -> None:
     version = services.submit_entry(world.student_a, world.entry)
     asset = _job_asset(world.student_a, make_png())
     staff = make_user("back.office", "organiser", is_staff=True, is_superuser=True)
     client.force_login(staff)
     pages = {
-        reverse("admin:entries_entry_change", args=[world.entry.pk]): reverse("version-file", args=[version.pk]),
+        reverse("admin:entries_entry_change", args=[world.entry.pk]): reverse(
+            "version-file", args=[version.pk]
+        ),
         reverse("admin:jobs_job_change", args=[asset.job.pk]): reverse("job-asset", args=[asset.pk]),
     }
     for page, link in pages.items():

@@ -61,4 +61,3 @@ class WriteOnceS3Storage(S3Storage):
                 raise FileExistsError(key) from exc
             raise
         return cleaned
-

@@ -33,7 +33,9 @@ class JobAssetInline(admin.TabularInline):
         # Through the page that checks the permission, never a link into the storage.
         if asset.pk is None:
             return "-"
-        return format_html('<a href="{}">{}</a>', reverse("job-asset", args=[asset.pk]), asset.file.name.rsplit("/", 1)[-1])
+        return format_html(
+            '<a href="{}">{}</a>', reverse("job-asset", args=[asset.pk]), asset.file.name.rsplit("/", 1)[-1]
+        )
 
 
 @admin.register(Job)
