@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.config import data_dir, env_flag, secret_key
@@ -221,7 +222,19 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # The SQLAlchemy transport hands its options to create_engine, so only broker servers get any.
-CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
+    {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 3600}
+)
+# Several installations (or a test run beside production) on one Redis: AIGC_BROKER_PREFIX is put before
+# every key and channel this installation uses (its queues, bindings and wake-ups), so none sees another's
+# messages. RabbitMQ has virtual hosts for this: give each installation its own in AIGC_BROKER_URL.
+if broker_prefix := os.environ.get("AIGC_BROKER_PREFIX", ""):
+    if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(
+            "AIGC_BROKER_PREFIX works with a Redis broker; on RabbitMQ give each installation its own virtual "
+            "host instead (amqp://user:password@host:5672/VHOST) and leave AIGC_BROKER_PREFIX unset."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = broker_prefix.rstrip(":") + ":"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
