@@ -87,7 +87,10 @@ def test_the_recipe_names_every_service_with_its_settings() -> None:
         assert env["AIGC_S3_ENDPOINT_URL"] == "http://s3:8333" and env["AIGC_S3_BUCKET"]
         assert (env["AIGC_S3_ACCESS_KEY_ID"], env["AIGC_S3_SECRET_ACCESS_KEY"]) == ("aigc", "s3-secret")
         assert env["AIGC_SECRET_KEY"] == FILLED["AIGC_SECRET_KEY"] and env["AIGC_HTTPS"] == "1"
-        assert service["build"]["dockerfile"] == "deploy/Dockerfile" and (ROOT / "deploy" / "Dockerfile").exists()
+        assert (
+            service["build"]["dockerfile"] == "deploy/Dockerfile"
+            and (ROOT / "deploy" / "Dockerfile").exists()
+        )
         if name != "migrate":
             assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
         devices = service.get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices")
@@ -107,7 +110,11 @@ def test_the_recipe_names_every_service_with_its_settings() -> None:
         service = services[name]
         assert service["command"] == ["aigc-contest", "worker", "--queues", "gpu", "--concurrency", "1"]
         (device,) = service["deploy"]["resources"]["reservations"]["devices"]
-        assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"] and len(device["device_ids"]) == 1
+        assert (
+            device["driver"] == "nvidia"
+            and device["capabilities"] == ["gpu"]
+            and len(device["device_ids"]) == 1
+        )
         device_ids += device["device_ids"]
     assert len(set(device_ids)) == len(device_ids)
 
@@ -151,7 +158,9 @@ def _program(name: str) -> str:
     local = Path(sys.executable).parent / name
     found = str(local) if local.exists() else shutil.which(name)
     if not found:
-        pytest.fail(f"{name} is not installed") if os.environ.get("CI") else pytest.skip(f"{name} is not installed")
+        pytest.fail(f"{name} is not installed") if os.environ.get("CI") else pytest.skip(
+            f"{name} is not installed"
+        )
     return str(found)
 
 
@@ -176,7 +185,9 @@ def local_postgres() -> Iterator[str]:
     psycopg = pytest.importorskip("psycopg")
     name = f"aigc_compose_{secrets.token_hex(4)}"
     try:
-        admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3)
+        admin = psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
+        )
     except psycopg.OperationalError:
         if os.environ.get("CI"):
             raise
@@ -269,12 +280,19 @@ def test_the_recipe_runs_locally(tmp_path: Path, local_postgres: str) -> None:
                            in {"succeeded", "failed"} and db.execute("select status from jobs_job where id = %s",
                                                                      [job_id]).fetchone()[0], 60, "the job", processes)  # fmt: skip
             assert status == "succeeded"
-            asset_id, key = db.execute("select id, file from jobs_jobasset where job_id = %s", [job_id]).fetchone()
+            asset_id, key = db.execute(
+                "select id, file from jobs_jobasset where job_id = %s", [job_id]
+            ).fetchone()
 
         bucket = boto3.resource("s3", endpoint_url=env["AIGC_S3_ENDPOINT_URL"], region_name="us-east-1",
                                 aws_access_key_id="aigc", aws_secret_access_key="s3-secret").Bucket(env["AIGC_S3_BUCKET"])  # fmt: skip
         assert bucket.Object(key).get()["Body"].read() == b"a picture painted on the GPU queue"
-        assert requests.get(f"{env['AIGC_S3_ENDPOINT_URL']}/{env['AIGC_S3_BUCKET']}/{key}", timeout=5).status_code == 403
+        assert (
+            requests.get(
+                f"{env['AIGC_S3_ENDPOINT_URL']}/{env['AIGC_S3_BUCKET']}/{key}", timeout=5
+            ).status_code
+            == 403
+        )
 
         # Through the web server: the owner gets the picture, another child does not, nor does anybody
         # signed out; the first organiser reaches the organisers' page.
@@ -287,10 +305,15 @@ def test_the_recipe_runs_locally(tmp_path: Path, local_postgres: str) -> None:
             return browser
 
         asset_url = f"{base}/jobs/assets/{asset_id}/"
-        assert session("kid", "kid-password-1").get(asset_url, timeout=10).content == b"a picture painted on the GPU queue"
+        assert (
+            session("kid", "kid-password-1").get(asset_url, timeout=10).content
+            == b"a picture painted on the GPU queue"
+        )
         assert session("other.kid", "kid-password-2").get(asset_url, timeout=10).status_code == 403
         assert requests.get(asset_url, timeout=10, allow_redirects=False).status_code == 302
-        assert session("boss", "organiser-password-1").get(f"{base}/organiser/", timeout=10).status_code == 200
+        assert (
+            session("boss", "organiser-password-1").get(f"{base}/organiser/", timeout=10).status_code == 200
+        )
 
         # The broker keys all carry this installation's prefix; both workers have their queues there.
         keys = [k.decode() for k in redis_client.Redis(port=redis_port).keys("*")]
