@@ -47,4 +47,4 @@ class EntryAdmin(RecordedChangesAdmin):
         if not entry.draft_file:
             return "-"
         return format_html('<a href="{}">{}</a>', reverse("entry-draft-file", args=[entry.pk]),
-                           entry.draft_file_name or entry.draft_file.name.rsplit("/", 1)[-1])
+                           entry.draft_file_name or (entry.draft_file.name or "").rsplit("/", 1)[-1])

@@ -34,7 +34,9 @@ class JobAssetInline(admin.TabularInline):
         if asset.pk is None:
             return "-"
         return format_html(
-            '<a href="{}">{}</a>', reverse("job-asset", args=[asset.pk]), asset.file.name.rsplit("/", 1)[-1]
+            '<a href="{}">{}</a>',
+            reverse("job-asset", args=[asset.pk]),
+            (asset.file.name or "").rsplit("/", 1)[-1],
         )
 
 
