@@ -116,3 +116,14 @@ def test_stopping_one_server_leaves_the_other_its_control_socket(tmp_path: Path)
             if server.poll() is None:
                 os.killpg(server.pid, signal.SIGTERM)
                 server.wait(timeout=30)
+
+
+def test_the_s3_tests_fail_rather_than_skip_when_the_server_is_wanted_but_missing(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIGC_", "DATABASE_URL", "CI"))}
+    env.update(AIGC_DATA_DIR=str(tmp_path), AIGC_SECRET_KEY="test", AIGC_TEST_REQUIRE_S3="1")
+    target = "tests/web/test_object_storage.py::test_an_existing_key_is_never_overwritten[s3]"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", target], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode != 0, done.stdout
+    assert "the S3 server did not start" in done.stdout and "skipped" not in done.stdout
