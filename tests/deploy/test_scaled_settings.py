@@ -127,3 +127,25 @@ def test_the_s3_tests_fail_rather_than_skip_when_the_server_is_wanted_but_missin
                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode != 0, done.stdout
     assert "the S3 server did not start" in done.stdout and "skipped" not in done.stdout
+
+
+@pytest.mark.django_db
+def test_create_organiser_makes_the_first_organiser(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import CommandError, call_command
+
+    from aigc_contest.web.accounts.models import Role, User
+
+    monkeypatch.setenv("AIGC_ORGANISER_PASSWORD", "short")
+    with pytest.raises(CommandError, match="too short"):
+        call_command("create_organiser", "alice")
+    assert not User.objects.filter(username="alice").exists()  # nothing half-made
+    monkeypatch.setenv("AIGC_ORGANISER_PASSWORD", "a-long-organiser-password")
+    call_command("create_organiser", "alice", "--email", "alice@example.org")
+    alice = User.objects.get(username="alice")
+    assert (alice.role, alice.is_staff, alice.is_superuser) == (Role.ORGANISER, True, True)
+    assert alice.check_password("a-long-organiser-password") and alice.email == "alice@example.org"
+    User.objects.create_user("bob", password="x" * 12, role="teacher")
+    monkeypatch.delenv("AIGC_ORGANISER_PASSWORD")
+    call_command("create_organiser", "bob")  # an existing login keeps its password
+    bob = User.objects.get(username="bob")
+    assert bob.role == Role.ORGANISER and bob.check_password("x" * 12)
