@@ -51,12 +51,89 @@ def chromium_page() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+S3_TEST_BUCKET = "aigc-test"
+S3_BACKEND = "aigc_contest.web.core.storage.WriteOnceS3Storage"
+
+
+def _s3_client():  # type: ignore[no-untyped-def]
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", endpoint_url=os.environ["AIGC_S3_ENDPOINT_URL"], region_name=os.environ.get("AIGC_S3_REGION") or None,
+        aws_access_key_id=os.environ.get("AIGC_S3_ACCESS_KEY_ID"),
+        aws_secret_access_key=os.environ.get("AIGC_S3_SECRET_ACCESS_KEY"),
+        config=Config(signature_version="s3v4", connect_timeout=2, read_timeout=10, retries={"max_attempts": 2}),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> dict[str, str]:
+    """The loopback S3 server (scripts/s3-server, started by scripts/test): its AIGC_S3_* variables, with the
+    test bucket made. Skips only where nobody asked for S3; fails when it was asked for and does not answer."""
+    import time
+
+    if not os.environ.get("AIGC_S3_ENDPOINT_URL"):
+        if os.environ.get("AIGC_TEST_REQUIRE_S3") or os.environ.get("CI"):
+            pytest.fail("AIGC_TEST_REQUIRE_S3 is set but AIGC_S3_ENDPOINT_URL is not: the S3 server did not start")
+        pytest.skip("no S3 server: `bash scripts/s3-server start DIR && source DIR/env` (scripts/test does this)")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket = os.environ.get("AIGC_S3_BUCKET") or S3_TEST_BUCKET
+    client, error, deadline = _s3_client(), None, time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            client.create_bucket(Bucket=bucket)
+            break
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                break
+            error = exc
+        except BotoCoreError as exc:
+            error = exc
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the S3 server at {os.environ['AIGC_S3_ENDPOINT_URL']} does not answer: {error}")
+    return {"bucket": bucket, "endpoint_url": os.environ["AIGC_S3_ENDPOINT_URL"]}
+
+
+def _use_s3(settings, monkeypatch, bucket: str, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Point this test's storage (and the processes it starts) at its own key prefix in the bucket."""
+    default = {"BACKEND": S3_BACKEND, "OPTIONS": {
+        "bucket_name": bucket, "endpoint_url": os.environ["AIGC_S3_ENDPOINT_URL"],
+        "region_name": os.environ.get("AIGC_S3_REGION") or None,
+        "access_key": os.environ.get("AIGC_S3_ACCESS_KEY_ID"), "secret_key": os.environ.get("AIGC_S3_SECRET_ACCESS_KEY"),
+        "location": prefix, "signature_version": "s3v4", "default_acl": None, "querystring_auth": True,
+        "querystring_expire": int(os.environ.get("AIGC_S3_URL_SECONDS", "300")), "file_overwrite": False,
+    }}  # fmt: skip
+    settings.STORAGES = {**settings.STORAGES, "default": default}
+    for name, value in {"AIGC_S3_BUCKET": bucket, "AIGC_S3_PREFIX": prefix}.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def s3_storage(request, s3_server, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    """This test stores its files in the loopback S3 server, whichever run it is in; the storage is returned."""
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    _use_s3(settings, monkeypatch, s3_server["bucket"], f"tests/{uuid.uuid4().hex}")
+    return default_storage
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(request, tmp_path):  # type: ignore[no-untyped-def]
-    """Each test that touches Django stores its files in its own folder."""
+    """Each test that touches Django stores its files in its own folder, or, in the scaled run
+    (AIGC_S3_BUCKET set), under its own key prefix in the S3 bucket."""
     if "settings" in request.fixturenames or request.node.get_closest_marker("django_db"):
         settings = request.getfixturevalue("settings")
         settings.MEDIA_ROOT = str(tmp_path / "media")
+        if os.environ.get("AIGC_S3_BUCKET") and "s3_storage" not in request.fixturenames:
+            import uuid
+
+            server = request.getfixturevalue("s3_server")
+            _use_s3(settings, request.getfixturevalue("monkeypatch"), server["bucket"], f"tests/{uuid.uuid4().hex}")
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from aigc_contest.cli.common import EXIT_ERROR, EXIT_OK, CliError, print_json
@@ -151,6 +155,9 @@ def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker
         "accesslog": "-" if os.environ.get("AIGC_ACCESS_LOG") else None,
         "timeout": 120,
         "graceful_timeout": 10,
+        # Gunicorn's control socket is one path per user by default: a second server on this host would
+        # share it, and stopping either would remove the other's. Each server gets its own.
+        "control_socket": control_socket_path(host, port),
     }
 
     class Server(BaseApplication):
@@ -217,6 +224,19 @@ def serve(host: str, port: int, *, workers: int | None, threads: int, job_worker
         print(f"error: the web server stopped ({describe_exit(code)})", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
+
+
+def control_socket_path(host: str, port: int) -> str:
+    """This server's gunicorn control socket (`gunicornc -s PATH`): in the data folder, named by address."""
+    from django.conf import settings
+
+    address = re.sub(r"[^A-Za-z0-9.-]", "_", host)
+    path = Path(settings.DATA_DIR) / "run" / f"gunicorn-{address}-{port}.ctl"
+    if len(os.fsencode(path)) > 100:  # a Unix socket's path has at most 107 bytes
+        digest = hashlib.sha256(os.fsencode(path)).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"aigc-gunicorn-{digest}.ctl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.config import data_dir, env_flag, secret_key
@@ -147,16 +148,23 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if bucket := os.environ.get("AIGC_S3_BUCKET"):
+    # Every file (uploads, pictures, exports, version files, certificates) goes to the bucket, written once
+    # (core/storage.py) and private: pages stream files after their permission check, never a bucket link.
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "aigc_contest.web.core.storage.WriteOnceS3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": os.environ.get("AIGC_S3_ENDPOINT_URL") or None,
             "region_name": os.environ.get("AIGC_S3_REGION") or None,
             "access_key": os.environ.get("AIGC_S3_ACCESS_KEY_ID") or None,
             "secret_key": os.environ.get("AIGC_S3_SECRET_ACCESS_KEY") or None,
+            # A key prefix, so that several installations (or test runs) can share one bucket.
+            "location": os.environ.get("AIGC_S3_PREFIX", "").strip("/"),
+            "addressing_style": os.environ.get("AIGC_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
             "default_acl": None,
             "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("AIGC_S3_URL_SECONDS", "300")),
             "file_overwrite": False,
         },
     }
@@ -251,7 +259,19 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # The SQLAlchemy transport hands its options to create_engine, so only broker servers get any.
-CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
+    {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 3600}
+)
+# Several installations (or a test run beside production) on one Redis: AIGC_BROKER_PREFIX is put before
+# every key and channel this installation uses (its queues, bindings and wake-ups), so none sees another's
+# messages. RabbitMQ has virtual hosts for this: give each installation its own in AIGC_BROKER_URL.
+if broker_prefix := os.environ.get("AIGC_BROKER_PREFIX", ""):
+    if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(
+            "AIGC_BROKER_PREFIX works with a Redis broker; on RabbitMQ give each installation its own virtual "
+            "host instead (amqp://user:password@host:5672/VHOST) and leave AIGC_BROKER_PREFIX unset."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = broker_prefix.rstrip(":") + ":"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
