@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -81,7 +82,10 @@ def test_trained_lora_changes_generation_and_unloads_cleanly(trained_lora, tiny_
     before = pixels(plain)
     changed = pixels(with_lora)
     assert np.abs(changed - before).mean() > 0.5
-    assert backend.generate(with_lora)[0].provenance.loras[0].name == str(result.path)
+    # Provenance names the LoRA by its file name and weights hash, never by the server path.
+    recorded = backend.generate(with_lora)[0].provenance.loras[0]
+    assert recorded.name == result.path.name and "/" not in recorded.name
+    assert recorded.sha256 == hashlib.sha256(result.path.read_bytes()).hexdigest()
     assert np.array_equal(pixels(plain), before)  # the adapter is switched off again afterwards
     backend.pipeline.unload_lora_weights()
     assert np.array_equal(pixels(plain), before)
