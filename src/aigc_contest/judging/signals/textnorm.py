@@ -16,8 +16,7 @@ from pathlib import Path
 # CJK Unified Ideographs (+ extension A, compatibility ideographs, extensions B–F).
 CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _CJK = re.compile(f"[{CJK_CLASS}]")
-_CJK_SPACED = re.compile(f"([{CJK_CLASS}])")
-_NON_WORD = re.compile(r"[\W_]+")
+_PUNCTUATION = re.compile(r"[^\w\s]+|_+")
 
 
 @lru_cache(maxsize=1)
@@ -49,11 +48,33 @@ def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
 
+_BMP_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_ASTRAL_CJK = re.compile("([\U00020000-\U0002ffff])")
+
+
+@lru_cache(maxsize=1)
+def _spacing_table() -> dict[int, str]:
+    """One translate table that simplifies a character and puts spaces around every CJK character."""
+    simplified = _t2s_table()
+    table: dict[int, str] = {}
+    for lo, hi in _BMP_CJK_RANGES:
+        for code in range(lo, hi + 1):
+            table[code] = f" {simplified.get(code, chr(code))} "
+    for code, target in simplified.items():
+        if code not in table:
+            table[code] = f" {target} " if _CJK.fullmatch(target) else target
+    return table
+
+
 def matching_form(text: str) -> str:
     """The form texts are compared in: NFKC, Simplified characters, case-folded; tokens separated by one space.
 
     A token is one CJK character or one run of other letters and digits, so Chinese is compared by
     character n-grams and English (or any space-separated language) by word n-grams.
     """
-    folded = to_simplified(unicodedata.normalize("NFKC", text)).casefold()
-    return _NON_WORD.sub(" ", _CJK_SPACED.sub(r" \1 ", folded)).strip()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    spaced = text.translate(_spacing_table())
+    if not spaced.isascii() and _ASTRAL_CJK.search(spaced):
+        spaced = _ASTRAL_CJK.sub(r" \1 ", spaced)
+    return " ".join(_PUNCTUATION.sub(" ", spaced.casefold()).split())
