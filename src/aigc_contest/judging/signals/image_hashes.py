@@ -130,6 +130,12 @@ class ImageHashes:
         return ImageHashes(self.phash[index], self.inner[index], self.dhash[index], self.colour[index])
 
 
+def phash_of_thumbnails(thumbs: np.ndarray) -> np.ndarray:
+    """pHash of an (N, 32, 32) stack of grayscale thumbnails (equal to ``imagehash.phash`` of each)."""
+    luma = np.asarray(thumbs, dtype=np.float64)
+    return _above_median(np.matmul(_DCT, luma @ _DCT.T))
+
+
 def hashes_from_thumbnails(thumbs: np.ndarray) -> ImageHashes:
     """Hashes of an (N, 32, 32, 3) stack of RGB thumbnails (or (N, 32, 32) grayscale ones)."""
     thumbs = np.asarray(thumbs, dtype=np.float32)
