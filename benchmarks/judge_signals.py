@@ -39,13 +39,13 @@ from aigc_contest.judging.signals.image_duplicates import image_self_pairs
 from aigc_contest.judging.signals.image_hashes import ImageHashes, hash_images
 from aigc_contest.judging.signals.text_duplicates import TextIndex, text_self_pairs
 
-
 SIZE = 64
 PLANTED_SHARE = 0.05
 TARGET_SECONDS = 30.0
 
 
 # ---------------------------------------------------------------- pictures
+
 
 def make_images(n: int, rng: np.random.Generator, batch: int = 512) -> np.ndarray:
     yy, xx = (g.astype(np.float32) / SIZE for g in np.mgrid[0:SIZE, 0:SIZE])
@@ -69,13 +69,13 @@ def make_images(n: int, rng: np.random.Generator, batch: int = 512) -> np.ndarra
             colour = rng.integers(0, 256, (b, 1, 1, 3), dtype=np.uint8)
             np.copyto(img, np.broadcast_to(colour, img.shape), where=inside[..., None])
         noisy = img.astype(np.int16) + textures[rng.integers(0, len(textures), b)]
-        out[start:start + b] = np.clip(noisy, 0, 255).astype(np.uint8)
+        out[start : start + b] = np.clip(noisy, 0, 255).astype(np.uint8)
     return out
 
 
 def crop(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     top, bottom, left, right = (rng.uniform(0.02, 0.08, 4) * SIZE).astype(int)
-    return a[top:SIZE - bottom, left:SIZE - right]
+    return a[top : SIZE - bottom, left : SIZE - right]
 
 
 def reencode(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -93,7 +93,7 @@ def small_edit(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     a = a.copy()
     side = int(rng.integers(6, 14))
     y, x = rng.integers(0, SIZE - side, 2)
-    a[y:y + side, x:x + side] = rng.integers(0, 256, 3)
+    a[y : y + side, x : x + side] = rng.integers(0, 256, 3)
     return a
 
 
@@ -135,13 +135,16 @@ def bench_images(n: int, rng: np.random.Generator) -> list[bool]:
     started, cpu = time.perf_counter(), time.process_time()
     pairs = image_self_pairs(hashes)
     searching, searching_cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(f"  indexing (thumbnails + hashing) {hashing:.2f} s (CPU {hashing_cpu:.2f} s); "
-          f"all-pairs search {searching:.2f} s (CPU {searching_cpu:.2f} s)")
+    print(
+        f"  indexing (thumbnails + hashing) {hashing:.2f} s (CPU {hashing_cpu:.2f} s); "
+        f"all-pairs search {searching:.2f} s (CPU {searching_cpu:.2f} s)"
+    )
     recall, false_rate = report("pictures", truth, pairs.a, pairs.b)
     return [hashing < TARGET_SECONDS, searching < TARGET_SECONDS, recall >= 0.95, false_rate <= 0.01]
 
 
 # ---------------------------------------------------------------- texts
+
 
 def vocabularies() -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     import wordfreq
@@ -192,8 +195,11 @@ def make_texts(n: int, rng: np.random.Generator) -> tuple[list[str], list[bool]]
 def paraphrase(text: str, zh: bool, rng: np.random.Generator, rate: float = 0.08) -> str:
     """Replace, insert or delete about ``rate`` of the tokens (characters in Chinese, words in English)."""
     tokens = list(text) if zh else text.split(" ")
-    filler = list("的了是我在有他这中大来上个国和也子时道出而要于就下得可你年生") if zh else \
-        ["very", "really", "then", "so", "quite", "little", "big", "and", "just", "also"]
+    filler = (
+        list("的了是我在有他这中大来上个国和也子时道出而要于就下得可你年生")
+        if zh
+        else ["very", "really", "then", "so", "quite", "little", "big", "and", "just", "also"]
+    )
     out = []
     for token in tokens:
         roll = rng.random()
@@ -206,7 +212,13 @@ def paraphrase(text: str, zh: bool, rng: np.random.Generator, rate: float = 0.08
         else:
             out.append(token)
     joined = "".join(out) if zh else " ".join(out)
-    return joined.replace("，", "、", 2) if zh else joined.upper() if rng.random() < 0.1 else joined.replace(",", ";")
+    return (
+        joined.replace("，", "、", 2)
+        if zh
+        else joined.upper()
+        if rng.random() < 0.1
+        else joined.replace(",", ";")
+    )
 
 
 def bench_texts(n: int, rng: np.random.Generator) -> list[bool]:
@@ -239,8 +251,10 @@ def bench_texts(n: int, rng: np.random.Generator) -> list[bool]:
             copy = s2t.convert(paraphrase(original, True, rng))
         truth[(source, len(texts))] = kind
         texts.append(copy)
-    print(f"texts: {n:,} (half Chinese, half English; {copies:,} planted copies), "
-          f"set-up {time.perf_counter() - started:.1f} s")
+    print(
+        f"texts: {n:,} (half Chinese, half English; {copies:,} planted copies), "
+        f"set-up {time.perf_counter() - started:.1f} s"
+    )
 
     started, cpu = time.perf_counter(), time.process_time()
     index = TextIndex.build(texts)
@@ -248,8 +262,10 @@ def bench_texts(n: int, rng: np.random.Generator) -> list[bool]:
     started, cpu = time.perf_counter(), time.process_time()
     pairs = text_self_pairs(index)
     searching, searching_cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(f"  indexing (normalise, shingle, MinHash) {indexing:.2f} s (CPU {indexing_cpu:.2f} s); "
-          f"all-pairs search (LSH + exact Jaccard) {searching:.2f} s (CPU {searching_cpu:.2f} s)")
+    print(
+        f"  indexing (normalise, shingle, MinHash) {indexing:.2f} s (CPU {indexing_cpu:.2f} s); "
+        f"all-pairs search (LSH + exact Jaccard) {searching:.2f} s (CPU {searching_cpu:.2f} s)"
+    )
     recall, false_rate = report("texts", truth, pairs.a, pairs.b)
     return [indexing < TARGET_SECONDS, searching < TARGET_SECONDS, recall >= 0.95, false_rate <= 0.01]
 
@@ -260,8 +276,10 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print("False pairs = reported pairs that are not a planted (original, copy) pair, "
-          "as a fraction of all reported pairs. Times are wall-clock (CPU in brackets) on a shared machine.")
+    print(
+        "False pairs = reported pairs that are not a planted (original, copy) pair, "
+        "as a fraction of all reported pairs. Times are wall-clock (CPU in brackets) on a shared machine."
+    )
     checks = []
     if args.images:
         checks += bench_images(args.images, np.random.default_rng(args.seed))

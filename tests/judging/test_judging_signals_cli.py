@@ -10,8 +10,10 @@ from PIL import Image, ImageDraw
 
 from aigc_contest.cli.main import main
 
-TEXT = ("小兔子住在森林的边上，它每天都会去看望住在大树下的老乌龟。老乌龟知道很多故事，"
-        "常常给小兔子讲森林里发生过的事情。有一天，小兔子问老乌龟，为什么天上的星星会眨眼睛。")
+TEXT = (
+    "小兔子住在森林的边上，它每天都会去看望住在大树下的老乌龟。老乌龟知道很多故事，"
+    "常常给小兔子讲森林里发生过的事情。有一天，小兔子问老乌龟，为什么天上的星星会眨眼睛。"
+)
 
 
 def _picture(seed: int) -> Image.Image:
@@ -44,7 +46,9 @@ def test_duplicates_writes_the_contract_csv(tmp_path, capsys):
     assert rows[0][:4] == ["a", "b", "kind", "similarity"]
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert [(r["a"], r["b"], r["kind"]) for r in body] == [
-        ("a.png", "team2/a-copy.jpg", "image"), ("story.txt", "team2/story-tw.txt", "text")]
+        ("a.png", "team2/a-copy.jpg", "image"),
+        ("story.txt", "team2/story-tw.txt", "text"),
+    ]
     assert all(0 <= float(r["similarity"]) <= 1 and r["explanation"].endswith(".") for r in body)
     report = json.loads(capsys.readouterr().out)
     assert report["images"] == 4 and report["texts"] == 3 and report["skipped"] == []

@@ -78,8 +78,10 @@ def test_past_edition_and_reference_set_are_queried_the_same_way(originals):
 
 def test_phash_is_imagehash_phash_of_the_thumbnail():
     rng = np.random.default_rng(5)
-    thumbs = [np.asarray(picture(int(s)).convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float64)
-              for s in rng.integers(0, 1000, 8)]
+    thumbs = [
+        np.asarray(picture(int(s)).convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float64)
+        for s in rng.integers(0, 1000, 8)
+    ]
     ours = phash_of_thumbnails(np.stack(thumbs))
     for code, thumb in zip(ours, thumbs, strict=True):
         theirs = int(str(imagehash.phash(Image.fromarray(thumb.astype(np.uint8)))), 16)
@@ -98,8 +100,10 @@ def test_batch_and_single_paths_agree():
 def test_hamming_index_finds_exactly_the_pairs_within_the_radius(radius, blocks):
     rng = np.random.default_rng(radius)
     base = rng.integers(0, 2**63, 300, dtype=np.int64).astype(np.uint64) << np.uint64(1)
-    flips = [np.uint64(sum(1 << int(b) for b in rng.choice(64, int(rng.integers(0, 14)), replace=False)))
-             for _ in range(300)]
+    flips = [
+        np.uint64(sum(1 << int(b) for b in rng.choice(64, int(rng.integers(0, 14)), replace=False)))
+        for _ in range(300)
+    ]
     codes = np.concatenate([base, base ^ np.array(flips, dtype=np.uint64), base[:20]])
     index = HammingIndex(codes, radius, blocks)
     a, b, d = index.self_pairs()

@@ -22,6 +22,17 @@ from aigc_contest.judging.signals.readability import (
 from aigc_contest.judging.signals.text_duplicates import TextIndex
 
 __all__ = [
-    "AGE_BANDS", "AgeBand", "DuplicatePair", "ImageHashes", "ImageRule", "Readability", "TextIndex", "Works",
-    "band_for_school_levels", "hash_images", "near_duplicates", "readability", "reference_matches",
+    "AGE_BANDS",
+    "AgeBand",
+    "DuplicatePair",
+    "ImageHashes",
+    "ImageRule",
+    "Readability",
+    "TextIndex",
+    "Works",
+    "band_for_school_levels",
+    "hash_images",
+    "near_duplicates",
+    "readability",
+    "reference_matches",
 ]

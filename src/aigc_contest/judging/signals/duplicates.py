@@ -26,8 +26,13 @@ from aigc_contest.judging.signals.image_duplicates import (
     image_self_pairs,
 )
 from aigc_contest.judging.signals.image_hashes import IMAGE_SUFFIXES, ImageHashes, hash_images, open_image
-from aigc_contest.judging.signals.text_duplicates import THRESHOLD, TextIndex, TextPairs, text_cross_pairs, \
-    text_self_pairs
+from aigc_contest.judging.signals.text_duplicates import (
+    THRESHOLD,
+    TextIndex,
+    TextPairs,
+    text_cross_pairs,
+    text_self_pairs,
+)
 
 TEXT_SUFFIXES = (".txt",)
 Kind = Literal["image", "text"]
@@ -47,8 +52,14 @@ class DuplicatePair:
     advisory: bool = True
 
     def as_dict(self) -> dict[str, object]:
-        return {"a": self.a, "b": self.b, "kind": self.kind, "similarity": round(self.similarity, 4),
-                "explanation": self.explanation, "advisory": True}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "kind": self.kind,
+            "similarity": round(self.similarity, 4),
+            "explanation": self.explanation,
+            "advisory": True,
+        }
 
 
 @dataclass
@@ -61,7 +72,9 @@ class Works:
     texts: TextIndex = field(default_factory=lambda: TextIndex.build([]))
 
     @classmethod
-    def build(cls, images: Mapping[str, Picture] | None = None, texts: Mapping[str, str] | None = None) -> Works:
+    def build(
+        cls, images: Mapping[str, Picture] | None = None, texts: Mapping[str, str] | None = None
+    ) -> Works:
         """Pictures: PIL images, uint8 arrays or file paths; texts: strings. Keys are work ids."""
         images = images or {}
         texts = texts or {}
@@ -98,40 +111,78 @@ def _sentence(prefix: str, explanation: str) -> str:
     return prefix + explanation[0].lower() + explanation[1:] if prefix else explanation
 
 
-def _image_rows(pairs: ImagePairs, left: list[str], right: list[str], prefix: str = "") -> list[DuplicatePair]:
+def _image_rows(
+    pairs: ImagePairs, left: list[str], right: list[str], prefix: str = ""
+) -> list[DuplicatePair]:
     similarity = pairs.similarity()
-    return [DuplicatePair(left[int(pairs.a[k])], right[int(pairs.b[k])], "image", float(similarity[k]),
-                          _sentence(prefix, pairs.explanation(k))) for k in range(len(pairs))]
+    return [
+        DuplicatePair(
+            left[int(pairs.a[k])],
+            right[int(pairs.b[k])],
+            "image",
+            float(similarity[k]),
+            _sentence(prefix, pairs.explanation(k)),
+        )
+        for k in range(len(pairs))
+    ]
 
 
 def _text_rows(pairs: TextPairs, left: list[str], right: list[str], prefix: str = "") -> list[DuplicatePair]:
-    return [DuplicatePair(left[int(pairs.a[k])], right[int(pairs.b[k])], "text", float(pairs.similarity[k]),
-                          _sentence(prefix, pairs.explanation(k))) for k in range(len(pairs))]
+    return [
+        DuplicatePair(
+            left[int(pairs.a[k])],
+            right[int(pairs.b[k])],
+            "text",
+            float(pairs.similarity[k]),
+            _sentence(prefix, pairs.explanation(k)),
+        )
+        for k in range(len(pairs))
+    ]
 
 
 def _ordered(rows: list[DuplicatePair]) -> list[DuplicatePair]:
     return sorted(rows, key=lambda r: (r.kind, -r.similarity, r.a, r.b))
 
 
-def near_duplicates(works: Works, past: Works | None = None, *, image_rule: ImageRule | None = None,
-                    text_threshold: float = THRESHOLD) -> list[DuplicatePair]:
+def near_duplicates(
+    works: Works,
+    past: Works | None = None,
+    *,
+    image_rule: ImageRule | None = None,
+    text_threshold: float = THRESHOLD,
+) -> list[DuplicatePair]:
     """Near-duplicate pairs among ``works``, and between ``works`` (as ``a``) and ``past`` editions (``b``).
     Pairs among past works alone are not reported."""
     rows = _image_rows(image_self_pairs(works.images, image_rule), works.image_ids, works.image_ids)
     rows += _text_rows(text_self_pairs(works.texts, text_threshold), works.text_ids, works.text_ids)
     if past is not None:
-        rows += _image_rows(image_cross_pairs(works.images, past.images, image_rule), works.image_ids,
-                            past.image_ids, "From a past edition: ")
-        rows += _text_rows(text_cross_pairs(works.texts, past.texts, text_threshold), works.text_ids,
-                           past.text_ids, "From a past edition: ")
+        rows += _image_rows(
+            image_cross_pairs(works.images, past.images, image_rule),
+            works.image_ids,
+            past.image_ids,
+            "From a past edition: ",
+        )
+        rows += _text_rows(
+            text_cross_pairs(works.texts, past.texts, text_threshold),
+            works.text_ids,
+            past.text_ids,
+            "From a past edition: ",
+        )
     return _ordered(rows)
 
 
-def reference_matches(works: Works, reference: Works, name: str, *,
-                      image_rule: ImageRule | None = None) -> list[DuplicatePair]:
+def reference_matches(
+    works: Works, reference: Works, name: str, *, image_rule: ImageRule | None = None
+) -> list[DuplicatePair]:
     """Works (``a``) that match an item (``b``) of a well-known public set the organiser supplied."""
     prefix = f"Close to an item of the reference set “{name}”: "
-    rows = _image_rows(image_cross_pairs(works.images, reference.images, image_rule), works.image_ids,
-                       reference.image_ids, prefix)
-    rows += _text_rows(text_cross_pairs(works.texts, reference.texts), works.text_ids, reference.text_ids, prefix)
+    rows = _image_rows(
+        image_cross_pairs(works.images, reference.images, image_rule),
+        works.image_ids,
+        reference.image_ids,
+        prefix,
+    )
+    rows += _text_rows(
+        text_cross_pairs(works.texts, reference.texts), works.text_ids, reference.text_ids, prefix
+    )
     return _ordered(rows)

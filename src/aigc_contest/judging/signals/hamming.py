@@ -72,8 +72,9 @@ class HammingIndex:
     def _piece(self, codes: np.ndarray, block: int) -> np.ndarray:
         return (codes >> np.uint64(self._shifts[block])) & np.uint64((1 << self._widths[block]) - 1)
 
-    def _verify(self, query_codes: np.ndarray, qi: np.ndarray, ri: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _verify(
+        self, query_codes: np.ndarray, qi: np.ndarray, ri: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         distance = popcount(query_codes[qi] ^ self.codes[ri])
         keep = distance <= self.radius
         qi, ri, distance = qi[keep], ri[keep], distance[keep]

@@ -47,11 +47,15 @@ class ImagePairs:
 
     def explanation(self, k: int) -> str:
         where = " (pHash of the central part)" if self.inner[k] else " (pHash)"
-        return (f"The pictures differ in {int(self.phash[k])} of 64 hash bits{where}, "
-                f"{int(self.dhash[k])} of 64 (dHash) and {int(self.colour[k])} of 192 (colour channels).")
+        return (
+            f"The pictures differ in {int(self.phash[k])} of 64 hash bits{where}, "
+            f"{int(self.dhash[k])} of 64 (dHash) and {int(self.colour[k])} of 192 (colour channels)."
+        )
 
 
-def _decide(left: ImageHashes, right: ImageHashes, a: np.ndarray, b: np.ndarray, rule: ImageRule) -> ImagePairs:
+def _decide(
+    left: ImageHashes, right: ImageHashes, a: np.ndarray, b: np.ndarray, rule: ImageRule
+) -> ImagePairs:
     n_right = np.int64(max(len(right), 1))
     key = np.unique(a.astype(np.int64) * n_right + b.astype(np.int64))
     a, b = key // n_right, key % n_right

@@ -123,8 +123,12 @@ class ImageHashes:
         parts = list(parts)
         if not parts:
             return cls.empty()
-        return cls(*(np.concatenate([getattr(p, name) for p in parts])
-                     for name in ("phash", "inner", "dhash", "colour")))
+        return cls(
+            *(
+                np.concatenate([getattr(p, name) for p in parts])
+                for name in ("phash", "inner", "dhash", "colour")
+            )
+        )
 
     def take(self, index: np.ndarray) -> ImageHashes:
         return ImageHashes(self.phash[index], self.inner[index], self.dhash[index], self.colour[index])
@@ -162,7 +166,7 @@ def hash_images(images: Iterable[Image.Image | np.ndarray] | np.ndarray, batch: 
     if isinstance(images, np.ndarray) and images.shape[1:] == (2 * THUMB, 2 * THUMB, 3):
         parts = []
         for start in range(0, len(images), batch):
-            parts.append(hashes_from_thumbnails(_halve(images[start:start + batch])))
+            parts.append(hashes_from_thumbnails(_halve(images[start : start + batch])))
         return ImageHashes.concat(parts)
     parts = []
     stack: list[np.ndarray] = []

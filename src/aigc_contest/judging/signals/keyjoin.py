@@ -41,14 +41,16 @@ class KeyTable:
         if self._starts is not None:
             index = queries.astype(np.int64)
             return self._starts[index], self._starts[index + 1]
-        return (np.searchsorted(self.sorted, queries, side="left"),
-                np.searchsorted(self.sorted, queries, side="right"))
+        return (
+            np.searchsorted(self.sorted, queries, side="left"),
+            np.searchsorted(self.sorted, queries, side="right"),
+        )
 
     def pairs_with(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All (i, j) with queries[i] == keys[j]."""
         out_q, out_r = [], []
         for start in range(0, len(queries), CHUNK):
-            chunk = queries[start:start + CHUNK]
+            chunk = queries[start : start + CHUNK]
             lo, hi = self._ranges(chunk)
             q, pos = _expand(lo, hi)
             out_q.append(q + start)

@@ -154,21 +154,38 @@ def readability(text: str, band: AgeBand) -> Readability:
 
     above = []
     if mean_sentence >= FAR * ceiling.sentence:
-        above.append(f"sentences average {mean_sentence:.1f} {sentence_unit} (usually up to {ceiling.sentence:g})")
+        above.append(
+            f"sentences average {mean_sentence:.1f} {sentence_unit} (usually up to {ceiling.sentence:g})"
+        )
     if rare >= FAR * ceiling.rare_share:
-        above.append(f"{_pct(rare)} of the {unit} are {vocabulary} (usually up to {_pct(ceiling.rare_share)})")
+        above.append(
+            f"{_pct(rare)} of the {unit} are {vocabulary} (usually up to {_pct(ceiling.rare_share)})"
+        )
     if length >= FAR * ceiling.length:
         above.append(f"it is {length:,} {unit} long (usually up to {ceiling.length:,})")
     if length < minimum:
         flagged = False
-        explanation = (f"The text is too short to judge its reading level ({length} {unit}; "
-                       f"at least {minimum} are needed).")
+        explanation = (
+            f"The text is too short to judge its reading level ({length} {unit}; "
+            f"at least {minimum} are needed)."
+        )
     elif above:
         flagged = True
         explanation = f"The text is far above what {readers} usually read: " + "; ".join(above) + "."
     else:
         flagged = False
-        explanation = (f"The text suits {readers}: sentences average {mean_sentence:.1f} {sentence_unit} "
-                       f"and {_pct(rare)} of the {unit} are {vocabulary}.")
-    return Readability("zh" if chinese else "en", band, length, len(sentences), round(mean_sentence, 2),
-                       {k: round(v, 4) for k, v in bands.items()}, round(rare, 4), flagged, explanation)
+        explanation = (
+            f"The text suits {readers}: sentences average {mean_sentence:.1f} {sentence_unit} "
+            f"and {_pct(rare)} of the {unit} are {vocabulary}."
+        )
+    return Readability(
+        "zh" if chinese else "en",
+        band,
+        length,
+        len(sentences),
+        round(mean_sentence, 2),
+        {k: round(v, 4) for k, v in bands.items()},
+        round(rare, 4),
+        flagged,
+        explanation,
+    )

@@ -72,7 +72,9 @@ def shingle_hashes(forms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         # windows of SHINGLE tokens inside one text
         m = len(tokens)
         starts = np.arange(max(m - SHINGLE + 1, 0))
-        inside = token_text[starts] == token_text[starts + SHINGLE - 1] if len(starts) else starts.astype(bool)
+        inside = (
+            token_text[starts] == token_text[starts + SHINGLE - 1] if len(starts) else starts.astype(bool)
+        )
         starts = starts[inside]
         shingle = np.zeros(len(starts), dtype=np.uint64)
         for k in range(SHINGLE):
@@ -149,7 +151,7 @@ class TextIndex:
     def shingle_set(self, t: int) -> np.ndarray:
         found = self._sets.get(t)
         if found is None:
-            found = np.unique(self.hashes[self.offsets[t]:self.offsets[t + 1]])
+            found = np.unique(self.hashes[self.offsets[t] : self.offsets[t + 1]])
             self._sets[t] = found
         return found
 
@@ -190,13 +192,18 @@ class TextPairs:
         i, j = int(self.a[k]), int(self.b[k])
         first, second = self.left.texts[i], self.right.texts[j]
         cjk = cjk_count(first) + cjk_count(second)
-        unit = "three-character sequences" if cjk * 2 >= len(first) + len(second) - first.count(" ") - \
-            second.count(" ") else "three-word sequences"
+        unit = (
+            "three-character sequences"
+            if cjk * 2 >= len(first) + len(second) - first.count(" ") - second.count(" ")
+            else "three-word sequences"
+        )
         scripts = ""
         if has_traditional(first) != has_traditional(second):
             scripts = ", one written in Traditional and the other in Simplified characters"
-        return (f"The texts share {round(100 * float(self.similarity[k]))} % of their {unit} "
-                f"(Jaccard similarity){scripts}.")
+        return (
+            f"The texts share {round(100 * float(self.similarity[k]))} % of their {unit} "
+            f"(Jaccard similarity){scripts}."
+        )
 
 
 def text_self_pairs(index: TextIndex, threshold: float = THRESHOLD) -> TextPairs:
