@@ -115,3 +115,12 @@ def test_hamming_index_finds_exactly_the_pairs_within_the_radius(radius, blocks)
     qdist = np.bitwise_count((codes[:50] ^ np.uint64(1))[:, None] ^ codes[None, :])
     qi, qj = np.nonzero(qdist <= radius)
     assert set(zip(qa.tolist(), qb.tolist(), strict=True)) == set(zip(qi.tolist(), qj.tolist(), strict=True))
+
+
+def test_crowded_hash_values_are_skipped_but_other_pairs_still_found():
+    crowded = np.full(500, 0x0F0F0F0F0F0F0F0F, dtype=np.uint64)
+    pair = np.array([0x123456789ABCDEF0, 0x123456789ABCDEF1], dtype=np.uint64)
+    codes = np.concatenate([crowded, pair])
+    a, b, _ = HammingIndex(codes, 5, 3, max_bucket=100).self_pairs()
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(500, 501)]
+    assert len(HammingIndex(codes, 5, 3).self_pairs()[0]) == 500 * 499 // 2 + 1

@@ -45,9 +45,13 @@ def _flip_masks(width: int, flips: int) -> np.ndarray:
 class HammingIndex:
     """Exact Hamming-radius search over uint64 codes (pHash, dHash, …)."""
 
-    def __init__(self, codes: np.ndarray, radius: int, blocks: int | None = None) -> None:
+    def __init__(
+        self, codes: np.ndarray, radius: int, blocks: int | None = None, max_bucket: int | None = None
+    ) -> None:
         """``blocks``: how many pieces the 64 bits are cut into (2–8); by default the count that makes the
-        search cheapest for this radius (few probes per piece, few candidates per probe)."""
+        search cheapest for this radius (few probes per piece, few candidates per probe).
+        ``max_bucket``: a piece value shared by more codes than this is not probed (for hashes whose
+        values crowd together, such as dHash of smooth pictures); the search is then no longer exact."""
         if radius < 0 or radius >= 64:
             raise ValueError("radius must be in 0..63")
         if blocks is None:
@@ -62,7 +66,11 @@ class HammingIndex:
         self._widths = widths
         self._masks = [_flip_masks(w, radius // blocks) for w in widths]
         self._tables = [
-            KeyTable(self._piece(self.codes, b), key_space=(1 << w) if w <= DIRECT_BITS else None)
+            KeyTable(
+                self._piece(self.codes, b),
+                key_space=(1 << w) if w <= DIRECT_BITS else None,
+                max_group=max_bucket,
+            )
             for b, w in enumerate(widths)
         ]
 

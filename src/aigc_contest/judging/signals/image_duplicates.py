@@ -1,8 +1,9 @@
 """Near-duplicate pictures: candidate pairs from multi-index Hamming search, then one decision rule.
 
-Candidates are every pair within ``PHASH_RADIUS`` bits on pHash (a copy's full picture against the
-other's full picture or its central 90 %) or within ``DHASH_RADIUS`` bits on dHash. A candidate is a near
-duplicate when its best pHash distance is small, or its dHash distance is small and pHash agrees broadly.
+Candidates are the pairs within ``PHASH_RADIUS`` bits on pHash (a copy's full picture against the
+other's full picture or its central 90 %) or within ``DHASH_RADIUS`` bits on dHash (hash pieces shared
+by very many pictures are not probed, see ``*_MAX_BUCKET``). A candidate is a near duplicate when its
+best pHash distance plus its dHash distance is small and its colour-channel pHashes agree.
 Re-encoding and colour shifts barely move either hash; crops of a few per cent move pHash of the full
 picture but not of the central part; small local edits move pHash more than dHash.
 """
@@ -16,15 +17,20 @@ import numpy as np
 from aigc_contest.judging.signals.hamming import HammingIndex, popcount
 from aigc_contest.judging.signals.image_hashes import HASH_BITS, ImageHashes
 
-PHASH_RADIUS = 7
-DHASH_RADIUS = 7
+PHASH_RADIUS = 7  # pHash distances are even (32 bits set in each), so 7 means 6
+DHASH_RADIUS = 5
+DHASH_BLOCKS = 3  # 21–22-bit pieces: dHash values crowd together, wider pieces keep buckets small
+# A hash piece shared by more pictures than this (smooth or blank pictures) is not probed, so one crowded
+# value cannot make the search quadratic; those pairs can still meet through another piece or hash.
+PHASH_MAX_BUCKET = 2000
+DHASH_MAX_BUCKET = 400
 
 
 @dataclass(frozen=True)
 class ImageRule:
     """When a candidate pair counts as a near duplicate (distances in bits of 64)."""
 
-    structure: int = 26  # best pHash + dHash distance at most this (of 128) …
+    structure: int = 30  # best pHash + dHash distance at most this (of 128) …
     colour: int = 56  # … and the colour pHashes no further apart than this (of 192)
 
 
@@ -68,6 +74,14 @@ def _decide(
     return ImagePairs(a[keep], b[keep], best[keep], dd[keep], dc[keep], (inner < full)[keep])
 
 
+def _phash_index(codes: np.ndarray) -> HammingIndex:
+    return HammingIndex(codes, PHASH_RADIUS, max_bucket=PHASH_MAX_BUCKET)
+
+
+def _dhash_index(codes: np.ndarray) -> HammingIndex:
+    return HammingIndex(codes, DHASH_RADIUS, DHASH_BLOCKS, max_bucket=DHASH_MAX_BUCKET)
+
+
 def _cat(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
@@ -75,8 +89,8 @@ def _cat(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]
 def image_self_pairs(hashes: ImageHashes, rule: ImageRule | None = None) -> ImagePairs:
     """Near-duplicate pairs (a < b) within one set of pictures."""
     rule = rule or ImageRule()
-    phash = HammingIndex(hashes.phash, PHASH_RADIUS)
-    dhash = HammingIndex(hashes.dhash, DHASH_RADIUS)
+    phash = _phash_index(hashes.phash)
+    dhash = _dhash_index(hashes.dhash)
     pa, pb, _ = phash.self_pairs()
     da, db, _ = dhash.self_pairs()
     qa, qb, _ = phash.search(hashes.inner)  # a's centre against b's full picture
@@ -93,11 +107,11 @@ def image_cross_pairs(query: ImageHashes, indexed: ImageHashes, rule: ImageRule 
     if len(query) == 0 or len(indexed) == 0:
         empty = np.empty(0, dtype=np.int64)
         return ImagePairs(empty, empty, empty, empty, empty, np.empty(0, dtype=bool))
-    phash = HammingIndex(indexed.phash, PHASH_RADIUS)
-    query_phash = HammingIndex(query.phash, PHASH_RADIUS)
+    phash = _phash_index(indexed.phash)
+    query_phash = _phash_index(query.phash)
     fa, fb, _ = phash.search(query.phash)
     ia, ib, _ = phash.search(query.inner)
     rb, ra, _ = query_phash.search(indexed.inner)
-    da, db, _ = HammingIndex(indexed.dhash, DHASH_RADIUS).search(query.dhash)
+    da, db, _ = _dhash_index(indexed.dhash).search(query.dhash)
     a, b = _cat((fa, fb), (ia, ib), (ra, rb), (da, db))
     return _decide(query, indexed, a, b, rule)

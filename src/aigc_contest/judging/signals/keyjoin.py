@@ -28,8 +28,11 @@ def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class KeyTable:
     """One side of an equi-join: keys sorted once, looked up many times."""
 
-    def __init__(self, keys: np.ndarray, key_space: int | None = None) -> None:
-        """``key_space``: keys are known to lie in 0..key_space-1 (small): look-ups become direct addressing."""
+    def __init__(self, keys: np.ndarray, key_space: int | None = None, max_group: int | None = None) -> None:
+        """``key_space``: keys are known to lie in 0..key_space-1 (small): look-ups become direct addressing.
+        ``max_group``: keys shared by more rows than this are skipped (they carry little information and
+        would make the join quadratic)."""
+        self.max_group = max_group
         self.order = np.argsort(keys, kind="stable").astype(np.int64)
         self.sorted = keys[self.order]
         self._starts: np.ndarray | None = None
@@ -71,7 +74,11 @@ class KeyTable:
         new_group[0] = True
         np.not_equal(self.sorted[1:], self.sorted[:-1], out=new_group[1:])
         group_end = np.flatnonzero(np.append(new_group[1:], True)) + 1  # end (exclusive) of each group
-        ends = np.repeat(group_end, np.diff(np.append(np.flatnonzero(new_group), n)))
+        sizes = np.diff(np.append(np.flatnonzero(new_group), n))
+        if self.max_group is not None:
+            group_end = np.where(sizes > self.max_group, group_end - sizes, group_end)  # no pairs
+        ends = np.repeat(group_end, sizes)
+        ends = np.maximum(ends, np.arange(1, n + 1))
         lo = np.arange(1, n + 1, dtype=np.int64)
         first, pos = _expand(lo, ends)
         a, b = self.order[first], self.order[pos]
