@@ -29,11 +29,15 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import time
 
-import numpy as np
-from PIL import Image
+# one BLAS thread: on a small shared machine extra threads only contend (set before numpy loads)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from aigc_contest.judging.signals.image_duplicates import image_self_pairs
 from aigc_contest.judging.signals.image_hashes import ImageHashes, hash_images
