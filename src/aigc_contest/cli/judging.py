@@ -1,7 +1,9 @@
-"""`aigc-contest judging aggregate|assign`: score aggregation and judge assignment from files.
+"""`aigc-contest judging aggregate|assign|duplicates`: score aggregation, judge assignment and
+near-duplicate evidence from files.
 
 Exit codes: 0 ok · 1 a file cannot be read, or no assignment is possible (reasons listed) ·
-4 the scores, rubric or assignment problem contain defects (each listed, with CSV line numbers).
+4 the scores, rubric or assignment problem contain defects (each listed, with CSV line numbers), or
+some files of a duplicates folder could not be read (each listed; the pairs of the others are written).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ AGGREGATE_METHODS = ("mean", "median", "trimmed", "zscore", "calibrated", "calib
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("judging", help="aggregate judges' scores, assign judges")
+    parser = subparsers.add_parser("judging", help="aggregate judges' scores, assign judges, find near-duplicate works")
     commands = parser.add_subparsers(dest="judging_command", metavar="COMMAND")
 
     agg = commands.add_parser(
@@ -47,6 +49,18 @@ def register(subparsers: Any) -> None:
     asg.add_argument("--solver", choices=("auto", "flow", "greedy"), default="auto")
     asg.add_argument("--json", action="store_true", help="print judge loads and the solver used")
     asg.set_defaults(func=run_assign)
+
+    dup = commands.add_parser(
+        "duplicates", help="near-duplicate pictures and texts in a folder → pairs CSV (advisory)",
+        description="Find near-duplicate pairs among the pictures (.png .jpg .jpeg .webp; pHash/dHash) and "
+                    "UTF-8 texts (.txt; MinHash on character or word 3-grams, Traditional and Simplified "
+                    "Chinese compared alike) anywhere under FOLDER. Advisory evidence: nothing is scored.",
+    )
+    dup.add_argument("folder", metavar="FOLDER")
+    dup.add_argument("--out", required=True, metavar="PAIRS.csv",
+                     help="a,b,kind,similarity,explanation (kind image|text, similarity 0–1)")
+    dup.add_argument("--json", action="store_true", help="also print the pairs and skipped files as JSON")
+    dup.set_defaults(func=run_duplicates)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 
@@ -183,4 +197,31 @@ def run_assign(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write {args.out}: {exc}") from exc
     if args.json:
         print_json({"solver": result.solver, "pairs": len(result.pairs), "loads": result.loads})
+    return EXIT_OK
+
+
+def run_duplicates(args: argparse.Namespace) -> int:
+    import csv
+
+    from aigc_contest.judging.signals.duplicates import Works, near_duplicates
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise CliError(f"folder not found: {args.folder}")
+    works, problems = Works.from_folder(folder)
+    pairs = near_duplicates(works)
+    try:
+        with open(args.out, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["a", "b", "kind", "similarity", "explanation"])
+            for pair in pairs:
+                writer.writerow([pair.a, pair.b, pair.kind, f"{pair.similarity:.4f}", pair.explanation])
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc}") from exc
+    if args.json:
+        print_json({"images": len(works.image_ids), "texts": len(works.text_ids),
+                    "pairs": [p.as_dict() for p in pairs], "skipped": problems})
+    if problems:
+        raise CliError(f"{len(problems)} file(s) under {args.folder} could not be read "
+                       f"(pairs among the others written to {args.out})", EXIT_DEFECTS, problems)
     return EXIT_OK
