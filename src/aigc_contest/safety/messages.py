@@ -50,6 +50,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-Hant": "這個想法涉及會傷害身體的毒品，我們不能在這裡製作。請換一個想法吧。",
         "zh-Hans": "这个想法涉及会伤害身体的毒品，我们不能在这里制作。请换一个想法吧。",
     },
+    "dangerous": {
+        "en": "This idea is about something dangerous or against the rules that could get someone hurt or in "
+        "trouble. Let's make something safe and fun instead.",
+        "zh-Hant": "這個想法涉及危險或違反規則的事，可能會令人受傷或惹上麻煩。我們一起創作安全又好玩的東西吧。",
+        "zh-Hans": "这个想法涉及危险或违反规则的事，可能会让人受伤或惹上麻烦。我们一起创作安全又好玩的东西吧。",
+    },
     "profanity": {
         "en": "This has some rude words in it. Please try saying it in a kinder way.",
         "zh-Hant": "這裡有一些不禮貌的字詞。請試試用更友善的方式表達。",

@@ -16,6 +16,7 @@ CONTENT_CATEGORIES = (
     "weapons",
     "hate",
     "drugs",
+    "dangerous",  # dangerous challenges and illegal acts (shoplifting, meeting a stranger alone ...)
     "profanity",
     "personal_data",
     "custom",  # terms a deployment added itself (SafetyPolicy.extra_blocked_terms)
@@ -38,6 +39,8 @@ _REMOTE_ALIASES = {
     "abuse": "profanity",
     "drugs": "drugs",
     "illicit": "drugs",
+    "dangerous": "dangerous",
+    "illicit/violent": "weapons",
 }
 
 
@@ -50,7 +53,7 @@ class SafetyVerdict(BaseModel):
 
     allowed: bool
     category: str | None = None
-    layer: str | None = None  # "keywords", "personal_data", "classifier", "image_nsfw", "remote", ...
+    layer: str | None = None  # "keywords", "personal_data", "rules", "offline_classifier", "classifier", ...
     score: float | None = None
     matched: list[str] = Field(default_factory=list)
     needs_review: bool = False  # allowed, but close enough to a threshold that a teacher may want to look
