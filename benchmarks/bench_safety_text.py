@@ -80,7 +80,9 @@ def report(rows: list[tuple[str, str, str]], title: str) -> dict[str, float]:
         figures["catch_rate" if harmful else "false_positive_rate"] = refused / total if total else 0.0
     caught = groups[(True, "all", "all")][0]
     if caught:
-        print(f" refused with the expected category: {right_category}/{caught} = {right_category / caught:.1%}")
+        print(
+            f" refused with the expected category: {right_category}/{caught} = {right_category / caught:.1%}"
+        )
     return figures
 
 
@@ -91,7 +93,16 @@ def time_cli(rows: list[tuple[str, str, str]], lines: int = 360) -> float:
     with tempfile.TemporaryDirectory() as folder:
         prompts = Path(folder) / "prompts.txt"
         prompts.write_text("\n".join(texts) + "\n", encoding="utf-8")
-        command = [sys.executable, "-m", "aigc_contest.cli.main", "safety", "check", "--file", str(prompts), "--json"]
+        command = [
+            sys.executable,
+            "-m",
+            "aigc_contest.cli.main",
+            "safety",
+            "check",
+            "--file",
+            str(prompts),
+            "--json",
+        ]
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy(), check=False)
         elapsed = time.perf_counter() - started

@@ -33,15 +33,22 @@ BENIGN = "benign"
 MODEL_FILE = "text_classifier.npz"
 # Pieces of a long text are scored on their own so that one harmful sentence is not diluted by a story.
 PIECE_CHARS = 240
+MIN_NORM = 1e-12  # (a floor that made short texts "look short" taught the model that short means rude)
 _PIECE_BREAK = re.compile(r"(?<=[.!?。！？；;\n])")
 _HAS_LATIN = re.compile(r"[a-z]")
 
 
 def ngram_hashes(view: str) -> dict[int, int]:
-    """Bucket -> count for one model-view string: character 1-4-grams, Latin word 1-2-grams, and the
-    co-occurrence term sets present (rules.py), alone and in pairs."""
+    """Bucket -> count for one model-view string, benign phrases masked (rules.RuleMatcher.mask):
+    character 1-4-grams, Latin word 1-2-grams, and the co-occurrence term sets present, alone and in pairs."""
+    from aigc_contest.safety.rules import builtin_rule_matcher
+
     counts: dict[int, int] = {}
-    padded = f" {view} "
+    matcher = builtin_rule_matcher()
+    view = matcher.mask(view)
+    # Numbers standing alone are left out of the n-grams ("on9" stays): dates and amounts must not look like phone numbers (those are
+    # the personal-data patterns' job); ages still reach the model through the term sets below.
+    padded = " " + " ".join(word for word in view.split() if not word.isdigit()) + " "
     crc = zlib.crc32
     for order in CHAR_ORDERS:
         prefix = f"{order}|".encode()
@@ -52,16 +59,14 @@ def ngram_hashes(view: str) -> dict[int, int]:
             bucket = crc(prefix + gram.encode("utf-8")) & (BUCKETS - 1)
             counts[bucket] = counts.get(bucket, 0) + 1
     # Which co-occurrence term sets appear, alone and in pairs: "act_strong" + "person" whatever the words.
-    from aigc_contest.safety.rules import builtin_rule_matcher
-
-    groups = sorted(builtin_rule_matcher().groups(view))
+    groups = sorted(matcher.groups(view))
     for index, group in enumerate(groups):
         bucket = crc(b"s|" + group.encode()) & (BUCKETS - 1)
         counts[bucket] = counts.get(bucket, 0) + 2
         for other in groups[index + 1 :]:
             bucket = crc(f"p|{group}|{other}".encode()) & (BUCKETS - 1)
             counts[bucket] = counts.get(bucket, 0) + 2
-    words = [word for word in view.split() if _HAS_LATIN.search(word)]
+    words = [word for word in padded.split() if _HAS_LATIN.search(word)]
     for index, word in enumerate(words):
         bucket = crc(b"w|" + word.encode("utf-8")) & (BUCKETS - 1)
         counts[bucket] = counts.get(bucket, 0) + 1
@@ -72,13 +77,13 @@ def ngram_hashes(view: str) -> dict[int, int]:
 
 
 def weighted_features(view: str) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted buckets and their weights: log(1 + count), scaled to unit length."""
+    """Sorted buckets and their weights: log(1 + count), scaled to unit length (see MIN_NORM)."""
     counts = ngram_hashes(view)
     if not counts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     buckets = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
     values = np.log1p(np.array([counts[int(b)] for b in buckets], dtype=np.float64))
-    values /= math.sqrt(float(np.sum(values * values)))
+    values /= max(math.sqrt(float(np.sum(values * values))), MIN_NORM)
     return buckets, values
 
 
@@ -127,7 +132,9 @@ class TextClassifierModel:
         """(most likely harmful category, probability that the text is harmful)."""
         probabilities = self.probabilities(view)
         benign = self.classes.index(BENIGN)
-        harm = [(float(p), name) for name, p in zip(self.classes, probabilities, strict=True) if name != BENIGN]
+        harm = [
+            (float(p), name) for name, p in zip(self.classes, probabilities, strict=True) if name != BENIGN
+        ]
         _, category = max(harm)
         return category, 1.0 - float(probabilities[benign])
 
@@ -181,7 +188,11 @@ def classify(
         refuse = score >= refuse_at.get(category, 0.5)
         review = not refuse and score >= model.review_thresholds.get(category, 1.0)
         result = Classification(category, score, refuse, review)
-        if best is None or (result.refuse, result.review, result.score) > (best.refuse, best.review, best.score):
+        if best is None or (result.refuse, result.review, result.score) > (
+            best.refuse,
+            best.review,
+            best.score,
+        ):
             best = result
     assert best is not None
     return best

@@ -23,6 +23,7 @@ from aigc_contest.safety.keywords import parse_list
 from aigc_contest.safety.normalize import basic, has_cjk, model_view
 
 ALLOW = "allow"
+MASKED = "\ue000"  # stands where a benign phrase was: a token the classifier learns to read as benign
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,10 @@ class Rule:
     category: str
     sets: tuple[str, ...]  # in order of appearance
     window: int = 3  # at most this many units between one set's term and the next
-    guards: tuple[str, ...] = ("protect",)  # such a term up to `guard_window` units before, or inside, cancels it
-    contexts: tuple[str, ...] = ()  # such a term up to `guard_window` units before or after cancels it
+    # A guard term up to `guard_window` units before the match, or inside it, cancels it (a warning);
+    # a context term that close on either side cancels it too (a game).
+    guards: tuple[str, ...] = ("protect",)
+    contexts: tuple[str, ...] = ()
     guard_window: int = 4
     any_order: bool = False  # two-set rules only: B may come before A
 
@@ -59,6 +62,10 @@ RULES: tuple[Rule, ...] = (
     Rule("illegal", "dangerous", ("intent", "illegal"), 4, contexts=("game",)),
     Rule("meet_stranger", "dangerous", ("meet", "stranger", "alone"), 8),
     Rule("group_insult", "hate", ("group", "group_insult"), 3),
+    Rule("bully_crowd", "hate", ("crowd", "exclude"), 3, any_order=True),
+    Rule("mock_vulnerable", "hate", ("mock", "vulnerable"), 5, contexts=("game",), any_order=True),
+    Rule("address", "personal_data", ("address_intro", "address_word"), 10),
+    Rule("ask_contact", "personal_data", ("ask", "contact"), 5),
 )
 
 
@@ -99,6 +106,26 @@ class RuleMatcher:
             entries.append((len(key), group, term))
             self._automaton.add_word(key, entries)
         self._automaton.make_automaton()
+
+    def mask(self, view: str) -> str:
+        """The model view with every benign phrase ([allow] here and in lists/*.txt) replaced by MASKED, so
+        the classifier does not see 想死 in 想死你了 or "naked" in "naked mole rat"."""
+        padded = f" {view} "
+        spans = [
+            (end - length + 1, end)
+            for end, entries in self._automaton.iter(padded)
+            for length, group, _ in entries
+            if group == ALLOW
+        ]
+        if not spans:
+            return view
+        chars = list(padded)
+        for start, end in spans:
+            for index in range(start, end + 1):
+                if chars[index] != " ":
+                    chars[index] = ""
+            chars[start] = f" {MASKED} "
+        return " ".join("".join(chars).split())
 
     def _found(self, view: str) -> list[_Found]:
         padded = f" {view} "
@@ -206,8 +233,13 @@ def _extend(
 
 @lru_cache(maxsize=1)
 def builtin_rule_matcher() -> RuleMatcher:
+    from aigc_contest.safety.keywords import builtin_terms
+
     text = (resources.files("aigc_contest.safety") / "lexicons" / "cooccurrence.txt").read_text("utf-8")
-    return RuleMatcher((term.category, term.text) for term in parse_list(text, "cooccurrence.txt"))
+    terms = [(term.category, term.text) for term in parse_list(text, "cooccurrence.txt")]
+    # The keyword lists' benign phrases mask here too ("想死你了", "naked mole rat", "opium war").
+    terms += [(ALLOW, term.text) for term in builtin_terms() if term.category == ALLOW]
+    return RuleMatcher(terms)
 
 
 def find_rule_hits(basic_text: str) -> list[RuleHit]:

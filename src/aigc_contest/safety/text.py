@@ -80,7 +80,9 @@ def _check(text: str, policy: SafetyPolicy) -> SafetyVerdict:
         return offline
     hooked = _run_classifier(text, policy)
     if offline is not None and offline.needs_review and hooked.allowed:
-        return hooked.model_copy(update={"needs_review": True, "matched": [*offline.matched, *hooked.matched]})
+        return hooked.model_copy(
+            update={"needs_review": True, "matched": [*offline.matched, *hooked.matched]}
+        )
     return hooked
 
 
@@ -93,7 +95,10 @@ def _run_offline_classifier(text: str, policy: SafetyPolicy) -> SafetyVerdict:
         return SafetyVerdict.ok(layer="offline_classifier", score=score)
     if result.refuse:
         return SafetyVerdict.refused(
-            result.category, "offline_classifier", score=score, matched=[f"offline_classifier:{result.category}"]
+            result.category,
+            "offline_classifier",
+            score=score,
+            matched=[f"offline_classifier:{result.category}"],
         )
     if result.review:
         return SafetyVerdict.ok(

@@ -3,7 +3,7 @@
     python -m aigc_contest.safety.train [--out PATH] [--check]
 
 Reads `corpus/*.tsv` (`category<TAB>script<TAB>text`; `#` comments), keeps 15 % of the lines aside by a
-stable hash of their normalised text (the held-out split, never trained on), trains a multinomial logistic
+stable hash of their text (the held-out split, never trained on), trains a multinomial logistic
 regression on hashed n-grams (classifier.py) with full-batch Adam from zero weights (no randomness at all),
 chooses per-category thresholds from 5-fold out-of-fold scores on the training lines, and writes
 `models/text_classifier.npz` byte for byte the same every time (fixed zip timestamps, int8 weights).
@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,13 +45,13 @@ CATEGORIES = (
 SCRIPTS = ("en", "zh-Hant", "zh-Hans", "mixed")
 HELD_OUT_PERCENT = 15
 FOLDS = 5
-CONFIG = {
-    "iterations": 300,
+CONFIG: dict[str, Any] = {
+    "iterations": 600,
     "learning_rate": 0.1,
-    "l2": 1e-5,
+    "l2": 1e-6,
     "min_document_frequency": 2,
     "class_weight_power": 0.5,
-    "benign_false_positive_target": 0.02,
+    "benign_false_positive_target": 0.025,
     "threshold_bounds": [0.4, 0.9],
     "self_harm_threshold_offset": -0.1,
     "review_factor": 0.6,
@@ -97,15 +98,32 @@ def read_corpus(files: Iterable[Path]) -> list[Example]:
 
 
 def lexicon_examples() -> list[Example]:
-    """The benign phrases of the keyword lists and the rule lexicon ("naked mole rat", 打開, "Essex"):
-    hard negatives by construction, added to every training run (never to a held-out or fold split)."""
-    from aigc_contest.safety.keywords import ALLOW, builtin_terms, parse_list
+    """Story conflict built from the rule lexicon ("the hero will stab the dragon", 打死怪兽): hard negatives
+    by construction, added to every training run (never to a held-out or fold split). The lexicons'
+    benign phrases need no examples: they are masked before the classifier sees a text."""
+    from aigc_contest.safety.keywords import parse_list
 
-    phrases = [term.text for term in builtin_terms() if term.category == ALLOW]
     lexicon = (resources.files("aigc_contest.safety") / "lexicons" / "cooccurrence.txt").read_text("utf-8")
-    phrases += [term.text for term in parse_list(lexicon) if term.category == ALLOW]
+    terms = parse_list(lexicon)
+    phrases = _fiction_phrases(
+        [term.text for term in terms if term.category == "act_strong" and "*" not in term.text],
+        [term.text for term in terms if term.category == "fiction_target"],
+    )
     unique = dict.fromkeys(phrase.strip("*") for phrase in phrases)
     return [Example(BENIGN, "mixed", phrase, "lexicon") for phrase in unique if phrase]
+
+
+def _fiction_phrases(acts: list[str], targets: list[str]) -> list[str]:
+    """Story conflict is fine: "kill the zombie", 打死怪兽 ... (each target with a few acts of its script)."""
+    from aigc_contest.safety.normalize import has_cjk
+
+    phrases = []
+    for index, target in enumerate(targets):
+        same_script = [act for act in acts if has_cjk(act) == has_cjk(target)]
+        for step in range(4):
+            act = same_script[(index * 7 + step * 3) % len(same_script)]
+            phrases.append(f"{act}{target}" if has_cjk(target) else f"the hero will {act} the {target}")
+    return phrases
 
 
 def lexicon_digest() -> str:
@@ -125,7 +143,10 @@ def corpus_digest(files: Sequence[Path]) -> str:
 
 
 def stable_bucket(example: Example) -> int:
-    return int.from_bytes(hashlib.blake2b(example.view.encode("utf-8"), digest_size=8).digest(), "big")
+    """A hash of the text itself (NFKC, case-folded), not of the model view, so that changing the
+    normalisation never moves a line between the training part and the held-out split."""
+    key = " ".join(basic(example.text).casefold().split())
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def is_held_out(example: Example) -> bool:
@@ -183,7 +204,9 @@ def fit(matrix, labels: np.ndarray, n_classes: int) -> Fitted:  # type: ignore[n
     xt = x.T.tocsr()
     n = x.shape[0]
     counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
-    class_weight = np.where(counts > 0, (n / (n_classes * np.maximum(counts, 1))) ** CONFIG["class_weight_power"], 0)
+    class_weight = np.where(
+        counts > 0, (n / (n_classes * np.maximum(counts, 1))) ** CONFIG["class_weight_power"], 0
+    )
     sample_weight = class_weight[labels]
     sample_weight /= sample_weight.sum()
     onehot = np.zeros((n, n_classes))
@@ -268,7 +291,9 @@ def build(files: Sequence[Path] | None = None) -> tuple[bytes, dict[str, object]
         "held_out": len(held_out),
         "per_category": dict(sorted(Counter(example.category for example in train).items())),
         "out_of_fold_catch_rate": round(float(refused[~is_benign].mean()), 4) if (~is_benign).any() else None,
-        "out_of_fold_false_positive_rate": round(float(refused[is_benign].mean()), 4) if is_benign.any() else None,
+        "out_of_fold_false_positive_rate": round(float(refused[is_benign].mean()), 4)
+        if is_benign.any()
+        else None,
     }
 
     fitted = fit(all_matrix, all_labels, len(classes))
@@ -314,9 +339,15 @@ def shipped_model_path() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aigc_contest.safety.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=None, help="where to write the model (default: the shipped one)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when the shipped model is not what the corpus gives")
+    parser = argparse.ArgumentParser(
+        prog="python -m aigc_contest.safety.train", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="where to write the model (default: the shipped one)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the shipped model is not what the corpus gives"
+    )
     args = parser.parse_args(argv)
     data, summary = build()
     target = args.out or shipped_model_path()
