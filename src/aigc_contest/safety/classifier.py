@@ -36,6 +36,7 @@ PIECE_CHARS = 240
 MIN_NORM = 1e-12  # (a floor that made short texts "look short" taught the model that short means rude)
 _PIECE_BREAK = re.compile(r"(?<=[.!?。！？；;\n])")
 _HAS_LATIN = re.compile(r"[a-z]")
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
 def ngram_hashes(view: str) -> dict[int, int]:
@@ -174,6 +175,11 @@ def pieces(text: str, limit: int = PIECE_CHARS) -> list[str]:
     return [view for view in views if view]
 
 
+def units(view: str) -> int:
+    """Words in a model view: a Latin word or number counts once, every Chinese character once."""
+    return sum(len(_CJK_CHAR.findall(word)) or 1 for word in view.split())
+
+
 def classify(
     text: str,
     thresholds: dict[str, float] | None = None,
@@ -185,8 +191,10 @@ def classify(
     best: Classification | None = None
     for piece in pieces(basic(text)) or [""]:
         category, score = model.score(piece)
-        refuse = score >= refuse_at.get(category, 0.5)
-        review = not refuse and score >= model.review_thresholds.get(category, 1.0)
+        # One word is too little evidence for the classifier (keywords and rules still judge it).
+        enough = units(piece) > 1
+        refuse = enough and score >= refuse_at.get(category, 0.5)
+        review = enough and not refuse and score >= model.review_thresholds.get(category, 1.0)
         result = Classification(category, score, refuse, review)
         if best is None or (result.refuse, result.review, result.score) > (
             best.refuse,

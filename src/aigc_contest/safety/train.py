@@ -98,8 +98,8 @@ def read_corpus(files: Iterable[Path]) -> list[Example]:
 
 
 def lexicon_examples() -> list[Example]:
-    """Story conflict built from the rule lexicon ("the hero will stab the dragon", 打死怪兽): hard negatives
-    by construction, added to every training run (never to a held-out or fold split). The lexicons'
+    """Story conflict built from the rule lexicon ("the hero will stab the dragon", 打死怪兽) and titles of
+    works ("My picture", 我的作品): hard negatives by construction, added to every training run (never to a held-out or fold split). The lexicons'
     benign phrases need no examples: they are masked before the classifier sees a text."""
     from aigc_contest.safety.keywords import parse_list
 
@@ -109,8 +109,22 @@ def lexicon_examples() -> list[Example]:
         [term.text for term in terms if term.category == "act_strong" and "*" not in term.text],
         [term.text for term in terms if term.category == "fiction_target"],
     )
+    phrases += _title_phrases([term.text for term in terms if term.category == "work_words"])
     unique = dict.fromkeys(phrase.strip("*") for phrase in phrases)
     return [Example(BENIGN, "mixed", phrase, "lexicon") for phrase in unique if phrase]
+
+
+def _title_phrases(words: list[str]) -> list[str]:
+    """Titles of works ("My picture", "Our poster", 我的作品): the commonest short texts on the platform."""
+    from aigc_contest.safety.normalize import has_cjk
+
+    phrases = []
+    for word in words:
+        if has_cjk(word):
+            phrases += [word, f"我的{word}", f"我们的{word}", f"这是我的{word}"]
+        else:
+            phrases += [word, f"my {word}", f"our {word}", f"the {word}", f"my new {word}", f"{word} 2"]
+    return phrases
 
 
 def _fiction_phrases(acts: list[str], targets: list[str]) -> list[str]:
