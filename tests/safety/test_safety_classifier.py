@@ -17,6 +17,7 @@ from aigc_contest.safety.classifier import (
 from aigc_contest.safety.normalize import basic, model_view
 from aigc_contest.safety.train import (
     CATEGORIES,
+    background_files,
     build,
     corpus_digest,
     corpus_files,
@@ -36,6 +37,7 @@ def test_shipped_weights_record_the_corpus_and_lexicons_they_were_trained_on() -
     assert meta["corpus_sha256"] == corpus_digest(files), (
         "corpus changed: python -m aigc_contest.safety.train"
     )
+    assert meta["background_sha256"] == corpus_digest(background_files())
     assert meta["lexicon_sha256"] == lexicon_digest(), "lexicons changed: python -m aigc_contest.safety.train"
     assert set(meta["classes"]) <= set(CATEGORIES) and "benign" in meta["classes"]
 

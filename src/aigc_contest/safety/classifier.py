@@ -33,6 +33,11 @@ BENIGN = "benign"
 MODEL_FILE = "text_classifier.npz"
 # Pieces of a long text are scored on their own so that one harmful sentence is not diluted by a story.
 PIECE_CHARS = 240
+MIN_UNITS = 4
+# Personal data is concrete (numbers, addresses, names, accounts): the classifier refuses it only when the
+# text also names such a thing (these term sets), since its hunch otherwise leans on everyday words
+# ("number", "home"); without one it flags the text for a teacher.
+PERSONAL_DATA_CUES = frozenset({"contact", "address_intro", "address_word", "identity", "ask"})
 MIN_NORM = 1e-12  # (a floor that made short texts "look short" taught the model that short means rude)
 _PIECE_BREAK = re.compile(r"(?<=[.!?。！？；;\n])")
 _HAS_LATIN = re.compile(r"[a-z]")
@@ -175,6 +180,13 @@ def pieces(text: str, limit: int = PIECE_CHARS) -> list[str]:
     return [view for view in views if view]
 
 
+def _names_personal_data(view: str) -> bool:
+    from aigc_contest.safety.rules import builtin_rule_matcher
+
+    matcher = builtin_rule_matcher()
+    return bool(matcher.groups(matcher.mask(view)) & PERSONAL_DATA_CUES)
+
+
 def units(view: str) -> int:
     """Words in a model view: a Latin word or number counts once, every Chinese character once."""
     return sum(len(_CJK_CHAR.findall(word)) or 1 for word in view.split())
@@ -191,10 +203,12 @@ def classify(
     best: Classification | None = None
     for piece in pieces(basic(text)) or [""]:
         category, score = model.score(piece)
-        # One word is too little evidence for the classifier (keywords and rules still judge it).
-        enough = units(piece) > 1
-        refuse = enough and score >= refuse_at.get(category, 0.5)
-        review = enough and not refuse and score >= model.review_thresholds.get(category, 1.0)
+        # A few words are too little evidence to refuse on (keywords and rules still judge them): a text
+        # of fewer than MIN_UNITS words is flagged for review at most, and a single word not at all.
+        size = units(piece)
+        over = score >= refuse_at.get(category, 0.5)
+        refuse = over and size >= MIN_UNITS and (category != "personal_data" or _names_personal_data(piece))
+        review = size > 1 and not refuse and (over or score >= model.review_thresholds.get(category, 1.0))
         result = Classification(category, score, refuse, review)
         if best is None or (result.refuse, result.review, result.score) > (
             best.refuse,

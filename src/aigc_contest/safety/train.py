@@ -97,6 +97,16 @@ def read_corpus(files: Iterable[Path]) -> list[Example]:
     return examples
 
 
+def background_files() -> list[Path]:
+    base = Path(str(resources.files("aigc_contest.safety") / "corpus" / "background"))
+    return sorted(base.glob("*.tsv"))
+
+
+def background_examples() -> list[Example]:
+    """Everyday benign text (the platform's own interface strings): always trained on, never held out."""
+    return read_corpus(background_files())
+
+
 def lexicon_examples() -> list[Example]:
     """Story conflict built from the rule lexicon ("the hero will stab the dragon", 打死怪兽) and titles of
     works ("My picture", 我的作品): hard negatives by construction, added to every training run (never to a held-out or fold split). The lexicons'
@@ -279,7 +289,7 @@ def build(files: Sequence[Path] | None = None) -> tuple[bytes, dict[str, object]
     files = list(files) if files is not None else corpus_files()
     examples = read_corpus(files)
     train, held_out = split(examples)
-    extra = lexicon_examples()
+    extra = lexicon_examples() + background_examples()
     classes = tuple(name for name in CATEGORIES if any(example.category == name for example in train))
     everything = train + extra
     all_labels = np.array([classes.index(example.category) for example in everything], dtype=np.int64)
@@ -301,7 +311,8 @@ def build(files: Sequence[Path] | None = None) -> tuple[bytes, dict[str, object]
     summary = {
         "examples": len(examples),
         "train": len(train),
-        "lexicon_phrases": len(extra),
+        "lexicon_phrases": len(lexicon_examples()),
+        "background_lines": len(background_examples()),
         "held_out": len(held_out),
         "per_category": dict(sorted(Counter(example.category for example in train).items())),
         "out_of_fold_catch_rate": round(float(refused[~is_benign].mean()), 4) if (~is_benign).any() else None,
@@ -320,6 +331,7 @@ def build(files: Sequence[Path] | None = None) -> tuple[bytes, dict[str, object]
         "corpus_sha256": corpus_digest(files),
         "corpus_files": [path.name for path in files],
         "lexicon_sha256": lexicon_digest(),
+        "background_sha256": corpus_digest(background_files()),
         "held_out_percent": HELD_OUT_PERCENT,
         "config": CONFIG,
         "summary": summary,
