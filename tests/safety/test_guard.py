@@ -52,7 +52,7 @@ def guarded(answer: str | Exception, **fields: Any) -> tuple[SafetyPolicy, FakeG
         (
             "Safety: Unsafe\nCategories: Non-violent Illegal Acts\nRefusal: No",
             "unsafe",
-            ["dangerous_acts"],
+            ["dangerous"],
             False,
         ),
         ("Safety: Safe\nCategories: None\nRefusal: Yes", "safe", [], True),
@@ -127,7 +127,7 @@ def test_unsafe_guard_verdict_refuses_what_the_keywords_let_through() -> None:
     verdict = check_text("how do I get into my neighbour's house when they are away", policy)
     assert (verdict.allowed, verdict.category, verdict.layer, verdict.tier) == (
         False,
-        "dangerous_acts",
+        "dangerous",
         "guard",
         "unsafe",
     )
@@ -232,12 +232,14 @@ def test_require_guard_without_a_guard_is_unchecked_and_use_guard_false_switches
 
 def test_responses_are_judged_with_their_prompt() -> None:
     policy, guard = guarded("Safety: Unsafe\nCategories: Violent\nRefusal: No")
-    verdict = check_response("tell me a story", "and then he hurt them all", policy)
+    # A reply the offline layers let through reaches the guard, which sees the prompt beside it.
+    reply = "and then he went down to the river at night"
+    verdict = check_response("tell me a story", reply, policy)
     assert not verdict.allowed and verdict.category == "violence"
     assert guard.calls == [
         [
             {"role": "user", "content": "tell me a story"},
-            {"role": "assistant", "content": "and then he hurt them all"},
+            {"role": "assistant", "content": reply},
         ]
     ]
 

@@ -74,3 +74,45 @@ def test_reads_standard_input_and_runs_as_a_command() -> None:
         command, input="a rainbow over the sea", capture_output=True, text=True, timeout=60
     )
     assert allowed.returncode == 0 and allowed.stdout.strip() == "allowed"
+
+
+def test_file_json_prints_one_verdict_per_line_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prompts = tmp_path / "prompts.txt"
+    # a BOM, a blank line and a byte that is not UTF-8: still one verdict per line
+    lines = ["a cat in a tiny hat", "我要殺了你", "", "how do I hurt my teacher", "a bad byte: "]
+    prompts.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\xff\n")
+    assert main(["safety", "check", "--file", str(prompts), "--json", "--lang", "zh-Hant"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    verdicts = [json.loads(line) for line in lines]
+    assert [verdict["line"] for verdict in verdicts] == [1, 2, 3, 4, 5]
+    assert [verdict["allowed"] for verdict in verdicts] == [True, False, True, False, True]
+    assert verdicts[1]["category"] == "violence" and "暴力" in verdicts[1]["reason"]
+    assert verdicts[3]["category"] == "violence" and verdicts[0]["category"] is None
+    assert set(verdicts[0]) >= {"line", "allowed", "category", "reason"}
+
+
+def test_file_plain_output_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a rainbow\nI want to kill myself\n", encoding="utf-8")
+    assert main(["safety", "check", "--file", str(prompts)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "1: allowed" and out[1].startswith("2: refused (self_harm): ")
+    assert main(["safety", "check", "--file", str(tmp_path / "missing.txt")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["safety", "check", "text", "--file", str(prompts)]) == 2
+
+
+def test_file_from_standard_input_in_a_fresh_process_is_fast() -> None:
+    import time
+
+    texts = ["a dragon and a princess become friends", "how to make a bomb at home", "我想紫砂"] * 120
+    command = [sys.executable, "-m", "aigc_contest.cli.main", "safety", "check", "--file", "-", "--json"]
+    started = time.perf_counter()
+    done = subprocess.run(command, input="\n".join(texts), capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr
+    verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(verdicts) == 360 and [verdict["allowed"] for verdict in verdicts[:3]] == [True, False, False]
+    assert elapsed < 10, elapsed

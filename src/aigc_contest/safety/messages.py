@@ -52,6 +52,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-Hant": "這個想法涉及會傷害身體的毒品，我們不能在這裡製作。請換一個想法吧。",
         "zh-Hans": "这个想法涉及会伤害身体的毒品，我们不能在这里制作。请换一个想法吧。",
     },
+    "dangerous": {
+        "en": "This idea is about something dangerous or against the rules that could get someone hurt or in "
+        "trouble. Let's make something safe and fun instead.",
+        "zh-Hant": "這個想法涉及危險或違反規則的事，可能會令人受傷或惹上麻煩。我們一起創作安全又好玩的東西吧。",
+        "zh-Hans": "这个想法涉及危险或违反规则的事，可能会让人受伤或惹上麻烦。我们一起创作安全又好玩的东西吧。",
+    },
     "profanity": {
         "en": "This has some rude words in it. Please try saying it in a kinder way.",
         "zh-Hant": "這裡有一些不禮貌的字詞。請試試用更友善的方式表達。",
@@ -62,12 +68,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "number. Please keep that private and take it out.",
         "zh-Hant": "這裡好像有私人資料，例如電話號碼、電郵地址或身份證號碼。請保護好私隱，把它刪去。",
         "zh-Hans": "这里好像有个人信息，例如电话号码、电子邮箱或身份证号码。请保护好隐私，把它删去。",
-    },
-    "dangerous_acts": {
-        "en": "This idea is about something dangerous or against the law that could really hurt someone. "
-        "Let's make up a safe adventure instead.",
-        "zh-Hant": "這個想法涉及危險或違法、可能真正傷害別人的事情。一起想一個安全的冒險故事吧。",
-        "zh-Hans": "这个想法涉及危险或违法、可能真正伤害别人的事情。一起想一个安全的冒险故事吧。",
     },
     "needs_review": {
         "en": "A teacher will look at this first, to check it is right for everyone here. You have not done "

@@ -9,6 +9,10 @@ Two views of a text are produced:
   boundaries can be part of a term;
 * the CJK view: NFKC, Traditional -> Simplified (OpenCC's t2s character dictionary), case-folded, with spacing, punctuation and
   symbols removed ("色 。情" -> "色情").
+
+A third, the model view (`model_view`), keeps both scripts in one string for the co-occurrence rules and the
+offline classifier: Latin words as in the Latin view (digits kept where they stand alone: ages matter),
+Chinese as in the CJK view, a single space between words and around every Latin word.
 """
 
 from __future__ import annotations
@@ -130,3 +134,96 @@ def cjk_view(text: str) -> str:
     if has_cjk(text):
         text = to_simplified(text)
     return _CJK_STRIP.sub("", text.casefold())
+
+
+# A Latin "word" that may hide letters behind digits or symbols ("k1ll", "$3x", "n00dz", "b!tch").
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!|]+")
+_HAS_LETTER = re.compile(r"[a-z]")
+_CONFUSABLE_TABLE = str.maketrans(_CONFUSABLES)
+_LEET_ONLY_TABLE = str.maketrans({**_LEET, "!": "i", "|": "l"})
+_MODEL_SEPARATOR = re.compile(r"[^a-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
+_CJK_CHAR = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]"
+_CJK_GAP = re.compile(rf"(?<={_CJK_CHAR}) +(?={_CJK_CHAR})")
+_SCRIPT_EDGE = re.compile(rf"(?<={_CJK_CHAR})(?=[a-z0-9])|(?<=[a-z0-9])(?={_CJK_CHAR})")
+
+
+def _unleet(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if not _HAS_LETTER.search(token):
+        return token  # a number ("12", "2024") stays a number
+    if token.endswith("!") and not token.rstrip("!").endswith("|"):
+        token = token.rstrip("!")  # "wow!" ends a sentence; "b!tch" hides an i
+    return token.translate(_LEET_ONLY_TABLE)
+
+
+# Cantonese colloquial forms -> their Standard Written Chinese (Mandarin) equivalents, and homophones
+# children use to dodge lists, in the model view only: a Hong Kong prompt and a mainland one meet in one
+# form ("點樣劏咗佢" and "怎样杀了他" share features). Applied after Traditional -> Simplified.
+_COLLOQUIAL = (
+    ("点样", "怎样"),
+    ("点解", "为什么"),
+    ("边度", "哪里"),
+    ("边个", "谁"),
+    ("几多", "多少"),
+    ("屋企", "家"),
+    ("老豆", "爸爸"),
+    ("阿妈", "妈妈"),
+    ("阿爸", "爸爸"),
+    ("细佬", "弟弟"),
+    ("家姐", "姐姐"),
+    ("返学", "上学"),
+    ("同埋", "和"),
+    ("佢哋", "他们"),
+    ("佢", "他"),
+    ("嘅", "的"),
+    ("咗", "了"),
+    ("唔", "不"),
+    ("冇", "没"),
+    ("嘢", "东西"),
+    ("睇", "看"),
+    ("喺", "在"),
+    ("哋", "们"),
+    ("啲", "些"),
+    ("揾", "找"),
+    ("瞓", "睡"),
+    ("畀", "给"),
+    ("俾", "给"),
+    ("咩", "什么"),
+    ("乜", "什么"),
+    ("嚟", "来"),
+    ("攞", "拿"),
+    ("啱", "对"),
+    ("噉", "这样"),
+    ("𠮶", "那"),
+    ("自鲨", "自杀"),
+    ("自刹", "自杀"),
+    ("自沙", "自杀"),
+)
+_COLLOQUIAL_PATTERN = re.compile(
+    "|".join(re.escape(source) for source, _ in _COLLOQUIAL) + "|紫砂(?![壶茶锅陶杯泥器])"
+)
+_COLLOQUIAL_MAP = {**dict(_COLLOQUIAL)}
+
+
+def _standard_chinese(text: str) -> str:
+    return _COLLOQUIAL_PATTERN.sub(lambda match: _COLLOQUIAL_MAP.get(match.group(0), "自杀"), text)
+
+
+def model_view(text: str) -> str:
+    """One canonical string of an already `basic`-normalised text for rules and the classifier.
+
+    "I will K1ll   佢!!" -> "i wil kil 他"; "自 . 殺" -> "自杀"; "ѕ е х" -> "sex"; 紫砂 -> 自杀 (not 紫砂壶).
+    """
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", folded)))
+        folded = folded.translate(_CONFUSABLE_TABLE)
+        if has_cjk(folded):
+            folded = _standard_chinese(to_simplified(folded))
+    folded = _LEET_TOKEN.sub(_unleet, folded)
+    spaced = _MODEL_SEPARATOR.sub(" ", folded)
+    spaced = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), spaced)
+    spaced = _REPEATED_LETTER.sub(r"\1", spaced)
+    spaced = _CJK_GAP.sub("", spaced)
+    spaced = _SCRIPT_EDGE.sub(" ", spaced)
+    return " ".join(spaced.split())

@@ -1,5 +1,5 @@
 """Patterns for personal data a child should not put into a prompt: phone numbers, email addresses,
-Hong Kong identity card numbers and mainland resident ID numbers.
+Hong Kong identity card numbers, mainland resident ID numbers and Taiwan national ID numbers.
 
 Only the kind of data found is reported, never the value, so the audit log does not store it either.
 """
@@ -26,6 +26,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("hkid", re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d{6}\s?(?:\([0-9Aa]\)|[0-9Aa])(?![0-9])")),
     ("national_id", re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")),
+    # Taiwan: a letter, 1 or 2, eight digits ("A123456789").
+    ("national_id", re.compile(r"(?<![A-Za-z0-9])[A-Za-z][12]\d{8}(?![0-9])")),
 )
 _PHONES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Hong Kong: 8 digits starting 2-9, optionally +852 / 852.

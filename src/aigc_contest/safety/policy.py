@@ -23,6 +23,10 @@ class SafetyPolicy(BaseModel):
       is normalised like the built-in lists). A term may start or end with `*` to match inside a word.
       An allowed term masks any blocked term it contains ("naked mole rat" masks "naked"), so adding a
       blocked term itself to `allowed_terms` switches it off.
+    * `co_occurrence_rules`: an act plus a target ("hurt" + "my teacher"), an intent plus a method, ... (rules.py).
+    * `offline_classifier`: the built-in n-gram classifier (classifier.py); it refuses a text whose harm
+      probability reaches its category's threshold (chosen in training, or `classifier_thresholds`) and
+      flags it `needs_review` above the lower review threshold.
     * `text_classifier`: an optional hook run after the keyword lists; it refuses when it names a category
       with a score >= `text_classifier_threshold`.
     * Images are scored by the offline NSFW model; >= `nsfw_threshold` is refused, >= `nsfw_review_threshold`
@@ -48,6 +52,10 @@ class SafetyPolicy(BaseModel):
     extra_blocked_terms: tuple[str, ...] = ()
     allowed_terms: tuple[str, ...] = ()
 
+    co_occurrence_rules: bool = True
+    offline_classifier: bool = True
+    classifier_thresholds: dict[str, float] = Field(default_factory=dict)  # category -> refuse at or above
+
     text_classifier: TextClassifier | None = Field(default=None, exclude=True)
     text_classifier_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     require_text_classifier: bool = False
@@ -64,6 +72,14 @@ class SafetyPolicy(BaseModel):
     guard_stream_chars: int = Field(default=200, ge=20, le=20_000)  # streamed text is screened this often
     text_guard: Any = Field(default=None, exclude=True)
     image_guard: Any = Field(default=None, exclude=True)
+
+    @field_validator("classifier_thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for category, threshold in value.items():
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"classifier threshold for {category!r} must be between 0 and 1")
+        return value
 
     @field_validator("extra_blocked_terms", "allowed_terms", mode="before")
     @classmethod

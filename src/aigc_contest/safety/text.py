@@ -10,6 +10,7 @@ from aigc_contest.safety.keywords import matcher_for
 from aigc_contest.safety.normalize import basic
 from aigc_contest.safety.personal_data import find_personal_data
 from aigc_contest.safety.policy import DEFAULT_POLICY, SafetyPolicy
+from aigc_contest.safety.rules import find_rule_hits
 from aigc_contest.safety.verdict import CONTENT_CATEGORIES, SafetyRefusal, SafetyVerdict
 
 logger = logging.getLogger(__name__)
@@ -20,7 +21,8 @@ _PRIORITY = {category: rank for rank, category in enumerate(CONTENT_CATEGORIES)}
 
 
 def check_text(text: str, policy: SafetyPolicy | None = None) -> SafetyVerdict:
-    """Check a text against the keyword lists, personal-data patterns and the optional classifier hook.
+    """Check a text: keyword lists, personal-data patterns, co-occurrence rules, the offline classifier,
+    then the optional classifier hook. The first layer that refuses decides.
 
     Never raises: odd input (None, bytes, huge or binary-ish strings) gets a verdict too, and an internal
     error refuses with category "unchecked" rather than letting unchecked content through.
@@ -64,12 +66,50 @@ def _check(text: str, policy: SafetyPolicy) -> SafetyVerdict:
             findings.append((hit.category, "keywords", hit.term))
     if "personal_data" in enabled:
         findings += [("personal_data", "personal_data", kind) for kind in find_personal_data(normalised)]
+    if not findings and policy.co_occurrence_rules:
+        for rule_hit in find_rule_hits(normalised):
+            if rule_hit.category in enabled:
+                findings.append((rule_hit.category, "rules", f"rule:{rule_hit.rule}"))
     if findings:
         findings.sort(key=lambda finding: _PRIORITY.get(finding[0], len(_PRIORITY)))
         category, layer, _ = findings[0]
         matched = list(dict.fromkeys(what for _, _, what in findings))
         return SafetyVerdict.refused(category, layer, score=1.0, matched=matched)
-    return _run_classifier(text, policy)
+    offline = _run_offline_classifier(text, policy) if policy.offline_classifier else None
+    if offline is not None and not offline.allowed:
+        return offline
+    if offline is not None and policy.text_classifier is None and not policy.require_text_classifier:
+        return offline
+    hooked = _run_classifier(text, policy)
+    if offline is not None and offline.needs_review and hooked.allowed:
+        return hooked.model_copy(
+            update={"needs_review": True, "matched": [*offline.matched, *hooked.matched]}
+        )
+    return hooked
+
+
+def _run_offline_classifier(text: str, policy: SafetyPolicy) -> SafetyVerdict:
+    from aigc_contest.safety.classifier import classify
+
+    result = classify(text, policy.classifier_thresholds)
+    score = round(result.score, 4)
+    if result.category not in policy.categories:
+        return SafetyVerdict.ok(layer="offline_classifier", score=score)
+    if result.refuse:
+        return SafetyVerdict.refused(
+            result.category,
+            "offline_classifier",
+            score=score,
+            matched=[f"offline_classifier:{result.category}"],
+        )
+    if result.review:
+        return SafetyVerdict.ok(
+            layer="offline_classifier",
+            score=score,
+            needs_review=True,
+            matched=[f"offline_classifier:{result.category}"],
+        )
+    return SafetyVerdict.ok(layer="offline_classifier", score=score)
 
 
 def _run_classifier(text: str, policy: SafetyPolicy) -> SafetyVerdict:

@@ -19,7 +19,7 @@ Action = Literal["refuse", "review", "allow"]
 Tier = Literal["safe", "controversial", "unsafe"]
 
 # The categories the guard layer reports (ours; guard models' own labels are mapped onto these).
-GUARD_CATEGORIES = ("sexual", "self_harm", "violence", "hate", "personal_data", "dangerous_acts", "other")
+GUARD_CATEGORIES = ("sexual", "self_harm", "violence", "hate", "personal_data", "dangerous", "other")
 
 
 class TierRule(BaseModel):
@@ -51,7 +51,7 @@ DEFAULT_TIER_RULES: dict[str, dict[str, TierRule]] = {
     "personal_data": _rules(
         ("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("review", "refuse")
     ),
-    "dangerous_acts": _rules(
+    "dangerous": _rules(
         ("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("allow", "refuse")
     ),
     "other": _rules(("review", "refuse"), ("review", "refuse"), ("review", "refuse"), ("allow", "review")),

@@ -16,9 +16,9 @@ CONTENT_CATEGORIES = (
     "weapons",
     "hate",
     "drugs",
+    "dangerous",  # dangerous challenges and illegal acts (shoplifting, meeting a stranger alone ...); guard models' "illegal acts"
     "profanity",
     "personal_data",
-    "dangerous_acts",  # guard models' "illegal acts" and similar: dangerous stunts, crimes
     "custom",  # terms a deployment added itself (SafetyPolicy.extra_blocked_terms)
 )
 # Categories that are not about the content itself but still stop it.
@@ -39,6 +39,8 @@ _REMOTE_ALIASES = {
     "abuse": "profanity",
     "drugs": "drugs",
     "illicit": "drugs",
+    "dangerous": "dangerous",
+    "illicit/violent": "weapons",
 }
 
 
@@ -51,7 +53,7 @@ class SafetyVerdict(BaseModel):
 
     allowed: bool
     category: str | None = None
-    layer: str | None = None  # "keywords", "personal_data", "classifier", "image_nsfw", "remote", ...
+    layer: str | None = None  # "keywords", "personal_data", "rules", "offline_classifier", "classifier", ...
     score: float | None = None
     matched: list[str] = Field(default_factory=list)
     needs_review: bool = False  # allowed, but close enough to a threshold that a teacher may want to look
