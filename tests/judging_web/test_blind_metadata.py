@@ -97,3 +97,59 @@ def test_judges_and_the_gallery_get_the_pdf_without_metadata(judged, client) -> 
     response = client.get(f"/judging/assignments/{assignment.pk}/file")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert b"Team Owls" not in response.content and b"Chan Tai Man" not in response.content
+
+
+def _png_with_text(chunks: dict[str, str]) -> bytes:
+    info = PngInfo()
+    for key, value in chunks.items():
+        info.add_itxt(key, value)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (r"C:\Users\Mei Chan\models\sd.safetensors", "sd.safetensors"),
+        ("/Users/Mei Chan/Models/my model.ckpt", "my model.ckpt"),
+        ("file:///root/models/sd", "sd"),
+        ("kite <lora:/root/x:0.8>", "kite <lora:x:0.8>"),
+        (r"\\server\share\Mei Chan\a.ckpt", "a.ckpt"),
+        ("~/Mei Chan/a.ckpt", "a.ckpt"),
+        ("Steps: 20, Model: /home/Mei Chan/m.ckpt, Seed: 7", "Steps: 20, Model: m.ckpt, Seed: 7"),
+        ("see https://example.com/a/b, 1/2 w/ cfg", "see https://example.com/a/b, 1/2 w/ cfg"),
+    ],
+)
+def test_blind_png_cuts_every_path_to_its_file_name(text: str, kept: str) -> None:
+    from aigc_contest.web.judging.blind import blind_image
+
+    out = blind_image(_png_with_text({"parameters": text}))
+    assert out.provenance["parameters"] == kept
+    assert b"Mei" not in out.data and b"root" not in out.data
+
+
+def test_blind_png_drops_every_personal_key_in_json_provenance() -> None:
+    from aigc_contest.web.judging.blind import blind_image
+
+    provenance = {
+        "model": "image-tiny",
+        "model_id": r"C:\Users\Mei Chan\models\sd.safetensors",
+        "username": "mei.chan", "Display_Name": "Mei", "E-mail": "mei@example.org",
+        "student": {"name": "Chan Tai Man"}, "teacher": "Ms Wong", "class": "4B",
+        "request": {"prompt": "kite", "submitted_by": {"name": "Amy Lee", "email": "amy@example.org"},
+                    "loras": [{"name": "/root/loras/style.safetensors", "scale": 0.8}]},
+    }  # fmt: skip
+    out = blind_image(_png_with_text({"aigc-contest": json.dumps(provenance)}))
+    kept = json.loads(out.provenance["aigc-contest"])
+    assert kept == {
+        "model": "image-tiny",
+        "model_id": "image-tiny",
+        "request": {
+            "prompt": "kite",
+            "submitted_by": {},
+            "loras": [{"name": "style.safetensors", "scale": 0.8}],
+        },
+    }
+    for word in (b"Mei", b"Chan", b"Amy", b"Wong", b"4B", b"example.org"):
+        assert word not in out.data

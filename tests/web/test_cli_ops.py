@@ -125,3 +125,23 @@ def test_check_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
     done = _check(tmp_path, DATABASE_URL="postgres://nobody@127.0.0.1:9/none")
     assert done.returncode == 1, done.stdout
     assert "✗ database" in done.stdout
+
+
+def test_check_writes_and_deletes_a_file_in_the_storage(tmp_path: Path) -> None:
+    done = _check(tmp_path, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = {row["item"]: row for row in json.loads(done.stdout)}["file storage"]
+    assert row["status"] == "ok" and row["required"]
+    media = tmp_path / "media"
+    assert not (media / ".check").exists()  # the test file is gone, and its folder
+
+
+def test_check_fails_when_the_s3_endpoint_is_dead(tmp_path: Path) -> None:
+    dead = {"AIGC_S3_BUCKET": "b", "AIGC_S3_ENDPOINT_URL": "http://127.0.0.1:1", "AIGC_S3_REGION": "us-east-1",
+            "AIGC_S3_ACCESS_KEY_ID": "k", "AIGC_S3_SECRET_ACCESS_KEY": "s"}  # fmt: skip
+    done = _check(tmp_path, **dead)
+    assert done.returncode == 1, done.stdout
+    assert "✗ file storage" in done.stdout and "127.0.0.1:1" in done.stdout
+    done = _check(tmp_path, "--json", AIGC_S3_BUCKET="b", AIGC_S3_ENDPOINT_URL="http://127.0.0.1:1")
+    assert done.returncode == 1
+    assert {row["item"]: row["status"] for row in json.loads(done.stdout)}["file storage"] == "missing"

@@ -276,3 +276,30 @@ def test_reset_and_print_sets_new_passwords_and_records_who(world: Any, client: 
     assert not world.student_a.check_password(PASSWORD) and world.student_b.check_password(PASSWORD)
     assert ChangeRecord.objects.filter(actor=world.teacher_a, action="set password",
                                        object_id=str(world.student_a.pk)).exists()
+
+
+def test_the_back_office_cannot_change_an_entrys_status_or_draft_file_details(world: Any, client: Any) -> None:
+    from aigc_contest.web.entries.models import Entry
+
+    entry = world.entry
+    Entry.objects.filter(pk=entry.pk).update(draft_file_name="kite.png", draft_file_sha256="a" * 64,
+                                             draft_mime="image/png")  # fmt: skip
+    client.force_login(_superuser(world.organiser))
+    url = f"/admin/entries/entry/{entry.pk}/change/"
+    page = client.get(url).content.decode()
+    for name in ("status", "draft_file_name", "draft_file_sha256", "draft_mime"):
+        assert f'name="{name}"' not in page
+    response = client.post(url, {
+        "team": entry.team_id, "category": entry.category_id, "theme": entry.theme_id or "",
+        "work_type": entry.work_type, "title": "Renamed by the office", "description": "",
+        "status": "submitted", "draft_file_name": "evil.html", "draft_file_sha256": "b" * 64,
+        "draft_mime": "text/html", "draft_meta": "{}", "withdrawn_at_0": "", "withdrawn_at_1": "",
+        "reminder_sent_at_0": "", "reminder_sent_at_1": "",
+        "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0",
+        "versions-MIN_NUM_FORMS": "0", "versions-MAX_NUM_FORMS": "1000",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry.refresh_from_db()
+    assert entry.title == "Renamed by the office"  # the form did save
+    assert (entry.status, entry.draft_file_name, entry.draft_file_sha256, entry.draft_mime) == (
+        "draft", "kite.png", "a" * 64, "image/png")  # fmt: skip

@@ -279,7 +279,14 @@ def _status_rows() -> list[dict[str, Any]]:
         "" if site_url else "AIGC_SITE_URL=https://… (the address people open; demo and serve name their own port)",
         warning=True)
     storage = settings.STORAGES["default"]["BACKEND"]
-    add("file storage", True, f"{storage} ({settings.MEDIA_ROOT if 'FileSystem' in storage else 'S3'})", required=True)
+    where = str(settings.MEDIA_ROOT) if "FileSystem" in storage else f"S3 bucket {os.environ.get('AIGC_S3_BUCKET')}"
+    storage_error = _storage_error()
+    if storage_error:
+        add("file storage", False, f"{where}: {storage_error}",
+            "check the media folder's permissions" if "FileSystem" in storage
+            else "check AIGC_S3_ENDPOINT_URL, the bucket and its credentials", required=True)
+    else:
+        add("file storage", True, f"{where} (wrote and deleted a test file)", required=True)
     email = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     add("email", True, email, "" if email == "smtp" else "set AIGC_EMAIL_HOST for real emails")
     models_file = os.environ.get("AIGC_MODELS_FILE")
@@ -299,6 +306,25 @@ def _status_rows() -> list[dict[str, Any]]:
         cjk = "CJK" in subprocess.run([fonts, ":lang=zh"], capture_output=True, text=True, check=False).stdout
     add("CJK fonts (PDF export)", cjk, "Noto CJK found" if cjk else "not found", "" if cjk else "apt-get install fonts-noto-cjk")
     return rows
+
+
+def _storage_error() -> str | None:
+    """None when the default storage (the one every upload goes to) takes and deletes a tiny file, else why not."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = f".check/{uuid.uuid4().hex}.txt"
+    try:
+        saved = default_storage.save(name, ContentFile(b"aigc-contest check\n"))
+        default_storage.delete(saved)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return str(exc) or type(exc).__name__
+    if hasattr(default_storage, "path"):  # a local folder: leave no empty .check folder behind
+        with contextlib.suppress(OSError, NotImplementedError):
+            Path(default_storage.path(".check")).rmdir()
+    return None
 
 
 def _broker_error() -> str | None:

@@ -70,8 +70,32 @@ class ProvenanceInfo(BaseModel):
 
 # ------------------------------------------------------------------------------------- server paths
 
-# An absolute file-system path (POSIX, home-relative or Windows), as it could appear inside text.
-_PATH_IN_TEXT = re.compile(r"(?<![\w:/])(?:~|[A-Za-z]:)?[\\/](?:[^\s,:;\"'\\/]+[\\/])+([^\s,:;\"'\\/]*)")
+# Where an absolute file-system path can begin: a file:// URL, a UNC share (\\\\server\\share), a Windows
+# drive, a home folder (~/) or a POSIX root ("/x", not "//", so http://host/... URLs are left alone).
+_PATH_START = r"(?:file://|\\\\(?=[^\s\\/])|[A-Za-z]:[\\/]|~[\\/]|/(?=[^\s/\\]))"
+# Where a path ends: a line end, a quote, a bracket or "<>", a character no file name holds (":" too, as in
+# A1111's "<lora:/root/x:0.8>"), a comma before the next "Key:" pair or the end, or a space before the next
+# path. Spaces inside a folder name ("C:\\Users\\Mei Chan\\...") are part of the path.
+_PATH_END = (
+    r"(?:[\r\n\t\"'`<>()\[\]{}|;:*?]"
+    r"|,\s*(?:[A-Za-z][\w \-]{0,40}:|$)"
+    rf"|\s(?={_PATH_START})"
+    r"|$)"
+)
+# The path: its start after a boundary (line start, space, ":" "<" "(" "=" a quote...), then everything up to
+# its end. A root path ("/a/b") needs two parts, so a lone "/word" or "1/2" is not taken for one.
+_PATH_IN_TEXT = re.compile(
+    rf"(?<![\w.\-/\\~])(?P<path>(?:file://|\\\\(?=[^\s\\/])|[A-Za-z]:[\\/]|~[\\/])(?:(?!{_PATH_END}).)*"
+    rf"|/(?=[^\s/\\])(?:(?!{_PATH_END})[^\\/])+[\\/](?:(?!{_PATH_END}).)*)"
+)
+
+
+def _last_part(match: re.Match[str]) -> str:
+    path = match.group("path")
+    spaces = path[len(path.rstrip()) :]  # the spaces before what follows the path stay
+    parts = [part for part in re.split(r"[\\/]", path.rstrip()) if part]
+    last = parts[-1] if parts else ""
+    return ("" if last.lower() == "file:" or (len(last) == 2 and last[1] == ":") else last) + spaces
 
 
 def is_local_source(source: str) -> bool:
@@ -100,8 +124,9 @@ def public_lora_name(name: str) -> str:
 
 
 def without_paths(text: str) -> str:
-    """`text` with every absolute path cut down to its last part ("/srv/models/image-tiny" -> "image-tiny")."""
-    return _PATH_IN_TEXT.sub(lambda m: m.group(1) or "", text)
+    """`text` with every absolute path cut down to its last part ("/srv/models/image-tiny" -> "image-tiny",
+    "C:\\Users\\Mei Chan\\sd.safetensors" -> "sd.safetensors", "file:///root/models/sd" -> "sd")."""
+    return _PATH_IN_TEXT.sub(_last_part, text)
 
 
 def public_provenance(provenance: Provenance) -> Provenance:

@@ -45,7 +45,11 @@ class EntryAdmin(RecordedChangesAdmin):
     # The draft's file is changed by its team (the upload checks it), and shown through the page that
     # checks the permission, never as a link into the storage.
     exclude = ["draft_file"]
-    readonly_fields = ["draft_download"]
+    # What the upload checks set stays as they set it: the hash must match the file a judge downloads, the
+    # type decides how the file is served. The status changes only through the services (submit, withdraw),
+    # which keep versions, deadlines and notices right.
+    readonly_fields = ["draft_download", "draft_file_name", "draft_file_sha256", "draft_mime", "draft_meta",
+                       "status"]  # fmt: skip
 
     @admin.display(description=_("draft file"))
     def draft_download(self, entry: Entry) -> str:

@@ -25,8 +25,25 @@ from aigc_contest.generation.provenance import (
 )
 
 PROVENANCE_KEYS = (PARAMETERS_KEY, JSON_KEY, AIGC_LABEL_KEY)
-# Fields of the JSON provenance that could say who made the work.
-PERSONAL_FIELDS = ("user", "owner", "author", "school", "team")
+# Fields of the JSON provenance that could say who made the work, compared case-insensitively with "-" and
+# spaces read as "_" ("E-mail", "Display Name"). Each is removed wherever it appears, with all it holds.
+PERSONAL_FIELDS = frozenset(
+    {
+        "user", "username", "user_name", "userid", "user_id", "uploader", "owner", "author", "creator",
+        "artist", "submitter", "maker", "person", "people", "profile", "account", "contact",
+        "display_name", "real_name", "full_name", "first_name", "last_name", "given_name", "family_name",
+        "surname", "nickname", "student", "students", "pupil", "teacher", "teachers", "parent", "guardian",
+        "email", "e_mail", "email_address", "mail", "phone", "mobile", "tel", "telephone", "address",
+        "birthday", "birth_date", "date_of_birth", "school", "class", "class_name", "grade", "team",
+        "team_name", "member", "members",
+    }
+)  # fmt: skip
+# In an object that held a personal field, these name the person too.
+PERSON_NAME_FIELDS = frozenset({"name"})
+
+
+def _field_key(key: object) -> str:
+    return str(key).strip().lower().replace("-", "_").replace(" ", "_")
 
 
 @dataclass
@@ -39,7 +56,13 @@ class BlindImage:
 def _without_personal(value: Any) -> Any:
     """The JSON value with every personal field removed, however deeply it is nested."""
     if isinstance(value, dict):
-        return {k: _without_personal(v) for k, v in value.items() if k not in PERSONAL_FIELDS}
+        keys = {k: _field_key(k) for k in value}
+        person_like = any(key in PERSONAL_FIELDS for key in keys.values())
+        return {
+            k: _without_personal(v)
+            for k, v in value.items()
+            if keys[k] not in PERSONAL_FIELDS and not (person_like and keys[k] in PERSON_NAME_FIELDS)
+        }
     if isinstance(value, list):
         return [_without_personal(item) for item in value]
     return value
