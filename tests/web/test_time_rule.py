@@ -268,6 +268,49 @@ def test_saving_the_admin_form_untouched_keeps_every_instant(world: Any, hk: Any
     assert data["submission_deadline_1"] == ["23:59:59.999000"]
 
 
+def test_changing_only_the_zone_keeps_every_instant_and_says_how_the_deadline_now_reads(
+    world: Any, hk: Any
+) -> None:
+    before = _instants(hk)
+    client = _admin(world)
+    url = f"/admin/contests/competition/{hk.pk}/change/"
+    data = _form_data(client.get(url).content.decode())
+    data["timezone"] = ["Europe/London"]
+    response = client.post(url, data, follow=True)
+    assert response.redirect_chain, response.content.decode()[:3000]
+    hk.refresh_from_db()
+    assert hk.timezone == "Europe/London"
+    assert _instants(hk) == before
+    assert hk.submission_deadline == DEADLINE_UTC
+    # London is on GMT by 30 October 2031: the same moment reads 15:59 there.
+    assert (
+        "The timeline kept its moments; on the Europe/London clock the submission deadline is now 2031-10-30 15:59."
+        in unescape(response.content.decode())
+    )
+    # The admin now shows the kept instants on the new clock.
+    change = client.get(url).content.decode()
+    assert 'name="submission_deadline_1" value="15:59"' in change
+    assert "On the competition's clock: Europe/London." in unescape(change)
+
+
+def test_changing_the_zone_and_a_time_reads_the_typed_time_on_the_new_clock(world: Any, hk: Any) -> None:
+    before = _instants(hk)
+    client = _admin(world)
+    url = f"/admin/contests/competition/{hk.pk}/change/"
+    data = _form_data(client.get(url).content.decode())
+    data["timezone"] = ["Europe/London"]
+    data["submission_deadline_1"] = ["12:00"]
+    response = client.post(url, data, follow=True)
+    assert response.redirect_chain, response.content.decode()[:3000]
+    after = _instants(hk)
+    # 12:00 on the London clock (GMT) lasts to the end of that minute; the untouched times keep their moments.
+    assert after["submission_deadline"] == datetime(2031, 10, 30, 12, 0, 59, 999_999, tzinfo=UTC)
+    assert {k: v for k, v in after.items() if k != "submission_deadline"} == {
+        k: v for k, v in before.items() if k != "submission_deadline"
+    }
+    assert "the submission deadline is now 2031-10-30 12:00." in unescape(response.content.decode())
+
+
 def test_a_submission_in_the_last_second_of_a_23_59_deadline_counts(world: Any, hk: Any) -> None:
     from aigc_contest.web.entries import services
 
