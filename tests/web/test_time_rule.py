@@ -378,6 +378,31 @@ def test_the_embargo_notice_gives_the_announcement_on_the_competitions_clock(wor
     assert "Results stay hidden from everyone until 2031-11-13 10:00 Asia/Hong_Kong" in organiser
 
 
+def test_changes_made_by_others_are_on_the_competitions_clock_in_words(world: Any, hk: Any) -> None:
+    from aigc_contest.web.accounts.models import ChangeRecord
+    from aigc_contest.web.accounts.services import record_change
+
+    at = datetime(2031, 10, 3, 9, 14, tzinfo=UTC)  # 17:14 in Hong Kong
+    for action in ("change", "add", "delete", "some future code"):
+        record = record_change(world.organiser, world.entry, action, via=ChangeRecord.Via.ADMIN)
+        ChangeRecord.objects.filter(pk=record.pk).update(at=at)
+    site = record_change(world.organiser, world.entry, "another future code")
+    ChangeRecord.objects.filter(pk=site.pk).update(at=at)
+    page = _client(world.student_a).get(f"/entries/{world.entry.pk}/").content.decode()
+    changes = page[page.index('data-testid="helper-changes"') :]
+    changes = unescape(changes[: changes.index("</ul>")])
+    assert "2031-10-03 17:14 Asia/Hong_Kong" in _text(changes)
+    assert 'datetime="2031-10-03T09:14:00.000Z"' in changes and "data-viewer-time" in changes
+    assert "UTC" not in _text(changes)
+    items = sorted(_text(li).strip() for li in re.findall(r"<li>(.*?)</li>", changes, re.S))
+    who = str(world.organiser)
+    assert [item.split(" — ", 1)[1] for item in items] == sorted(
+        f"{who} {phrase}"
+        for phrase in ("changed it in the back office", "added it in the back office", "deleted it in the back office",
+                       "changed it in the back office", "made a change")
+    )  # fmt: skip
+
+
 def test_the_admin_lists_show_times_on_the_competitions_clock(world: Any, hk: Any) -> None:
     client = _admin(world)
     text = _text(client.get("/admin/contests/competition/").content.decode())
