@@ -362,6 +362,15 @@ def test_the_competition_page_shows_hong_kong_times_under_its_hong_kong_heading(
     assert 'data-viewer-time data-label="Your time"' in html
 
 
+def test_without_script_the_page_promises_no_local_times(world: Any, hk: Any) -> None:
+    html = Client().get(f"/competitions/{hk.slug}/").content.decode()
+    # The promise of a local time beside each is only in an element the script reveals; the rest is plain.
+    promise = re.search(r"<p [^>]*>[^<]*your own local time[^<]*</p>", html)
+    assert promise and " hidden" in promise[0] and "data-with-viewer-time" in promise[0]
+    assert re.search(r"<p class=\"muted\" data-without-viewer-time>Times in Asia/Hong_Kong.</p>", html)
+    assert "<script>" not in html  # no inline script: the CSP allows none
+
+
 def test_every_page_with_the_deadline_names_its_zone(world: Any, hk: Any) -> None:
     student = _client(world.student_a)
     for url in ["/", "/me/", f"/entries/{world.entry.pk}/"]:
