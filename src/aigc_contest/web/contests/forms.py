@@ -41,7 +41,12 @@ class TimelineTimeField(forms.MultiValueField):
     widget = forms.SplitDateTimeWidget
 
     def __init__(
-        self, *, zone: zoneinfo.ZoneInfo, edge: Edge, shown_zone: zoneinfo.ZoneInfo | None = None, **kwargs: Any
+        self,
+        *,
+        zone: zoneinfo.ZoneInfo,
+        edge: Edge,
+        shown_zone: zoneinfo.ZoneInfo | None = None,
+        **kwargs: Any,
     ) -> None:
         # `zone`: the clock a typed time is read on; `shown_zone`: the clock the form showed the stored
         # instant on (the stored zone, when the organiser changes the zone in this very form).

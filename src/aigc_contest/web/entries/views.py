@@ -65,7 +65,9 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         category=entry.category,
     )
     upload_form = UploadForm()
-    if request.method == "POST" and can_edit:
+    if request.method == "POST" and not can_edit:
+        raise DjangoPermissionDenied  # someone who may only look (an organiser, a teacher who may not help)
+    if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "save":
