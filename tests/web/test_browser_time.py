@@ -49,6 +49,8 @@ def test_without_javascript_the_deadline_is_23_59_hong_kong_time(
         assert "2031-11-13 10:00 Asia/Hong_Kong" in _row(page, "Results announced")
         # Nothing pretends to be the viewer's time when no script could work it out.
         assert page.locator("[data-viewer-time]:visible").count() == 0
+        assert "local time" not in page.locator("main").inner_text()
+        assert page.get_by_text("Times in Asia/Hong_Kong.", exact=True).is_visible()
         assert "15:59" not in page.locator("main").inner_text()
     finally:
         context.close()
@@ -66,6 +68,10 @@ def test_with_javascript_the_viewers_own_time_stands_beside_it(
         # The competition's clock stays; London's (GMT from 26 October 2031) comes beside it.
         assert "2031-10-30 23:59 Asia/Hong_Kong" in deadline_row
         assert re.search(r"Your time: .*2031.* (15:59|0?3:59\sPM) GMT", deadline_row), deadline_row
+        assert page.get_by_text(
+            "Times in Asia/Hong_Kong; your own local time is shown beside each.", exact=True
+        ).is_visible()
+        assert not page.get_by_text("Times in Asia/Hong_Kong.", exact=True).is_visible()
         countdown = page.get_by_test_id("deadline").locator("[data-countdown-left]")
         assert re.fullmatch(r"\d+d \d+h \d+min \d+s", countdown.inner_text()), countdown.inner_text()
     finally:

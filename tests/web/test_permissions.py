@@ -175,3 +175,49 @@ def test_organiser_csv_exports(client, world):
     assert "student.a" in body and "yes" in body
     body = client.get(reverse("export-entries", args=[world.competition.slug])).content.decode("utf-8-sig")
     assert "My picture" in body
+
+
+# ---------------------------------------------------------------- error pages and refused changes
+
+
+def test_a_refused_page_is_a_friendly_page_in_the_site_layout(client, world):  # type: ignore[no-untyped-def]
+    client.force_login(world.student_b)
+    response = client.get(reverse("entry-detail", args=[world.entry.pk]))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "You can't open this page. It may belong to another team." in page.replace("&#x27;", "'")
+    assert 'class="site-header"' in page and f'href="{reverse("home")}"' in page
+    assert "403 Forbidden" not in page
+
+
+def test_a_missing_page_and_a_server_error_have_the_site_layout(client, world):  # type: ignore[no-untyped-def]
+    from django.template.loader import render_to_string
+
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert 'class="site-header"' in response.content.decode()
+    # Django renders 500.html with no request at all: it must still draw.
+    page = render_to_string("500.html")
+    assert "Something went wrong" in page and 'class="site-header"' in page
+
+
+@pytest.mark.parametrize("role", ["organiser", "teacher_a"])
+@pytest.mark.parametrize("action", ["save", "upload"])
+def test_a_change_by_someone_who_may_only_look_is_refused(client, world, role, action):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from aigc_contest.web.accounts.models import ChangeRecord
+
+    _client(client, world, role)
+    records = ChangeRecord.objects.count()
+    data = {"action": action, "title": "Not theirs", "description": "", "theme": world.theme.pk}
+    if action == "upload":
+        data["file"] = SimpleUploadedFile(
+            "other.png", world.entry.draft_file.read(), content_type="image/png"
+        )
+    response = client.post(reverse("entry-detail", args=[world.entry.pk]), data)
+    assert response.status_code == 403
+    assert "You can't open this page." in response.content.decode().replace("&#x27;", "'")
+    world.entry.refresh_from_db()
+    assert world.entry.title == "My picture" and world.entry.draft_file_name == "pic.png"
+    assert ChangeRecord.objects.count() == records

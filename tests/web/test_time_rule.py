@@ -268,6 +268,49 @@ def test_saving_the_admin_form_untouched_keeps_every_instant(world: Any, hk: Any
     assert data["submission_deadline_1"] == ["23:59:59.999000"]
 
 
+def test_changing_only_the_zone_keeps_every_instant_and_says_how_the_deadline_now_reads(
+    world: Any, hk: Any
+) -> None:
+    before = _instants(hk)
+    client = _admin(world)
+    url = f"/admin/contests/competition/{hk.pk}/change/"
+    data = _form_data(client.get(url).content.decode())
+    data["timezone"] = ["Europe/London"]
+    response = client.post(url, data, follow=True)
+    assert response.redirect_chain, response.content.decode()[:3000]
+    hk.refresh_from_db()
+    assert hk.timezone == "Europe/London"
+    assert _instants(hk) == before
+    assert hk.submission_deadline == DEADLINE_UTC
+    # London is on GMT by 30 October 2031: the same moment reads 15:59 there.
+    assert (
+        "The timeline kept its moments; on the Europe/London clock the submission deadline is now 2031-10-30 15:59."
+        in unescape(response.content.decode())
+    )
+    # The admin now shows the kept instants on the new clock.
+    change = client.get(url).content.decode()
+    assert 'name="submission_deadline_1" value="15:59"' in change
+    assert "On the competition's clock: Europe/London." in unescape(change)
+
+
+def test_changing_the_zone_and_a_time_reads_the_typed_time_on_the_new_clock(world: Any, hk: Any) -> None:
+    before = _instants(hk)
+    client = _admin(world)
+    url = f"/admin/contests/competition/{hk.pk}/change/"
+    data = _form_data(client.get(url).content.decode())
+    data["timezone"] = ["Europe/London"]
+    data["submission_deadline_1"] = ["12:00"]
+    response = client.post(url, data, follow=True)
+    assert response.redirect_chain, response.content.decode()[:3000]
+    after = _instants(hk)
+    # 12:00 on the London clock (GMT) lasts to the end of that minute; the untouched times keep their moments.
+    assert after["submission_deadline"] == datetime(2031, 10, 30, 12, 0, 59, 999_999, tzinfo=UTC)
+    assert {k: v for k, v in after.items() if k != "submission_deadline"} == {
+        k: v for k, v in before.items() if k != "submission_deadline"
+    }
+    assert "the submission deadline is now 2031-10-30 12:00." in unescape(response.content.decode())
+
+
 def test_a_submission_in_the_last_second_of_a_23_59_deadline_counts(world: Any, hk: Any) -> None:
     from aigc_contest.web.entries import services
 
@@ -319,6 +362,15 @@ def test_the_competition_page_shows_hong_kong_times_under_its_hong_kong_heading(
     assert 'data-viewer-time data-label="Your time"' in html
 
 
+def test_without_script_the_page_promises_no_local_times(world: Any, hk: Any) -> None:
+    html = Client().get(f"/competitions/{hk.slug}/").content.decode()
+    # The promise of a local time beside each is only in an element the script reveals; the rest is plain.
+    promise = re.search(r"<p [^>]*>[^<]*your own local time[^<]*</p>", html)
+    assert promise and " hidden" in promise[0] and "data-with-viewer-time" in promise[0]
+    assert re.search(r"<p class=\"muted\" data-without-viewer-time>Times in Asia/Hong_Kong.</p>", html)
+    assert "<script>" not in html  # no inline script: the CSP allows none
+
+
 def test_every_page_with_the_deadline_names_its_zone(world: Any, hk: Any) -> None:
     student = _client(world.student_a)
     for url in ["/", "/me/", f"/entries/{world.entry.pk}/"]:
@@ -333,6 +385,31 @@ def test_the_embargo_notice_gives_the_announcement_on_the_competitions_clock(wor
     assert "02:00" not in winners
     organiser = _text(_client(world.organiser).get(f"/organiser/{hk.slug}/judging/").content.decode())
     assert "Results stay hidden from everyone until 2031-11-13 10:00 Asia/Hong_Kong" in organiser
+
+
+def test_changes_made_by_others_are_on_the_competitions_clock_in_words(world: Any, hk: Any) -> None:
+    from aigc_contest.web.accounts.models import ChangeRecord
+    from aigc_contest.web.accounts.services import record_change
+
+    at = datetime(2031, 10, 3, 9, 14, tzinfo=UTC)  # 17:14 in Hong Kong
+    for action in ("change", "add", "delete", "some future code"):
+        record = record_change(world.organiser, world.entry, action, via=ChangeRecord.Via.ADMIN)
+        ChangeRecord.objects.filter(pk=record.pk).update(at=at)
+    site = record_change(world.organiser, world.entry, "another future code")
+    ChangeRecord.objects.filter(pk=site.pk).update(at=at)
+    page = _client(world.student_a).get(f"/entries/{world.entry.pk}/").content.decode()
+    changes = page[page.index('data-testid="helper-changes"') :]
+    changes = unescape(changes[: changes.index("</ul>")])
+    assert "2031-10-03 17:14 Asia/Hong_Kong" in _text(changes)
+    assert 'datetime="2031-10-03T09:14:00.000Z"' in changes and "data-viewer-time" in changes
+    assert "UTC" not in _text(changes)
+    items = sorted(_text(li).strip() for li in re.findall(r"<li>(.*?)</li>", changes, re.S))
+    who = str(world.organiser)
+    assert [item.split(" — ", 1)[1] for item in items] == sorted(
+        f"{who} {phrase}"
+        for phrase in ("changed it in the back office", "added it in the back office", "deleted it in the back office",
+                       "changed it in the back office", "made a change")
+    )  # fmt: skip
 
 
 def test_the_admin_lists_show_times_on_the_competitions_clock(world: Any, hk: Any) -> None:

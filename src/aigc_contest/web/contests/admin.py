@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.contests.forms import CompetitionForm, zone_for_form
 from aigc_contest.web.contests.models import Category, Competition, Criterion, Theme
+from aigc_contest.web.contests.timeline import Edge, typed_clock
 from aigc_contest.web.core.zoned import zoned_column
 
 
@@ -56,6 +58,22 @@ class CompetitionAdmin(admin.ModelAdmin):
             with timezone.override(zone):
                 response.render()
         return response
+    def save_model(self, request: HttpRequest, obj: Competition, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "timezone" in form.changed_data and obj.submission_deadline:
+            when = " ".join(typed_clock(obj.submission_deadline, zone_for_form(None, "", obj), Edge.END))
+            words = {"zone": obj.timezone, "when": when}
+            if form.zone_changed_only():
+                text = gettext(
+                    "The timeline kept its moments; on the %(zone)s clock the submission deadline is now %(when)s."
+                )
+            else:
+                text = gettext(
+                    "The times you typed were read on the %(zone)s clock and the others kept their moments; "
+                    "the submission deadline is now %(when)s."
+                )
+            messages.info(request, text % words)
+
     inlines = [ThemeInline, CategoryInline, CriterionInline]
     fieldsets = (
         (None, {"fields": ("slug", "organiser_name", "is_public", "timezone", "teachers_may_help")}),

@@ -3,7 +3,10 @@
 `TimelineTimeField` shows an instant on the competition's clock and reads what is typed by the rule of
 `contests/timeline.py`; it never uses the server's active zone. `CompetitionForm` gives every timeline
 field that zone (on the add form and when the zone is changed, the zone typed in the same form) and names
-it in the help text; a timeline field the organiser did not touch keeps its stored instant exactly.
+it in the help text; a timeline field the organiser did not touch keeps its stored instant exactly. "Did not
+touch" is judged against what the organiser was shown, on the stored zone's clock: changing only the zone
+keeps every instant (the times then read differently on the new clock), while a time typed in the same save
+is read on the new clock.
 """
 
 from __future__ import annotations
@@ -37,8 +40,17 @@ class TimelineTimeField(forms.MultiValueField):
 
     widget = forms.SplitDateTimeWidget
 
-    def __init__(self, *, zone: zoneinfo.ZoneInfo, edge: Edge, **kwargs: Any) -> None:
-        self.zone, self.edge = zone, edge
+    def __init__(
+        self,
+        *,
+        zone: zoneinfo.ZoneInfo,
+        edge: Edge,
+        shown_zone: zoneinfo.ZoneInfo | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # `zone`: the clock a typed time is read on; `shown_zone`: the clock the form showed the stored
+        # instant on (the stored zone, when the organiser changes the zone in this very form).
+        self.zone, self.edge, self.shown_zone = zone, edge, shown_zone or zone
         kwargs.setdefault("error_messages", {"incomplete": _("Enter both a date and a time.")})
         super().__init__((forms.CharField(), forms.CharField()), require_all_fields=False, **kwargs)
         # Django drops the microseconds of a form's initial value unless the widget says it keeps them
@@ -68,7 +80,10 @@ class TimelineTimeField(forms.MultiValueField):
     def has_changed(self, initial: Any, data: Any) -> bool:
         if self.disabled:
             return False
-        shown = self.prepare_value(initial) if initial else ["", ""]
+        if isinstance(initial, datetime):
+            shown: list[str] = list(typed_clock(initial, self.shown_zone, self.edge))
+        else:
+            shown = self.prepare_value(initial) if initial else ["", ""]
         typed = [str(part or "").strip() for part in ([*(data or []), "", ""])[:2]]
         return [str(part) for part in shown] != typed
 
@@ -117,6 +132,8 @@ class CompetitionForm(forms.ModelForm):
             self.add_prefix("timezone"),
             self.instance if self.instance.pk else None,
         )
+        # The clock the stored times were shown on (what the organiser read before typing anything).
+        self.shown_zone = zone_for_form(None, "", self.instance) if self.instance.pk else self.zone
         for name, edge in TIMELINE_FIELDS.items():
             old = self.fields.get(name)
             if old is None:
@@ -130,6 +147,7 @@ class CompetitionForm(forms.ModelForm):
             self.fields[name] = TimelineTimeField(
                 zone=self.zone,
                 edge=edge,
+                shown_zone=self.shown_zone,
                 required=old.required,
                 label=old.label,
                 help_text=help_text,
@@ -137,7 +155,9 @@ class CompetitionForm(forms.ModelForm):
             )
         if "timezone" in self.fields:
             self.fields["timezone"].help_text = _(
-                "A zone name such as Asia/Hong_Kong. The timeline below is typed and shown in this zone."
+                "A zone name such as Asia/Hong_Kong. The timeline below is typed and shown in this zone. "
+                "Changing only the zone keeps every moment of the timeline (the times then read differently "
+                "on the new clock); a time you change in the same save is read on the new clock."
             )
 
     def clean(self) -> dict[str, Any]:
@@ -149,3 +169,8 @@ class CompetitionForm(forms.ModelForm):
                 if name in self.fields and name not in changed and name in cleaned:
                     cleaned[name] = getattr(self.instance, name)
         return cleaned
+
+    def zone_changed_only(self) -> bool:
+        """The zone was changed and no timeline time was typed: every instant is kept."""
+        changed = set(self.changed_data)
+        return "timezone" in changed and not changed & set(TIMELINE_FIELDS)

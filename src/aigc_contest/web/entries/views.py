@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from aigc_contest.web.accounts.models import ChangeRecord
 from aigc_contest.web.accounts.rules import is_team_member, is_team_teacher
 from aigc_contest.web.accounts.services import changes_to
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
@@ -64,7 +65,9 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         category=entry.category,
     )
     upload_form = UploadForm()
-    if request.method == "POST" and can_edit:
+    if request.method == "POST" and not can_edit:
+        raise DjangoPermissionDenied  # someone who may only look (an organiser, a teacher who may not help)
+    if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "save":
@@ -113,9 +116,16 @@ def _helper_changes(entry: Entry) -> list[dict[str, Any]]:
         "set file from the studio": _("saved the work from the studio"),
         "submit": _("submitted a version"),
         "withdraw": _("withdrew the entry"),
+        # The back office (Django admin) records its generic actions.
+        "add": _("added it in the back office"),
+        "change": _("changed it in the back office"),
+        "delete": _("deleted it in the back office"),
     }
-    return [{"at": r.at, "who": r.actor or r.actor_name, "what": labels.get(r.action, r.action)}
-            for r in changes_to(entry)[:20]]
+    # An action code with no phrase of its own is never shown raw.
+    fallback = {ChangeRecord.Via.ADMIN: _("changed it in the back office")}
+    return [{"at": r.at, "who": r.actor or r.actor_name,
+             "what": labels.get(r.action) or fallback.get(r.via) or _("made a change")}
+            for r in changes_to(entry)[:20]]  # fmt: skip
 
 
 @login_required

@@ -7,6 +7,7 @@
   });
   const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   // Beside `{% zoned %}` times: "· Your time: 30 Oct 2024, 16:59 CET" (nothing when the viewer is in that zone).
+  let shown = 0;
   for (const slot of document.querySelectorAll("[data-viewer-time]")) {
     const time = slot.parentElement && slot.parentElement.querySelector("time[datetime]");
     if (!time || time.dataset.zone === viewerZone) continue;
@@ -14,6 +15,12 @@
     if (isNaN(when)) continue;
     slot.textContent = ` · ${slot.dataset.label}: ${fmt.format(when)}`;
     slot.hidden = false;
+    shown += 1;
+  }
+  // "…your own local time is shown beside each" is said only once it is true (the page says less without script).
+  if (shown) {
+    for (const el of document.querySelectorAll("[data-with-viewer-time]")) el.hidden = false;
+    for (const el of document.querySelectorAll("[data-without-viewer-time]")) el.hidden = true;
   }
   // `<p data-countdown="ISO instant" data-label-closed="…">… <span data-countdown-left>server's words</span></p>`:
   // the time left ticks every second once the page runs script; at the end the whole element says it is closed.
