@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from aigc_contest.safety import SafetyPolicy, SafetyRefusal, check_text
-from aigc_contest.safety.guard import GuardVerdict, check_response, parse_guard_answer
+from aigc_contest.safety.guard import GuardVerdict, parse_guard_answer
 from aigc_contest.safety.messages import MESSAGES, HelpResource, parse_help_resources
+from aigc_contest.safety.text import check_response
 from aigc_contest.safety.tiers import TierRule, action_for, age_band_for
 
 

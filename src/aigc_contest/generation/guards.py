@@ -1,6 +1,6 @@
 """Guard models from the models file, attached to the safety policy every check uses.
 
-A `kind = "guard"` entry is built here (transformers / openai: Qwen3Guard-style text guards, openai with
+A `kind = "guard"` entry is built by the registry like any backend (transformers / openai: Qwen3Guard-style text guards, openai with
 `images = true`: an image-capable guard, clip: a CLIP zero-shot picture guard). `attach_guards` puts the
 registry's first text guard and first picture guard on a SafetyPolicy (unless the policy already has its
 own, or sets `use_guard = False`), so the keyword layer and the guard combine in safety.check_text /
@@ -11,44 +11,12 @@ own, keeping the guard loaded between jobs.
 from __future__ import annotations
 
 import logging
-import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from aigc_contest.generation.registry import ModelEntry, ModelRegistry
-    from aigc_contest.safety.policy import SafetyPolicy
+from aigc_contest.generation.registry import ModelRegistry, shared_registry
+from aigc_contest.safety.policy import DEFAULT_POLICY, SafetyPolicy
 
 logger = logging.getLogger(__name__)
-
-
-def build_guard(entry: ModelEntry) -> Any:
-    from aigc_contest.generation.registry import RegistryError
-
-    options = dict(entry.options)
-    if entry.backend == "transformers":
-        from aigc_contest.generation.backends.guard_transformers import TransformersGuard
-
-        return TransformersGuard(entry.name, entry.source, is_test_model=entry.test_model, **options)
-    if entry.backend == "clip":
-        from aigc_contest.generation.backends.guard_clip import ClipImageGuard
-
-        return ClipImageGuard(entry.name, entry.source, is_test_model=entry.test_model, **options)
-    api_key = os.environ.get(entry.api_key_env) if entry.api_key_env else None
-    if entry.api_key_env and not api_key:
-        raise RegistryError(
-            f"guard {entry.name!r} needs an API key: set the environment variable {entry.api_key_env}"
-        )
-    from aigc_contest.generation.backends.guard_openai import OpenAIGuard
-
-    assert entry.id is not None  # ModelEntry requires an id for remote backends
-    return OpenAIGuard(
-        entry.name,
-        entry.id,
-        base_url=entry.base_url,
-        api_key=api_key,
-        is_test_model=entry.test_model,
-        **options,
-    )
 
 
 def attach_guards(policy: SafetyPolicy | None, registry: ModelRegistry | None = None) -> SafetyPolicy | None:
@@ -56,8 +24,6 @@ def attach_guards(policy: SafetyPolicy | None, registry: ModelRegistry | None = 
 
     A guard that cannot be built (a missing key, a bad option) is logged and left off: the offline layers
     still screen, and `require_guard` refuses as "unchecked" if the policy asks for a guard."""
-    from aigc_contest.generation.registry import shared_registry
-    from aigc_contest.safety.policy import DEFAULT_POLICY
 
     base = policy or DEFAULT_POLICY
     if not base.use_guard:

@@ -180,9 +180,7 @@ def build_backend(entry: ModelEntry) -> Any:
     """Construct (not load) the backend for an entry; heavy libraries load on first generation."""
     options = dict(entry.options)
     if entry.kind == "guard":
-        from aigc_contest.generation.guards import build_guard
-
-        return build_guard(entry)
+        return _build_guard(entry)
     if entry.backend == "diffusers":
         from aigc_contest.generation.backends.diffusers_image import DiffusersImageBackend
 
@@ -295,3 +293,31 @@ def shared_registry() -> ModelRegistry:
             _SHARED.clear()
             _SHARED[key] = load_registry(raw or None)
         return _SHARED[key]
+
+
+def _build_guard(entry: ModelEntry) -> Any:
+    options = dict(entry.options)
+    if entry.backend == "transformers":
+        from aigc_contest.generation.backends.guard_transformers import TransformersGuard
+
+        return TransformersGuard(entry.name, entry.source, is_test_model=entry.test_model, **options)
+    if entry.backend == "clip":
+        from aigc_contest.generation.backends.guard_clip import ClipImageGuard
+
+        return ClipImageGuard(entry.name, entry.source, is_test_model=entry.test_model, **options)
+    api_key = os.environ.get(entry.api_key_env) if entry.api_key_env else None
+    if entry.api_key_env and not api_key:
+        raise RegistryError(
+            f"guard {entry.name!r} needs an API key: set the environment variable {entry.api_key_env}"
+        )
+    from aigc_contest.generation.backends.guard_openai import OpenAIGuard
+
+    assert entry.id is not None  # ModelEntry requires an id for remote backends
+    return OpenAIGuard(
+        entry.name,
+        entry.id,
+        base_url=entry.base_url,
+        api_key=api_key,
+        is_test_model=entry.test_model,
+        **options,
+    )

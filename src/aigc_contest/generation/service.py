@@ -25,6 +25,7 @@ from aigc_contest.generation.types import (
     TextRequest,
     TextResult,
 )
+from aigc_contest.safety.text import check_response, ensure_response_safe
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -165,7 +166,6 @@ class _StreamScreen:
 
     def __call__(self, piece: str) -> bool:
         from aigc_contest.safety import SafetyRefusal
-        from aigc_contest.safety.guard import check_response
 
         self.text += piece
         grown = len(self.text) - self.checked
@@ -190,7 +190,6 @@ def generate_text(
 ) -> TextResult:
     """A screened completion from the named (or default) text model. With a guard model configured and a
     backend that streams, the answer is screened while it is written and stopped at the first refusal."""
-    from aigc_contest.safety.guard import ensure_response_safe
 
     registry = registry or shared_registry()
     policy = attach_guards(policy, registry)
@@ -219,7 +218,6 @@ def generate_json(
 ) -> T:
     """A validated, screened instance of `schema` (constrained decoding locally, response_format remotely)."""
 
-    from aigc_contest.safety.guard import ensure_response_safe
 
     registry = registry or shared_registry()
     policy = attach_guards(policy, registry)

@@ -240,26 +240,3 @@ def guard_image(image: Image.Image, base: SafetyVerdict, policy: SafetyPolicy) -
     if verdict.allowed and found.tier == "controversial":  # shown, but a teacher may want to look
         verdict = verdict.model_copy(update={"needs_review": True})
     return verdict
-
-
-def check_response(prompt: str, text: str, policy: SafetyPolicy | None = None) -> SafetyVerdict:
-    """Screen a model's answer: the offline layers, then the guard with the prompt as context."""
-    from aigc_contest.safety.policy import DEFAULT_POLICY
-    from aigc_contest.safety.text import check_text
-
-    policy = policy or DEFAULT_POLICY
-    offline = policy.model_copy(update={"text_guard": None, "require_guard": False})
-    verdict = check_text(text, offline)
-    try:
-        return guard_text(text, verdict, policy, prompt=prompt)
-    except Exception:  # noqa: BLE001
-        logger.exception("response guard check failed")
-        return SafetyVerdict.refused("unchecked", "error", warnings=["the text check failed unexpectedly"])
-
-
-def ensure_response_safe(prompt: str, text: str, policy: SafetyPolicy | None = None) -> None:
-    from aigc_contest.safety.verdict import SafetyRefusal
-
-    verdict = check_response(prompt, text, policy)
-    if not verdict.allowed:
-        raise SafetyRefusal(verdict)

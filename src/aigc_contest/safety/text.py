@@ -139,3 +139,21 @@ def _run_classifier(text: str, policy: SafetyPolicy) -> SafetyVerdict:
                 category, "classifier", score=score, matched=[f"classifier:{category}"]
             )
     return SafetyVerdict.ok(layer="classifier", score=score)
+
+
+def check_response(prompt: str, text: str, policy: SafetyPolicy | None = None) -> SafetyVerdict:
+    """Screen a model's answer: the offline layers, then the guard with the prompt as context."""
+    policy = policy or DEFAULT_POLICY
+    offline = policy.model_copy(update={"text_guard": None, "require_guard": False})
+    verdict = check_text(text, offline)
+    try:
+        return guard_text(text, verdict, policy, prompt=prompt)
+    except Exception:  # noqa: BLE001
+        logger.exception("response guard check failed")
+        return SafetyVerdict.refused("unchecked", "error", warnings=["the text check failed unexpectedly"])
+
+
+def ensure_response_safe(prompt: str, text: str, policy: SafetyPolicy | None = None) -> None:
+    verdict = check_response(prompt, text, policy)
+    if not verdict.allowed:
+        raise SafetyRefusal(verdict)
