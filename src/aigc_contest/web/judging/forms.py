@@ -27,7 +27,11 @@ WHOLE_NUMBER = _("Please enter a whole number.")
 def _number_field(label: Any, low: int, high: int, out_of_range: Any, initial: int) -> forms.IntegerField:
     """A whole number in [low, high]; left empty it means `initial` (the number the page suggests)."""
     return forms.IntegerField(
-        label=label, min_value=low, max_value=high, initial=initial, required=False,
+        label=label,
+        min_value=low,
+        max_value=high,
+        initial=initial,
+        required=False,
         error_messages={"invalid": WHOLE_NUMBER, "min_value": out_of_range, "max_value": out_of_range},
     )
 
@@ -52,8 +56,12 @@ class JudgingForm(forms.Form):
 
 
 class OpenRoundForm(JudgingForm):
-    kind = forms.ChoiceField(label=_("Round"), choices=Round.Kind.choices, initial=Round.Kind.SCORING,
-                             error_messages={"invalid_choice": _("Unknown round.")})
+    kind = forms.ChoiceField(
+        label=_("Round"),
+        choices=Round.Kind.choices,
+        initial=Round.Kind.SCORING,
+        error_messages={"invalid_choice": _("Unknown round.")},
+    )
     k = _number_field(_("Judges per entry"), 1, 20, _("Judges per entry must be between 1 and 20."), 3)
 
     def clean_k(self) -> int:
@@ -67,15 +75,25 @@ class IssueCertificatesForm(JudgingForm):
 class AwardPlacesForm(JudgingForm):
     """One number per category and award kind, named places-<category id>-<kind> as the page has always posted."""
 
-    def __init__(self, *args: Any, competition: Competition, current: dict[int, dict[str, int]] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        competition: Competition,
+        current: dict[int, dict[str, int]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, competition=competition, **kwargs)
         self.categories = list(competition.categories.all())
         current = current or {}
         for category in self.categories:
             for kind, label in AwardKind.choices:
-                field = _number_field(label, 0, MAX_AWARD_PLACES, _("Award places must be between 0 and 100."),
-                                      current.get(category.pk, {}).get(kind, 0))
+                field = _number_field(
+                    label,
+                    0,
+                    MAX_AWARD_PLACES,
+                    _("Award places must be between 0 and 100."),
+                    current.get(category.pk, {}).get(kind, 0),
+                )
                 field.widget.attrs["aria-label"] = label
                 self.fields[self.field_name(category, kind)] = field
 
@@ -92,19 +110,30 @@ class AwardPlacesForm(JudgingForm):
 
     def rows(self) -> list[tuple[Category, list[tuple[str, Any, forms.BoundField]]]]:
         """For the page: per category, (kind, label, bound field) in award order."""
-        return [(category, [(kind, label, self[self.field_name(category, kind)]) for kind, label in AwardKind.choices])
-                for category in self.categories]
+        return [
+            (
+                category,
+                [(kind, label, self[self.field_name(category, kind)]) for kind, label in AwardKind.choices],
+            )
+            for category in self.categories
+        ]
 
     def places(self) -> list[tuple[Category, dict[str, int]]]:
-        return [(category, {kind: int(self.cleaned_data[self.field_name(category, kind)]) for kind in AwardKind.values})
-                for category in self.categories]
+        return [
+            (
+                category,
+                {kind: int(self.cleaned_data[self.field_name(category, kind)]) for kind in AwardKind.values},
+            )
+            for category in self.categories
+        ]
 
 
 class RoundForm(JudgingForm):
     """An action on one of the competition's rounds, named by the hidden `round` field."""
 
     round = forms.ModelChoiceField(
-        queryset=Round.objects.none(), widget=forms.HiddenInput,
+        queryset=Round.objects.none(),
+        widget=forms.HiddenInput,
         error_messages={"required": _("Open a round first."), "invalid_choice": _("Open a round first.")},
     )
 
@@ -120,10 +149,12 @@ class RoundForm(JudgingForm):
 
 class AddJudgeForm(RoundForm):
     username = forms.CharField(label=_("Judge's user name"), max_length=150)
-    min_load = _number_field(_("Fewest entries"), 0, MAX_JUDGE_LOAD,
-                             _("The fewest entries must be between 0 and 1000."), 0)
-    max_load = _number_field(_("Most entries"), 0, MAX_JUDGE_LOAD,
-                             _("The most entries must be between 0 and 1000."), 20)
+    min_load = _number_field(
+        _("Fewest entries"), 0, MAX_JUDGE_LOAD, _("The fewest entries must be between 0 and 1000."), 0
+    )
+    max_load = _number_field(
+        _("Most entries"), 0, MAX_JUDGE_LOAD, _("The most entries must be between 0 and 1000."), 20
+    )
 
     def clean_username(self) -> User:
         return _judge(self.cleaned_data["username"])
@@ -145,13 +176,20 @@ class AddJudgeForm(RoundForm):
 class PairForm(RoundForm):
     """One entry and one judge: pin, unpin, forbid or allow again."""
 
-    entry = forms.CharField(label=_("Entry number"), max_length=20, widget=forms.TextInput({"inputmode": "numeric"}))
+    entry = forms.CharField(
+        label=_("Entry number"), max_length=20, widget=forms.TextInput({"inputmode": "numeric"})
+    )
     judge = forms.CharField(label=_("Judge's user name"), max_length=150)
 
     def clean_entry(self) -> Entry:
         text = self.cleaned_data["entry"].strip().lstrip("#")
-        entry = (Entry.objects.filter(pk=int(text), category__competition=self.competition)
-                 .select_related("category").first() if text.isdigit() else None)
+        entry = (
+            Entry.objects.filter(pk=int(text), category__competition=self.competition)
+            .select_related("category")
+            .first()
+            if text.isdigit()
+            else None
+        )
         if entry is None:
             raise ValidationError(_("No entry with that number in this competition."), code="unknown_entry")
         return entry
@@ -161,9 +199,11 @@ class PairForm(RoundForm):
 
 
 class ImportAssignmentsForm(RoundForm):
-    file = forms.FileField(label=_("Edited assignment (CSV)"), widget=forms.FileInput({"accept": ".csv,text/csv"}),
-                           error_messages={"required": _("Choose a CSV file first."),
-                                           "empty": _("The file is empty.")})
+    file = forms.FileField(
+        label=_("Edited assignment (CSV)"),
+        widget=forms.FileInput({"accept": ".csv,text/csv"}),
+        error_messages={"required": _("Choose a CSV file first."), "empty": _("The file is empty.")},
+    )
 
 
 class ConfirmResultsForm(RoundForm):

@@ -276,7 +276,12 @@ def _refused(request: HttpRequest, exc: ServiceError) -> None:
             messages.error(request, _("… and %(n)d more problems.") % {"n": len(exc.problems) - MAX_LISTED_PROBLEMS})
 
 
-def _round_auto_id(slot: str, round_pk: object) -> str:
+def _auto_id(slot: str | None, round_pk: object = "") -> str:
+    """Field ids, unique on the page: a form in a round's section names the round."""
+    if slot is None or slot == "award_places":
+        return "id_%s"
+    if slot == "open_round":
+        return "round-%s"
     return f"{slot.replace('_', '-')}-{round_pk}-%s"
 
 
@@ -313,7 +318,8 @@ def organiser_judging(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
     if action is None:
         messages.error(request, _("Unknown action."))
         return _organiser_page(request, competition, status=400)
-    form = action.form(request.POST, request.FILES, competition=competition)
+    form = action.form(request.POST, request.FILES, competition=competition,
+                       auto_id=_auto_id(action.slot, request.POST.get("round", "")))
     if form.is_valid():
         try:
             action.run(request, form)
@@ -335,10 +341,7 @@ def _slot(action: OrganiserAction, form: forms.JudgingForm) -> str | None:
     if action.slot is None or action.slot in TOP_SLOTS:
         return action.slot
     round_ = form.cleaned_data.get("round")
-    if round_ is None:
-        return None
-    form.auto_id = _round_auto_id(action.slot, round_.pk)
-    return f"{action.slot}-{round_.pk}"
+    return None if round_ is None else f"{action.slot}-{round_.pk}"
 
 
 def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
@@ -368,13 +371,13 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
                        "forbidden": selectors.forbidden_pairs(round_),
                        "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank"),
                        "forms": {slot: form_for(f"{slot}-{round_.pk}", form_class, initial={"round": round_.pk},
-                                                auto_id=_round_auto_id(slot, round_.pk))
+                                                auto_id=_auto_id(slot, round_.pk))
                                  for slot, form_class in ROUND_FORMS}})
     current = {c.pk: services.award_places(c) for c in competition.categories.all()}
-    award_form = form_for("award_places", forms.AwardPlacesForm, current=current)
+    award_form = form_for("award_places", forms.AwardPlacesForm, current=current, auto_id=_auto_id("award_places"))
     return render(request, "judging/organiser.html", {
         "competition": competition, "rounds": rounds, "methods": AggregationMethod.values, "method": method,
-        "open_round_form": form_for("open_round", forms.OpenRoundForm, auto_id="round-%s"),
+        "open_round_form": form_for("open_round", forms.OpenRoundForm, auto_id=_auto_id("open_round")),
         "award_form": award_form, "award_kinds": AwardKind.choices,
         "published": selectors.embargo_lifted(competition),
         "awards": selectors.published_awards(competition),
