@@ -151,6 +151,21 @@ class ConflictDeclaration(models.Model):
         return f"{self.judge}: {self.entry_id or self.school_id}"
 
 
+class AggregationMethod(models.TextChoices):
+    """The core's aggregation methods (aigc_contest.judging.METHODS), by name; a result records the
+    versioned name ("mean@1"). Labels are the names: organisers see them in the method picker and in results."""
+
+    MEAN = "mean", "mean"
+    MEDIAN = "median", "median"
+    TRIMMED = "trimmed", "trimmed"
+    ZSCORE = "zscore", "zscore"
+    CALIBRATED = "calibrated", "calibrated"
+    CALIBRATED_SCALE = "calibrated-scale", "calibrated-scale"
+
+
+DEFAULT_METHOD = AggregationMethod.MEAN
+
+
 class Result(models.Model):
     """One entry's confirmed result in a round, under the named, versioned aggregation method."""
 
@@ -179,6 +194,8 @@ class Result(models.Model):
 
 
 class AwardKind(models.TextChoices):
+    """Award kinds, declared best first (galleries and the award slots follow this order)."""
+
     FIRST = "first", _("First place")
     SECOND = "second", _("Second place")
     THIRD = "third", _("Third place")
@@ -187,10 +204,10 @@ class AwardKind(models.TextChoices):
 
 # Certificates are bilingual whatever the page language: English and both Chinese scripts.
 AWARD_NAMES = {
-    "first": ("First place", "冠軍", "冠军"),
-    "second": ("Second place", "亞軍", "亚军"),
-    "third": ("Third place", "季軍", "季军"),
-    "merit": ("Merit", "優異獎", "优异奖"),
+    AwardKind.FIRST: ("First place", "冠軍", "冠军"),
+    AwardKind.SECOND: ("Second place", "亞軍", "亚军"),
+    AwardKind.THIRD: ("Third place", "季軍", "季军"),
+    AwardKind.MERIT: ("Merit", "優異獎", "优异奖"),
 }
 
 

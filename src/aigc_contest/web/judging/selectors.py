@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from aigc_contest.web.contests.models import Category, Competition
-from aigc_contest.web.judging.models import Assignment, Award, ForbiddenPair, Result, Round
+from aigc_contest.web.judging.models import Assignment, Award, AwardKind, ForbiddenPair, Result, Round
 
 
 def embargo_lifted(competition: Competition, now: datetime | None = None) -> bool:
@@ -60,7 +60,7 @@ def winners_gallery(competition: Competition, now: datetime | None = None) -> li
     by_category: dict[int, GalleryCategory] = {}
     for category in competition.categories.all():
         by_category[category.pk] = GalleryCategory(category)
-    order = {"first": 0, "second": 1, "third": 2, "merit": 3}
+    order = {kind: position for position, kind in enumerate(AwardKind.values)}
     for award in published_awards(competition, now):
         by_category[award.category_id].awards.append(award)
     for group in by_category.values():

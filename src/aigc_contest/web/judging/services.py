@@ -34,7 +34,7 @@ from aigc_contest.web.judging.models import (
 )
 
 DEFAULT_AWARD_PLACES = {AwardKind.FIRST: 1, AwardKind.SECOND: 1, AwardKind.THIRD: 1, AwardKind.MERIT: 0}
-AWARD_ORDER = [AwardKind.FIRST, AwardKind.SECOND, AwardKind.THIRD, AwardKind.MERIT]
+AWARD_ORDER = list(AwardKind)  # declared best first
 
 
 def _not_after_publication(competition: Competition, now: datetime | None = None) -> None:

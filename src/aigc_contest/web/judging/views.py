@@ -4,6 +4,9 @@ everyone sees the winners once the embargo lifts."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.contrib import messages
@@ -12,9 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from aigc_contest.judging import METHODS
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.certificates import selectors as certificate_selectors
 from aigc_contest.web.contests import selectors as contest_selectors
@@ -23,9 +26,9 @@ from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.http import AuthenticatedHttpRequest, harden_work_response
 from aigc_contest.web.core.spreadsheet import spreadsheet_row, spreadsheet_safe
 from aigc_contest.web.entries.models import Entry
-from aigc_contest.web.judging import charts, overrides, selectors, services
+from aigc_contest.web.judging import charts, forms, overrides, selectors, services
 from aigc_contest.web.judging.blind import blind_image, blind_pdf
-from aigc_contest.web.judging.models import Assignment, AwardKind, Round
+from aigc_contest.web.judging.models import AggregationMethod, Assignment, AwardKind, Round
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
 PDF_MIME = "application/pdf"
@@ -33,15 +36,23 @@ HTML_MIME = "text/html"  # a playable interactive novel, served with a CSP sandb
 MAX_LISTED_PROBLEMS = 50
 
 
-def _embed_kind(mime: str) -> str:
+class EmbedKind(StrEnum):
     """How the scoring page shows the work: as a picture, a PDF viewer, a sandboxed playable page, or a link."""
+
+    IMAGE = "image"
+    PDF = "pdf"
+    HTML = "html"
+    LINK = "link"
+
+
+def _embed_kind(mime: str) -> EmbedKind:
     if mime in IMAGE_MIMES:
-        return "image"
+        return EmbedKind.IMAGE
     if mime == PDF_MIME:
-        return "pdf"
+        return EmbedKind.PDF
     if mime == HTML_MIME:
-        return "html"
-    return "link"
+        return EmbedKind.HTML
+    return EmbedKind.LINK
 
 # ---------------------------------------------------------------- judges
 
@@ -121,7 +132,7 @@ def _file_response(version: Any) -> HttpResponse:
         except ValueError as exc:
             raise Http404 from exc
         response = HttpResponse(image.data, content_type=image.mime)
-    elif version.mime == "application/pdf":
+    elif version.mime == PDF_MIME:
         try:
             response = HttpResponse(blind_pdf(data), content_type=version.mime)
         except ValueError as exc:  # never fall back to the original: it may name the author
@@ -149,108 +160,129 @@ def _organiser_competition(request: HttpRequest, slug: str) -> Competition:
     return competition
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value or default)
-    except (TypeError, ValueError):
-        raise ServiceError(_("Please enter a whole number.")) from None
+# Each organiser action: the form that reads its input, the service call it makes, and where the page shows
+# the form (its "slot") so that a refused input comes back beside its field. Actions posted by a button with
+# hidden fields only have no slot; their errors are shown as messages.
 
 
-def _organiser_action(request: AuthenticatedHttpRequest, competition: Competition) -> None:
-    action = request.POST.get("action")
-    round_ = Round.objects.filter(competition=competition, pk=request.POST.get("round") or 0).first()
-    if action == "open_round":
-        services.open_round(request.user, competition, request.POST.get("kind", Round.Kind.SCORING),
-                            k=_int(request.POST.get("k"), 3))
-        messages.success(request, _("Round saved."))
-        return
-    if action == "issue_certificates":
-        from aigc_contest.web.certificates.services import start_issue_all
-
-        start_issue_all(request.user, competition)
-        messages.success(request, _("Issuing certificates. You can follow the progress below; "
-                                    "certificates already issued are kept."))
-        return
-    if action == "award_places":
-        for category in competition.categories.all():
-            services.set_award_places(request.user, category, {
-                kind: _int(request.POST.get(f"places-{category.pk}-{kind}"), 0) for kind in AwardKind.values
-            })
-        messages.success(request, _("Award places saved."))
-        return
-    if round_ is None:
-        raise ServiceError(_("Open a round first."))
-    if action == "add_judge":
-        judge = User.objects.filter(username=request.POST.get("username", "").strip(), role="judge").first()
-        if judge is None:
-            raise ServiceError(_("No judge with that user name."))
-        services.add_judge(request.user, round_, judge, min_load=_int(request.POST.get("min_load"), 0),
-                           max_load=_int(request.POST.get("max_load"), 20))
-        messages.success(request, _("%(name)s joined the panel.") % {"name": judge})
-    elif action == "assign":
-        assigned = services.assign_judges(request.user, round_)
-        messages.success(request, _("%(new)d new assignments (%(kept)d kept).")
-                         % {"new": assigned.created, "kept": assigned.kept})
-    elif action == "reassign":
-        assigned = services.assign_judges(request.user, round_, reassign=True)
-        messages.success(request, _("%(new)d new assignments (%(kept)d kept, %(released)d unstarted ones redone).")
-                         % {"new": assigned.created, "kept": assigned.kept, "released": assigned.released})
-    elif action in {"pin", "unpin", "forbid", "unforbid"}:
-        _pair_action(request, competition, round_, action)
-    elif action == "import_assignments":
-        _import_assignments(request, round_)
-    elif action == "confirm":
-        count = services.confirm_results(request.user, round_, request.POST.get("method", "mean"))
-        messages.success(request, _("%(count)d results recorded.") % {"count": count})
-    elif action == "awards":
-        count = services.give_awards(request.user, round_)
-        messages.success(request, _("%(count)d awards given.") % {"count": count})
-    else:
-        raise ServiceError(_("Unknown action."))
+@dataclass(frozen=True)
+class OrganiserAction:
+    form: type[forms.JudgingForm]
+    run: Callable[[AuthenticatedHttpRequest, Any], None]
+    slot: str | None = None
 
 
-def _pair_action(request: AuthenticatedHttpRequest, competition: Competition, round_: Round, action: str) -> None:
-    entry_text = request.POST.get("entry", "").strip().lstrip("#")
-    entry = (Entry.objects.filter(pk=int(entry_text), category__competition=competition).select_related("category")
-             .first() if entry_text.isdigit() else None)
-    if entry is None:
-        raise ServiceError(_("No entry with that number in this competition."))
-    judge = User.objects.filter(username=request.POST.get("judge", "").strip(), role="judge").first()
-    if judge is None:
-        raise ServiceError(_("No judge with that user name."))
-    names = {"entry": entry.pk, "judge": judge.username}
-    if action == "pin":
-        overrides.pin_pair(request.user, round_, entry, judge)
-        messages.success(request, _("%(judge)s is pinned to entry %(entry)s.") % names)
-    elif action == "unpin":
-        overrides.unpin_pair(request.user, round_, entry, judge)
-        messages.success(request, _("%(judge)s is no longer pinned to entry %(entry)s.") % names)
-    elif action == "forbid":
-        overrides.forbid_pair(request.user, round_, entry, judge)
-        messages.success(request, _("%(judge)s will not judge entry %(entry)s.") % names)
-    else:
-        overrides.unforbid_pair(request.user, round_, entry, judge)
-        messages.success(request, _("%(judge)s may judge entry %(entry)s again.") % names)
+TOP_SLOTS = {"open_round", "award_places"}  # forms above and below the rounds
+ROUND_FORMS: tuple[tuple[str, type[forms.RoundForm]], ...] = (  # forms in each round's section
+    ("add_judge", forms.AddJudgeForm), ("pair", forms.PairForm), ("import", forms.ImportAssignmentsForm))
 
 
-def _import_assignments(request: AuthenticatedHttpRequest, round_: Round) -> None:
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise ServiceError(_("Choose a CSV file first."))
-    try:
-        report = overrides.import_assignments(request.user, round_, upload.read(overrides.MAX_CSV_BYTES + 1))
-    except overrides.AssignmentCsvRejected as exc:
-        messages.error(request, exc.message)
-        for problem in exc.problems[:MAX_LISTED_PROBLEMS]:
-            messages.error(request, str(problem))
-        if len(exc.problems) > MAX_LISTED_PROBLEMS:
-            messages.error(request, _("… and %(n)d more problems.") % {"n": len(exc.problems) - MAX_LISTED_PROBLEMS})
-        return
+def _open_round(request: AuthenticatedHttpRequest, form: forms.OpenRoundForm) -> None:
+    services.open_round(request.user, form.competition, form.cleaned_data["kind"], k=form.cleaned_data["k"])
+    messages.success(request, _("Round saved."))
+
+
+def _issue_certificates(request: AuthenticatedHttpRequest, form: forms.IssueCertificatesForm) -> None:
+    from aigc_contest.web.certificates.services import start_issue_all
+
+    start_issue_all(request.user, form.competition)
+    messages.success(request, _("Issuing certificates. You can follow the progress below; "
+                                "certificates already issued are kept."))
+
+
+def _award_places(request: AuthenticatedHttpRequest, form: forms.AwardPlacesForm) -> None:
+    for category, places in form.places():
+        services.set_award_places(request.user, category, places)
+    messages.success(request, _("Award places saved."))
+
+
+def _add_judge(request: AuthenticatedHttpRequest, form: forms.AddJudgeForm) -> None:
+    judge = form.cleaned_data["username"]
+    services.add_judge(request.user, form.round_, judge, min_load=form.cleaned_data["min_load"],
+                       max_load=form.cleaned_data["max_load"])
+    messages.success(request, _("%(name)s joined the panel.") % {"name": judge})
+
+
+def _assign(request: AuthenticatedHttpRequest, form: forms.RoundForm) -> None:
+    assigned = services.assign_judges(request.user, form.round_)
+    messages.success(request, _("%(new)d new assignments (%(kept)d kept).")
+                     % {"new": assigned.created, "kept": assigned.kept})
+
+
+def _reassign(request: AuthenticatedHttpRequest, form: forms.RoundForm) -> None:
+    assigned = services.assign_judges(request.user, form.round_, reassign=True)
+    messages.success(request, _("%(new)d new assignments (%(kept)d kept, %(released)d unstarted ones redone).")
+                     % {"new": assigned.created, "kept": assigned.kept, "released": assigned.released})
+
+
+def _pair(write: Callable[[User, Round, Entry, User], object], done: str) -> Callable[..., None]:
+    def run(request: AuthenticatedHttpRequest, form: forms.PairForm) -> None:
+        entry, judge = form.cleaned_data["entry"], form.cleaned_data["judge"]
+        write(request.user, form.round_, entry, judge)
+        messages.success(request, _(done) % {"entry": entry.pk, "judge": judge.username})
+
+    return run
+
+
+def _import_assignments(request: AuthenticatedHttpRequest, form: forms.ImportAssignmentsForm) -> None:
+    upload = form.cleaned_data["file"]
+    report = overrides.import_assignments(request.user, form.round_, upload.read(overrides.MAX_CSV_BYTES + 1))
     messages.success(request, _("Assignment imported: %(new)d added, %(removed)d removed, %(kept)d kept, "
                                 "%(pinned)d pinned.")
                      % {"new": report.created, "removed": report.removed, "kept": report.kept, "pinned": report.pinned})
     for warning in report.warnings:
         messages.warning(request, warning)
+
+
+def _confirm(request: AuthenticatedHttpRequest, form: forms.ConfirmResultsForm) -> None:
+    count = services.confirm_results(request.user, form.round_, form.cleaned_data["method"])
+    messages.success(request, _("%(count)d results recorded.") % {"count": count})
+
+
+def _awards(request: AuthenticatedHttpRequest, form: forms.RoundForm) -> None:
+    count = services.give_awards(request.user, form.round_)
+    messages.success(request, _("%(count)d awards given.") % {"count": count})
+
+
+# The texts are marked here and translated when the message is made (in _pair).
+_PINNED = gettext_noop("%(judge)s is pinned to entry %(entry)s.")
+_UNPINNED = gettext_noop("%(judge)s is no longer pinned to entry %(entry)s.")
+_FORBIDDEN = gettext_noop("%(judge)s will not judge entry %(entry)s.")
+_ALLOWED = gettext_noop("%(judge)s may judge entry %(entry)s again.")
+
+ACTIONS: dict[str, OrganiserAction] = {
+    "open_round": OrganiserAction(forms.OpenRoundForm, _open_round, "open_round"),
+    "issue_certificates": OrganiserAction(forms.IssueCertificatesForm, _issue_certificates),
+    "award_places": OrganiserAction(forms.AwardPlacesForm, _award_places, "award_places"),
+    "add_judge": OrganiserAction(forms.AddJudgeForm, _add_judge, "add_judge"),
+    "assign": OrganiserAction(forms.RoundForm, _assign),
+    "reassign": OrganiserAction(forms.RoundForm, _reassign),
+    "pin": OrganiserAction(forms.PairForm, _pair(overrides.pin_pair, _PINNED), "pair"),
+    "forbid": OrganiserAction(forms.PairForm, _pair(overrides.forbid_pair, _FORBIDDEN), "pair"),
+    "unpin": OrganiserAction(forms.PairForm, _pair(overrides.unpin_pair, _UNPINNED)),
+    "unforbid": OrganiserAction(forms.PairForm, _pair(overrides.unforbid_pair, _ALLOWED)),
+    "import_assignments": OrganiserAction(forms.ImportAssignmentsForm, _import_assignments, "import"),
+    "confirm": OrganiserAction(forms.ConfirmResultsForm, _confirm),
+    "awards": OrganiserAction(forms.RoundForm, _awards),
+}
+
+
+def _refused(request: HttpRequest, exc: ServiceError) -> None:
+    messages.error(request, exc.message)
+    if isinstance(exc, overrides.AssignmentCsvRejected):
+        for problem in exc.problems[:MAX_LISTED_PROBLEMS]:
+            messages.error(request, str(problem))
+        if len(exc.problems) > MAX_LISTED_PROBLEMS:
+            messages.error(request, _("… and %(n)d more problems.") % {"n": len(exc.problems) - MAX_LISTED_PROBLEMS})
+
+
+def _auto_id(slot: str | None, round_pk: object = "") -> str:
+    """Field ids, unique on the page: a form in a round's section names the round."""
+    if slot is None or slot == "award_places":
+        return "id_%s"
+    if slot == "open_round":
+        return "round-%s"
+    return f"{slot.replace('_', '-')}-{round_pk}-%s"
 
 
 @login_required
@@ -280,12 +312,47 @@ def _analysis_view(analysis: services.CategoryAnalysis, round_: Round, method: s
 @login_required
 def organiser_judging(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     competition = _organiser_competition(request, slug)
-    if request.method == "POST":
+    if request.method != "POST":
+        return _organiser_page(request, competition)
+    action = ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        messages.error(request, _("Unknown action."))
+        return _organiser_page(request, competition, status=400)
+    form = action.form(request.POST, request.FILES, competition=competition,
+                       auto_id=_auto_id(action.slot, request.POST.get("round", "")))
+    if form.is_valid():
         try:
-            _organiser_action(request, competition)
+            action.run(request, form)
         except ServiceError as exc:
-            messages.error(request, exc.message)
-        return redirect("judging-organiser", slug=slug)
+            _refused(request, exc)
+        else:
+            return redirect("judging-organiser", slug=slug)
+    slot = _slot(action, form)
+    if slot is None:  # no field on the page to show the errors beside
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return _organiser_page(request, competition, bound=(slot, form) if slot else None, status=400)
+
+
+def _slot(action: OrganiserAction, form: forms.JudgingForm) -> str | None:
+    """Where the page shows the refused form again, or None where it has no place: a button with hidden fields
+    only, or a round that is not this competition's."""
+    if action.slot is None or action.slot in TOP_SLOTS:
+        return action.slot
+    round_ = form.cleaned_data.get("round")
+    return None if round_ is None else f"{action.slot}-{round_.pk}"
+
+
+def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
+                    bound: tuple[str, forms.JudgingForm] | None = None, status: int = 200) -> HttpResponse:
+    """The dashboard; `bound` is a refused form (by its slot) shown with the organiser's input and its errors."""
+
+    def form_for(slot: str, form_class: type[forms.JudgingForm], **kwargs: Any) -> forms.JudgingForm:
+        if bound is not None and bound[0] == slot:
+            return bound[1]
+        return form_class(competition=competition, **kwargs)
+
     rounds = []
     method = request.GET.get("method", "")
     for round_ in competition.rounds.all():
@@ -302,16 +369,20 @@ def organiser_judging(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
                        "analyses": [_analysis_view(a, round_, preview.method) for a in preview.analyses] if preview else [],
                        "pinned": round_.assignments.filter(pinned=True).select_related("judge", "entry"),
                        "forbidden": selectors.forbidden_pairs(round_),
-                       "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank")})
-    award_rows = [(c, [(k, label, services.award_places(c).get(k, 0)) for k, label in AwardKind.choices])
-                  for c in competition.categories.all()]
+                       "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank"),
+                       "forms": {slot: form_for(f"{slot}-{round_.pk}", form_class, initial={"round": round_.pk},
+                                                auto_id=_auto_id(slot, round_.pk))
+                                 for slot, form_class in ROUND_FORMS}})
+    current = {c.pk: services.award_places(c) for c in competition.categories.all()}
+    award_form = form_for("award_places", forms.AwardPlacesForm, current=current, auto_id=_auto_id("award_places"))
     return render(request, "judging/organiser.html", {
-        "competition": competition, "rounds": rounds, "methods": list(METHODS), "method": method,
-        "round_kinds": Round.Kind.choices, "award_rows": award_rows,
+        "competition": competition, "rounds": rounds, "methods": AggregationMethod.values, "method": method,
+        "open_round_form": form_for("open_round", forms.OpenRoundForm, auto_id=_auto_id("open_round")),
+        "award_form": award_form, "award_kinds": AwardKind.choices,
         "published": selectors.embargo_lifted(competition),
         "awards": selectors.published_awards(competition),
         "certificate_job": _with_position(certificate_selectors.issue_job(competition)),
-    })
+    }, status=status)
 
 
 def _with_position(job: Any) -> Any:

@@ -1,0 +1,218 @@
+"""The organiser's judging actions as forms: each checks its own input and names the field at fault.
+
+The services (services.py, overrides.py) still decide and write; a form only turns the posted text into
+the objects and numbers a service takes, so a mistyped user name or an out-of-range number is shown
+beside its field with the organiser's input kept, instead of a message over a fresh page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from aigc_contest.judging import resolve_method
+from aigc_contest.web.accounts.models import Role, User
+from aigc_contest.web.contests.models import Category, Competition
+from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.judging.models import DEFAULT_METHOD, AwardKind, Round
+
+MAX_JUDGE_LOAD = 1000  # fits the panel's PositiveSmallIntegerField with room; no judge scores more
+MAX_AWARD_PLACES = 100
+WHOLE_NUMBER = _("Please enter a whole number.")
+
+
+def _number_field(label: Any, low: int, high: int, out_of_range: Any, initial: int) -> forms.IntegerField:
+    """A whole number in [low, high]; left empty it means `initial` (the number the page suggests)."""
+    return forms.IntegerField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        initial=initial,
+        required=False,
+        error_messages={"invalid": WHOLE_NUMBER, "min_value": out_of_range, "max_value": out_of_range},
+    )
+
+
+def _judge(username: str) -> User:
+    judge = User.objects.filter(username=username.strip(), role=Role.JUDGE).first()
+    if judge is None:
+        raise ValidationError(_("No judge with that user name."), code="unknown_judge")
+    return judge
+
+
+class JudgingForm(forms.Form):
+    """An organiser form for one competition."""
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        self.competition = competition
+        super().__init__(*args, **kwargs)
+
+    def _default(self, name: str) -> Any:
+        value = self.cleaned_data.get(name)
+        return self.fields[name].initial if value is None else value
+
+
+class OpenRoundForm(JudgingForm):
+    kind = forms.ChoiceField(
+        label=_("Round"),
+        choices=Round.Kind.choices,
+        initial=Round.Kind.SCORING,
+        error_messages={"invalid_choice": _("Unknown round.")},
+    )
+    k = _number_field(_("Judges per entry"), 1, 20, _("Judges per entry must be between 1 and 20."), 3)
+
+    def clean_k(self) -> int:
+        return int(self._default("k"))
+
+
+class IssueCertificatesForm(JudgingForm):
+    """No input: the button queues the job."""
+
+
+class AwardPlacesForm(JudgingForm):
+    """One number per category and award kind, named places-<category id>-<kind> as the page has always posted."""
+
+    def __init__(
+        self,
+        *args: Any,
+        competition: Competition,
+        current: dict[int, dict[str, int]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, competition=competition, **kwargs)
+        self.categories = list(competition.categories.all())
+        current = current or {}
+        for category in self.categories:
+            for kind, label in AwardKind.choices:
+                field = _number_field(
+                    label,
+                    0,
+                    MAX_AWARD_PLACES,
+                    _("Award places must be between 0 and 100."),
+                    current.get(category.pk, {}).get(kind, 0),
+                )
+                field.widget.attrs["aria-label"] = label
+                self.fields[self.field_name(category, kind)] = field
+
+    @staticmethod
+    def field_name(category: Category, kind: str) -> str:
+        return f"places-{category.pk}-{kind}"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.fields:  # an empty box means no places, as it always has
+            if name in cleaned and cleaned[name] is None:
+                cleaned[name] = 0
+        return cleaned
+
+    def rows(self) -> list[tuple[Category, list[tuple[str, Any, forms.BoundField]]]]:
+        """For the page: per category, (kind, label, bound field) in award order."""
+        return [
+            (
+                category,
+                [(kind, label, self[self.field_name(category, kind)]) for kind, label in AwardKind.choices],
+            )
+            for category in self.categories
+        ]
+
+    def places(self) -> list[tuple[Category, dict[str, int]]]:
+        return [
+            (
+                category,
+                {kind: int(self.cleaned_data[self.field_name(category, kind)]) for kind in AwardKind.values},
+            )
+            for category in self.categories
+        ]
+
+
+class RoundForm(JudgingForm):
+    """An action on one of the competition's rounds, named by the hidden `round` field."""
+
+    round = forms.ModelChoiceField(
+        queryset=Round.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={"required": _("Open a round first."), "invalid_choice": _("Open a round first.")},
+    )
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        super().__init__(*args, competition=competition, **kwargs)
+        self.fields["round"].queryset = Round.objects.filter(competition=competition)  # type: ignore[attr-defined]
+
+    @property
+    def round_(self) -> Round:
+        round_: Round = self.cleaned_data["round"]
+        return round_
+
+
+class AddJudgeForm(RoundForm):
+    username = forms.CharField(label=_("Judge's user name"), max_length=150)
+    min_load = _number_field(
+        _("Fewest entries"), 0, MAX_JUDGE_LOAD, _("The fewest entries must be between 0 and 1000."), 0
+    )
+    max_load = _number_field(
+        _("Most entries"), 0, MAX_JUDGE_LOAD, _("The most entries must be between 0 and 1000."), 20
+    )
+
+    def clean_username(self) -> User:
+        return _judge(self.cleaned_data["username"])
+
+    def clean_min_load(self) -> int:
+        return int(self._default("min_load"))
+
+    def clean_max_load(self) -> int:
+        return int(self._default("max_load"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("min_load"), cleaned.get("max_load")
+        if low is not None and high is not None and high < low:
+            self.add_error("max_load", _("The most entries must be at least the fewest."))
+        return cleaned
+
+
+class PairForm(RoundForm):
+    """One entry and one judge: pin, unpin, forbid or allow again."""
+
+    entry = forms.CharField(
+        label=_("Entry number"), max_length=20, widget=forms.TextInput({"inputmode": "numeric"})
+    )
+    judge = forms.CharField(label=_("Judge's user name"), max_length=150)
+
+    def clean_entry(self) -> Entry:
+        text = self.cleaned_data["entry"].strip().lstrip("#")
+        entry = (
+            Entry.objects.filter(pk=int(text), category__competition=self.competition)
+            .select_related("category")
+            .first()
+            if text.isdigit()
+            else None
+        )
+        if entry is None:
+            raise ValidationError(_("No entry with that number in this competition."), code="unknown_entry")
+        return entry
+
+    def clean_judge(self) -> User:
+        return _judge(self.cleaned_data["judge"])
+
+
+class ImportAssignmentsForm(RoundForm):
+    file = forms.FileField(
+        label=_("Edited assignment (CSV)"),
+        widget=forms.FileInput({"accept": ".csv,text/csv"}),
+        error_messages={"required": _("Choose a CSV file first."), "empty": _("The file is empty.")},
+    )
+
+
+class ConfirmResultsForm(RoundForm):
+    method = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+
+    def clean_method(self) -> str:
+        method = (self.cleaned_data.get("method") or "").strip() or str(DEFAULT_METHOD)
+        try:
+            resolve_method(method)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="method") from exc
+        return method
