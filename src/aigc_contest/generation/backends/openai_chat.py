@@ -206,14 +206,7 @@ class OpenAIChatBackend(TextBackend):
         import openai
 
         client = self._get_client()
-        kwargs: dict[str, Any] = {
-            "model": self.model_id,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-        }
-        if request.seed is not None:
-            kwargs["seed"] = request.seed
+        kwargs = self._kwargs(messages, request)
         if response_format is not None:
             kwargs["response_format"] = response_format
         try:
