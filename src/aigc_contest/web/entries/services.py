@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import GuardianConsent, User
-from aigc_contest.web.accounts.rules import is_team_member
 from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.contests.models import Category, Theme
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.zoned import clock_in_zone
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
+from aigc_contest.web.entries.rules import is_team_member
 from aigc_contest.web.moderation.services import screen_text
 from aigc_contest.web.notifications import emails
 from aigc_contest.works.uploads import (

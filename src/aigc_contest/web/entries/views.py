@@ -16,7 +16,6 @@ from aigc_contest.web.accounts import lockout
 from aigc_contest.web.accounts import selectors as account_selectors
 from aigc_contest.web.accounts.forms import ConsentForm, StudentCsvForm, StudentForm
 from aigc_contest.web.accounts.models import ChangeRecord
-from aigc_contest.web.accounts.rules import is_team_member, is_team_teacher
 from aigc_contest.web.accounts.services import changes_to
 from aigc_contest.web.accounts.views import teacher_school
 from aigc_contest.web.contests.models import Category, Competition
@@ -27,6 +26,7 @@ from aigc_contest.web.core.spreadsheet import csv_response
 from aigc_contest.web.entries import selectors, services
 from aigc_contest.web.entries.forms import DraftForm, StartEntryForm, TeamForm, UploadForm
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
+from aigc_contest.web.entries.rules import is_team_member, is_team_teacher
 from aigc_contest.works.uploads import download_name, extension_for_mime
 
 
