@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from aigc_contest.safety import DEFAULT_POLICY, SafetyRefusal, SafetyVerdict, check_text
 from aigc_contest.web.accounts.models import Role, User
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.translation import product_language
 from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.moderation.models import EXCERPT_CHARS, SafetyEvent, SchoolSafetyPolicy, split_terms
@@ -136,10 +137,7 @@ def _notify_safety_contact(event: SafetyEvent) -> Any:
 
 def child_language() -> str:
     """The page's language as the safety messages name it ("en", "zh-Hant", "zh-Hans")."""
-    from django.utils.translation import get_language
-
-    code = (get_language() or "en").lower()
-    return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
+    return product_language()
 
 
 def screen_text(actor: Any, text: str, where: str = SafetyEvent.Where.PROMPT) -> None:

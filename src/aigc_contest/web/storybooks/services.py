@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.translation import product_language
 from aigc_contest.web.entries.models import Entry, EntryVersion
 from aigc_contest.web.jobs.models import FINAL_STATUSES, Job, JobStatus
 from aigc_contest.web.storybooks.jobs import TEXT_KIND
@@ -43,10 +44,7 @@ PIPELINE_STEPS = (Step.OUTLINE, Step.CHARACTERS, Step.PAGES)
 
 
 def language() -> str:
-    from django.utils.translation import get_language
-
-    code = (get_language() or "en").lower()
-    return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
+    return product_language()
 
 
 def plan_of(work: StorybookWork) -> StoryPlan:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.translation import product_language
 from aigc_contest.web.entries.models import Entry, EntryVersion
 from aigc_contest.web.jobs.models import FINAL_STATUSES, JobStatus
 from aigc_contest.web.studio.models import StudioJob, StudioWork
@@ -70,10 +71,7 @@ def _screen_text(actor: Any, novel: Any, where: str = "prompt") -> None:
 
 
 def _language() -> str:
-    from django.utils.translation import get_language
-
-    code = (get_language() or "en").lower()
-    return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
+    return product_language()
 
 
 def _checked(actor: Any, document: Any, where: str = "prompt") -> dict[str, Any]:
