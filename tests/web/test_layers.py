@@ -95,7 +95,9 @@ def test_every_web_app_has_a_layer() -> None:
 
 
 def test_core_imports_no_feature_app() -> None:
-    wrong = {(m, t) for m, targets in GRAPH.items() if _app(m) == "core" for t in targets if _app(t) != "core"}
+    wrong = {
+        (m, t) for m, targets in GRAPH.items() if _app(m) == "core" for t in targets if _app(t) != "core"
+    }
     assert not wrong
 
 
@@ -134,7 +136,9 @@ def test_apps_import_only_the_apps_below_them() -> None:
         (module, target)
         for module, targets in GRAPH.items()
         for target in targets
-        if _app(module) != _app(target) and _layer(_app(target)) == _layer(_app(module)) and _layer(_app(module)) < 8
+        if _app(module) != _app(target)
+        and _layer(_app(target)) == _layer(_app(module))
+        and _layer(_app(module)) < 8
     }
     assert upward - KNOWN_UPWARD == set()
     assert same_level == set()
@@ -157,17 +161,27 @@ def _literal_perms(tree: ast.AST) -> set[str]:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in {"has_perm", "require_perm", "require", "has_perms"}:
                 found.update(p for arg in node.args if (p := perm_like(arg)))
-            found.update(p for kw in node.keywords if kw.arg and "perm" in kw.arg and (p := perm_like(kw.value)))
+            found.update(
+                p for kw in node.keywords if kw.arg and "perm" in kw.arg and (p := perm_like(kw.value))
+            )
         elif isinstance(node, ast.arguments):
             params = node.posonlyargs + node.args
-            defaults = dict(zip([a.arg for a in params[len(params) - len(node.defaults) :]], node.defaults, strict=True))
-            defaults |= {a.arg: d for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d is not None}
-            found.update(p for arg, default in defaults.items() if "perm" in arg and (p := perm_like(default)))
+            defaults = dict(
+                zip([a.arg for a in params[len(params) - len(node.defaults) :]], node.defaults, strict=True)
+            )
+            defaults |= {
+                a.arg: d for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d is not None
+            }
+            found.update(
+                p for arg, default in defaults.items() if "perm" in arg and (p := perm_like(default))
+            )
     return found
 
 
 def test_every_permission_the_code_asks_for_exists() -> None:
-    asked = set().union(*(_literal_perms(ast.parse(path.read_text(encoding="utf-8"))) for path in MODULES.values()))
+    asked = set().union(
+        *(_literal_perms(ast.parse(path.read_text(encoding="utf-8"))) for path in MODULES.values())
+    )
     templates = "\n".join(p.read_text(encoding="utf-8") for p in (WEB / "templates").rglob("*.html"))
     for word in templates.split():
         if word.startswith("perms.") or word.startswith('"') and "." in word:

@@ -450,7 +450,7 @@ def test_the_receipt_gives_the_submission_time_on_the_competitions_clock(world: 
         world.student_a, world.entry, now=datetime(2031, 10, 30, 23, 0, 1, 250_000, tzinfo=HK)
     )
     version.refresh_from_db()
-    _subject, body = notifications._render("submission_receipt", {"version": version, "entry": world.entry,
+    _subject, body = notifications.render_message("submission_receipt", {"version": version, "entry": world.entry,
                                                                   "team": world.entry.team})  # fmt: skip
     assert "Submitted at: 2031-10-30 23:00:01.250 Asia/Hong_Kong (2031-10-30 15:00:01.250 UTC)" in body
 

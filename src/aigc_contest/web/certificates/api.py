@@ -26,8 +26,12 @@ class VerificationOut(Schema):
     sha256: str
 
 
-@router.get("/certificates/{uuid}/verify", response={200: VerificationOut, 404: VerificationOut}, auth=None,
-            tags=["certificates"])
+@router.get(
+    "/certificates/{uuid}/verify",
+    response={200: VerificationOut, 404: VerificationOut},
+    auth=None,
+    tags=["certificates"],
+)
 def verify_certificate(request: HttpRequest, uuid: UUID):  # type: ignore[no-untyped-def]
     result = verify(uuid)
     data = VerificationOut.model_validate(

@@ -24,5 +24,7 @@ def is_certificate_teacher(user: Any, certificate: Any) -> bool:
     return bool(is_teacher_of_student(user, certificate.user))
 
 
-rules.add_perm("certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_organiser)
+rules.add_perm(
+    "certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_organiser
+)
 rules.add_perm("certificates.manage_certificates", is_organiser)

@@ -34,7 +34,9 @@ def is_team_teacher(user: Any, obj: Any) -> bool:
     team = _team_of(obj)
     if team is None or not is_teacher(user):
         return False
-    return bool(team.supervising_teacher_id == user.pk or (team.school_id and team.school_id == user.school_id))
+    return bool(
+        team.supervising_teacher_id == user.pk or (team.school_id and team.school_id == user.school_id)
+    )
 
 
 @rules.predicate
@@ -42,8 +44,12 @@ def competition_lets_teachers_help(user: Any, obj: Any) -> bool:
     """The competition of the team (or entry, or work) lets its teachers change and submit drafts."""
     if obj is None:
         return False
-    category = getattr(obj, "category", None)  # an entry or team: its category is usually loaded with the competition
-    competition = category.competition if category is not None else getattr(_team_of(obj), "competition", None)
+    category = getattr(
+        obj, "category", None
+    )  # an entry or team: its category is usually loaded with the competition
+    competition = (
+        category.competition if category is not None else getattr(_team_of(obj), "competition", None)
+    )
     return bool(competition is not None and competition.teachers_may_help)
 
 
@@ -53,7 +59,9 @@ is_helping_teacher = is_team_teacher & competition_lets_teachers_help
 # Teams and entries
 rules.add_perm("entries.create_team", is_teacher | is_adult_participant | is_organiser)
 rules.add_perm("entries.view_team", is_team_member | is_team_teacher | is_organiser)
-rules.add_perm("entries.change_team", is_team_teacher | is_organiser | (is_adult_participant & is_team_member))
+rules.add_perm(
+    "entries.change_team", is_team_teacher | is_organiser | (is_adult_participant & is_team_member)
+)
 rules.add_perm("entries.view_entry", is_team_member | is_team_teacher | is_organiser)
 rules.add_perm("entries.edit_entry", is_team_member | is_helping_teacher)
 rules.add_perm("entries.submit_entry", is_team_member | is_helping_teacher)

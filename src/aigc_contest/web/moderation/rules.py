@@ -11,7 +11,9 @@ from aigc_contest.web.accounts.rules import is_organiser, is_teacher, is_teacher
 
 @rules.predicate
 def is_teacher_of_event_school(user: Any, event: Any) -> bool:
-    return bool(event is not None and event.school_id and is_teacher(user) and user.school_id == event.school_id)
+    return bool(
+        event is not None and event.school_id and is_teacher(user) and user.school_id == event.school_id
+    )
 
 
 rules.add_perm("moderation.view_queue", is_teacher | is_organiser)
