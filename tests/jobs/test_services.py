@@ -210,22 +210,22 @@ def test_retry_of_a_failed_job(world, submit) -> None:
 
 def test_submit_wakes_the_workers_after_commit(world, jobs_settings, django_capture_on_commit_callbacks, monkeypatch) -> None:
     sent: list[tuple] = []
-    from aigc_contest.web.jobs import tasks
+    from aigc_contest.web.jobs import celery_app
 
-    monkeypatch.setattr(tasks.dispatch, "apply_async", lambda args, queue: sent.append((args, queue)))
+    monkeypatch.setattr(celery_app.app, "send_task", lambda name, args, queue: sent.append((name, args, queue)))
     jobs_settings["wake_workers"] = True
     with django_capture_on_commit_callbacks(execute=True):
         services.submit_job(world.student_a, "test.sleep", {"seconds": 0})
-    assert sent == [(["default"], "default")]
+    assert sent == [(celery_app.DISPATCH_TASK, ["default"], "default")]
 
 
 def test_an_unreachable_broker_loses_no_job(world, jobs_settings, django_capture_on_commit_callbacks, monkeypatch) -> None:
-    from aigc_contest.web.jobs import tasks
+    from aigc_contest.web.jobs import celery_app
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.dispatch, "apply_async", broken)
+    monkeypatch.setattr(celery_app.app, "send_task", broken)
     jobs_settings["wake_workers"] = True
     with django_capture_on_commit_callbacks(execute=True):
         job = services.submit_job(world.student_a, "test.sleep", {"seconds": 0})

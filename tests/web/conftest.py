@@ -28,7 +28,7 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def demo(fast_hashing: None, media_root: Path, settings: Any) -> list[Any]:
     """Both reference competitions with their schools, people and sample entries (submission open now)."""
-    from aigc_contest.web.core.demo import load_demo
+    from aigc_contest.web.demo import load_demo
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     return load_demo()

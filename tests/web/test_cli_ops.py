@@ -18,13 +18,13 @@ real_setup = web.setup_django
 
 def setup_django():
     real_setup()
-    import aigc_contest.web.core.demo as demo
+    import aigc_contest.web.demo as demo
     demo.load_demo = lambda: []
 
 def serve(host, port, **kwargs):
     from django.conf import settings
     from aigc_contest.web.certificates.qr import verify_url
-    from aigc_contest.web.core.notifications import _render
+    from aigc_contest.web.notifications.emails import render_message as _render
     print("SITE", settings.SITE_URL)
     print("QR", verify_url("abc"))
     print("MAIL", _render("results_published", {"competition": {"slug": "c"}})[1].strip().splitlines()[-1])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aigc_contest.web.core import notifications
 from aigc_contest.web.entries import services
+from aigc_contest.web.notifications import emails as notifications
 
 pytestmark = pytest.mark.django_db
 TRICKY = """Tom & Jerry's <"best"> day"""

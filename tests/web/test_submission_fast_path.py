@@ -137,8 +137,8 @@ def test_an_unreachable_mail_server_keeps_the_receipt_for_later(world, quiet_job
 
 
 def test_wake_ups_are_shared_by_messages_committed_together(monkeypatch):
-    from aigc_contest.web.core import email_jobs
     from aigc_contest.web.jobs import services as job_services
+    from aigc_contest.web.notifications import jobs as email_jobs
 
     sent: list[str] = []
     done = threading.Event()

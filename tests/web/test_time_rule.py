@@ -328,9 +328,9 @@ def test_the_api_gives_the_stored_instant_in_iso_8601(world: Any, hk: Any) -> No
 
 
 def test_demo_data_follows_the_rule() -> None:
+    from aigc_contest.web import demo
     from aigc_contest.web.contests.timeline import Edge
     from aigc_contest.web.contests.timeline import typed_clock as clock
-    from aigc_contest.web.core import demo
 
     # The demo's deadline is typed "23:59" through the rule, so the admin shows it to the minute.
     timeline = demo._timeline(demo.HK, DAY, submission_deadline=(0, "23:59"), results_at=(14, "10:00"))
@@ -431,7 +431,7 @@ def test_the_admin_lists_show_times_on_the_competitions_clock(world: Any, hk: An
 
 
 def test_emails_give_the_competitions_clock_and_utc(world: Any, hk: Any) -> None:
-    from aigc_contest.web.core import notifications
+    from aigc_contest.web.notifications import emails as notifications
 
     world.teacher_a.email = "teacher@example.org"
     world.teacher_a.save()
@@ -441,8 +441,8 @@ def test_emails_give_the_competitions_clock_and_utc(world: Any, hk: Any) -> None
 
 
 def test_the_receipt_gives_the_submission_time_on_the_competitions_clock(world: Any, hk: Any) -> None:
-    from aigc_contest.web.core import notifications
     from aigc_contest.web.entries import services
+    from aigc_contest.web.notifications import emails as notifications
 
     hk.submission_opens_at = hk.registration_opens_at = datetime(2000, 1, 1, tzinfo=UTC)
     hk.save()
@@ -450,7 +450,7 @@ def test_the_receipt_gives_the_submission_time_on_the_competitions_clock(world: 
         world.student_a, world.entry, now=datetime(2031, 10, 30, 23, 0, 1, 250_000, tzinfo=HK)
     )
     version.refresh_from_db()
-    _subject, body = notifications._render("submission_receipt", {"version": version, "entry": world.entry,
+    _subject, body = notifications.render_message("submission_receipt", {"version": version, "entry": world.entry,
                                                                   "team": world.entry.team})  # fmt: skip
     assert "Submitted at: 2031-10-30 23:00:01.250 Asia/Hong_Kong (2031-10-30 15:00:01.250 UTC)" in body
 

@@ -100,7 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     setup_django()
     from django.test.utils import override_settings
 
-    from aigc_contest.web.core.demo import DEMO_PASSWORD, load_demo
+    from aigc_contest.web.demo import DEMO_PASSWORD, load_demo
 
     migrate()
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):

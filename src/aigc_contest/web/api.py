@@ -19,11 +19,13 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBasicAuth
 
+from aigc_contest.web.certificates.api import router as certificates_router
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.entries import selectors as entry_selectors
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry, Team
+from aigc_contest.web.judging.api import router as results_router
 
 
 class BasicAuth(HttpBasicAuth):
@@ -259,7 +261,6 @@ def get_team(request: HttpRequest, team_id: int) -> TeamOut:
 
 
 
-# Results (embargoed) and certificate checks live with the judging app.
-from aigc_contest.web.judging.api import router as results_router  # noqa: E402
-
+# Results (embargoed) live with the judging app, certificate checks with the certificates app.
 api.add_router("/", results_router)
+api.add_router("/", certificates_router)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "aigc_contest.web.certificates",
     "aigc_contest.web.moderation",
     "aigc_contest.web.imagestudio",
+    "aigc_contest.web.notifications",
     "rules.apps.AutodiscoverRulesConfig",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -295,11 +296,8 @@ AIGC_JOBS = {
     "max_attempts": int(_env_number("AIGC_JOB_MAX_ATTEMPTS", 3)),
     "max_loaded_models": int(_env_number("AIGC_WORKER_MAX_LOADED_MODELS", 2)),
     "memory_budget_bytes": int(_env_number("AIGC_WORKER_MEMORY_BUDGET_GB", 0) * 2**30) or None,
-    # The email kind sends receipts out of the request; more kinds may be named in the environment.
-    "kind_modules": [
-        "aigc_contest.web.core.email_jobs",
-        *(m for m in os.environ.get("AIGC_JOB_KIND_MODULES", "").split(",") if m),
-    ],
+    # The apps register their own kinds (e-mail, certificates, studios); more may be named in the environment.
+    "kind_modules": [m for m in os.environ.get("AIGC_JOB_KIND_MODULES", "").split(",") if m],
     # Defaults for JobQuota (organisers override per school or user in the admin). None: no limit.
     "quotas": {"user_concurrent": 2, "user_daily": 200, "school_concurrent": 8, "school_daily": 3000},
 }

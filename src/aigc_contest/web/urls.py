@@ -15,7 +15,7 @@ from aigc_contest.web.jobs import views as job_views
 admin.site.site_header = settings.ADMIN_SITE_HEADER
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", contest_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -39,17 +39,17 @@ urlpatterns = [
     path("jobs/<int:pk>/retry/", job_views.retry, name="job-retry"),
     path("jobs/assets/<int:pk>/", job_views.asset_file, name="job-asset"),
     # teachers
-    path("school/", account_views.school_home, name="school-home"),
+    path("school/", entry_views.school_home, name="school-home"),
     path("school/import/", account_views.import_students, name="school-import"),
     path("school/students/new/", account_views.add_student, name="school-add-student"),
     path("school/students/<int:student_id>/consent/", account_views.record_consent, name="school-consent"),
-    path("school/teams/new/", account_views.create_team, name="school-create-team"),
+    path("school/teams/new/", entry_views.create_team, name="school-create-team"),
     path("school/login-slips/", account_views.login_slips, name="school-login-slips"),
     path("accounts/unlock/", account_views.unlock_login, name="unlock-login"),
     # organisers
-    path("organiser/", contest_views.organiser_home, name="organiser-home"),
-    path("organiser/<slug:slug>/participants.csv", contest_views.export_participants, name="export-participants"),
-    path("organiser/<slug:slug>/entries.csv", contest_views.export_entries, name="export-entries"),
+    path("organiser/", entry_views.organiser_home, name="organiser-home"),
+    path("organiser/<slug:slug>/participants.csv", entry_views.export_participants, name="export-participants"),
+    path("organiser/<slug:slug>/entries.csv", entry_views.export_entries, name="export-entries"),
     # judging, results and certificates
     path("", include("aigc_contest.web.judging.urls")),
     path("", include("aigc_contest.web.certificates.urls")),

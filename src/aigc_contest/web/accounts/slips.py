@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language
+
+from aigc_contest.web.core.translation import product_language
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,12 @@ class Slip:
 def render_slips(slips: list[Slip], *, school_name: str) -> bytes:
     from weasyprint import HTML
 
-    language = get_language() or "en"
+    language = product_language()
     html = render_to_string("accounts/login_slips_pdf.html", {
         "slips": slips,
         "school_name": school_name,
         "sign_in_url": settings.SITE_URL.rstrip("/") + reverse("login"),
-        "lang": "zh-Hans" if language == "zh-hans" else ("zh-Hant" if language.startswith("zh") else "en"),
-        "font": "Noto Sans CJK SC" if language == "zh-hans" else "Noto Sans CJK TC",
+        "lang": language,
+        "font": "Noto Sans CJK SC" if language == "zh-Hans" else "Noto Sans CJK TC",
     })
     return HTML(string=html).write_pdf()

@@ -7,25 +7,21 @@ from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aigc_contest.web.accounts import lockout, services
+from aigc_contest.web.accounts import selectors, services
 from aigc_contest.web.accounts.forms import ConsentForm, StudentCsvForm, StudentForm
 from aigc_contest.web.accounts.models import User
+from aigc_contest.web.accounts.signals import students_created
 from aigc_contest.web.accounts.slips import Slip, render_slips
-from aigc_contest.web.contests.models import Category
-from aigc_contest.web.core import notifications
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.core.shortcuts import require_perm
-from aigc_contest.web.entries import selectors as entry_selectors
-from aigc_contest.web.entries import services as entry_services
-from aigc_contest.web.entries.forms import TeamForm
 
 
-def _teacher_school(request: HttpRequest):  # type: ignore[no-untyped-def]
+def teacher_school(request: HttpRequest):  # type: ignore[no-untyped-def]
+    """The school whose roster the signed-in teacher (or organiser) manages; refused for anyone else."""
     user = request.user
     school = getattr(user, "school", None)
     if school is None or not user.has_perm("accounts.manage_roster", school):
@@ -33,43 +29,16 @@ def _teacher_school(request: HttpRequest):  # type: ignore[no-untyped-def]
     return school
 
 
-def _open_categories(school):  # type: ignore[no-untyped-def]
-    now = timezone.now()
-    categories = Category.objects.filter(competition__submission_deadline__gt=now).select_related("competition")
-    return Category.objects.filter(pk__in=[c.pk for c in categories if c.admits_level(school.level)]).select_related(
-        "competition"
-    )
-
-
-@login_required
-def school_home(request: HttpRequest) -> HttpResponse:
-    school = _teacher_school(request)
-    students = entry_selectors.school_students(request.user)  # type: ignore[arg-type]
-    context = {
-        "school": school,
-        "students": students,
-        "locked": lockout.locked_usernames([s.username for s in students]),
-        "teams": entry_selectors.teams_for(request.user).prefetch_related("members", "entries"),  # type: ignore[arg-type]
-        "entries": entry_selectors.entries_for(request.user),  # type: ignore[arg-type]
-        "csv_form": StudentCsvForm(),
-        "student_form": StudentForm(),
-        "consent_form": ConsentForm(),
-        "team_form": TeamForm(categories=_open_categories(school), students=students),
-        "created": request.session.pop("created_logins", None),
-    }
-    return render(request, "accounts/school_home.html", context)
-
-
 def _remember_logins(request: HttpRequest, created: list[tuple[User, str]]) -> None:
     # Shown once on the next page so the teacher can print them; never stored in plain text elsewhere.
     request.session["created_logins"] = [(u.username, u.display_name, p) for u, p in created]
-    notifications.account_created(request.user, [user for user, _password in created])  # type: ignore[arg-type]
+    students_created.send(sender=User, teacher=request.user, students=[user for user, _password in created])
 
 
 @login_required
 @require_POST
 def import_students(request: HttpRequest) -> HttpResponse:
-    school = _teacher_school(request)
+    school = teacher_school(request)
     form = StudentCsvForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose a CSV file to import."))
@@ -91,7 +60,7 @@ def import_students(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def add_student(request: HttpRequest) -> HttpResponse:
-    school = _teacher_school(request)
+    school = teacher_school(request)
     form = StudentForm(request.POST)
     if form.is_valid():
         try:
@@ -120,35 +89,12 @@ def record_consent(request: HttpRequest, student_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def create_team(request: HttpRequest) -> HttpResponse:
-    school = _teacher_school(request)
-    students = entry_selectors.school_students(request.user)  # type: ignore[arg-type]
-    form = TeamForm(request.POST, categories=_open_categories(school), students=students)
-    if form.is_valid():
-        try:
-            entry_services.create_team(
-                request.user,  # type: ignore[arg-type]
-                form.cleaned_data["category"],
-                name=form.cleaned_data["name"],
-                members=form.cleaned_data["members"],
-            )
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Team created."))
-    else:
-        messages.error(request, _("Give the team a name, a category and at least one member."))
-    return redirect("school-home")
-
-
-@login_required
-@require_POST
 def login_slips(request: HttpRequest) -> HttpResponse:
     """Login slips (PDF) for students of the teacher's school: from the logins just shown after registering
     (`username`/`password` pairs the page sends back), or, for the students ticked on the roster, with new
     passwords set now (the old ones stop working). Nothing is printed for anyone outside the school."""
-    school = _teacher_school(request)
-    students = {s.username: s for s in entry_selectors.school_students(request.user)}  # type: ignore[arg-type]
+    school = teacher_school(request)
+    students = {s.username: s for s in selectors.school_students(request.user)}  # type: ignore[arg-type]
     slips: list[Slip] = []
     if request.POST.get("mode") == "reset":
         chosen = [s for s in students.values() if str(s.pk) in set(request.POST.getlist("student"))]

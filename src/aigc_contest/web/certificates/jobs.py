@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from aigc_contest.web.certificates.models import ISSUE_ALL_KIND
+from aigc_contest.web.certificates.services import issue_all
+from aigc_contest.web.contests.models import Competition
+from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.jobs.kinds import (
     JobCancelled,
     JobFailure,
@@ -29,7 +33,7 @@ from aigc_contest.web.jobs.kinds import (
     register,
 )
 
-KIND = "certificates.issue_all"
+KIND = ISSUE_ALL_KIND
 QUEUE = "default"
 TIMEOUT_SECONDS = 3600  # PDFs take ~0.1 s each: a few thousand certificates fit with room to spare
 
@@ -42,10 +46,6 @@ def _prepare(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def issue_for(context: RunContext, progress: Progress) -> JobOutput:
-    from aigc_contest.web.certificates.services import issue_all
-    from aigc_contest.web.contests.models import Competition
-    from aigc_contest.web.core.errors import ServiceError
-
     competition = Competition.objects.filter(pk=context.params["competition"]).first()
     if competition is None:
         raise JobFailure("This competition no longer exists.")

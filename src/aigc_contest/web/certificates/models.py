@@ -16,6 +16,10 @@ def certificate_upload_path(instance: Certificate, filename: str) -> str:
     return f"certificates/{instance.competition_id}/{instance.uuid}.pdf"
 
 
+# The job kind that issues every certificate of a competition (registered in certificates/jobs.py).
+ISSUE_ALL_KIND = "certificates.issue_all"
+
+
 class Certificate(models.Model):
     class Kind(models.TextChoices):
         PARTICIPATION = "participation", _("Participation")

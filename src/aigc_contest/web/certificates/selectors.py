@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from aigc_contest.web.certificates.models import Certificate
+from aigc_contest.web.certificates.models import ISSUE_ALL_KIND, Certificate
 from aigc_contest.web.jobs.models import Job
 
 
@@ -26,7 +26,5 @@ def certificates_for(user: Any) -> QuerySet[Certificate]:
 
 def issue_job(competition: Any) -> Job | None:
     """The latest bulk issuing job of the competition (queued, running or finished), if any."""
-    from aigc_contest.web.certificates.jobs import KIND
-
-    return (Job.objects.filter(kind=KIND, params__competition=competition.pk).prefetch_related("assets")
+    return (Job.objects.filter(kind=ISSUE_ALL_KIND, params__competition=competition.pk).prefetch_related("assets")
             .order_by("-created_at", "-id").first())

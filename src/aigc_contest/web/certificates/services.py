@@ -19,14 +19,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import User
-from aigc_contest.web.certificates.models import Certificate
+from aigc_contest.web.certificates.models import ISSUE_ALL_KIND, Certificate
 from aigc_contest.web.certificates.pdf import CertificateText, render_pdf
 from aigc_contest.web.certificates.qr import verify_url
+from aigc_contest.web.certificates.selectors import issue_job
 from aigc_contest.web.contests.models import Category, Competition
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.zoned import text_in_zone
 from aigc_contest.web.entries.models import Entry, Team
+from aigc_contest.web.jobs.kinds import get_kind, jobs_config
 from aigc_contest.web.jobs.models import Job
+from aigc_contest.web.jobs.services import wake_workers
 from aigc_contest.web.judging.models import AWARD_NAMES, Award
 from aigc_contest.web.judging.selectors import embargo_lifted, published_awards
 
@@ -161,22 +164,18 @@ def _issue_once(user: User, competition: Competition, *, team: Team | None, awar
 
 def start_issue_all(actor: User, competition: Competition, now: datetime | None = None) -> Job:
     """Queue the bulk issuing job (one at a time per competition); refused before the announcement."""
-    from aigc_contest.web.certificates import jobs
-    from aigc_contest.web.certificates.selectors import issue_job
-    from aigc_contest.web.jobs.kinds import jobs_config
-    from aigc_contest.web.jobs.services import wake_workers
-
     require(actor, "certificates.manage_certificates")
     if not embargo_lifted(competition, now):
         raise ServiceError(_("Certificates are issued once the results are announced."), "embargo")
     current = issue_job(competition)
     if current is not None and not current.is_final:
         return current
-    params, batch_key = jobs._prepare({"competition": competition.pk})
-    job = Job.objects.create(owner=actor, school=None, kind=jobs.KIND, queue=jobs.QUEUE, params=params,
+    kind = get_kind(ISSUE_ALL_KIND)
+    params, batch_key = kind.prepare({"competition": competition.pk})
+    job = Job.objects.create(owner=actor, school=None, kind=kind.name, queue=kind.queue, params=params,
                              batch_key=batch_key, max_attempts=jobs_config()["max_attempts"],
-                             timeout_seconds=jobs.TIMEOUT_SECONDS)
-    transaction.on_commit(lambda: wake_workers(jobs.QUEUE))
+                             timeout_seconds=kind.timeout_seconds or jobs_config()["timeout_seconds"])
+    transaction.on_commit(lambda: wake_workers(kind.queue))
     return job
 
 

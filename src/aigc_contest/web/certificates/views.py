@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.certificates import selectors, services
 from aigc_contest.web.certificates.models import Certificate
 from aigc_contest.web.core.errors import ServiceError
-from aigc_contest.web.core.http import AuthenticatedHttpRequest
 
 
 def verify(request: HttpRequest, uuid: UUID) -> HttpResponse:

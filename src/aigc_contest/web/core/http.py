@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from django.http import HttpRequest, HttpResponseBase
-
-if TYPE_CHECKING:
-    from aigc_contest.web.accounts.models import User
-
-
-class AuthenticatedHttpRequest(HttpRequest):
-    """For type checking only: the request of a @login_required view, whose user is signed in."""
-
-    user: User
+from django.http import HttpResponseBase
 
 # A submitted HTML work (a playable novel, a storybook) runs with scripts in an opaque origin: it can
 # never read the viewer's session or call the site as them, whoever made it.

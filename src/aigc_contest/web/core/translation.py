@@ -7,9 +7,16 @@ for `obj.tr("name")`, which follows the active language and falls back to whatev
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.utils import translation
 
-LANGUAGE_SUFFIXES = {"en": "en", "zh-hant": "zh_hant", "zh-hans": "zh_hans"}
+# The one mapping from Django's language codes to the product's three languages. Simplified Chinese is
+# zh-hans and the mainland and Singapore codes; every other Chinese code (zh-hant, zh-hk, zh-tw, zh-mo,
+# a bare zh) is Traditional, the script of the platform's first competitions.
+ProductLanguage = Literal["en", "zh-Hant", "zh-Hans"]
+SIMPLIFIED_CODES = frozenset({"zh-hans", "zh-cn", "zh-sg", "zh-my"})
+SUFFIXES: dict[ProductLanguage, str] = {"en": "en", "zh-Hant": "zh_hant", "zh-Hans": "zh_hans"}
 FALLBACK_ORDER = {
     "en": ("en", "zh_hant", "zh_hans"),
     "zh_hant": ("zh_hant", "zh_hans", "en"),
@@ -17,11 +24,18 @@ FALLBACK_ORDER = {
 }
 
 
-def suffix_for(language: str | None) -> str:
-    language = (language or "en").lower()
-    if language.startswith("zh"):
-        return "zh_hans" if language in {"zh-hans", "zh-cn", "zh-sg"} else "zh_hant"
+def product_language(code: str | None = None) -> ProductLanguage:
+    """The product language ("en", "zh-Hant", "zh-Hans": what the safety messages, the model prompts and
+    the generated works are told) of a Django language code, by default the active one."""
+    code = (code if code is not None else translation.get_language() or "en").lower().replace("_", "-")
+    if code == "zh" or code.startswith("zh-"):
+        return "zh-Hans" if code in SIMPLIFIED_CODES else "zh-Hant"
     return "en"
+
+
+def suffix_for(language: str | None) -> str:
+    """The column suffix (`en`, `zh_hant`, `zh_hans`) of a Django language code."""
+    return SUFFIXES[product_language(language or "en")]
 
 
 class TranslatedFieldsMixin:

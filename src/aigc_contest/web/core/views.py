@@ -2,25 +2,16 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.shortcuts import redirect
 
-from aigc_contest.web.contests import selectors as contest_selectors
+from aigc_contest.web.core.health import embedded_worker_health
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
     """The bare endpoint: no session, no database. It reports the embedded job worker, and answers 503
     when that worker was given up on or nobody watches it any more (jobs would wait for ever)."""
-    from aigc_contest.web.core.health import embedded_worker_health
-
     healthy, worker = embedded_worker_health()
     return JsonResponse({"status": "ok" if healthy else "degraded", "worker": worker}, status=200 if healthy else 503)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    competitions = list(contest_selectors.public_competitions())
-    return render(request, "home.html", {"competitions": competitions, "now": now})
 
 
 @login_required

@@ -26,10 +26,3 @@ def entries_for(user: User) -> QuerySet[Entry]:
         return base.filter(Q(team__school_id=user.school_id) | Q(team__supervising_teacher=user)).distinct()
     return base.filter(team__members=user)
 
-
-def school_students(user: User) -> QuerySet[User]:
-    return (
-        User.objects.filter(school_id=user.school_id or 0, role__in=["student", "participant"])
-        .prefetch_related("consents", "teams")
-        .order_by("grade", "display_name")
-    )

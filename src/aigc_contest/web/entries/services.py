@@ -21,13 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import GuardianConsent, User
-from aigc_contest.web.accounts.rules import is_team_member
 from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.contests.models import Category, Theme
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.zoned import clock_in_zone
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
+from aigc_contest.web.entries.rules import is_team_member
 from aigc_contest.web.moderation.services import screen_text
+from aigc_contest.web.notifications import emails
 from aigc_contest.works.uploads import (
     UploadInfo,
     UploadRejected,
@@ -385,8 +386,6 @@ def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_
     `expected_content_hash`: when it equals the latest version's, that version is answered and nothing
     is made (a client's safe retry). `visible_perm`: the entry is "not found" for whoever lacks it.
     """
-    from aigc_contest.web.core import notifications
-
     now = now or timezone.now()
     with transaction.atomic():
         entry = _locked_for_submission(entry_id)
@@ -446,7 +445,7 @@ def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_
         entry.withdrawn_at = None
         entry.save(update_fields=["version_count", "status", "withdrawn_at", "updated_at"])
         _note_if_on_behalf(actor, entry, "submit", {"version": (version.number - 1 or None, version.number)})
-        notifications.queue_submission_receipt(actor, version, members, teacher_email=entry.teacher_email)  # type: ignore[attr-defined]  # annotated by the locked query
+        emails.queue_submission_receipt(actor, version, members, teacher_email=entry.teacher_email)  # type: ignore[attr-defined]  # annotated by the locked query
     return Submission(version, True, entry)
 
 
@@ -460,8 +459,6 @@ def submit_entry(actor: User, entry: Entry, now: datetime | None = None) -> Entr
 
 def send_deadline_reminders(now: datetime | None = None, within: timedelta = timedelta(hours=48)) -> int:
     """Remind each team with an unsubmitted draft once, when its competition's deadline is near."""
-    from aigc_contest.web.core import notifications
-
     now = now or timezone.now()
     due = (
         Entry.objects.filter(
@@ -479,7 +476,7 @@ def send_deadline_reminders(now: datetime | None = None, within: timedelta = tim
             # Claim the entry first so two schedulers never remind twice.
             claimed = Entry.objects.filter(pk=entry.pk, reminder_sent_at__isnull=True).update(reminder_sent_at=now)
             if claimed:
-                sent += notifications.deadline_reminder(entry.category.competition, [entry])
+                sent += emails.deadline_reminder(entry.category.competition, [entry])
     return sent
 
 

@@ -7,19 +7,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from aigc_contest.web.accounts import lockout
+from aigc_contest.web.accounts import selectors as account_selectors
+from aigc_contest.web.accounts.forms import ConsentForm, StudentCsvForm, StudentForm
 from aigc_contest.web.accounts.models import ChangeRecord
-from aigc_contest.web.accounts.rules import is_team_member, is_team_teacher
 from aigc_contest.web.accounts.services import changes_to
-from aigc_contest.web.core.errors import PermissionDenied, ServiceError
+from aigc_contest.web.accounts.views import teacher_school
+from aigc_contest.web.contests.models import Category, Competition
+from aigc_contest.web.core.errors import PermissionDenied, ServiceError, require
 from aigc_contest.web.core.http import harden_work_response
 from aigc_contest.web.core.shortcuts import get_object_or_403, require_perm, submit_response
+from aigc_contest.web.core.spreadsheet import csv_response
 from aigc_contest.web.entries import selectors, services
-from aigc_contest.web.entries.forms import DraftForm, StartEntryForm, UploadForm
+from aigc_contest.web.entries.forms import DraftForm, StartEntryForm, TeamForm, UploadForm
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team
+from aigc_contest.web.entries.rules import is_team_member, is_team_teacher
 from aigc_contest.works.uploads import download_name, extension_for_mime
 
 
@@ -175,3 +182,127 @@ def version_file(request: HttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(EntryVersion.objects.select_related("entry__team"), pk=pk)
     require_perm(request, "entries.view_entry", version.entry)
     return work_file_response(version.file, version.mime, version.file_name)
+
+
+# ---------------------------------------------------------------- a teacher's school: its roster and teams
+
+
+def _open_categories(school):  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    categories = Category.objects.filter(competition__submission_deadline__gt=now).select_related("competition")
+    return Category.objects.filter(pk__in=[c.pk for c in categories if c.admits_level(school.level)]).select_related(
+        "competition"
+    )
+
+
+@login_required
+def school_home(request: HttpRequest) -> HttpResponse:
+    school = teacher_school(request)
+    students = account_selectors.school_students(request.user)  # type: ignore[arg-type]
+    context = {
+        "school": school,
+        "students": students,
+        "locked": lockout.locked_usernames([s.username for s in students]),
+        "teams": selectors.teams_for(request.user).prefetch_related("members", "entries"),  # type: ignore[arg-type]
+        "entries": selectors.entries_for(request.user),  # type: ignore[arg-type]
+        "csv_form": StudentCsvForm(),
+        "student_form": StudentForm(),
+        "consent_form": ConsentForm(),
+        "team_form": TeamForm(categories=_open_categories(school), students=students),
+        "created": request.session.pop("created_logins", None),
+    }
+    return render(request, "accounts/school_home.html", context)
+
+
+@login_required
+@require_POST
+def create_team(request: HttpRequest) -> HttpResponse:
+    school = teacher_school(request)
+    students = account_selectors.school_students(request.user)  # type: ignore[arg-type]
+    form = TeamForm(request.POST, categories=_open_categories(school), students=students)
+    if form.is_valid():
+        try:
+            services.create_team(
+                request.user,  # type: ignore[arg-type]
+                form.cleaned_data["category"],
+                name=form.cleaned_data["name"],
+                members=form.cleaned_data["members"],
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Team created."))
+    else:
+        messages.error(request, _("Give the team a name, a category and at least one member."))
+    return redirect("school-home")
+
+
+# ---------------------------------------------------------------- organisers: competitions at a glance, exports
+
+
+@login_required
+def organiser_home(request: HttpRequest) -> HttpResponse:
+    require(request.user, "contests.manage_competition")
+    competitions = Competition.objects.prefetch_related("categories").all()
+    rows = []
+    for competition in competitions:
+        rows.append(
+            {
+                "competition": competition,
+                "teams": Team.objects.filter(competition=competition).count(),
+                "entries": Entry.objects.filter(category__competition=competition).count(),
+                "submitted": Entry.objects.filter(category__competition=competition, status="submitted").count(),
+            }
+        )
+    return render(request, "contests/organiser_home.html", {"rows": rows})
+
+
+@login_required
+def export_participants(request: HttpRequest, slug: str) -> HttpResponse:
+    require(request.user, "contests.export_participants")
+    competition = get_object_or_404(Competition, slug=slug)
+    response, writer = csv_response(f"{slug}-participants.csv")
+    writer.writerow(["team", "category", "school", "supervising_teacher", "username", "display_name", "grade", "consent"])
+    teams = Team.objects.filter(competition=competition).select_related("category", "school", "supervising_teacher")
+    for team in teams.prefetch_related("members__consents"):
+        for member in team.members.all():
+            writer.writerow(
+                [
+                    team.name,
+                    team.category.slug,
+                    team.school.code if team.school else "",
+                    team.supervising_teacher.username if team.supervising_teacher else "",
+                    member.username,
+                    member.display_name,
+                    member.grade,
+                    "yes" if member.has_consent else "no",
+                ]
+            )
+    return response
+
+
+@login_required
+def export_entries(request: HttpRequest, slug: str) -> HttpResponse:
+    require(request.user, "contests.export_participants")
+    competition = get_object_or_404(Competition, slug=slug)
+    response, writer = csv_response(f"{slug}-entries.csv")
+    writer.writerow(["entry_id", "team", "category", "work_type", "title", "status", "versions",
+                     "last_submitted_at_utc", "content_hash"])
+    entries = Entry.objects.filter(category__competition=competition).select_related("team", "category")
+    for entry in entries.prefetch_related("versions"):
+        versions = list(entry.versions.all())
+        last = versions[-1] if versions else None
+        writer.writerow(
+            [
+                entry.pk,
+                entry.team.name,
+                entry.category.slug,
+                entry.work_type,
+                entry.title,
+                entry.status,
+                len(versions),
+                last.submitted_at.isoformat(timespec="milliseconds") if last else "",
+                last.content_hash if last else "",
+            ]
+        )
+    return response

@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aigc_contest.safety import DEFAULT_POLICY, SafetyVerdict, check_image, check_text
+from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.core.errors import ServiceError
-from aigc_contest.web.core.http import AuthenticatedHttpRequest
 from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry

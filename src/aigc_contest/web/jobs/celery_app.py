@@ -12,6 +12,9 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aigc_contest.web.settings")
 
+# The one task: a wake-up for a queue. Senders name it (jobs.services), the worker defines it (jobs.tasks).
+DISPATCH_TASK = "aigc_contest.jobs.dispatch"
+
 app = Celery("aigc_contest")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["aigc_contest.web.jobs"], related_name="tasks")

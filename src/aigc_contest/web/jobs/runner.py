@@ -17,9 +17,9 @@ from typing import Any
 from django.db import close_old_connections
 
 from aigc_contest.generation.scheduling import LoadedModelBudget
-from aigc_contest.web.jobs import kinds, services
+from aigc_contest.web.jobs import kinds, selectors, services
 from aigc_contest.web.jobs.models import Job
-from aigc_contest.web.moderation.services import record_job_refusal
+from aigc_contest.web.jobs.screening import screen
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def run_batch(jobs: list[Job]) -> None:
             outcomes = [exc] * len(contexts)
         for context, outcome in zip(contexts, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                record_job_refusal(context.job_id, outcome)  # safety refusals go to the teachers' audit log
+                screen().record_failure(context.job_id, outcome)  # safety refusals go to the teachers' audit log
                 services.fail_attempt(
                     context.job_id,
                     context.attempt,
@@ -170,8 +170,6 @@ class Housekeeper(threading.Thread):
             self.stop.wait(min(config["heartbeat_seconds"], config["watchdog_seconds"]))
 
     def watch(self) -> None:
-        from aigc_contest.web.jobs import selectors
-
         counts = services.watchdog()
         if any(counts.values()):
             logger.warning("job watchdog: %s", counts)

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from aigc_contest.generation.scheduling import ConcurrencyLimits, plan_batch
 from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.core.errors import ServiceError, require
-from aigc_contest.web.jobs import kinds, selectors
+from aigc_contest.web.jobs import celery_app, kinds, selectors
+from aigc_contest.web.jobs.celery_app import DISPATCH_TASK
 from aigc_contest.web.jobs.models import FINAL_STATUSES, Job, JobAsset, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -121,10 +122,8 @@ def wake_workers(queue: str) -> None:
     worker's watchdog wakes the queue again."""
     if not kinds.jobs_config().get("wake_workers", True):
         return
-    from aigc_contest.web.jobs.tasks import dispatch
-
     try:
-        dispatch.apply_async(args=[queue], queue=queue)
+        celery_app.app.send_task(DISPATCH_TASK, args=[queue], queue=queue)
     except Exception as exc:  # noqa: BLE001 - logged; the watchdog re-sends
         logger.warning("could not reach the job broker (%s); the job waits for the next watchdog pass", exc)
 

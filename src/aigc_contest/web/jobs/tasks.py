@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.db import close_old_connections
 
-from aigc_contest.web.jobs.celery_app import app
+from aigc_contest.web.jobs.celery_app import DISPATCH_TASK, app
+from aigc_contest.web.jobs.runner import run_available
 
 
-@app.task(name="aigc_contest.jobs.dispatch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@app.task(name=DISPATCH_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def dispatch(queue: str = "default") -> int:
     """Claim and run the queue's batches in fair order until nothing is claimable."""
-    from aigc_contest.web.jobs.runner import run_available
-
     close_old_connections()
     try:
         return run_available(queue)

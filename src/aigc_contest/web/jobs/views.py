@@ -15,7 +15,7 @@ from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.jobs import selectors, services
 from aigc_contest.web.jobs.models import Job, JobAsset, JobStatus
-from aigc_contest.web.moderation.services import job_policy_params, screen_text
+from aigc_contest.web.jobs.screening import screen
 
 
 def _job_for(request: HttpRequest, pk: int) -> Job:
@@ -35,11 +35,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 def _for_display(jobs: list[Job]) -> list[Job]:
     """Queue positions, and which failed jobs the safety layer refused (their prompt is not shown again)."""
-    from aigc_contest.web.moderation.models import SafetyEvent
-
-    failed = [job.pk for job in jobs if job.status == JobStatus.FAILED]
-    refused = set(SafetyEvent.objects.filter(job_id__in=failed, outcome=SafetyEvent.Outcome.REFUSED)
-                  .values_list("job_id", flat=True)) if failed else set()  # fmt: skip
+    refused = screen().refused_jobs([job.pk for job in jobs if job.status == JobStatus.FAILED])
     positions = selectors.queue_positions_of(jobs)
     for job in jobs:
         job.position = positions.get(job.pk)
@@ -67,8 +63,8 @@ def new_picture(request: HttpRequest) -> HttpResponse:
             return redirect("my-jobs")
         params["seed"] = int(seed)
     try:
-        screen_text(request.user, prompt)  # the school's settings, before the job is queued
-        params.update(job_policy_params(request.user))
+        screen().screen_prompt(request.user, prompt)  # the school's settings, before the job is queued
+        params.update(screen().policy_params(request.user))
         services.submit_job(request.user, "image", params)
     except ServiceError as exc:
         messages.error(request, exc.message)

@@ -1,4 +1,4 @@
-"""JSON routes for results and certificate checks, mounted on the site's /api/v1/ object.
+"""JSON routes for results, mounted on the site's /api/v1/ object.
 
 Results and awards come only through the embargoed selectors: before `results_at` the lists are empty
 and `published` is false, whoever asks.
@@ -7,11 +7,10 @@ and `published` is false, whoever asks.
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Router, Schema
 
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.judging import selectors
@@ -37,18 +36,6 @@ class ResultsOut(Schema):
     results: list[ResultOut]
 
 
-class VerificationOut(Schema):
-    status: str
-    uuid: str
-    competition: str
-    kind: str
-    award_kind: str
-    issued_at: datetime | None
-    revoked_at: datetime | None
-    holder_initial: str
-    sha256: str
-
-
 @router.get("/competitions/{slug}/results", response=ResultsOut, auth=None)
 def competition_results(request: HttpRequest, slug: str) -> ResultsOut:
     competition = contest_selectors.competition_by_slug(slug)
@@ -61,15 +48,3 @@ def competition_results(request: HttpRequest, slug: str) -> ResultsOut:
     ]
     return ResultsOut(competition=competition.slug, published=selectors.embargo_lifted(competition, now),
                       results_at=competition.results_at, results=results)
-
-
-@router.get("/certificates/{uuid}/verify", response={200: VerificationOut, 404: VerificationOut}, auth=None,
-            tags=["certificates"])
-def verify_certificate(request: HttpRequest, uuid: UUID):  # type: ignore[no-untyped-def]
-    from aigc_contest.web.certificates.services import verify
-
-    result = verify(uuid)
-    data = VerificationOut.model_validate(
-        {k: v for k, v in result.as_dict().items() if k in VerificationOut.model_fields}
-    )
-    return Status(404 if result.status == "unknown" else 200, data)

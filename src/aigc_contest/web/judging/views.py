@@ -3,9 +3,9 @@ everyone sees the winners once the embargo lifts."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.certificates import selectors as certificate_selectors
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.contests.models import Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
-from aigc_contest.web.core.http import AuthenticatedHttpRequest, harden_work_response
-from aigc_contest.web.core.spreadsheet import spreadsheet_row, spreadsheet_safe
+from aigc_contest.web.core.http import harden_work_response
+from aigc_contest.web.core.spreadsheet import csv_response
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging import charts, forms, overrides, selectors, services
 from aigc_contest.web.judging.blind import blind_image, blind_pdf
@@ -290,12 +291,8 @@ def export_assignments(request: HttpRequest, slug: str, round_id: int) -> HttpRe
     """The round's assignment as CSV, to edit in a spreadsheet and upload again."""
     competition = _organiser_competition(request, slug)
     round_ = get_object_or_404(Round, competition=competition, pk=round_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-{round_.kind}-assignments.csv"'
-    response.write("\ufeff")  # spreadsheets read the file as UTF-8 (titles may be Chinese) with the mark
-    writer = csv.writer(response)
-    for row in selectors.assignment_csv_rows(round_):
-        writer.writerow(spreadsheet_row(row))
+    response, writer = csv_response(f"{competition.slug}-{round_.kind}-assignments.csv")
+    writer.writerows(selectors.assignment_csv_rows(round_))
     return response
 
 
@@ -397,15 +394,13 @@ def _with_position(job: Any) -> Any:
 def export_results(request: HttpRequest, slug: str) -> HttpResponse:
     """Published results as CSV; before the announcement the file has its header only."""
     competition = _organiser_competition(request, slug)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-results.csv"'
-    writer = csv.writer(response)
+    response, writer = csv_response(f"{competition.slug}-results.csv")
     writer.writerow(["category", "entry", "title", "team", "rank", "score", "raw_score", "n_judges", "method", "award"])
     awards = {a.entry_id: a.kind for a in selectors.published_awards(competition)}
     for r in selectors.published_results(competition):
-        writer.writerow([spreadsheet_safe(r.category.slug), r.entry_id, spreadsheet_safe(r.entry.title),
-                         spreadsheet_safe(r.entry.team.name), r.rank, f"{r.score:.4f}", f"{r.raw_score:.4f}",
-                         r.n_judges, spreadsheet_safe(r.method), spreadsheet_safe(awards.get(r.entry_id, ""))])
+        writer.writerow([r.category.slug, r.entry_id, r.entry.title, r.entry.team.name, r.rank,
+                         Decimal(f"{r.score:.4f}"), Decimal(f"{r.raw_score:.4f}"), r.n_judges, r.method,
+                         awards.get(r.entry_id, "")])
     return response
 
 

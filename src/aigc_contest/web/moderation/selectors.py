@@ -101,3 +101,11 @@ def refusal_for_job(job_id: int) -> SafetyEvent | None:
     return (
         SafetyEvent.objects.filter(job_id=job_id, outcome=SafetyEvent.Outcome.REFUSED).order_by("-id").first()
     )
+
+
+def refused_job_ids(job_ids: list[int]) -> set[int]:
+    """Those of the jobs that the safety layer refused."""
+    if not job_ids:
+        return set()
+    refused = SafetyEvent.objects.filter(job_id__in=job_ids, outcome=SafetyEvent.Outcome.REFUSED)
+    return set(refused.values_list("job_id", flat=True))

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.safety import DEFAULT_POLICY, SafetyRefusal, SafetyVerdict, check_text
+from aigc_contest.web.accounts.models import Role, User
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.translation import product_language
+from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
+from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.moderation.models import EXCERPT_CHARS, SafetyEvent, SchoolSafetyPolicy, split_terms
+from aigc_contest.web.moderation.selectors import policy_for
+from aigc_contest.web.notifications.emails import render_message
+from aigc_contest.web.notifications.jobs import enqueue_email
 
 logger = logging.getLogger(__name__)
 
@@ -102,14 +111,6 @@ def notify_safety_contact(event: SafetyEvent) -> Any:
 
 
 def _notify_safety_contact(event: SafetyEvent) -> Any:
-    from datetime import timedelta
-
-    from django.urls import reverse
-
-    from aigc_contest.web.accounts.models import Role, User
-    from aigc_contest.web.core.email_jobs import enqueue_email
-    from aigc_contest.web.core.notifications import _render
-
     if event.school_id is None or event.user_id is None:
         return None
     row = SchoolSafetyPolicy.objects.filter(school_id=event.school_id).first()
@@ -129,24 +130,19 @@ def _notify_safety_contact(event: SafetyEvent) -> Any:
         or event.user
     )
     context = {"school": event.school, "event": event, "queue_url": reverse("moderation-queue")}
-    subject, body = _render("safety_contact", context)
+    subject, body = render_message("safety_contact", context)
     with transaction.atomic():
         return enqueue_email(owner, recipients=[contact], subject=subject, body=body)
 
 
 def child_language() -> str:
     """The page's language as the safety messages name it ("en", "zh-Hant", "zh-Hans")."""
-    from django.utils.translation import get_language
-
-    code = (get_language() or "en").lower()
-    return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
+    return product_language()
 
 
 def screen_text(actor: Any, text: str, where: str = SafetyEvent.Where.PROMPT) -> None:
     """A participant's own words under their school's safety settings: the verdict goes to the audit log,
     and a refusal raises ServiceError("refused") with the kind message (never the words themselves)."""
-    from aigc_contest.web.moderation.selectors import policy_for
-
     if not (text or "").strip():
         return
     verdict = check_text(text, policy_for(actor))
@@ -157,9 +153,6 @@ def screen_text(actor: Any, text: str, where: str = SafetyEvent.Where.PROMPT) ->
 
 def job_policy_params(actor: Any) -> dict[str, Any]:
     """The job parameters that carry the actor's school safety settings (empty for the platform default)."""
-    from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
-    from aigc_contest.web.moderation.selectors import policy_for
-
     policy = policy_for(actor)
     data = policy.model_dump(mode="json", exclude_defaults=True) if policy is not DEFAULT_POLICY else {}
     return {SAFETY_POLICY_PARAM: data} if data else {}
@@ -180,8 +173,6 @@ def record_job_refusal(job_id: int, outcome: object) -> SafetyEvent | None:
 
 
 def _record_job_refusal(job_id: int, outcome: SafetyRefusal) -> SafetyEvent | None:
-    from aigc_contest.web.jobs.models import Job
-
     job = Job.objects.select_related("owner").filter(pk=job_id).first()
     if job is None:
         return None

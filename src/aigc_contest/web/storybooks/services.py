@@ -30,8 +30,13 @@ from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.translation import product_language
+from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry, EntryVersion
 from aigc_contest.web.jobs.models import FINAL_STATUSES, Job, JobStatus
+from aigc_contest.web.jobs.services import submit_job
+from aigc_contest.web.moderation.selectors import policy_for
+from aigc_contest.web.moderation.services import job_policy_params, screen_text
 from aigc_contest.web.storybooks.jobs import TEXT_KIND
 from aigc_contest.web.storybooks.models import StorybookStep, StorybookWork
 from aigc_contest.works.storybook.model import ImageAsset, Page, Storybook, StorybookError
@@ -43,10 +48,7 @@ PIPELINE_STEPS = (Step.OUTLINE, Step.CHARACTERS, Step.PAGES)
 
 
 def language() -> str:
-    from django.utils.translation import get_language
-
-    code = (get_language() or "en").lower()
-    return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
+    return product_language()
 
 
 def plan_of(work: StorybookWork) -> StoryPlan:
@@ -60,8 +62,6 @@ def book_of(work: StorybookWork) -> Storybook | None:
 def _screen(actor: User, *texts: str) -> None:
     """Participants' own words go through their school's safety settings and the audit log; the reason never
     repeats the words."""
-    from aigc_contest.web.moderation.services import screen_text
-
     screen_text(actor, "\n".join(t for t in texts if t))
 
 
@@ -111,9 +111,6 @@ def _start_book(actor: User, entry: Entry, *, theme: str, brief: str, pages: int
 
 
 def _submit(actor: User, work: StorybookWork, step: str, params: dict[str, Any], page_id: str = "") -> StorybookStep:
-    from aigc_contest.web.jobs.services import submit_job
-    from aigc_contest.web.moderation.services import job_policy_params
-
     # The school's safety settings travel with every step, writing and pictures alike.
     params = {**params, **job_policy_params(actor)}
     job = submit_job(actor, TEXT_KIND if step != Step.PICTURE else "image", params)
@@ -158,8 +155,6 @@ def request_pictures(actor: User, work: StorybookWork, page_ids: list[str]) -> l
     if book is None:
         raise ServiceError(_("The pages are not written yet."), "not_ready")
     busy = {s.page_id for s in pending_steps(work) if s.step == Step.PICTURE and s.job.status not in FINAL_STATUSES}
-    from aigc_contest.web.moderation.selectors import policy_for
-
     generator = Generator(policy=policy_for(actor))
     try:
         model = generator.model_name(plan_of(work).brief.image_model, "image")
@@ -419,8 +414,6 @@ def archive(book: Storybook) -> tuple[bytes, dict[str, Any]]:
 
 def submit_work(actor: User, work: StorybookWork, now: Any = None) -> EntryVersion:
     """Export the PDF, store it (and the book archive) as the entry's draft, and submit the entry."""
-    from aigc_contest.web.entries import services as entry_services
-
     entry = work.entry
     require(actor, "entries.submit_entry", entry)
     work = sync_work(work)

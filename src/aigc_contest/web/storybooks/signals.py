@@ -11,6 +11,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from aigc_contest.web.jobs.models import Job, JobStatus
+from aigc_contest.web.storybooks import services
+from aigc_contest.web.storybooks.models import StorybookStep, StorybookWork
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +21,6 @@ logger = logging.getLogger(__name__)
 def job_saved(sender: Any, instance: Job, **kwargs: Any) -> None:
     if instance.status != JobStatus.SUCCEEDED:
         return
-    from aigc_contest.web.storybooks.models import StorybookStep
-
     work_id = StorybookStep.objects.filter(job_id=instance.pk, applied=False).values_list("work_id", flat=True).first()
     if work_id is None:
         return
@@ -28,9 +28,6 @@ def job_saved(sender: Any, instance: Job, **kwargs: Any) -> None:
 
 
 def _sync(work_id: int) -> None:
-    from aigc_contest.web.storybooks import services
-    from aigc_contest.web.storybooks.models import StorybookWork
-
     try:
         work = StorybookWork.objects.filter(pk=work_id).first()
         if work is not None:

@@ -16,8 +16,16 @@ from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.translation import product_language
+from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry, EntryVersion
-from aigc_contest.web.jobs.models import FINAL_STATUSES, JobStatus
+from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
+from aigc_contest.web.jobs.models import FINAL_STATUSES, JobAsset, JobStatus
+from aigc_contest.web.jobs.services import cancel_job, retry_job, submit_job
+from aigc_contest.web.moderation.models import SafetyEvent
+from aigc_contest.web.moderation.selectors import policy_for
+from aigc_contest.web.moderation.services import job_policy_params, record_verdict
+from aigc_contest.web.studio.jobs import TEXT_KIND
 from aigc_contest.web.studio.models import StudioJob, StudioWork
 from aigc_contest.web.studio.selectors import defects_of, parse_document
 from aigc_contest.web.studio.starters import starter_novel
@@ -48,8 +56,6 @@ def _screen_text(actor: Any, novel: Any, where: str = "prompt") -> None:
     """Children's own words go through their school's safety settings and the audit log; the reason names
     the part by its number, never its words (a title may itself hold the refused word)."""
     from aigc_contest.safety import check_text
-    from aigc_contest.web.moderation.selectors import policy_for
-    from aigc_contest.web.moderation.services import record_verdict
 
     policy = policy_for(actor)
     for number, node in enumerate(novel.nodes, 1):
@@ -70,10 +76,7 @@ def _screen_text(actor: Any, novel: Any, where: str = "prompt") -> None:
 
 
 def _language() -> str:
-    from django.utils.translation import get_language
-
-    code = (get_language() or "en").lower()
-    return {"zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}.get(code, "en")
+    return product_language()
 
 
 def _checked(actor: Any, document: Any, where: str = "prompt") -> dict[str, Any]:
@@ -169,9 +172,6 @@ def theme_of(entry: Entry) -> str:
 def _screen_words(actor: User, text: str) -> None:
     """A child's request to the AI (a theme, a picture description) under their school's safety settings."""
     from aigc_contest.safety import check_text
-    from aigc_contest.web.moderation.models import SafetyEvent
-    from aigc_contest.web.moderation.selectors import policy_for
-    from aigc_contest.web.moderation.services import record_verdict
 
     verdict = check_text(text, policy_for(actor))
     record_verdict(actor, SafetyEvent.Where.PROMPT, verdict, text)
@@ -180,9 +180,6 @@ def _screen_words(actor: User, text: str) -> None:
 
 
 def _submit(actor: User, entry: Entry, kind: str, params: dict[str, Any], step: str, node_id: str = "") -> StudioJob:
-    from aigc_contest.web.jobs.services import submit_job
-    from aigc_contest.web.moderation.services import job_policy_params
-
     params = {**params, **job_policy_params(actor)}  # the school's safety settings travel with every job
     with transaction.atomic():
         job = submit_job(actor, kind, params)
@@ -202,8 +199,6 @@ def _new_seed() -> int:
 
 def request_draft(actor: User, entry: Entry, *, theme: str, nodes: int = DRAFT_NODES) -> StudioJob:
     """Queue the AI's first draft of the entry's story; the studio opens on it once the job is done."""
-    from aigc_contest.web.studio.jobs import TEXT_KIND
-
     require(actor, "entries.edit_entry", entry)
     _check_novel_entry(entry)
     if StudioWork.objects.filter(entry=entry).exists():
@@ -224,8 +219,6 @@ def draft_job(entry: Entry) -> StudioJob | None:
 
 def request_node_text(actor: User, work: StudioWork, *, document: Any, node_id: str) -> StudioJob:
     """Queue one part written again. `document` is the page's current story (saved or not): the AI reads it."""
-    from aigc_contest.web.studio.jobs import TEXT_KIND
-
     require(actor, "entries.edit_entry", work.entry)
     novel = parse_document(document)
     if node_id not in {n.id for n in novel.nodes}:
@@ -251,8 +244,6 @@ def request_picture(actor: User, work: StudioWork, *, node_id: str, prompt: str)
     """Queue pictures for one part from `prompt` (checked by the safety layer first); the student picks one."""
     from aigc_contest.generation.registry import RegistryError, shared_registry
     from aigc_contest.safety import DEFAULT_POLICY
-    from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
-    from aigc_contest.web.moderation.selectors import policy_for
     from aigc_contest.works.storybook.prompts import NEGATIVE_PROMPT
 
     require(actor, "entries.edit_entry", work.entry)
@@ -287,8 +278,6 @@ def studio_job(work_or_entry: StudioWork | Entry, pk: Any) -> StudioJob:
 
 def try_again(actor: User, item: StudioJob) -> StudioJob:
     """A failed or stopped job again: the same job for its owner (and their teacher), a new one for a teammate."""
-    from aigc_contest.web.jobs.services import retry_job
-
     require(actor, "entries.edit_entry", item.entry)
     if item.job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise ServiceError(_("Only a failed or cancelled job can be tried again."), "not_failed")
@@ -304,8 +293,6 @@ def try_again(actor: User, item: StudioJob) -> StudioJob:
 
 
 def stop(actor: User, item: StudioJob) -> None:
-    from aigc_contest.web.jobs.services import cancel_job
-
     require(actor, "entries.edit_entry", item.entry)
     if not actor.has_perm("jobs.cancel_job", item.job):
         raise ServiceError(_("Only the person who asked for this can stop it."), "forbidden")
@@ -372,8 +359,6 @@ def _change_node(entry_id: int, node_id: str, change: Any) -> int | None:
 
 def _picture_asset(entry: Entry, asset_pk: Any) -> Any:
     """A picture made for this entry's story (by any of its studio jobs), or None."""
-    from aigc_contest.web.jobs.models import JobAsset
-
     if not isinstance(asset_pk, int) or isinstance(asset_pk, bool):
         return None
     return (JobAsset.objects.select_related("job__owner")
@@ -394,9 +379,6 @@ def pick_illustration(actor: User, work: StudioWork, *, node_id: str, asset_pk: 
     its provenance (the exports put the picture itself inline). Returns the illustration as JSON and the
     new revision of the stored story (None when the part is not saved yet: the page keeps it until saved)."""
     from aigc_contest.safety import check_image
-    from aigc_contest.web.moderation.models import SafetyEvent
-    from aigc_contest.web.moderation.selectors import policy_for
-    from aigc_contest.web.moderation.services import record_verdict
     from aigc_contest.works.novel.model import Illustration
     from aigc_contest.works.storybook.pipeline import provenance_of
 
@@ -451,8 +433,6 @@ def submit_work(actor: User, work: StudioWork, now: datetime | None = None) -> E
     """Export the playable HTML, make it the entry's draft file, and submit the entry.
 
     A story with defects is not submitted: each defect is listed for the student to fix."""
-    from aigc_contest.web.entries import services as entry_services
-
     entry = work.entry
     require(actor, "entries.submit_entry", entry)
     novel = parse_document(work.document)

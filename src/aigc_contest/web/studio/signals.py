@@ -11,6 +11,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from aigc_contest.web.jobs.models import Job, JobStatus
+from aigc_contest.web.studio import services
+from aigc_contest.web.studio.models import StudioJob
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +21,6 @@ logger = logging.getLogger(__name__)
 def job_saved(sender: Any, instance: Job, **kwargs: Any) -> None:
     if instance.status != JobStatus.SUCCEEDED:
         return
-    from aigc_contest.web.studio.models import StudioJob
-
     entry_id = StudioJob.objects.filter(job_id=instance.pk, applied=False).values_list("entry_id", flat=True).first()
     if entry_id is None:
         return
@@ -28,8 +28,6 @@ def job_saved(sender: Any, instance: Job, **kwargs: Any) -> None:
 
 
 def _sync(entry_id: int) -> None:
-    from aigc_contest.web.studio import services
-
     try:
         services.sync_jobs(entry_id)
     except Exception:  # a story problem must never stop the worker; opening the studio retries the sync

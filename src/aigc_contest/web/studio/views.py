@@ -25,6 +25,8 @@ from aigc_contest.web.core.translation import style_choices
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
+from aigc_contest.web.jobs.selectors import queue_position, queue_positions_of
+from aigc_contest.web.moderation.selectors import refusal_for_job
 from aigc_contest.web.studio import selectors, services
 from aigc_contest.web.studio.models import StudioJob, StudioWork
 from aigc_contest.works.novel.html_player import player_hash_sources
@@ -298,7 +300,6 @@ def picture_file(request: HttpRequest, pk: int, asset_pk: int) -> HttpResponse:
 def _job_reason(item: StudioJob) -> str:
     """Why a job gave nothing usable, in the page's language where we can say it ourselves."""
     from aigc_contest.safety import SafetyVerdict
-    from aigc_contest.web.moderation.selectors import refusal_for_job
 
     job = item.job
     if job.status == JobStatus.FAILED:
@@ -315,8 +316,6 @@ def _job_reason(item: StudioJob) -> str:
 
 
 def _jobs_context(work: StudioWork) -> dict[str, Any]:
-    from aigc_contest.web.jobs.selectors import queue_positions_of
-
     titles = {n.get("id"): n.get("title") or n.get("id") for n in work.document.get("nodes", [])}
     items = selectors.visible_jobs(work.entry)
     positions = queue_positions_of(item.job for item in items)
@@ -362,8 +361,6 @@ def job_action(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def _draft_context(request: HttpRequest, entry: Entry) -> dict[str, Any]:
-    from aigc_contest.web.jobs.selectors import queue_position
-
     item = services.draft_job(entry)
     if item is not None:
         item.reason = _job_reason(item)

@@ -15,10 +15,13 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from aigc_contest.web.accounts.models import GuardianConsent, Role, School, User
 from aigc_contest.web.contests.models import DEFAULT_CRITERIA, Category, Competition, Criterion, Theme
 from aigc_contest.web.contests.timeline import typed
+from aigc_contest.web.entries import services as entry_services
+from aigc_contest.web.judging import services as judging_services
 
 DEMO_PASSWORD = "aigc-demo-2024"
 HK = zoneinfo.ZoneInfo("Asia/Hong_Kong")
@@ -149,8 +152,6 @@ def _wukong_competition(now: datetime) -> Competition:
 
 def sample_png(seed: int, size: int = 384) -> bytes:
     """A colourful sample picture (drawn, not generated) standing in for an uploaded work."""
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (size, size), (30 + seed * 40 % 200, 60, 140))
     draw = ImageDraw.Draw(image)
     for i in range(12):
@@ -164,8 +165,6 @@ def sample_png(seed: int, size: int = 384) -> bytes:
 
 
 def sample_pdf(title: str) -> bytes:
-    from PIL import Image, ImageDraw
-
     pages = []
     for n in range(3):
         page = Image.new("RGB", (595, 842), "white")
@@ -190,8 +189,6 @@ def _user(username: str, role: str, display_name: str, school: School | None = N
 
 def load_demo(now: datetime | None = None) -> list[DemoLogin]:
     """Create both competitions and their people once; later calls change nothing."""
-    from aigc_contest.web.entries import services as entry_services
-
     now = now or timezone.now()
     if Competition.objects.filter(slug="hk-inter-school-aigc").exists():
         return demo_logins()
@@ -267,8 +264,6 @@ def load_demo(now: datetime | None = None) -> list[DemoLogin]:
 
 def _judging_panel(competition: Competition) -> None:
     """A scoring round with the three demo judges, each submitted entry given to two of them."""
-    from aigc_contest.web.judging import services as judging_services
-
     organiser = User.objects.get(username="organiser")
     round_ = judging_services.open_round(organiser, competition, "scoring", k=2)
     for judge in User.objects.filter(role=Role.JUDGE).order_by("username"):

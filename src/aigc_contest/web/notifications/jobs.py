@@ -16,8 +16,10 @@ import threading
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
+from aigc_contest.web.jobs import services as job_services
 from aigc_contest.web.jobs.kinds import (
     JobFailure,
     JobKind,
@@ -27,6 +29,7 @@ from aigc_contest.web.jobs.kinds import (
     jobs_config,
     register,
 )
+from aigc_contest.web.jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +56,6 @@ def _prepare(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def run_email_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOutput | Exception]:
-    from django.core.mail import EmailMessage, get_connection
-
     outcomes: list[JobOutput | Exception] = []
     try:
         connection = get_connection()
@@ -91,8 +92,6 @@ def enqueue_email(owner: Any, *, recipients: list[str], subject: str, body: str)
     """Queue one message in the current transaction; the worker is woken once the transaction commits.
 
     Returns the job, or None when there is nobody to write to or the configured backend discards mail."""
-    from aigc_contest.web.jobs.models import Job
-
     if not recipients or settings.EMAIL_BACKEND == DUMMY_BACKEND:
         return None
     params, batch_key = _prepare({"recipients": recipients, "subject": subject, "body": body})
@@ -122,8 +121,6 @@ def wake_soon(queue: str) -> None:
     The wake-up is sent after every job it covers has committed (the pending mark is cleared first, so a
     job committed later starts a new timer); a lost wake-up loses no message, as the worker's watchdog
     re-sends wake-ups for waiting jobs."""
-    from aigc_contest.web.jobs.services import wake_workers
-
     with _wake_lock:
         if queue in _wake_pending:
             return
@@ -132,7 +129,7 @@ def wake_soon(queue: str) -> None:
     def fire() -> None:
         with _wake_lock:
             _wake_pending.discard(queue)
-        wake_workers(queue)
+        job_services.wake_workers(queue)
 
     timer = threading.Timer(WAKE_DELAY_SECONDS, fire)
     timer.daemon = True

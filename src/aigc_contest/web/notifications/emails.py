@@ -17,6 +17,7 @@ from django.template import Context, engines
 from django.utils import translation
 
 from aigc_contest.web.accounts.models import User
+from aigc_contest.web.notifications.jobs import enqueue_email
 
 
 def _recipients(users: Iterable[User | None]) -> list[str]:
@@ -31,7 +32,7 @@ def render_plain_text(name: str, context: dict[str, Any]) -> str:
     return template.render(Context(context, autoescape=False))
 
 
-def _render(template: str, context: dict, language: str = "en") -> tuple[str, str]:
+def render_message(template: str, context: dict, language: str = "en") -> tuple[str, str]:
     with translation.override(language):
         subject = render_plain_text(f"emails/{template}_subject.txt", context)
         body = render_plain_text(f"emails/{template}.txt", context | {"site_url": settings.SITE_URL})
@@ -41,7 +42,7 @@ def _render(template: str, context: dict, language: str = "en") -> tuple[str, st
 def _send(template: str, context: dict, recipients: list[str], language: str = "en") -> int:
     if not recipients:
         return 0
-    subject, body = _render(template, context, language)
+    subject, body = render_message(template, context, language)
     return send_mail(subject, body, None, recipients)
 
 
@@ -61,14 +62,12 @@ def queue_submission_receipt(actor: User, version, members: Iterable[User], teac
     """The receipt as an `email` job in the submission's own transaction (sent by the worker, never lost
     with a crash after the commit). `members` and the supervising teacher's email address are what the
     submission already loaded."""
-    from aigc_contest.web.core.email_jobs import enqueue_email
-
     entry = version.entry
     team = entry.team
     recipients = sorted(set(_recipients(members)) | ({teacher_email} if teacher_email else set()))
     if not recipients:
         return None
-    subject, body = _render("submission_receipt", {"version": version, "entry": entry, "team": team})
+    subject, body = render_message("submission_receipt", {"version": version, "entry": entry, "team": team})
     return enqueue_email(actor, recipients=recipients, subject=subject, body=body)
 
 

@@ -1,0 +1,30 @@
+"""Certificates: the holder, the holder's teachers and organisers download; organisers issue and revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+
+from aigc_contest.web.accounts.rules import is_organiser, is_teacher, is_teacher_of_student
+from aigc_contest.web.entries.rules import is_team_teacher
+
+
+@rules.predicate
+def is_certificate_holder(user: Any, certificate: Any) -> bool:
+    return bool(certificate is not None and user.is_authenticated and certificate.user_id == user.pk)
+
+
+@rules.predicate
+def is_certificate_teacher(user: Any, certificate: Any) -> bool:
+    if certificate is None or not is_teacher(user):
+        return False
+    if certificate.team_id and is_team_teacher(user, certificate.team):
+        return True
+    return bool(is_teacher_of_student(user, certificate.user))
+
+
+rules.add_perm(
+    "certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_organiser
+)
+rules.add_perm("certificates.manage_certificates", is_organiser)

@@ -1,0 +1,10 @@
+"""Competitions: organisers set them up; anyone reads a public competition through the selectors."""
+
+from __future__ import annotations
+
+import rules
+
+from aigc_contest.web.accounts.rules import is_organiser
+
+rules.add_perm("contests.manage_competition", is_organiser)
+rules.add_perm("contests.export_participants", is_organiser)

@@ -1,0 +1,16 @@
+"""Messages sent when something happens in an app below this one (which does not import it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from aigc_contest.web.accounts.models import User
+from aigc_contest.web.accounts.signals import students_created
+from aigc_contest.web.notifications import emails
+
+
+@receiver(students_created, dispatch_uid="notifications.accounts_created")
+def tell_teacher_of_new_students(sender: Any, *, teacher: User, students: list[User], **kwargs: Any) -> None:
+    emails.account_created(teacher, students)
