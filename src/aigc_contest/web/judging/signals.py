@@ -250,8 +250,10 @@ def competition_signals(competition: Competition) -> CompetitionSignals:
     """Every signal for every submitted entry of the competition, whatever judges are allowed to see."""
     versions = submitted_versions(competition)
     by_pk = {v.pk: v for v in versions}
-    rows = {v.pk: EntrySignals(v.entry, v, readability=readability_of(v, v.entry.category.school_levels))
-            for v in versions}
+    rows = {
+        v.pk: EntrySignals(v.entry, v, readability=readability_of(v, v.entry.category.school_levels))
+        for v in versions
+    }
     pairs = []
     for found in _pairs(versions):
         a, b = by_pk.get(int(found.a)), by_pk.get(int(found.b))
