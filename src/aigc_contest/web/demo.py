@@ -258,8 +258,29 @@ def load_demo(now: datetime | None = None) -> list[DemoLogin]:
                                           theme=wukong.themes.first())
         entry_services.upload_draft_file(makers[0], lora, filename="mars.png", data=sample_png(7))
         entry_services.submit_entry(makers[0], lora, now=now)
+        _planted_near_duplicate(teachers["sen"], students["sen"][1], cats["sen"], now)
         _judging_panel(hk)
     return demo_logins()
+
+
+def near_copy_png(seed: int) -> bytes:
+    """``sample_png(seed)`` resized and a little brighter: a near-copy the duplicates report should find."""
+    from PIL import Image, ImageEnhance
+
+    image = Image.open(io.BytesIO(sample_png(seed))).convert("RGB").resize((352, 352))
+    buffer = io.BytesIO()
+    ImageEnhance.Brightness(image).enhance(1.06).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _planted_near_duplicate(teacher: User, student: User, category: Category, now: datetime) -> None:
+    """A second SEN entry whose picture is a near-copy of "My Happy Garden", for the advisory signals."""
+    from aigc_contest.web.entries import services as entry_services
+
+    team = entry_services.create_team(teacher, category, name="Sunny Brushes", members=[student])
+    entry = entry_services.start_entry(student, team, title="Flowers in the Sun", work_type="image")
+    entry_services.upload_draft_file(student, entry, filename="flowers.png", data=near_copy_png(3))
+    entry_services.submit_entry(student, entry, now=now)
 
 
 def _judging_panel(competition: Competition) -> None:

@@ -41,6 +41,13 @@ class Stage(models.TextChoices):
     RESULTS = "results", _("Results announced")
 
 
+JUDGE_SIGNALS = ("duplicates", "readability")  # advisory signals a judge may see beside a work
+
+
+def default_judge_signals() -> list[str]:
+    return list(JUDGE_SIGNALS)
+
+
 def validate_timezone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
@@ -63,6 +70,11 @@ class Competition(TranslatedFieldsMixin, models.Model):
         _("teachers may help with drafts"), default=False,
         help_text=_("Off: teachers see their students' entries but only the students change and submit them. "
                     "On: a team's teacher may also edit, submit and withdraw; every change names the teacher."),
+    )
+
+    judge_signals = models.JSONField(
+        _("advisory signals shown to judges"), default=default_judge_signals, blank=True,
+        help_text=_("Any of duplicates, readability. Signals never change a score or a rank."),
     )
 
     # The timeline. Submission is allowed while submission_opens_at <= now < submission_deadline.

@@ -216,3 +216,17 @@ class ConfirmResultsForm(RoundForm):
         except ValueError as exc:
             raise ValidationError(str(exc), code="method") from exc
         return method
+
+
+class JudgeSignalsForm(JudgingForm):
+    """Which advisory signals judges see beside each work; an unticked one is hidden from them."""
+
+    signals = forms.MultipleChoiceField(
+        label=_("Signals judges see beside each work"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            ("duplicates", _("Near-duplicate pictures and texts")),
+            ("readability", _("Readability for the category's age band")),
+        ],
+    )

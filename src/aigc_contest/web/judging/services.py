@@ -45,6 +45,20 @@ def _not_after_publication(competition: Competition, now: datetime | None = None
 # ---------------------------------------------------------------- rounds and panels
 
 
+def set_judge_signals(actor: User, competition: Competition, signals: Iterable[str]) -> list[str]:
+    """Which advisory signals judges see beside the works (the organiser sees them all, always)."""
+    from aigc_contest.web.contests.models import JUDGE_SIGNALS
+
+    require(actor, "judging.manage_judging", competition)
+    chosen = set(signals)
+    unknown = chosen - set(JUDGE_SIGNALS)
+    if unknown:
+        raise ServiceError(_("Unknown signal: %(name)s") % {"name": ", ".join(sorted(unknown))})
+    competition.judge_signals = [s for s in JUDGE_SIGNALS if s in chosen]
+    competition.save(update_fields=["judge_signals"])
+    return competition.judge_signals
+
+
 def open_round(actor: User, competition: Competition, kind: str = Round.Kind.SCORING, *, k: int = 3) -> Round:
     require(actor, "judging.manage_judging", competition)
     if kind not in Round.Kind.values:

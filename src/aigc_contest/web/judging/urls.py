@@ -9,6 +9,7 @@ urlpatterns = [
     path("organiser/<slug:slug>/judging/", views.organiser_judging, name="judging-organiser"),
     path("organiser/<slug:slug>/judging/rounds/<int:round_id>/assignments.csv", views.export_assignments,
          name="judging-export-assignments"),
+    path("organiser/<slug:slug>/judging/signals/", views.organiser_signals, name="judging-signals"),
     path("organiser/<slug:slug>/results.csv", views.export_results, name="judging-export-results"),
     path("competitions/<slug:slug>/winners/", views.winners, name="judging-winners"),
     path("competitions/<slug:slug>/winners/<int:award_id>/file", views.winner_file, name="judging-winner-file"),

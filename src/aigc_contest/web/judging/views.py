@@ -28,6 +28,7 @@ from aigc_contest.web.core.http import harden_work_response
 from aigc_contest.web.core.spreadsheet import csv_response
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging import charts, forms, overrides, selectors, services
+from aigc_contest.web.judging import signals as judge_signals
 from aigc_contest.web.judging.blind import blind_image, blind_pdf
 from aigc_contest.web.judging.models import AggregationMethod, Assignment, AwardKind, Round
 
@@ -118,6 +119,7 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         "assignment": assignment, "version": version, "rows": rows,
         "is_image": version.mime in IMAGE_MIMES, "embed": _embed_kind(version.mime),
         "provenance": _provenance_text(assignment),
+        "signals": judge_signals.judge_signals(assignment.round.competition, assignment.entry, version),
         "editable": assignment.status == Assignment.Status.ASSIGNED and assignment.round.is_open,
     })
 
@@ -388,6 +390,41 @@ def _with_position(job: Any) -> Any:
     if job is not None:
         job.position = queue_position(job)
     return job
+
+
+@login_required
+def organiser_signals(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Advisory signals for every submitted entry (sortable), the near-duplicate pairs side by side, and the
+    choice of what judges see. Nothing here changes a score or a rank."""
+    competition = _organiser_competition(request, slug)
+    status = 200
+    if request.method == "POST":
+        form = forms.JudgeSignalsForm(request.POST, competition=competition)
+        if form.is_valid():
+            try:
+                services.set_judge_signals(request.user, competition, form.cleaned_data["signals"])
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Saved: judges see the signals ticked."))
+                return redirect("judging-signals", slug=slug)
+        status = 400
+    else:
+        form = forms.JudgeSignalsForm(
+            competition=competition, initial={"signals": sorted(judge_signals.visible_signals(competition))}
+        )
+    found = judge_signals.competition_signals(competition)
+    rows, sort = judge_signals.sorted_rows(found.rows, request.GET.get("sort", ""))
+    columns = []
+    for name, label in (("entry", _("Entry")), ("duplicates", _("Near-duplicate")), ("readability", _("Readability"))):
+        active = sort.removeprefix("-") == name
+        descending = active and sort.startswith("-")
+        columns.append({"name": name, "label": label, "next": name if descending else f"-{name}",
+                        "aria_sort": ("descending" if descending else "ascending") if active else ""})
+    return render(request, "judging/signals.html", {
+        "competition": competition, "rows": rows, "pairs": found.pairs, "sort": sort, "columns": columns,
+        "form": form, "visible": judge_signals.visible_signals(competition),
+    }, status=status)
 
 
 @login_required
