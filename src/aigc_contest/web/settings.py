@@ -208,17 +208,9 @@ if env_flag("AIGC_HTTPS"):
 # Content-Security-Policy on every response (django-csp): scripts and styles from this site, or inline with
 # the request's nonce (`nonce="{{ request.csp_nonce }}"`); no style attributes, no inline event handlers.
 # Responses that set their own policy keep it: the novel player, storybook previews and submitted HTML
-# works are sandboxed more tightly than this. With S3 storage, media comes from the bucket's origin.
+# works are sandboxed more tightly than this. Files always come from this site (downloads are streamed after
+# the permission check, with S3 storage too), so no storage origin is allowed.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
-
-
-def _storage_origins() -> list[str]:
-    if not os.environ.get("AIGC_S3_BUCKET"):
-        return []
-    from urllib.parse import urlsplit
-
-    endpoint = urlsplit(os.environ.get("AIGC_S3_ENDPOINT_URL") or "")
-    return [f"{endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else "https://*.amazonaws.com"]
 
 
 from csp.constants import NONCE as _NONCE  # noqa: E402 - beside the policy it serves
@@ -229,10 +221,10 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
         "default-src": [_SELF],
         "script-src": [_SELF, _NONCE],
         "style-src": [_SELF, _NONCE],
-        "img-src": [_SELF, "data:", "blob:", *_storage_origins()],
-        "media-src": [_SELF, "blob:", *_storage_origins()],
-        "object-src": [_SELF, *_storage_origins()],  # judges see PDFs embedded
-        "frame-src": [_SELF, *_storage_origins()],  # the sandboxed novel player
+        "img-src": [_SELF, "data:", "blob:"],
+        "media-src": [_SELF, "blob:"],
+        "object-src": [_SELF],  # judges see PDFs embedded
+        "frame-src": [_SELF],  # the sandboxed novel player
         "font-src": [_SELF],
         "connect-src": [_SELF],
         "base-uri": [_SELF],
