@@ -91,8 +91,9 @@ def test_keyboard_picture_cards_and_cantonese_read_aloud(
     cat = page.get_by_role("button", name="一隻貓", exact=True)
     expect(cat).to_be_visible()
     assert cat.bounding_box()["height"] >= 48
-    assert page.evaluate("getComputedStyle(document.querySelector('.picture-card .emoji')).fontFamily").startswith(
-        '"Noto Color Emoji"')
+    assert page.evaluate(
+        "getComputedStyle(document.querySelector('.picture-card .emoji')).fontFamily"
+    ).startswith('"Noto Color Emoji"')
 
     # read aloud: instructions, the prompt, in Cantonese
     _spoken(page)
@@ -100,7 +101,11 @@ def test_keyboard_picture_cards_and_cantonese_read_aloud(
     said = _spoken(page)
     assert said[-1]["lang"] == "zh-HK" and said[-1]["voice"] == "Cantonese voice" and "寫" in said[-1]["text"]
     page.locator("button.speak[data-speak-from=id_prompt]").click()
-    assert _spoken(page)[-1] == {"text": "一隻貓，看書，在公園，開心", "lang": "zh-HK", "voice": "Cantonese voice"}
+    assert _spoken(page)[-1] == {
+        "text": "一隻貓，看書，在公園，開心",
+        "lang": "zh-HK",
+        "voice": "Cantonese voice",
+    }
     expect(page.locator("#voice-note")).to_be_hidden()
 
     # the "read aloud" switch: buttons are named when reached, and the choice is kept on this device

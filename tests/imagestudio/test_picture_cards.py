@@ -26,11 +26,17 @@ def test_four_groups_of_about_eight_cards_each_complete_in_three_languages() -> 
             assert not CJK.search(card.words["en"])
             assert CJK.search(card.words["zh-Hant"]) and CJK.search(card.words["zh-Hans"])
             # the picture is an emoji (a symbol the Noto Color Emoji font draws), not a letter or a file
-            assert card.emoji and all(unicodedata.category(ch) in {"So", "Mn", "Cf", "Sk"} for ch in card.emoji)
+            assert card.emoji and all(
+                unicodedata.category(ch) in {"So", "Mn", "Cf", "Sk"} for ch in card.emoji
+            )
 
 
 def test_words_follow_the_page_language() -> None:
-    for language, tag, cat in (("zh-hk", "zh-Hant", "一隻貓"), ("zh-hans", "zh-Hans", "一只猫"), ("en-GB", "en", "a cat")):
+    for language, tag, cat in (
+        ("zh-hk", "zh-Hant", "一隻貓"),
+        ("zh-hans", "zh-Hans", "一只猫"),
+        ("en-GB", "en", "a cat"),
+    ):
         got_tag, groups = cards_for(language)
         assert got_tag == tag and groups[0].cards[0].word == cat
     simplified = {card.word for group in cards_for("zh-hans")[1] for card in group.cards}
@@ -38,15 +44,20 @@ def test_words_follow_the_page_language() -> None:
 
 
 @pytest.mark.django_db
-def test_studio_page_shows_picture_cards_as_buttons_in_traditional_chinese(image_setup: Any, monkeypatch: Any) -> None:
+def test_studio_page_shows_picture_cards_as_buttons_in_traditional_chinese(
+    image_setup: Any, monkeypatch: Any
+) -> None:
     from aigc_contest.web.imagestudio import views
 
     monkeypatch.setattr(views, "image_models", lambda: [("image-tiny", "image-tiny")])
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-HK")
     client.force_login(image_setup.student)
     html = client.get(f"/studio/image/entries/{image_setup.entry.pk}/").content.decode()
-    buttons = re.findall(r'<button type="button" class="picture-card"[^>]*data-word="([^"]+)"[^>]*>'
-                         r'<span class="emoji" aria-hidden="true">[^<]+</span><span class="word">([^<]+)</span></button>', html)
+    buttons = re.findall(
+        r'<button type="button" class="picture-card"[^>]*data-word="([^"]+)"[^>]*>'
+        r'<span class="emoji" aria-hidden="true">[^<]+</span><span class="word">([^<]+)</span></button>',
+        html,
+    )
     assert len(buttons) == sum(len(group.cards) for group in GROUPS)
     assert ("一隻貓", "一隻貓") in buttons and ("在公園", "在公園") in buttons
     assert 'role="group" aria-labelledby="cards-who"' in html

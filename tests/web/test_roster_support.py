@@ -48,7 +48,9 @@ def test_teacher_switches_the_mark_on_and_off_and_each_change_is_recorded(people
     client.post(f"/school/students/{joy.pk}/support/", {"needs_support": "off"})
     joy.refresh_from_db()
     assert not joy.needs_support
-    records = list(ChangeRecord.objects.filter(object_id=str(joy.pk), action="needs learning support").order_by("pk"))
+    records = list(
+        ChangeRecord.objects.filter(object_id=str(joy.pk), action="needs learning support").order_by("pk")
+    )
     assert [r.changes["needs_support"] for r in records] == [[False, True], [True, False]]
     assert all(r.actor == people["teacher"] for r in records)
 
@@ -64,7 +66,9 @@ def test_bad_or_repeated_requests_change_nothing(people: dict[str, Any]) -> None
 
 
 @pytest.mark.parametrize("who", ["other_teacher", "bo", "joy"])
-def test_only_the_students_own_teacher_or_an_organiser_may_switch_it(people: dict[str, Any], who: str) -> None:
+def test_only_the_students_own_teacher_or_an_organiser_may_switch_it(
+    people: dict[str, Any], who: str
+) -> None:
     bo = people["bo"]
     response = _client(people[who]).post(f"/school/students/{bo.pk}/support/", {"needs_support": "off"})
     assert response.status_code == 403

@@ -28,8 +28,8 @@ from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.imagestudio.examples import examples_for
-from aigc_contest.web.imagestudio.picture_cards import cards_for
 from aigc_contest.web.imagestudio.forms import SEED_MAX, MakePicturesForm, PickForm
+from aigc_contest.web.imagestudio.picture_cards import cards_for
 from aigc_contest.web.jobs import selectors as job_selectors
 from aigc_contest.web.jobs import services as job_services
 from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
