@@ -135,7 +135,8 @@ def test_key_pages_have_no_serious_violations(
     # Fresh drafts in new teams (one entry per team and category), so that the studios open on their start pages.
     primary_category, sen_category = hk.categories.get(slug="primary"), hk.categories.get(slug="sen")
     kai = make_user("p.kai", "student", mei.school)
-    joy = User.objects.get(username="sen.joy")
+    # a new SEN student (the demo's own SEN students already have teams in the SEN category)
+    joy = make_user("sen.kit", "student", User.objects.get(username="teacher.sen").school, needs_support=True)
     book_team = entry_services.create_team(
         User.objects.get(username="teacher.primary"), primary_category, name="Moon Makers", members=[kai]
     )
@@ -183,7 +184,7 @@ def test_key_pages_have_no_serious_violations(
     sign_in(page, base, "s.hoi")
     check("novel studio start", f"/studio/entries/{novel.pk}/")
     # An SEN student's picture
-    sign_in(page, base, "sen.joy")
+    sign_in(page, base, "sen.kit", "pw-12345678")  # made by the make_user fixture
     check("image studio", f"/studio/image/entries/{picture.pk}/")
     page.locator("#make-button").click()  # nothing written: the form comes back with its error
     page.wait_for_load_state()

@@ -43,6 +43,7 @@ urlpatterns = [
     path("school/import/", account_views.import_students, name="school-import"),
     path("school/students/new/", account_views.add_student, name="school-add-student"),
     path("school/students/<int:student_id>/consent/", account_views.record_consent, name="school-consent"),
+    path("school/students/<int:student_id>/support/", account_views.set_needs_support, name="school-needs-support"),
     path("school/teams/new/", entry_views.create_team, name="school-create-team"),
     path("school/login-slips/", account_views.login_slips, name="school-login-slips"),
     path("accounts/unlock/", account_views.unlock_login, name="unlock-login"),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import ChangeRecord, GuardianConsent, Role, School, User
-from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.core.errors import PermissionDenied, ServiceError, require
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 GRADE_RE = re.compile(r"^(P[1-6]|S[1-6]|K[1-3]|U[1-6]|SEN|ADULT)?$", re.IGNORECASE)
@@ -216,6 +216,21 @@ def unlock_login(actor: User, username: str) -> int:
     if student is not None:
         record_change(actor, student, "unlock sign-in", {"failed attempts": (removed, 0)})
     return removed
+
+
+def set_needs_support(actor: User, student: User, needs_support: bool) -> bool:
+    """Mark a student as needing learning support, or lift the mark: their teacher (the school's roster)
+    or an organiser. The change is recorded with who made it. Returns whether anything changed."""
+    require(actor, "accounts.view_student", student)
+    if student.role not in {Role.STUDENT, Role.PARTICIPANT} or not actor.has_perm("accounts.manage_roster", student.school):
+        raise PermissionDenied(_("You cannot change this student's support mark."))
+    before = student.needs_support
+    if before == needs_support:
+        return False
+    student.needs_support = needs_support
+    student.save(update_fields=["needs_support"])
+    record_change(actor, student, "needs learning support", {"needs_support": (before, needs_support)})
+    return True
 
 
 def record_consent(actor: User, student: User, method: str) -> GuardianConsent:

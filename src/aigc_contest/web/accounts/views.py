@@ -89,6 +89,27 @@ def record_consent(request: HttpRequest, student_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def set_needs_support(request: HttpRequest, student_id: int) -> HttpResponse:
+    """The teacher switches a student's "needs learning support" mark on or off from the roster."""
+    student = get_object_or_404(User, pk=student_id)
+    require_perm(request, "accounts.view_student", student)
+    wanted = request.POST.get("needs_support")
+    if wanted not in {"on", "off"}:
+        messages.error(request, _("Choose whether the student needs learning support."))
+        return redirect("school-home")
+    try:
+        services.set_needs_support(request.user, student, wanted == "on")  # type: ignore[arg-type]
+    except ServiceError as exc:
+        raise DjangoPermissionDenied from exc
+    if wanted == "on":
+        messages.success(request, _("%s is marked as needing learning support.") % student)
+    else:
+        messages.success(request, _("%s is no longer marked as needing learning support.") % student)
+    return redirect("school-home")
+
+
+@login_required
+@require_POST
 def login_slips(request: HttpRequest) -> HttpResponse:
     """Login slips (PDF) for students of the teacher's school: from the logins just shown after registering
     (`username`/`password` pairs the page sends back), or, for the students ticked on the roster, with new

@@ -29,6 +29,7 @@ from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.imagestudio.examples import examples_for
 from aigc_contest.web.imagestudio.forms import SEED_MAX, MakePicturesForm, PickForm
+from aigc_contest.web.imagestudio.picture_cards import cards_for
 from aigc_contest.web.jobs import selectors as job_selectors
 from aigc_contest.web.jobs import services as job_services
 from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
@@ -93,6 +94,7 @@ def _page(request: HttpRequest, entry: Entry, form: MakePicturesForm, *, refusal
         if job is not None and job.kind == "image" and request.user.has_perm("jobs.view_job", job):
             jobs.insert(0, job)
     prompt_lang, examples = examples_for(get_language())
+    _, picture_cards = cards_for(get_language())
     return render(
         request,
         "studio/image_studio.html",
@@ -104,6 +106,7 @@ def _page(request: HttpRequest, entry: Entry, form: MakePicturesForm, *, refusal
             "cards": [_card_context(entry, job) for job in jobs],
             "examples": examples,
             "prompt_lang": prompt_lang,
+            "picture_cards": picture_cards,
             "seed_max": SEED_MAX,
         },
         status=status,
