@@ -444,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         bare.append(bare_loop(backend, size, images))
         # The machine is shared: each rush is compared with the bare loop measured just before and after it.
         results[-1]["bare_rate"] = statistics.mean(bare[-2:])
+        print(f"{order}: rush over in {results[-1]['elapsed']:.0f} s", file=sys.stderr, flush=True)
     report = render(args, results, bare)
     print(report["text"])
     print(f"machine: {machine_load()} at the end; total {time.perf_counter() - began:.0f} s")
