@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aigc_contest.generation.scheduling import (
     ConcurrencyLimits,
     LoadedModelBudget,
     QueuedJob,
     fair_order,
     fifo_plan,
+    ordered_jobs,
     plan_batch,
     queue_positions,
 )
@@ -112,3 +115,19 @@ def test_a_user_served_recently_goes_behind_users_not_served() -> None:
     assert ids(fair_order(queue)) == [1, 3, 2]
     assert ids(fair_order(queue, last_served={"heavy": 9.0})) == [3, 1, 2]
     assert ids(fair_order(queue, last_served={"heavy": 9.0, "light": 10.0})) == [1, 3, 2]
+
+
+def test_fifo_order_serves_oldest_first_with_the_same_batching_and_limits() -> None:
+    queue = [job(1, "heavy", key="k"), job(2, "heavy", key="k"), job(3, "heavy", key="k"), job(4, "a", key="k")]
+    assert ids(ordered_jobs(queue, order="fifo")) == [1, 2, 3, 4]
+    assert ids(ordered_jobs(queue)) == ids(fair_order(queue)) == [1, 4, 2, 3]
+    assert ids(plan_batch(queue, max_batch=2, order="fifo").jobs) == [1, 2]
+    assert ids(plan_batch(queue, max_batch=2).jobs) == [1, 4]
+    two_at_once = ConcurrencyLimits(per_user=lambda user: 2)
+    assert ids(plan_batch(queue, max_batch=4, limits=two_at_once, order="fifo").jobs) == [1, 2, 4]
+    assert queue_positions(queue, order="fifo") == {1: 1, 2: 2, 3: 3, 4: 4}
+
+
+def test_unknown_order_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown job order"):
+        plan_batch([job(1, "a")], order="random")

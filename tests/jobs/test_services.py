@@ -30,6 +30,27 @@ def test_claims_follow_fair_order_across_users_and_schools(world, submit, jobs_s
     assert order == [heavy[0].pk, light_b.pk, light_a2.pk, heavy[1].pk, heavy[2].pk]
 
 
+def test_fifo_order_setting_claims_oldest_first(world, submit, jobs_settings) -> None:
+    jobs_settings.update(quotas={}, order="fifo")
+    heavy = [submit(world.student_a) for _ in range(3)]
+    light_b = submit(world.student_b)
+    assert [claim()[0].pk for _ in range(4)] == [*(j.pk for j in heavy), light_b.pk]
+
+
+def test_job_order_setting_is_read_from_the_environment(monkeypatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from aigc_contest.web import settings as settings_module
+
+    monkeypatch.setenv("AIGC_JOB_ORDER", "FIFO")
+    assert settings_module._job_order() == "fifo"
+    monkeypatch.setenv("AIGC_JOB_ORDER", "random")
+    with pytest.raises(ImproperlyConfigured, match="AIGC_JOB_ORDER"):
+        settings_module._job_order()
+    monkeypatch.delenv("AIGC_JOB_ORDER")
+    assert settings_module._job_order() == "fair"
+
+
 def test_batches_group_compatible_jobs_up_to_max(world, submit, jobs_settings) -> None:
     jobs_settings["quotas"] = {}
     same = [submit(user, group="g", max_batch=3) for user in (world.student_a, world.student_b, world.student_a2)]

@@ -8,6 +8,9 @@ already have running) comes in round k; within a round, users whose school has b
 first, then users served longest ago (`last_served`: the round-robin's memory between passes, so a user
 with a long backlog goes to the back of the line after each turn), then the older job. A class of 30 children each asking once is served before one child's
 fiftieth request, and one busy school does not crowd out another.
+
+`order="fifo"` (the `AIGC_JOB_ORDER=fifo` setting) serves jobs oldest first instead, with the same batching
+and concurrency limits: the baseline that benchmarks/class_rush.py compares fair share against.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 # A user or school key as the callers pass it: any hashable value (the web layer uses database ids).
 # Any rather than Hashable so a caller's dict[int, int] fits the read-only mappings below.
 Key = Any
+
+ORDERS = ("fair", "fifo")
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,22 @@ def fair_order(
     return order
 
 
+def ordered_jobs(
+    jobs: Iterable[QueuedJob],
+    running_by_user: Mapping[Key, int] | None = None,
+    running_by_school: Mapping[Key, int] | None = None,
+    last_served: Mapping[Key, float] | None = None,
+    *,
+    order: str = "fair",
+) -> list[QueuedJob]:
+    """All jobs in serving order: `fair_order`, or oldest first for `order="fifo"`."""
+    if order == "fifo":
+        return sorted(jobs, key=lambda j: (j.submitted_at, j.id))
+    if order != "fair":
+        raise ValueError(f"unknown job order {order!r}; expected one of {', '.join(ORDERS)}")
+    return fair_order(jobs, running_by_user, running_by_school, last_served)
+
+
 def plan_batch(
     jobs: Sequence[QueuedJob],
     *,
@@ -100,12 +121,15 @@ def plan_batch(
     last_served: Mapping[Key, float] | None = None,
     now: float = 0.0,
     window: float = 0.0,
+    order: str = "fair",
 ) -> BatchPlan:
     """The next batch: the first job in fair order whose user and school are under their concurrency
     limits, plus later compatible jobs (same batch key) up to the backend's max batch.
 
     When the batch is not full and its first job has waited less than `window`, the plan says how long to
-    wait for companions (dynamic batching); the caller waits and plans again."""
+    wait for companions (dynamic batching); the caller waits and plans again.
+
+    `order`: "fair" (see the module docstring) or "fifo" (oldest first, everything else the same)."""
     limits = limits or ConcurrencyLimits()
     user_running: Counter[Hashable] = Counter(running_by_user or {})
     school_running: Counter[Hashable] = Counter(running_by_school or {})
@@ -124,7 +148,7 @@ def plan_batch(
             school_running[job.school] += 1
 
     batch: list[QueuedJob] = []
-    ordered = fair_order(jobs, running_by_user, running_by_school, last_served)
+    ordered = ordered_jobs(jobs, running_by_user, running_by_school, last_served, order=order)
     head = next((job for job in ordered if admissible(job)), None)
     if head is None:
         return BatchPlan()
@@ -147,10 +171,12 @@ def queue_positions(
     running_by_user: Mapping[Key, int] | None = None,
     running_by_school: Mapping[Key, int] | None = None,
     last_served: Mapping[Key, float] | None = None,
+    *,
+    order: str = "fair",
 ) -> dict[int, int]:
-    """Job id -> 1-based place in the fair order (what the page shows as "n-th in line")."""
-    order = fair_order(jobs, running_by_user, running_by_school, last_served)
-    return {job.id: place for place, job in enumerate(order, 1)}
+    """Job id -> 1-based place in the serving order (what the page shows as "n-th in line")."""
+    ordered = ordered_jobs(jobs, running_by_user, running_by_school, last_served, order=order)
+    return {job.id: place for place, job in enumerate(ordered, 1)}
 
 
 def fifo_plan(jobs: Sequence[QueuedJob], *, max_batch: int = 1) -> BatchPlan:

@@ -277,6 +277,13 @@ def _env_number(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _job_order() -> str:
+    order = os.environ.get("AIGC_JOB_ORDER", "fair").strip().lower() or "fair"
+    if order not in ("fair", "fifo"):
+        raise ImproperlyConfigured(f"AIGC_JOB_ORDER must be fair or fifo, not {order!r}.")
+    return order
+
+
 AIGC_JOBS = {
     "embedded_worker": env_flag("AIGC_EMBEDDED_WORKER", not os.environ.get("AIGC_BROKER_URL")),
     "heartbeat_seconds": _env_number("AIGC_JOB_HEARTBEAT_SECONDS", 5),
@@ -284,6 +291,9 @@ AIGC_JOBS = {
     "stale_seconds": _env_number("AIGC_JOB_STALE_SECONDS", 60),
     "watchdog_seconds": _env_number("AIGC_JOB_WATCHDOG_SECONDS", 10),
     "batch_window_seconds": _env_number("AIGC_JOB_BATCH_WINDOW_SECONDS", 0.5),
+    # Which queued job goes next: "fair" (round-robin by child, then school) or "fifo" (oldest first, the
+    # baseline benchmarks/class_rush.py measures fair share against). Batching and limits apply to both.
+    "order": _job_order(),
     "timeout_seconds": int(_env_number("AIGC_JOB_TIMEOUT_SECONDS", 600)),
     "max_attempts": int(_env_number("AIGC_JOB_MAX_ATTEMPTS", 3)),
     "max_loaded_models": int(_env_number("AIGC_WORKER_MAX_LOADED_MODELS", 2)),

@@ -83,7 +83,7 @@ def queue_positions_of(jobs: Iterable[Job]) -> dict[int, int]:
         )
         queued = [as_queued(r) for r in rows]
         served = last_served({q.user for q in queued})  # type: ignore[misc]
-        order = queue_positions(queued, by_user, by_school, served)
+        order = queue_positions(queued, by_user, by_school, served, order=jobs_config().get("order", "fair"))
         positions.update({job.pk: order[job.pk] for job in waiting if job.queue == queue and job.pk in order})
     return positions
 

@@ -173,6 +173,7 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
             last_served=selectors.last_served({row["owner_id"] for row in rows}),
             now=now.timestamp(),
             window=0.0 if force else kinds.jobs_config()["batch_window_seconds"],
+            order=kinds.jobs_config().get("order", "fair"),
         )
         if plan.empty:
             return Claim()
