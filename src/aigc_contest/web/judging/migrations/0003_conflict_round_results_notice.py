@@ -5,30 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contests', '0003_competition_judge_signals'),
-        ('judging', '0002_forbidden_pair'),
+        ("contests", "0003_competition_judge_signals"),
+        ("judging", "0002_forbidden_pair"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='conflictdeclaration',
-            name='round',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='judging.round'),
+            model_name="conflictdeclaration",
+            name="round",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="judging.round",
+            ),
         ),
         migrations.CreateModel(
-            name='ResultsNotice',
+            name="ResultsNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('queued_at', models.DateTimeField()),
-                ('messages', models.PositiveIntegerField(default=0)),
-                ('competition', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contests.competition')),
-                ('round', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='judging.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("queued_at", models.DateTimeField()),
+                ("messages", models.PositiveIntegerField(default=0)),
+                (
+                    "competition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="contests.competition",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="judging.round",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'results e-mail',
-                'verbose_name_plural': 'results e-mails',
+                "verbose_name": "results e-mail",
+                "verbose_name_plural": "results e-mails",
             },
         ),
     ]
