@@ -21,4 +21,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return redirect("organiser-home")
     if user.is_teacher:  # type: ignore[union-attr]
         return redirect("school-home")
+    if user.is_judge:  # type: ignore[union-attr]
+        return redirect("judging-home")
     return redirect("my-entries")

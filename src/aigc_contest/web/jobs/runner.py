@@ -15,11 +15,13 @@ import traceback
 from typing import Any
 
 from django.db import close_old_connections
+from django.utils import timezone
 
 from aigc_contest.generation.scheduling import LoadedModelBudget
 from aigc_contest.web.jobs import kinds, selectors, services
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.jobs.screening import screen
+from aigc_contest.web.jobs.signals import watchdog_passed
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +175,9 @@ class Housekeeper(threading.Thread):
         counts = services.watchdog()
         if any(counts.values()):
             logger.warning("job watchdog: %s", counts)
+        for receiver, outcome in watchdog_passed.send_robust(sender=Housekeeper, now=timezone.now()):
+            if isinstance(outcome, Exception):
+                logger.error("watchdog hook %s failed: %s", getattr(receiver, "__name__", receiver), outcome)
         with _ACTIVE_LOCK:
             busy = bool(ACTIVE)
         if busy:  # this worker drains its queues after the batch anyway; no need to pile up messages

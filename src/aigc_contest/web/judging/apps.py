@@ -7,3 +7,7 @@ class JudgingConfig(AppConfig):
     name = "aigc_contest.web.judging"
     label = "judging"
     verbose_name = _("Judging")
+
+    def ready(self) -> None:
+        # The results e-mail is queued by the first worker watchdog pass after the announcement instant.
+        from aigc_contest.web.judging import receivers  # noqa: F401

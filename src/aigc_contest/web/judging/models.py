@@ -139,6 +139,8 @@ class ConflictDeclaration(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="+")
     entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     school = models.ForeignKey("accounts.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The round the judge was working in when they declared it (their home page lists it there).
+    round = models.ForeignKey(Round, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     declared_at = models.DateTimeField(auto_now_add=True)
 
@@ -242,3 +244,22 @@ class Award(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.entry}"
+
+
+class ResultsNotice(models.Model):
+    """The results e-mail of a competition, queued once after the announcement instant.
+
+    The row is made in the same transaction as the e-mail jobs, and a competition has at most one, so
+    however many workers pass the instant together, every team is written to once."""
+
+    competition = models.OneToOneField(Competition, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(Round, null=True, on_delete=models.SET_NULL, related_name="+")
+    queued_at = models.DateTimeField()
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("results e-mail")
+        verbose_name_plural = _("results e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.competition.slug}: {self.messages} at {self.queued_at:%Y-%m-%d %H:%M}"

@@ -11,13 +11,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from aigc_contest.web.contests.models import Category, Competition
-from aigc_contest.web.judging.models import Assignment, Award, AwardKind, ForbiddenPair, Result, Round
+from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.judging.models import (
+    Assignment,
+    Award,
+    AwardKind,
+    ConflictDeclaration,
+    ForbiddenPair,
+    Result,
+    ResultsNotice,
+    Round,
+)
 
 
 def embargo_lifted(competition: Competition, now: datetime | None = None) -> bool:
@@ -68,6 +80,30 @@ def winners_gallery(competition: Competition, now: datetime | None = None) -> li
     return [g for g in by_category.values() if g.awards]
 
 
+# ---------------------------------------------------------------- entrants
+
+
+@dataclass
+class EntryOutcome:
+    """What a team and its teacher see of their entry once the results are announced."""
+
+    rank: int | None
+    award: Award | None
+    n_judges: int
+
+
+def entry_outcome(entry: Entry, now: datetime | None = None) -> EntryOutcome | None:
+    """The entry's published rank and award, or None (before the announcement, or when it has neither).
+
+    Reads through `published_results` and `published_awards`, so the embargo holds here as everywhere."""
+    competition = entry.category.competition
+    result = published_results(competition, now).filter(entry=entry).first()
+    award = published_awards(competition, now).filter(entry=entry).first()
+    if result is None and award is None:
+        return None
+    return EntryOutcome(rank=result.rank if result else None, award=award, n_judges=result.n_judges if result else 0)
+
+
 # ---------------------------------------------------------------- judges
 
 
@@ -77,6 +113,84 @@ def assignments_for_judge(judge: Any) -> QuerySet[Assignment]:
         .select_related("round__competition", "entry__category", "version")
         .order_by("round__competition", "status", "id")
     )
+
+
+class SheetState(StrEnum):
+    TODO = "todo"
+    SAVED = "saved"
+    SUBMITTED = "submitted"
+    ABSTAINED = "abstained"
+    CONFLICT = "conflict"
+
+
+SHEET_STATE_LABELS = {
+    SheetState.TODO: gettext_lazy("To do"),
+    SheetState.SAVED: gettext_lazy("Saved, not submitted"),
+    SheetState.SUBMITTED: gettext_lazy("Submitted"),
+    SheetState.ABSTAINED: gettext_lazy("Abstained"),
+    SheetState.CONFLICT: gettext_lazy("Conflict declared"),
+}
+
+
+@dataclass
+class JudgeSheet:
+    """One line of a judge's home page: a blind entry code, its category and where the judge is with it."""
+
+    code: str
+    category: Category
+    state: SheetState
+    assignment: Assignment | None = None  # None for a declared conflict (the assignment is gone)
+
+    @property
+    def state_label(self) -> str:
+        return str(SHEET_STATE_LABELS[self.state])
+
+
+@dataclass
+class JudgeRound:
+    round: Round
+    sheets: list[JudgeSheet] = field(default_factory=list)
+
+    @property
+    def competition(self) -> Competition:
+        return self.round.competition
+
+    @property
+    def due(self) -> datetime:
+        """Rounds have no due date of their own: judging ends when the results are announced."""
+        return self.round.competition.results_at
+
+    @property
+    def left(self) -> int:
+        return sum(s.state in {SheetState.TODO, SheetState.SAVED} for s in self.sheets)
+
+
+def judge_rounds(judge: Any) -> list[JudgeRound]:
+    """The judge's open rounds, each with its sheets (to do first) and the conflicts declared in it."""
+    rounds: dict[int, JudgeRound] = {}
+    assignments = assignments_for_judge(judge).annotate(n_scores=Count("scores"))
+    for a in assignments:
+        group = rounds.setdefault(a.round_id, JudgeRound(a.round))
+        if a.status == Assignment.Status.SUBMITTED:
+            state = SheetState.SUBMITTED
+        elif a.status == Assignment.Status.ABSTAINED:
+            state = SheetState.ABSTAINED
+        else:
+            state = SheetState.SAVED if a.n_scores else SheetState.TODO  # type: ignore[attr-defined]
+        group.sheets.append(JudgeSheet(a.blind_code, a.entry.category, state, a))
+    declared = ConflictDeclaration.objects.filter(
+        judge=judge, round__is_open=True, entry__isnull=False
+    ).select_related("round__competition", "entry__category")
+    for d in declared:
+        assert d.round is not None and d.entry is not None  # filtered above
+        group = rounds.setdefault(d.round.pk, JudgeRound(d.round))
+        code = Assignment(round=d.round, entry=d.entry).blind_code
+        group.sheets.append(JudgeSheet(code, d.entry.category, SheetState.CONFLICT))
+    order = list(SheetState)
+    for group in rounds.values():
+        group.sheets.sort(key=lambda s: (order.index(s.state), s.code))
+    return sorted(rounds.values(), key=lambda g: (g.round.competition.results_at, g.round.competition.pk,
+                                                  Round.KIND_ORDER.get(g.round.kind, 0)))
 
 
 # ---------------------------------------------------------------- organisers
@@ -96,18 +210,45 @@ class JudgeProgress:
 
 
 @dataclass
+class UnderJudged:
+    """An entry that cannot reach k submitted sheets with the judges it has now (a conflict, an abstention,
+    a judge too few): it needs another judge."""
+
+    entry: Entry
+    judges: int  # judges still on it (assigned or submitted)
+    submitted: int
+    needed: int
+
+
+@dataclass
 class CategoryProgress:
+    """Progress counts sheets that count: at most k submitted sheets per entry, abstentions and declared
+    conflicts never; an entry is judged when it has k of them."""
+
     category: Category
     entries: int
-    sheets: int
+    sheets: int  # sheets still on the entries (assigned or submitted)
     submitted: int
+    needed: int = 0  # entries × k
+    done: int = 0  # submitted sheets that count (at most k per entry)
+    judged: int = 0  # entries with k submitted sheets
 
     @property
     def percent(self) -> int:
-        return 100 if not self.sheets else round(100 * self.submitted / self.sheets)
+        if not self.needed:  # no entries in the category
+            return 100
+        percent = round(100 * self.done / self.needed)
+        return min(percent, 99) if self.done < self.needed else 100  # never 100 with a sheet missing
 
 
-def round_progress(round_: Round) -> tuple[list[JudgeProgress], list[CategoryProgress]]:
+@dataclass
+class RoundProgress:
+    judges: list[JudgeProgress]
+    categories: list[CategoryProgress]
+    under_judged: list[UnderJudged]
+
+
+def round_progress(round_: Round) -> RoundProgress:
     per_judge = (
         Assignment.objects.filter(round=round_)
         .values("judge")
@@ -123,21 +264,38 @@ def round_progress(round_: Round) -> tuple[list[JudgeProgress], list[CategoryPro
     judges = [JudgeProgress(users[row["judge"]], row["assigned"], row["submitted"], row["abstained"])
               for row in per_judge]
     judges.sort(key=lambda p: str(p.judge))
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    entries: dict[int, set[int]] = defaultdict(set)
-    for category_id, entry_id, status in Assignment.objects.filter(round=round_).values_list(
-        "entry__category_id", "entry_id", "status"
-    ):
-        if status == Assignment.Status.ABSTAINED:
+    k = round_.judges_per_entry
+    on_entry: dict[int, int] = defaultdict(int)  # entry → judges still on it
+    submitted_on: dict[int, int] = defaultdict(int)
+    for entry_id, status in Assignment.objects.filter(round=round_).exclude(
+        status=Assignment.Status.ABSTAINED
+    ).values_list("entry_id", "status"):
+        on_entry[entry_id] += 1
+        submitted_on[entry_id] += status == Assignment.Status.SUBMITTED
+    # Every submitted entry counts, judged or not (an entry nobody was given to is the most under-judged).
+    entries = list(
+        Entry.objects.filter(
+            Q(category__competition=round_.competition, status=Entry.Status.SUBMITTED) | Q(pk__in=list(on_entry))
+        ).select_related("category").order_by("category_id", "pk")
+    )
+    by_category: dict[int, CategoryProgress] = {
+        c.pk: CategoryProgress(c, 0, 0, 0) for c in round_.competition.categories.all()
+    }
+    under: list[UnderJudged] = []
+    for entry in entries:
+        progress = by_category.get(entry.category_id)
+        if progress is None:
             continue
-        entries[category_id].add(entry_id)
-        counts[category_id][0] += 1
-        counts[category_id][1] += status == Assignment.Status.SUBMITTED
-    categories = [
-        CategoryProgress(c, len(entries[c.pk]), counts[c.pk][0], counts[c.pk][1])
-        for c in round_.competition.categories.all()
-    ]
-    return judges, categories
+        on, submitted = on_entry[entry.pk], submitted_on[entry.pk]
+        progress.entries += 1
+        progress.sheets += on
+        progress.submitted += submitted
+        progress.needed += k
+        progress.done += min(submitted, k)
+        progress.judged += submitted >= k
+        if on < k:
+            under.append(UnderJudged(entry, on, submitted, k))
+    return RoundProgress(judges, list(by_category.values()), under)
 
 
 def assignment_csv_rows(round_: Round) -> list[list[object]]:
@@ -160,3 +318,8 @@ def assignment_csv_rows(round_: Round) -> list[list[object]]:
 
 def forbidden_pairs(round_: Round) -> QuerySet[ForbiddenPair]:
     return ForbiddenPair.objects.filter(round=round_).select_related("judge", "entry")
+
+
+def results_notice(competition: Competition) -> ResultsNotice | None:
+    """The competition's results e-mail, once it is queued."""
+    return ResultsNotice.objects.filter(competition=competition).first()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.contests.models import Category, Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.judging import selectors
 from aigc_contest.web.judging.models import (
     Assignment,
     Award,
@@ -29,9 +30,11 @@ from aigc_contest.web.judging.models import (
     ForbiddenPair,
     PanelMembership,
     Result,
+    ResultsNotice,
     Round,
     Score,
 )
+from aigc_contest.web.notifications import emails
 
 DEFAULT_AWARD_PLACES = {AwardKind.FIRST: 1, AwardKind.SECOND: 1, AwardKind.THIRD: 1, AwardKind.MERIT: 0}
 AWARD_ORDER = list(AwardKind)  # declared best first
@@ -310,7 +313,8 @@ def declare_conflict(actor: User, assignment: Assignment, reason: str = "") -> C
         raise ServiceError(_("These scores were submitted already; ask the organisers to withdraw them."), "submitted")
     with transaction.atomic():
         declaration = ConflictDeclaration.objects.create(
-            judge=actor, competition=assignment.round.competition, entry=assignment.entry, reason=reason[:300]
+            judge=actor, competition=assignment.round.competition, entry=assignment.entry,
+            round=assignment.round, reason=reason[:300],
         )
         assignment.delete()
     return declaration
@@ -498,3 +502,64 @@ def give_awards(actor: User, round_: Round) -> int:
                 Award.objects.create(category=category, entry=result.entry, result=result, kind=slots[rank - 1])
                 count += 1
     return count
+
+
+# ---------------------------------------------------------------- the results e-mail
+
+RESULTS_EMAIL_WINDOW = timedelta(days=14)  # an announcement older than this is not e-mailed late
+
+
+def queue_due_results_emails(now: datetime | None = None) -> int:
+    """Queue the results e-mail of every competition whose announcement instant has passed (once each).
+
+    The jobs have no not-before time, so the message is not queued when the organiser confirms (that is
+    always before the announcement): the worker's watchdog calls this on every pass, and the first pass
+    after the instant queues one e-mail per team. Returns the number of messages queued."""
+    now = now or timezone.now()
+    due = (
+        Competition.objects.filter(results_at__lte=now, results_at__gte=now - RESULTS_EMAIL_WINDOW,
+                                   rounds__results__isnull=False)
+        .exclude(pk__in=ResultsNotice.objects.values("competition_id"))
+        .distinct()
+    )
+    queued = 0
+    for competition in due:
+        if selectors.embargo_lifted(competition, now):
+            queued += queue_results_email(competition, now)
+    return queued
+
+
+def queue_results_email(competition: Competition, now: datetime | None = None) -> int:
+    """One competition's results e-mail: each team with a published result hears its entries' ranks and
+    awards (members and teacher). Read through the embargo gate: before the announcement nothing is queued.
+    A second call (or a second worker at the same instant) queues nothing."""
+    now = now or timezone.now()
+    results = list(
+        selectors.published_results(competition, now)
+        .select_related("entry__team__supervising_teacher", "confirmed_by")
+        .prefetch_related("entry__team__members")
+        .order_by("entry__team_id", "category_id", "entry_id")
+    )
+    if not results:
+        return 0
+    awards = {a.entry_id: a for a in selectors.published_awards(competition, now)}
+    teams: dict[int, list[Result]] = defaultdict(list)
+    for result in results:
+        teams[result.entry.team_id].append(result)
+    try:
+        with transaction.atomic():
+            notice = ResultsNotice.objects.create(competition=competition, round=results[0].round, queued_at=now)
+            sent = 0
+            for rows in teams.values():
+                team = rows[0].entry.team
+                lines = [{"title": r.entry.title, "rank": r.rank,
+                          "award": AwardKind(awards[r.entry_id].kind).label if r.entry_id in awards else ""}
+                         for r in rows]
+                job = emails.queue_results_published(rows[0].confirmed_by, competition,
+                                                     [*team.members.all(), team.supervising_teacher], lines)
+                sent += job is not None
+            notice.messages = sent
+            notice.save(update_fields=["messages"])
+    except IntegrityError:  # another worker queued them first
+        return 0
+    return sent

@@ -61,8 +61,8 @@ def _embed_kind(mime: str) -> EmbedKind:
 
 @login_required
 def judge_home(request: HttpRequest) -> HttpResponse:
-    assignments = list(selectors.assignments_for_judge(request.user))
-    return render(request, "judging/judge_home.html", {"assignments": assignments})
+    """The judge's own page (where signing in takes a judge): every open round with its entries to score."""
+    return render(request, "judging/judge_home.html", {"rounds": selectors.judge_rounds(request.user)})
 
 
 def _assignment(request: HttpRequest, pk: int) -> Assignment:
@@ -355,14 +355,15 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
     rounds = []
     method = request.GET.get("method", "")
     for round_ in competition.rounds.all():
-        judges, categories = selectors.round_progress(round_)
+        progress = selectors.round_progress(round_)
         preview, preview_error = None, ""
         if method and str(round_.pk) == request.GET.get("round"):
             try:
                 preview = services.preview_results(round_, method)
             except ServiceError as exc:
                 preview_error = exc.message
-        rounds.append({"round": round_, "judges": judges, "categories": categories,
+        rounds.append({"round": round_, "judges": progress.judges, "categories": progress.categories,
+                       "under_judged": progress.under_judged,
                        "panel": round_.panel.select_related("judge"), "preview": preview,
                        "preview_error": preview_error,
                        "analyses": [_analysis_view(a, round_, preview.method) for a in preview.analyses] if preview else [],
@@ -380,6 +381,7 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
         "award_form": award_form, "award_kinds": AwardKind.choices,
         "published": selectors.embargo_lifted(competition),
         "awards": selectors.published_awards(competition),
+        "results_notice": selectors.results_notice(competition),
         "certificate_job": _with_position(certificate_selectors.issue_job(competition)),
     }, status=status)
 

@@ -82,3 +82,15 @@ def deadline_reminder(competition, entries) -> int:  # type: ignore[no-untyped-d
 
 def results_published(competition, users: Iterable[User]) -> int:  # type: ignore[no-untyped-def]
     return _send("results_published", {"competition": competition}, _recipients(users))
+
+
+def queue_results_published(owner: User, competition: Any, users: Iterable[User | None],
+                            entries: list[dict[str, Any]]) -> Any:
+    """One team's results e-mail as an `email` job in the caller's transaction: to the team's members and
+    its teacher, with each of the team's entries (`title`, and `rank` and `award` where it has them).
+    Returns the job, or None when nobody in the team has an e-mail address."""
+    recipients = _recipients(users)
+    if not recipients:
+        return None
+    subject, body = render_message("results_published", {"competition": competition, "entries": entries})
+    return enqueue_email(owner, recipients=recipients, subject=subject, body=body)
