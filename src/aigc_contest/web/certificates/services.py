@@ -30,7 +30,7 @@ from aigc_contest.web.entries.models import Entry, Team
 from aigc_contest.web.jobs.kinds import get_kind, jobs_config
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.jobs.services import wake_workers
-from aigc_contest.web.judging.models import AWARD_NAMES, Award
+from aigc_contest.web.judging.models import AWARD_NAMES, Award, AwardKind
 from aigc_contest.web.judging.selectors import embargo_lifted, published_awards
 
 # Time zones whose schools write Simplified Chinese: their certificates use Simplified.
@@ -71,7 +71,7 @@ def issue_certificate(user: User, competition: Competition, *, team: Team | None
     )
     category: Category | None = award.category if award else (team.category if team else None)
     if award:
-        names = AWARD_NAMES[award.kind]
+        names = AWARD_NAMES[AwardKind(award.kind)]
         title, award_en, award_zh = AWARD_TITLE, names[0], _pick(names, script)
     else:
         title, award_en, award_zh = PARTICIPATION_NAMES, PARTICIPATION_LINE[0], _pick(PARTICIPATION_LINE, script)
