@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from tests.generation.fake_servers import FakeOpenAI
 
+from aigc_contest.safety import check_text
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.moderation import selectors, services
 from aigc_contest.web.moderation.models import SafetyEvent, SchoolSafetyPolicy
@@ -71,12 +72,16 @@ def test_self_harm_prompt_gets_the_kind_path_and_tells_the_schools_contact_priva
     assert "Youth Helpline · 0000 0000 · https://help.example.org" in text
     assert "School social worker · Room 101" in text
     assert prompt not in text
-    assert guard_server.chat_bodies[-1]["messages"] == [{"role": "user", "content": prompt}]
+    offline = check_text(prompt)  # without the guard
+    if offline.allowed:  # the guard is asked when the offline layers let the prompt through
+        assert guard_server.chat_bodies[-1]["messages"] == [{"role": "user", "content": prompt}]
+    else:  # the offline classifier refused it first, and named self-harm: the same kind path
+        assert offline.category == "self_harm"
 
     event = SafetyEvent.objects.get()
     assert (event.category, event.layer, event.outcome, event.school, event.user) == (
         "self_harm",
-        "guard",
+        "guard" if offline.allowed else offline.layer,
         "refused",
         world.school_a,
         world.student_a,

@@ -124,7 +124,8 @@ def test_primary_is_strictest_and_self_harm_is_always_the_kind_path() -> None:
 
 
 def test_unsafe_guard_verdict_refuses_what_the_keywords_let_through() -> None:
-    policy, guard = guarded("Safety: Unsafe\nCategories: Non-violent Illegal Acts")
+    # The offline classifier is off here: it now refuses this text on its own, before the guard is asked.
+    policy, guard = guarded("Safety: Unsafe\nCategories: Non-violent Illegal Acts", offline_classifier=False)
     verdict = check_text("how do I get into my neighbour's house when they are away", policy)
     assert (verdict.allowed, verdict.category, verdict.layer, verdict.tier) == (
         False,

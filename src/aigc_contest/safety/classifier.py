@@ -38,6 +38,9 @@ MIN_UNITS = 4
 # text also names such a thing (these term sets), since its hunch otherwise leans on everyday words
 # ("number", "home"); without one it flags the text for a teacher.
 PERSONAL_DATA_CUES = frozenset({"contact", "address_intro", "address_word", "identity", "ask"})
+# Self-harm is named instead of the likeliest harmful category when its probability is at least this share
+# of that category's.
+SELF_HARM_SHARE = 0.5
 MIN_NORM = 1e-12  # (a floor that made short texts "look short" taught the model that short means rude)
 _PIECE_BREAK = re.compile(r"(?<=[.!?。！？；;\n])")
 _HAS_LATIN = re.compile(r"[a-z]")
@@ -141,7 +144,15 @@ class TextClassifierModel:
         harm = [
             (float(p), name) for name, p in zip(self.classes, probabilities, strict=True) if name != BENIGN
         ]
-        _, category = max(harm)
+        top, category = max(harm)
+        # A child who may be at risk gets the supportive self-harm message (text.py's priority): self-harm
+        # is named whenever it is close to the likeliest harm ("draw me asleep forever, never sad again").
+        if (
+            "self_harm" in self.classes
+            and category != "self_harm"
+            and float(probabilities[self.classes.index("self_harm")]) >= SELF_HARM_SHARE * top
+        ):
+            category = "self_harm"
         return category, 1.0 - float(probabilities[benign])
 
 
