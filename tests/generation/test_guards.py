@@ -81,7 +81,8 @@ def test_remote_guard_safe_unsafe_and_controversial(monkeypatch: pytest.MonkeyPa
         policy = attach_guards(SafetyPolicy(), parse_registry(openai_guard_toml(server)))
         assert policy is not None and policy.text_guard is not None and policy.image_guard is None
         assert check_text("a kite in the wind", policy).tier == "safe"
-        unsafe = check_text("how would I beat him up after school", policy)
+        # The guard refuses what the offline layers let through.
+        unsafe = check_text("the boy walks home after school", policy)
         assert (unsafe.allowed, unsafe.category, unsafe.layer) == (False, "violence", "guard")
         held = check_text("the soldiers in the war story", policy)
         assert held.held_for_review
