@@ -6,7 +6,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from aigc_contest.generation.guards import attach_guards
 from aigc_contest.safety import DEFAULT_POLICY, SafetyPolicy
+from aigc_contest.safety.tiers import age_band_for
 from aigc_contest.web.moderation.models import SafetyEvent, SchoolSafetyPolicy
 
 
@@ -19,8 +21,6 @@ def policy_for_school(school: Any) -> SafetyPolicy:
 
 def age_band_of(user: Any) -> str:
     """The person's age band for the guard tiers, from their grade and school level (accounts)."""
-    from aigc_contest.safety.tiers import age_band_for
-
     if user is None or not getattr(user, "is_authenticated", False):
         return "primary"
     if not getattr(user, "is_student", False):
@@ -32,8 +32,6 @@ def age_band_of(user: Any) -> str:
 def policy_for(user: Any) -> SafetyPolicy:
     """The policy for a person's content: their school's, or the platform default (no school, anonymous),
     for their age band, with the models file's guard models attached (generation.guards)."""
-    from aigc_contest.generation.guards import attach_guards
-
     if user is None or not getattr(user, "is_authenticated", False) or not user.school_id:
         policy = DEFAULT_POLICY
     else:

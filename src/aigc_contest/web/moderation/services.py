@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.safety import DEFAULT_POLICY, SafetyRefusal, SafetyVerdict, check_text
+from aigc_contest.safety.guard import text_sha256
 from aigc_contest.web.accounts.models import Role, User
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.translation import product_language
@@ -90,8 +91,6 @@ def record_verdict(
 def _content_hash(where: str, verdict: SafetyVerdict, text: str, data: bytes | None) -> str:
     """A picture's SHA-256; for a text the guard held for review, the whole text's (so that a teacher's
     approval lets exactly that text through next time: selectors.policy_for)."""
-    from aigc_contest.safety.guard import text_sha256
-
     if data:
         return hashlib.sha256(data).hexdigest()
     if verdict.held_for_review and where not in IMAGE_PLACES and text:
