@@ -27,7 +27,9 @@ def _png(text: dict[str, str] | None = None) -> bytes:
 
 
 def _own_png() -> bytes:
-    record = Provenance(backend="diffusers", model="sd-tiny", model_id="tiny", prompt="一隻貓在月亮上", seed=7, steps=4)
+    record = Provenance(
+        backend="diffusers", model="sd-tiny", model_id="tiny", prompt="一隻貓在月亮上", seed=7, steps=4
+    )
     return png_with_provenance(_picture(), record)
 
 

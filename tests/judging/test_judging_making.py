@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from aigc_contest.judging.signals.making import Generation, PartText, change_share, edit_distance, making_timeline
+from aigc_contest.judging.signals.making import (
+    Generation,
+    PartText,
+    change_share,
+    edit_distance,
+    making_timeline,
+)
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -21,10 +27,17 @@ def test_timeline_counts_models_candidates_prompts_and_rewrites() -> None:
     generations = [
         Generation("text", "the story", "a cat who flies", "qwen-1.5b", at=T0),
         Generation("picture", "page 1", "a cat on a roof", "sd-turbo", at=T0 + timedelta(minutes=1)),
-        Generation("picture", "page 1", "a cat on a red roof at night", "sd-turbo", at=T0 + timedelta(minutes=2)),
         Generation(
-            "picture", "page 1", "a cat on a red roof at night", "sd-turbo", ("my-cat-lora",),
-            at=T0 + timedelta(minutes=3), kept=True,
+            "picture", "page 1", "a cat on a red roof at night", "sd-turbo", at=T0 + timedelta(minutes=2)
+        ),
+        Generation(
+            "picture",
+            "page 1",
+            "a cat on a red roof at night",
+            "sd-turbo",
+            ("my-cat-lora",),
+            at=T0 + timedelta(minutes=3),
+            kept=True,
         ),
         Generation("picture", "page 2", "the cat lands", "sd-turbo", at=T0 + timedelta(minutes=4), kept=True),
     ]

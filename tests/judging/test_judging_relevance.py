@@ -32,14 +32,14 @@ def _registry(dirs: dict[str, Path]):  # type: ignore[no-untyped-def]
 name = "clip-embed"
 kind = "embedding"
 backend = "clip"
-path = "{dirs['clip']}"
+path = "{dirs["clip"]}"
 test_model = true
 
 [[models]]
 name = "text-embed"
 kind = "embedding"
 backend = "transformers"
-path = "{dirs['text']}"
+path = "{dirs["text"]}"
 test_model = true
 """
     )
@@ -61,10 +61,19 @@ def test_text_relevance_with_a_tiny_sentence_encoder(embedder_dirs) -> None:  # 
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert np.allclose(vectors[0], vectors[2], atol=1e-5)  # the same text, the same vector
     theme = ["Our green city", "我們的綠色城市"]
-    entries = {f"e{i}": text for i, text in enumerate(
-        ["trees on every roof", "a robot plants flowers", "the green city", "a dragon eats noodles",
-         "recycling in school", "our green city"]
-    )}
+    entries = {
+        f"e{i}": text
+        for i, text in enumerate(
+            [
+                "trees on every roof",
+                "a robot plants flowers",
+                "the green city",
+                "a dragon eats noodles",
+                "recycling in school",
+                "our green city",
+            ]
+        )
+    }
     result = text_relevance(embedder, theme, entries)
     assert set(result) == set(entries)
     assert all(isinstance(r, Relevance) and -1.0 <= r.similarity <= 1.0 for r in result.values())

@@ -213,3 +213,48 @@ def test_the_report_finds_the_demos_planted_pair(demo, client) -> None:  # type:
     assert f'src="/versions/{pair.a.pk}/file/"' in report and f'src="/versions/{pair.b.pk}/file/"' in report
     # The thumbnails load for the organiser (the permission-checked version file view).
     assert client.get(f"/versions/{pair.a.pk}/file/").status_code == 200
+
+
+def _camera_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "Canon EOS R6"
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (90, 140, 200)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_file_metadata_line_flags_a_camera_photo_in_an_ai_category(judged, client) -> None:  # type: ignore[no-untyped-def]
+    j = judged
+    _swap(j.entry_b.latest_version.pk, _camera_jpeg(), "photo.jpg", "image/jpeg")
+    html, _ = _score_page(client, j, j.entry_b)
+    section = _details(html)
+    assert 'class="signal-notice"' in section
+    assert "What the file says:" in section and "Canon EOS R6" in section and "photograph" in section
+    client.force_login(j.organiser)
+    table = client.get(f"/organiser/{j.competition.slug}/judging/signals/?sort=-file_evidence").content.decode()
+    assert "worth a second look" in table
+    assert _row_order(table)[0] == j.entry_b.pk  # the notice sorts first
+
+
+def test_relevance_is_shown_only_where_an_embedding_model_is_configured(judged, client, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("transformers")
+    from aigc_contest.generation.tiny import build_clip_guard
+
+    j = judged
+    html, _ = _score_page(client, j, j.entry_b)
+    assert "Relevance to the theme:" not in html  # nothing configured, nothing shown
+    folder = build_clip_guard(tmp_path / "clip")
+    models = tmp_path / "models.toml"
+    models.write_text(
+        f'[[models]]\nname = "clip-embed"\nkind = "embedding"\nbackend = "clip"\npath = "{folder}"\ntest_model = true\n'
+    )
+    monkeypatch.setenv("AIGC_MODELS_FILE", str(models))
+    _swap(j.entry_b.latest_version.pk, _demo().sample_png(5), "harbour.png", "image/png")
+    html, _ = _score_page(client, j, j.entry_b)
+    section = _details(html)
+    assert "Relevance to the theme:" in section
+    assert "too few entries in the category to compare" in section

@@ -55,7 +55,10 @@ class ClipEmbedder:
         rows = []
         for start in range(0, len(texts), self.batch_size):
             inputs = processor(
-                text=texts[start : start + self.batch_size], return_tensors="pt", padding=True, truncation=True
+                text=texts[start : start + self.batch_size],
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
             ).to(self._device)
             with torch.inference_mode():
                 features = _as_tensor(model.get_text_features(**inputs))

@@ -79,7 +79,9 @@ def file_evidence(data: bytes, *, ai_category: bool = True) -> FileEvidence:
             evidence.file_format = image.format
             exif = image.getexif()
     except (UnidentifiedImageError, OSError, ValueError):
-        evidence.findings.append(Finding("unreadable", "notice", "The file is not a picture that can be read."))
+        evidence.findings.append(
+            Finding("unreadable", "notice", "The file is not a picture that can be read.")
+        )
         return evidence
 
     info = _provenance(data) if evidence.file_format == "PNG" else None
@@ -115,7 +117,9 @@ def _from_exif(evidence: FileEvidence, exif: Any) -> None:
     make = str(exif.get(_EXIF_MAKE) or "").strip().strip("\x00")
     model = str(exif.get(_EXIF_MODEL) or "").strip().strip("\x00")
     if make or model:
-        evidence.camera = model if make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
+        evidence.camera = (
+            model if make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
+        )
     software = str(exif.get(_EXIF_SOFTWARE) or "").strip().strip("\x00")
     evidence.software = software or None
     try:
@@ -145,7 +149,11 @@ def _judge(evidence: FileEvidence, info: ProvenanceInfo | None, ai_category: boo
         if evidence.c2pa_manifest is None:
             add(Finding("c2pa", "info", "It carries content credentials (C2PA) that could not be read here."))
         else:
-            add(Finding("c2pa", "info", f"Its content credentials (C2PA) name {tool or 'no tool'} as the maker."))
+            add(
+                Finding(
+                    "c2pa", "info", f"Its content credentials (C2PA) name {tool or 'no tool'} as the maker."
+                )
+            )
     if evidence.camera:
         when = f", taken {evidence.taken_at}" if evidence.taken_at else ""
         sentence = f"Its camera data names a {evidence.camera}{when}"
@@ -156,7 +164,13 @@ def _judge(evidence: FileEvidence, info: ProvenanceInfo | None, ai_category: boo
     if evidence.software and evidence.generator == "none":
         add(Finding("software", "info", f"Its metadata names the software {_short(evidence.software)}."))
     if ai_category and evidence.generator == "none" and not evidence.c2pa_present and not evidence.camera:
-        add(Finding("no-metadata", "info", "The file says nothing about how it was made (metadata may have been removed)."))
+        add(
+            Finding(
+                "no-metadata",
+                "info",
+                "The file says nothing about how it was made (metadata may have been removed).",
+            )
+        )
 
 
 def _check_own_record(evidence: FileEvidence, info: ProvenanceInfo) -> None:
@@ -167,7 +181,11 @@ def _check_own_record(evidence: FileEvidence, info: ProvenanceInfo) -> None:
     if parameters is None:
         add(Finding("inconsistent", "notice", "Part of the platform's record is missing from the file."))
     elif info.prompt and not parameters.startswith(info.prompt.strip()[:40]):
-        add(Finding("inconsistent", "notice", "The two copies of the platform's record give different prompts."))
+        add(
+            Finding(
+                "inconsistent", "notice", "The two copies of the platform's record give different prompts."
+            )
+        )
     if info.aigc_label is None:
         add(Finding("inconsistent", "notice", "The platform's AI-content label is missing from the file."))
 

@@ -94,7 +94,9 @@ class MakingTimeline:
         if self.pictures_kept:
             kept = sum(k for k, _ in self.pictures_kept.values())
             candidates = sum(c for _, c in self.pictures_kept.values())
-            lines.append(f"Kept {kept} of {candidates} candidate pictures across {len(self.pictures_kept)} parts.")
+            lines.append(
+                f"Kept {kept} of {candidates} candidate pictures across {len(self.pictures_kept)} parts."
+            )
         if self.rewrites:
             rewritten = self.rewritten_parts
             mean = self.mean_change
@@ -105,7 +107,9 @@ class MakingTimeline:
         revised = [s for s in self.prompt_steps if s.change > 0]
         if revised:
             parts = len({s.target for s in revised})
-            lines.append(f"Revised prompts {len(revised)} times over {parts} part{'s' if parts != 1 else ''}.")
+            lines.append(
+                f"Revised prompts {len(revised)} times over {parts} part{'s' if parts != 1 else ''}."
+            )
         return lines
 
 
@@ -165,5 +169,7 @@ def making_timeline(generations: Iterable[Generation], texts: Sequence[PartText]
             if part.final.strip():
                 timeline.rewrites.append(Rewrite(part.target, 1.0, by_team=True))
             continue
-        timeline.rewrites.append(Rewrite(part.target, round(change_share(part.ai_draft, part.final), 3), False))
+        timeline.rewrites.append(
+            Rewrite(part.target, round(change_share(part.ai_draft, part.final), 3), False)
+        )
     return timeline

@@ -41,7 +41,8 @@ class Stage(models.TextChoices):
     RESULTS = "results", _("Results announced")
 
 
-JUDGE_SIGNALS = ("duplicates", "readability")  # advisory signals a judge may see beside a work
+# Advisory signals a judge may see beside a work (the organiser hides any of them per competition).
+JUDGE_SIGNALS = ("duplicates", "readability", "file_evidence", "relevance")
 
 
 def default_judge_signals() -> list[str]:
@@ -74,7 +75,9 @@ class Competition(TranslatedFieldsMixin, models.Model):
 
     judge_signals = models.JSONField(
         _("advisory signals shown to judges"), default=default_judge_signals, blank=True,
-        help_text=_("Any of duplicates, readability. Signals never change a score or a rank."),
+        help_text=_(
+            "Any of duplicates, readability, file_evidence, relevance. Signals never change a score or a rank."
+        ),
     )
 
     # The timeline. Submission is allowed while submission_opens_at <= now < submission_deadline.

@@ -228,5 +228,7 @@ class JudgeSignalsForm(JudgingForm):
         choices=[
             ("duplicates", _("Near-duplicate pictures and texts")),
             ("readability", _("Readability for the category's age band")),
+            ("file_evidence", _("What an uploaded picture's metadata says about how it was made")),
+            ("relevance", _("Relevance to the theme (needs an embedding model)")),
         ],
     )

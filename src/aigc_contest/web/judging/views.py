@@ -418,7 +418,13 @@ def organiser_signals(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
     found = judge_signals.competition_signals(competition)
     rows, sort = judge_signals.sorted_rows(found.rows, request.GET.get("sort", ""))
     columns = []
-    for name, label in (("entry", _("Entry")), ("duplicates", _("Near-duplicate")), ("readability", _("Readability"))):
+    for name, label in (
+        ("entry", _("Entry")),
+        ("duplicates", _("Near-duplicate")),
+        ("readability", _("Readability")),
+        ("file_evidence", _("File metadata")),
+        ("relevance", _("Relevance to the theme")),
+    ):
         active = sort.removeprefix("-") == name
         descending = active and sort.startswith("-")
         columns.append({"name": name, "label": label, "next": name if descending else f"-{name}",
