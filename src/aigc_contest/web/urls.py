@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from aigc_contest.web.accounts import views as account_views
+from aigc_contest.web.accounts import token_views
 from aigc_contest.web.api import api
 from aigc_contest.web.contests import views as contest_views
 from aigc_contest.web.core import views as core_views
@@ -21,6 +22,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password-change"),
+    path("accounts/tokens/", token_views.api_tokens, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", token_views.revoke_api_token, name="api-token-revoke"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("competitions/<slug:slug>/", contest_views.competition_detail, name="competition-detail"),
     # students
