@@ -24,6 +24,7 @@ from ninja.security import APIKeyCookie, HttpBasicAuth, HttpBearer
 from aigc_contest.web.accounts.tokens import user_for_token
 from aigc_contest.web.certificates.api import router as certificates_router
 from aigc_contest.web.contests import selectors as contest_selectors
+from aigc_contest.web.core.api_schema import PUBLIC_READ_ERRORS, READ_ERRORS, WRITE_ERRORS, ErrorOut
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.entries import selectors as entry_selectors
 from aigc_contest.web.entries import services as entry_services
@@ -87,16 +88,6 @@ api = NinjaAPI(
     auth=[SessionAuth(), TokenAuth(), BasicAuth()],
     docs_url="/docs",
 )
-
-
-class ErrorOut(Schema):
-    detail: Any  # a sentence; for 422 the list of what was wrong with the request
-
-
-# The statuses a route that needs a sign-in may answer besides its own, for the schema.
-SIGNED_IN_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ErrorOut}
-READ_ERRORS: dict[int, Any] = {**SIGNED_IN_ERRORS, 404: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut, 409: ErrorOut}
 
 
 @api.exception_handler(AuthenticationError)
@@ -213,7 +204,7 @@ def list_competitions(request: HttpRequest) -> list[CompetitionOut]:
     return [_competition_out(c) for c in contest_selectors.public_competitions().prefetch_related("themes")]
 
 
-@api.get("/competitions/{slug}", response={200: CompetitionOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
+@api.get("/competitions/{slug}", response={200: CompetitionOut, **PUBLIC_READ_ERRORS}, auth=None,
          tags=["competitions"])
 def get_competition(request: HttpRequest, slug: str) -> CompetitionOut:
     return _competition_out(contest_selectors.competition_by_slug(slug))
@@ -303,7 +294,7 @@ class DraftFileOut(Schema):
 
 @api.put("/entries/{entry_id}/file", response={200: DraftFileOut, 400: ErrorOut, 413: ErrorOut, **WRITE_ERRORS},
          tags=["entries"])
-def put_draft_file(request: HttpRequest, entry_id: int, file: UploadedFile = File(...)):  # type: ignore[no-untyped-def]
+def put_draft_file(request: HttpRequest, entry_id: int, file: File[UploadedFile]):  # type: ignore[no-untyped-def]
     """Replace the team's draft file (multipart field `file`), checked exactly as on the entry page: a file
     that is refused leaves the draft as it was. Submitting is a separate step (`POST …/submit`)."""
     entry = _entry(request, entry_id, "entries.view_entry")

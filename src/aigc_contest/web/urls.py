@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from aigc_contest.web.accounts import views as account_views
 from aigc_contest.web.accounts import token_views
+from aigc_contest.web.accounts import views as account_views
 from aigc_contest.web.api import api
 from aigc_contest.web.contests import views as contest_views
 from aigc_contest.web.core import views as core_views
