@@ -28,7 +28,11 @@ def test_no_server_error_and_no_undocumented_status(world: Any) -> None:
 
     def fuzz(operation: Any, headers: dict[str, str]) -> None:
         @settings(
-            max_examples=12, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+            max_examples=12,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())
         def check(case: Any) -> None:

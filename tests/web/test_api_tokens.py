@@ -96,24 +96,32 @@ def test_expired_tokens_and_disabled_accounts_are_refused(world: Any, client: An
     assert client.get("/api/v1/entries", **_bearer("aigc_not-a-token")).status_code == 401
 
 
-def _put_file(client: Any, entry_id: int, name: str, data: bytes, content_type: str, headers: dict[str, str]) -> Any:
+def _put_file(
+    client: Any, entry_id: int, name: str, data: bytes, content_type: str, headers: dict[str, str]
+) -> Any:
     body = encode_multipart("BoUnDaRy", {"file": SimpleUploadedFile(name, data, content_type=content_type)})
     return client.put(
-        f"/api/v1/entries/{entry_id}/file", body, content_type=MULTIPART_CONTENT.replace("BoUnDaRyStRiNg", "BoUnDaRy"),
+        f"/api/v1/entries/{entry_id}/file",
+        body,
+        content_type=MULTIPART_CONTENT.replace("BoUnDaRyStRiNg", "BoUnDaRy"),
         **headers,
     )
 
 
 def test_put_the_draft_file_then_submit_through_the_api(world: Any, client: Any, make_png: Any) -> None:
     png = make_png()
-    response = _put_file(client, world.entry.pk, "garden.png", png, "image/png", _basic(world.student_a.username))
+    response = _put_file(
+        client, world.entry.pk, "garden.png", png, "image/png", _basic(world.student_a.username)
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["mime"] == "image/png" and body["entry"] == world.entry.pk
     world.entry.refresh_from_db()
     assert world.entry.draft_file_sha256 == body["sha256"]
     submitted = client.post(
-        f"/api/v1/entries/{world.entry.pk}/submit", content_type="application/json", **_basic(world.student_a.username)
+        f"/api/v1/entries/{world.entry.pk}/submit",
+        content_type="application/json",
+        **_basic(world.student_a.username),
     )
     assert submitted.status_code == 201
     assert submitted.json()["file_sha256"] == body["sha256"]
@@ -123,7 +131,12 @@ def test_a_refused_file_leaves_the_draft_as_it_was(world: Any, client: Any) -> N
     world.entry.refresh_from_db()
     before = (world.entry.draft_file.name, world.entry.draft_file_sha256)
     response = _put_file(
-        client, world.entry.pk, "notes.txt", b"just some words", "text/plain", _basic(world.student_a.username)
+        client,
+        world.entry.pk,
+        "notes.txt",
+        b"just some words",
+        "text/plain",
+        _basic(world.student_a.username),
     )
     assert response.status_code == 400
     assert "not accepted" in response.json()["detail"]
@@ -146,7 +159,11 @@ def test_every_error_status_is_in_the_schema(client: Any) -> None:
     }
     put = operations[("PUT", "/api/v1/entries/{entry_id}/file")]
     assert "file" in put["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
-    for key in [("GET", "/api/v1/entries/{entry_id}"), ("POST", "/api/v1/entries/{entry_id}/submit"), ("PUT", "/api/v1/entries/{entry_id}/file")]:
+    for key in [
+        ("GET", "/api/v1/entries/{entry_id}"),
+        ("POST", "/api/v1/entries/{entry_id}/submit"),
+        ("PUT", "/api/v1/entries/{entry_id}/file"),
+    ]:
         responses = set(operations[key]["responses"])
         assert {"401", "404", "422"} <= responses, (key, responses)
     assert {"403", "409"} <= set(operations[("POST", "/api/v1/entries/{entry_id}/submit")]["responses"])

@@ -48,7 +48,10 @@ INSTALLED_APPS = [
     # django-ninja as an app: the API docs page then loads Swagger UI from this site's static files (no CDN,
     # no inline script), so it works offline and under the Content-Security-Policy.
     "ninja",
+    "django_filters",
+    "django_tables2",  # the organiser's lists: sorting and pagination
 ]
+DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

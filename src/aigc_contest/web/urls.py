@@ -10,6 +10,7 @@ from aigc_contest.web.accounts import views as account_views
 from aigc_contest.web.api import api
 from aigc_contest.web.contests import views as contest_views
 from aigc_contest.web.core import views as core_views
+from aigc_contest.web.entries import organiser_views
 from aigc_contest.web.entries import views as entry_views
 from aigc_contest.web.jobs import views as job_views
 
@@ -52,6 +53,11 @@ urlpatterns = [
     path("accounts/unlock/", account_views.unlock_login, name="unlock-login"),
     # organisers
     path("organiser/", entry_views.organiser_home, name="organiser-home"),
+    path("organiser/<slug:slug>/entries/", organiser_views.entries, name="organiser-entries"),
+    path("organiser/<slug:slug>/teams/", organiser_views.teams, name="organiser-teams"),
+    path("organiser/<slug:slug>/schools/", organiser_views.schools, name="organiser-schools"),
+    path("organiser/<slug:slug>/schools/<slug:code>/", organiser_views.school_report, name="organiser-school-report"),
+    path("organiser/<slug:slug>/teachers/", organiser_views.teachers, name="organiser-teachers"),
     path("organiser/<slug:slug>/participants.csv", entry_views.export_participants, name="export-participants"),
     path("organiser/<slug:slug>/entries.csv", entry_views.export_entries, name="export-entries"),
     # judging, results and certificates

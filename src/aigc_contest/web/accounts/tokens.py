@@ -34,7 +34,11 @@ def may_hold_tokens(user: User) -> bool:
 
 def live_tokens(user: User) -> list[ApiToken]:
     now = timezone.now()
-    return [t for t in user.api_tokens.filter(revoked_at__isnull=True) if t.expires_at is None or t.expires_at > now]
+    return [
+        t
+        for t in user.api_tokens.filter(revoked_at__isnull=True)
+        if t.expires_at is None or t.expires_at > now
+    ]
 
 
 def create_token(user: User, *, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
@@ -47,12 +51,18 @@ def create_token(user: User, *, name: str, days: int | None = 90) -> tuple[ApiTo
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise ServiceError(f"A token lasts from 1 to {MAX_DAYS} days.", code="invalid")
     if len(live_tokens(user)) >= MAX_TOKENS:
-        raise ServiceError(f"You already have {MAX_TOKENS} tokens: revoke one you no longer use.", code="limit_reached")
+        raise ServiceError(
+            f"You already have {MAX_TOKENS} tokens: revoke one you no longer use.", code="limit_reached"
+        )
     text = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = timezone.now() + timedelta(days=days) if days is not None else None
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name[:100], prefix=text[: len(TOKEN_PREFIX) + 8], key_sha256=_digest(text), expires_at=expires
+            user=user,
+            name=name[:100],
+            prefix=text[: len(TOKEN_PREFIX) + 8],
+            key_sha256=_digest(text),
+            expires_at=expires,
         )
         ChangeRecord.objects.create(
             actor=user, actor_name=user.username, action="api token made", object_repr=str(token)[:200]
@@ -79,7 +89,11 @@ def user_for_token(text: str) -> User | None:
         return None
     token = ApiToken.objects.select_related("user").filter(key_sha256=_digest(text)).first()
     now = timezone.now()
-    if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    if (
+        token is None
+        or token.revoked_at is not None
+        or (token.expires_at is not None and token.expires_at <= now)
+    ):
         return None
     if not token.user.is_active or not may_hold_tokens(token.user):
         return None
