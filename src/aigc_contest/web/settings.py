@@ -289,6 +289,9 @@ def _job_order() -> str:
     return order
 
 
+# Teams with an unsubmitted draft are reminded once, this many hours before the deadline (by the worker).
+AIGC_REMINDER_HOURS = _env_number("AIGC_REMINDER_HOURS", 48)
+
 AIGC_JOBS = {
     "embedded_worker": env_flag("AIGC_EMBEDDED_WORKER", not os.environ.get("AIGC_BROKER_URL")),
     "heartbeat_seconds": _env_number("AIGC_JOB_HEARTBEAT_SECONDS", 5),
