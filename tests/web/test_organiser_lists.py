@@ -77,3 +77,31 @@ def test_only_organisers_read_the_lists(world: Any, client: Any, who: str) -> No
     client.force_login(getattr(world, who))
     for page in ("entries", "teams", "schools", "teachers", f"schools/{world.school_a.code}"):
         assert client.get(f"/organiser/{world.competition.slug}/{page}/").status_code == 403
+
+
+def test_an_organiser_messages_every_teacher_taking_part_each_on_their_own(world: Any, client: Any) -> None:
+    from aigc_contest.web.accounts.models import ChangeRecord
+    from aigc_contest.web.entries import services
+    from aigc_contest.web.jobs.models import Job
+
+    w = world
+    for teacher, address in ((w.teacher_a, "ta@example.org"), (w.teacher_b, "tb@example.org")):
+        teacher.email = address
+        teacher.save()
+    services.create_team(w.teacher_b, w.category, name="Team B", members=[w.student_b])
+    Job.objects.filter(kind="email").delete()
+    client.force_login(w.organiser)
+    url = f"/organiser/{w.competition.slug}/teachers/message/"
+    data = {"subject": "Judging starts Monday", "body": "Please check every draft is submitted.", "category": ""}
+    preview = client.post(url, data).content.decode()
+    assert "This message will go to 2 teachers." in preview
+    assert not Job.objects.filter(kind="email").exists()  # a preview sends nothing
+    assert client.post(url, {**data, "confirm": "yes"}).status_code == 302
+    jobs = list(Job.objects.filter(kind="email").order_by("pk"))
+    assert sorted(j.params["recipients"] for j in jobs) == [["ta@example.org"], ["tb@example.org"]]
+    assert all(j.params["subject"] == f"[{w.competition.name_en}] Judging starts Monday" for j in jobs)
+    assert "Please check every draft is submitted." in jobs[0].params["body"]
+    assert ChangeRecord.objects.filter(action="message to teachers", actor=w.organiser).count() == 1
+    client.force_login(w.teacher_a)
+    assert client.post(url, {**data, "confirm": "yes"}).status_code == 403
+    assert Job.objects.filter(kind="email").count() == 2

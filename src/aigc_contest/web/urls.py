@@ -58,6 +58,8 @@ urlpatterns = [
     path("organiser/<slug:slug>/schools/", organiser_views.schools, name="organiser-schools"),
     path("organiser/<slug:slug>/schools/<slug:code>/", organiser_views.school_report, name="organiser-school-report"),
     path("organiser/<slug:slug>/teachers/", organiser_views.teachers, name="organiser-teachers"),
+    path("organiser/<slug:slug>/teachers/message/", organiser_views.message_teachers,
+         name="organiser-message-teachers"),
     path("organiser/<slug:slug>/participants.csv", entry_views.export_participants, name="export-participants"),
     path("organiser/<slug:slug>/entries.csv", entry_views.export_entries, name="export-entries"),
     # judging, results and certificates

@@ -14,7 +14,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from aigc_contest.web.accounts.models import ApiToken, ChangeRecord, User
+from aigc_contest.web.accounts.models import ApiToken, User
+from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 
 TOKEN_PREFIX = "aigc_"
@@ -64,9 +65,7 @@ def create_token(user: User, *, name: str, days: int | None = 90) -> tuple[ApiTo
             key_sha256=_digest(text),
             expires_at=expires,
         )
-        ChangeRecord.objects.create(
-            actor=user, actor_name=user.username, action="api token made", object_repr=str(token)[:200]
-        )
+        record_change(user, token, "api token made")
     return token, text
 
 
@@ -77,9 +76,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        ChangeRecord.objects.create(
-            actor=user, actor_name=user.username, action="api token revoked", object_repr=str(token)[:200]
-        )
+        record_change(user, token, "api token revoked")
     return token
 
 

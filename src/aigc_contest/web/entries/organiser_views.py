@@ -1,19 +1,23 @@
-"""The organiser's participation lists and per-school report (thin: the lists are in participation.py)."""
+"""The organiser's participation lists, per-school report and messages to the teachers taking part."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_tables2 import RequestConfig
 
 from aigc_contest.web.accounts.models import School
 from aigc_contest.web.contests.models import Competition
-from aigc_contest.web.core.errors import require
+from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries import participation as p
+from aigc_contest.web.entries import services
 
 
 def _competition(request: HttpRequest, slug: str) -> Competition:
@@ -94,3 +98,46 @@ def school_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
             **p.school_report(competition, school),
         },
     )
+
+
+class TeacherMessageForm(forms.Form):
+    category = forms.ModelChoiceField(label=gettext_lazy("To the teachers of"), queryset=None, required=False,
+                                      empty_label=gettext_lazy("every category"))
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    body = forms.CharField(label=gettext_lazy("Message"), widget=forms.Textarea(attrs={"rows": 8}), max_length=10_000)
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = competition.categories.all()  # type: ignore[attr-defined]
+
+
+@login_required
+def message_teachers(request: HttpRequest, slug: str) -> HttpResponse:
+    """Write to every teacher taking part (or one category's); a preview says how many will receive it."""
+    competition = get_object_or_404(Competition, slug=slug)
+    require(request.user, "contests.message_teachers", competition)
+    form = TeacherMessageForm(request.POST or None, competition=competition)
+    if request.method == "POST" and form.is_valid():
+        category = form.cleaned_data["category"]
+        if request.POST.get("confirm") == "yes":
+            try:
+                queued, without = services.message_teachers(
+                    request.user, competition, subject=form.cleaned_data["subject"],  # type: ignore[arg-type]
+                    body=form.cleaned_data["body"], category=category,
+                )
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                text = ngettext("Your message is on its way to %(n)d teacher.",
+                                "Your message is on its way to %(n)d teachers.", queued) % {"n": queued}
+                if without:
+                    text += " " + ngettext("%(n)d teacher has no e-mail address.",
+                                           "%(n)d teachers have no e-mail address.", without) % {"n": without}
+                messages.success(request, text)
+                return redirect("organiser-message-teachers", slug=slug)
+        teachers = services.teachers_to_message(competition, category)
+        return render(request, "entries/organiser_message.html", {
+            "competition": competition, "form": form, "preview": True, "teachers": len(teachers),
+            "with_address": sum(1 for t in teachers if t.email),
+        })
+    return render(request, "entries/organiser_message.html", {"competition": competition, "form": form})
