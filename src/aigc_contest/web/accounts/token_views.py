@@ -42,9 +42,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             _token, made = tokens.create_token(
-                request.user,
+                request.user,  # type: ignore[arg-type]
                 name=form.cleaned_data["name"],
-                days=form.cleaned_data["days"],  # type: ignore[arg-type]
+                days=form.cleaned_data["days"],
             )
             form = TokenForm()
         except ServiceError as exc:

@@ -101,8 +101,10 @@ def school_report(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 
 class TeacherMessageForm(forms.Form):
-    category = forms.ModelChoiceField(label=gettext_lazy("To the teachers of"), queryset=None, required=False,
-                                      empty_label=gettext_lazy("every category"))
+    category: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("To the teachers of"), queryset=None, required=False,
+        empty_label=gettext_lazy("every category"),
+    )
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
     body = forms.CharField(label=gettext_lazy("Message"), widget=forms.Textarea(attrs={"rows": 8}), max_length=10_000)
 
