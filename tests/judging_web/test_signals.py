@@ -258,3 +258,35 @@ def test_relevance_is_shown_only_where_an_embedding_model_is_configured(judged, 
     section = _details(html)
     assert "Relevance to the theme:" in section
     assert "too few entries in the category to compare" in section
+
+
+def test_a_near_copy_of_an_earlier_editions_entry_is_flagged(judged, client, make_competition) -> None:  # type: ignore[no-untyped-def]
+    from aigc_contest.web.entries import services as entries
+    from aigc_contest.web.judging import services
+
+    j = judged
+    earlier, earlier_category, old_theme = make_competition("edition-2025")
+    team = entries.create_team(j.teacher_a, earlier_category, name="Old Team", members=[j.student_a2])
+    old = entries.start_entry(j.student_a2, team, title="Garden of 2025", work_type="image", theme=old_theme)
+    entries.upload_draft_file(j.student_a2, old, filename="garden.png", data=_demo().sample_png(3))
+    entries.submit_entry(j.student_a2, old)
+    _swap(j.entry_b.latest_version.pk, _demo().near_copy_png(3), "copy.png", "image/png")
+
+    html, _assignment = _score_page(client, j, j.entry_b)
+    assert "earlier edition" not in html  # not compared until the organiser says which editions count
+    client.force_login(j.organiser)
+    response = client.post(
+        f"/organiser/{j.competition.slug}/judging/signals/",
+        {"signals": ["duplicates", "readability"], "past_editions": [earlier.pk]},
+    )
+    assert response.status_code == 302
+    assert list(j.competition.past_editions.all()) == [earlier]
+    report = client.get(f"/organiser/{j.competition.slug}/judging/signals/").content.decode()
+    assert f"of {earlier.name_en}" in report
+    html, _assignment = _score_page(client, j, j.entry_b)
+    section = _details(html)
+    assert "Very similar to an entry of an earlier edition." in section
+    for identifying in ("Old Team", "Garden of 2025", earlier.name_en, j.student_a2.username, "#"):
+        assert identifying not in section, identifying
+    with pytest.raises(Exception):  # only those who manage judging choose
+        services.set_past_editions(j.judge, j.competition, [earlier])

@@ -73,6 +73,10 @@ class Competition(TranslatedFieldsMixin, models.Model):
                     "On: a team's teacher may also edit, submit and withdraw; every change names the teacher."),
     )
 
+    past_editions = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="later_editions", verbose_name=_("earlier editions"),
+        help_text=_("Entries are compared with these competitions' entries for near-duplicates."),
+    )
     judge_signals = models.JSONField(
         _("advisory signals shown to judges"), default=default_judge_signals, blank=True,
         help_text=_(

@@ -142,6 +142,7 @@ class Match:
     kind: str
     similarity: float
     explanation: str
+    past: bool = False  # the other entry belongs to an earlier edition
 
     @property
     def percent(self) -> int:
@@ -151,10 +152,11 @@ class Match:
 @dataclass(frozen=True)
 class Pair:
     a: EntryVersion
-    b: EntryVersion
+    b: EntryVersion  # from an earlier edition where ``past``
     kind: str
     similarity: float
     explanation: str
+    past: bool = False
 
     @property
     def percent(self) -> int:
@@ -196,7 +198,7 @@ def submitted_versions(competition: Competition) -> list[EntryVersion]:
     """The latest version of each submitted entry of the competition (what a round assigns)."""
     entries = (
         Entry.objects.filter(category__competition=competition, status=Entry.Status.SUBMITTED)
-        .select_related("team", "category")
+        .select_related("team", "category__competition")
         .prefetch_related("versions")
         .order_by("pk")
     )
@@ -226,29 +228,50 @@ def readability_of(version: EntryVersion, school_levels: list[str]) -> Readabili
     return result if isinstance(result, Readability) else None
 
 
-def _pairs(versions: list[EntryVersion]) -> list[DuplicatePair]:
-    """Near-duplicate pairs among the versions (work ids: version pks), cached by the works' hashes."""
-    digest = hashlib.sha256(
-        ";".join(f"{v.pk}:{_content_key(v)}" for v in sorted(versions, key=lambda v: v.pk)).encode()
-    ).hexdigest()
-    key = f"signals:pairs:{digest}"
-    cached = cache.get(key, version=CACHE_VERSION)
-    if isinstance(cached, list):
-        return cached
+PAST = "past-"  # work ids of earlier editions' versions: "past-<version pk>"
+
+
+def _works(versions: list[EntryVersion], prefix: str = "") -> Works:
     images = {}
     texts = {}
     for version in versions:
         if version.mime in IMAGE_MIMES:
             picture = _picture(version)
             if picture is not None:
-                images[str(version.pk)] = picture
+                images[f"{prefix}{version.pk}"] = picture
         else:
             text = version_text(version)
             if text:
-                texts[str(version.pk)] = text
-    pairs = near_duplicates(Works.build(images=images, texts=texts))
+                texts[f"{prefix}{version.pk}"] = text
+    return Works.build(images=images, texts=texts)
+
+
+def _pairs(versions: list[EntryVersion], past: list[EntryVersion] | None = None) -> list[DuplicatePair]:
+    """Near-duplicate pairs among the versions (work ids: version pks) and with earlier editions' versions
+    ("past-<pk>", always as ``b``), cached by the works' hashes."""
+    past = past or []
+    digest = hashlib.sha256(
+        (
+            ";".join(f"{v.pk}:{_content_key(v)}" for v in sorted(versions, key=lambda v: v.pk))
+            + "|"
+            + ";".join(f"{v.pk}:{_content_key(v)}" for v in sorted(past, key=lambda v: v.pk))
+        ).encode()
+    ).hexdigest()
+    key = f"signals:pairs:{digest}"
+    cached = cache.get(key, version=CACHE_VERSION)
+    if isinstance(cached, list):
+        return cached
+    pairs = near_duplicates(_works(versions), _works(past, PAST) if past else None)
     cache.set(key, pairs, CACHE_SECONDS, version=CACHE_VERSION)
     return pairs
+
+
+def past_versions(competition: Competition) -> list[EntryVersion]:
+    """The submitted versions of the competition's earlier editions (what new entries are compared with)."""
+    found: list[EntryVersion] = []
+    for edition in competition.past_editions.all():
+        found.extend(submitted_versions(edition))
+    return found
 
 
 def competition_signals(competition: Competition) -> CompetitionSignals:
@@ -263,9 +286,21 @@ def competition_signals(competition: Competition) -> CompetitionSignals:
     }
     for pk, found_relevance in relevance_by_version(versions).items():
         rows[pk].relevance = found_relevance
+    past = past_versions(competition)
+    past_by_pk = {v.pk: v for v in past}
     pairs = []
-    for found in _pairs(versions):
-        a, b = by_pk.get(int(found.a)), by_pk.get(int(found.b))
+    for found in _pairs(versions, past):
+        a = by_pk.get(int(found.a))
+        if found.b.startswith(PAST):
+            earlier = past_by_pk.get(int(found.b.removeprefix(PAST)))
+            if a is None or earlier is None:
+                continue
+            pairs.append(Pair(a, earlier, found.kind, found.similarity, found.explanation, past=True))
+            rows[a.pk].matches.append(
+                Match(earlier.entry, earlier, found.kind, found.similarity, found.explanation, past=True)
+            )
+            continue
+        b = by_pk.get(int(found.b))
         if a is None or b is None:
             continue
         pairs.append(Pair(a, b, found.kind, found.similarity, found.explanation))
@@ -284,6 +319,7 @@ class JudgeSignals:
     file_evidence: list[str] | None = None  # sentences about an uploaded picture's metadata; None: hidden
     file_notice: bool = False  # one of them is worth a second look
     relevance: list[str] | None = None  # one sentence per medium; None: hidden or no embedder configured
+    past_duplicates: list[str] = field(default_factory=list)  # near-copies of earlier editions' entries
 
     @property
     def any(self) -> bool:
@@ -296,9 +332,11 @@ def judge_signals(competition: Competition, entry: Entry, version: EntryVersion)
     """The signals the organiser lets judges see, for the assigned version of one entry."""
     shown = visible_signals(competition)
     duplicates = None
+    past_duplicates: list[str] = []
     if DUPLICATES in shown:
         row = competition_signals(competition).for_entry(entry.pk)
-        duplicates = [m.explanation for m in row.matches] if row is not None else []
+        duplicates = [m.explanation for m in row.matches if not m.past] if row is not None else []
+        past_duplicates = [m.explanation for m in row.matches if m.past] if row is not None else []
     text = None
     flagged = False
     if READABILITY in shown:
@@ -319,7 +357,9 @@ def judge_signals(competition: Competition, entry: Entry, version: EntryVersion)
             peers.append(version)
         found = relevance_by_version(peers).get(version.pk)
         relevance_sentences = [r.sentence() for r in found] if found else None
-    return JudgeSignals(duplicates, text, flagged, evidence_sentences, notice, relevance_sentences)
+    return JudgeSignals(
+        duplicates, text, flagged, evidence_sentences, notice, relevance_sentences, past_duplicates
+    )
 
 
 def evidence_of(version: EntryVersion) -> FileEvidence | None:
