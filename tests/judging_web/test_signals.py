@@ -288,5 +288,7 @@ def test_a_near_copy_of_an_earlier_editions_entry_is_flagged(judged, client, mak
     assert "Very similar to an entry of an earlier edition." in section
     for identifying in ("Old Team", "Garden of 2025", earlier.name_en, j.student_a2.username, "#"):
         assert identifying not in section, identifying
-    with pytest.raises(Exception):  # only those who manage judging choose
+    from aigc_contest.web.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):  # only those who manage judging choose
         services.set_past_editions(j.judge, j.competition, [earlier])
