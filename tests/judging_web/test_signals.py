@@ -213,3 +213,82 @@ def test_the_report_finds_the_demos_planted_pair(demo, client) -> None:  # type:
     assert f'src="/versions/{pair.a.pk}/file/"' in report and f'src="/versions/{pair.b.pk}/file/"' in report
     # The thumbnails load for the organiser (the permission-checked version file view).
     assert client.get(f"/versions/{pair.a.pk}/file/").status_code == 200
+
+
+def _camera_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "Canon EOS R6"
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (90, 140, 200)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_file_metadata_line_flags_a_camera_photo_in_an_ai_category(judged, client) -> None:  # type: ignore[no-untyped-def]
+    j = judged
+    _swap(j.entry_b.latest_version.pk, _camera_jpeg(), "photo.jpg", "image/jpeg")
+    html, _ = _score_page(client, j, j.entry_b)
+    section = _details(html)
+    assert 'class="signal-notice"' in section
+    assert "What the file says:" in section and "Canon EOS R6" in section and "photograph" in section
+    client.force_login(j.organiser)
+    table = client.get(f"/organiser/{j.competition.slug}/judging/signals/?sort=-file_evidence").content.decode()
+    assert "worth a second look" in table
+    assert _row_order(table)[0] == j.entry_b.pk  # the notice sorts first
+
+
+def test_relevance_is_shown_only_where_an_embedding_model_is_configured(judged, client, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("transformers")
+    from aigc_contest.generation.tiny import build_clip_guard
+
+    j = judged
+    html, _ = _score_page(client, j, j.entry_b)
+    assert "Relevance to the theme:" not in html  # nothing configured, nothing shown
+    folder = build_clip_guard(tmp_path / "clip")
+    models = tmp_path / "models.toml"
+    models.write_text(
+        f'[[models]]\nname = "clip-embed"\nkind = "embedding"\nbackend = "clip"\npath = "{folder}"\ntest_model = true\n'
+    )
+    monkeypatch.setenv("AIGC_MODELS_FILE", str(models))
+    _swap(j.entry_b.latest_version.pk, _demo().sample_png(5), "harbour.png", "image/png")
+    html, _ = _score_page(client, j, j.entry_b)
+    section = _details(html)
+    assert "Relevance to the theme:" in section
+    assert "too few entries in the category to compare" in section
+
+
+def test_a_near_copy_of_an_earlier_editions_entry_is_flagged(judged, client, make_competition) -> None:  # type: ignore[no-untyped-def]
+    from aigc_contest.web.entries import services as entries
+    from aigc_contest.web.judging import services
+
+    j = judged
+    earlier, earlier_category, old_theme = make_competition("edition-2025")
+    team = entries.create_team(j.teacher_a, earlier_category, name="Old Team", members=[j.student_a2])
+    old = entries.start_entry(j.student_a2, team, title="Garden of 2025", work_type="image", theme=old_theme)
+    entries.upload_draft_file(j.student_a2, old, filename="garden.png", data=_demo().sample_png(3))
+    entries.submit_entry(j.student_a2, old)
+    _swap(j.entry_b.latest_version.pk, _demo().near_copy_png(3), "copy.png", "image/png")
+
+    html, _assignment = _score_page(client, j, j.entry_b)
+    assert "earlier edition" not in html  # not compared until the organiser says which editions count
+    client.force_login(j.organiser)
+    response = client.post(
+        f"/organiser/{j.competition.slug}/judging/signals/",
+        {"signals": ["duplicates", "readability"], "past_editions": [earlier.pk]},
+    )
+    assert response.status_code == 302
+    assert list(j.competition.past_editions.all()) == [earlier]
+    report = client.get(f"/organiser/{j.competition.slug}/judging/signals/").content.decode()
+    assert f"of {earlier.name_en}" in report
+    html, _assignment = _score_page(client, j, j.entry_b)
+    section = _details(html)
+    assert "Very similar to an entry of an earlier edition." in section
+    for identifying in ("Old Team", "Garden of 2025", earlier.name_en, j.student_a2.username, "#"):
+        assert identifying not in section, identifying
+    from aigc_contest.web.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):  # only those who manage judging choose
+        services.set_past_editions(j.judge, j.competition, [earlier])

@@ -70,3 +70,24 @@ def test_html_pages_stay_escaped(world, client):
     assert html == "Tom &amp; Jerry&#x27;s &lt;&quot;best&quot;&gt; day"
     with pytest.raises(ValueError):
         notifications.render_plain_text("home.html", {})
+
+
+def test_the_worker_watchdog_sends_deadline_reminders_once(world, settings, mailoutbox) -> None:  # type: ignore[no-untyped-def]
+    """No cron: the first watchdog pass inside the reminder window reminds each team with a draft, once."""
+    from aigc_contest.web.jobs.runner import Housekeeper
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.AIGC_JOBS = {**settings.AIGC_JOBS, "wake_workers": False}
+    world.student_a.email = "a@example.org"
+    world.student_a.save()
+    settings.AIGC_REMINDER_HOURS = 24  # the deadline is seven days away: not yet
+    Housekeeper([]).watch()
+    world.entry.refresh_from_db()
+    assert world.entry.reminder_sent_at is None
+    settings.AIGC_REMINDER_HOURS = 8 * 24
+    Housekeeper([]).watch()
+    Housekeeper([]).watch()
+    world.entry.refresh_from_db()
+    assert world.entry.reminder_sent_at is not None
+    reminded = [m for m in mailoutbox if "a@example.org" in m.to]
+    assert len(reminded) == 1

@@ -153,6 +153,7 @@ def test_forty_wrong_passwords_then_the_right_one_does_not_sign_in(world: Any, c
         _login(client, world.student_a.username, f"guess-{n}")
     response = _login(client, world.student_a.username, PASSWORD)
     assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 60  # seconds until the lock lifts at the latest
     assert "_auth_user_id" not in client.session
     assert "Too many wrong passwords" in response.content.decode()
     assert 'data-testid="locked-out"' in response.content.decode()
@@ -164,6 +165,7 @@ def test_forty_wrong_basic_passwords_then_the_right_one_is_refused(world: Any, c
         assert client.get(url, REMOTE_ADDR="10.0.0.2", **_basic(world.student_a.username, f"guess-{n}")).status_code in (401, 429)
     response = client.get(url, REMOTE_ADDR="10.0.0.2", **_basic(world.student_a.username))
     assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 60
     assert "Too many wrong passwords" in response.json()["detail"]
 
 

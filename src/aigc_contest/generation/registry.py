@@ -4,8 +4,8 @@ A TOML file (path in `AIGC_MODELS_FILE`) with one `[[models]]` table per model:
 
     [[models]]
     name = "sd-turbo"                 # what --model and the web pages use
-    kind = "image"                    # image | text | guard
-    backend = "diffusers"             # diffusers | transformers | openai | dashscope | clip (guards)
+    kind = "image"                    # image | text | guard | embedding
+    backend = "diffusers"             # diffusers | transformers | openai | dashscope | clip (guards, embedders)
     id = "stabilityai/sd-turbo"       # hub id or remote model name ...
     path = "/models/sd-turbo"         # ... or a local folder / .safetensors file (relative: to this file)
     base_url = "https://…"            # remote backends
@@ -19,6 +19,10 @@ A `guard` model screens content for the safety layer (safety.guard): `transforme
 Qwen3Guard-style model (prompts and generated text; `options = { images = true }` for an image-capable one
 behind an OpenAI-compatible server), `clip` for a CLIP zero-shot picture classifier. The first guard that
 reads text and the first that sees pictures are used for every check.
+
+An `embedding` model gives judges a theme-relevance signal: `transformers` for a multilingual sentence
+encoder (texts), `clip` for a CLIP-family model (pictures and texts in one space). Without one, no
+relevance signal is shown.
 
 The first text model and the first image model are the defaults where no model is named. Backends are
 built on first use and cached, so a worker keeps its pipelines loaded.
@@ -40,6 +44,7 @@ MODELS_FILE_ENV = "AIGC_MODELS_FILE"
 BACKEND_KINDS = {"diffusers": "image", "dashscope": "image", "transformers": "text", "openai": "text"}
 LOCAL_BACKENDS = {"diffusers", "transformers", "clip"}
 GUARD_BACKENDS = {"transformers", "openai", "clip"}
+EMBEDDING_BACKENDS = {"transformers", "clip"}
 
 
 class RegistryError(GenerationError):
@@ -71,7 +76,7 @@ class ModelEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.\-:]+$")
-    kind: Literal["image", "text", "guard"]
+    kind: Literal["image", "text", "guard", "embedding"]
     backend: Literal["diffusers", "transformers", "openai", "dashscope", "clip"]
     id: str | None = None
     path: str | None = None
@@ -93,6 +98,11 @@ class ModelEntry(BaseModel):
         if self.kind == "guard":
             if self.backend not in GUARD_BACKENDS:
                 raise ValueError(f"a guard model uses one of {sorted(GUARD_BACKENDS)}, not {self.backend!r}")
+        elif self.kind == "embedding":
+            if self.backend not in EMBEDDING_BACKENDS:
+                raise ValueError(
+                    f"an embedding model uses one of {sorted(EMBEDDING_BACKENDS)}, not {self.backend!r}"
+                )
         elif self.kind != expected:
             raise ValueError(f"backend {self.backend!r} makes {expected} models, not {self.kind}")
         if self.backend in LOCAL_BACKENDS and not (self.id or self.path):
@@ -166,6 +176,17 @@ class ModelRegistry:
                 return self._backend(entry)
         return None
 
+    def embedder(self, images: bool = False) -> Any:
+        """The first embedding model that reads texts (images=False) or sees pictures (images=True), or
+        None. A CLIP-family embedder serves both; a sentence encoder is preferred for texts."""
+        embedders = [e for e in self.entries if e.kind == "embedding"]
+        if not images:
+            embedders.sort(key=lambda e: e.backend == "clip")
+        for entry in embedders:
+            if not images or entry.backend == "clip":
+                return self._backend(entry)
+        return None
+
     def _backend(self, entry: ModelEntry) -> Any:
         with self._lock:
             if entry.name not in self._backends:
@@ -181,6 +202,8 @@ def build_backend(entry: ModelEntry) -> Any:
     options = dict(entry.options)
     if entry.kind == "guard":
         return _build_guard(entry)
+    if entry.kind == "embedding":
+        return _build_embedder(entry)
     if entry.backend == "diffusers":
         from aigc_contest.generation.backends.diffusers_image import DiffusersImageBackend
 
@@ -321,3 +344,14 @@ def _build_guard(entry: ModelEntry) -> Any:
         is_test_model=entry.test_model,
         **options,
     )
+
+
+def _build_embedder(entry: ModelEntry) -> Any:
+    options = dict(entry.options)
+    if entry.backend == "clip":
+        from aigc_contest.generation.backends.embed_clip import ClipEmbedder
+
+        return ClipEmbedder(entry.name, entry.source, is_test_model=entry.test_model, **options)
+    from aigc_contest.generation.backends.embed_transformers import TransformersTextEmbedder
+
+    return TransformersTextEmbedder(entry.name, entry.source, is_test_model=entry.test_model, **options)

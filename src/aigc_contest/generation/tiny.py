@@ -193,6 +193,28 @@ def build_text_model(seed: int = 0):  # -> (Qwen2ForCausalLM, PreTrainedTokenize
     return model, tokenizer
 
 
+def build_text_embedder(directory: str | Path, seed: int = 0) -> Path:
+    """A tiny random BERT-shaped sentence encoder and its tokenizer (for `embedding` models), saved."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    directory = Path(directory)
+    tokenizer = build_text_tokenizer()
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    BertModel(config).save_pretrained(directory, safe_serialization=True)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
 def build_clip_guard(directory: str | Path, seed: int = 0) -> Path:
     """A tiny random CLIP model and processor (for the `clip` guard backend), saved to `directory`."""
     import torch

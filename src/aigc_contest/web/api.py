@@ -1,7 +1,9 @@
 """The versioned JSON API (/api/v1/), with its OpenAPI schema at /api/v1/openapi.json.
 
-Authentication: the browser session (with CSRF) or HTTP Basic for scripts. Every route asks the same
-django-rules permissions as the pages, and the same services do the writes.
+Authentication: the browser session (with CSRF), or for scripts a personal token
+(`Authorization: Bearer aigc_…`, made on the account's token page) or HTTP Basic. Every route asks the
+same django-rules permissions as the pages, and the same services do the writes. Every error status a
+route can answer is in the schema, with the body `{"detail": …}`.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Schema, Status
-from ninja.errors import HttpError
+from ninja import File, NinjaAPI, Schema, Status, UploadedFile
+from ninja.errors import AuthenticationError, HttpError
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
-from ninja.security import APIKeyCookie, HttpBasicAuth
+from ninja.security import APIKeyCookie, HttpBasicAuth, HttpBearer
 
+from aigc_contest.web.accounts.tokens import user_for_token
 from aigc_contest.web.certificates.api import router as certificates_router
 from aigc_contest.web.contests import selectors as contest_selectors
+from aigc_contest.web.core.api_schema import PUBLIC_READ_ERRORS, READ_ERRORS, WRITE_ERRORS, ErrorOut
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.entries import selectors as entry_selectors
 from aigc_contest.web.entries import services as entry_services
@@ -31,6 +35,16 @@ from aigc_contest.web.judging.api import router as results_router
 class BasicAuth(HttpBasicAuth):
     def authenticate(self, request: HttpRequest, username: str, password: str):  # type: ignore[no-untyped-def]
         user = authenticate(request, username=username, password=password)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenAuth(HttpBearer):
+    """A personal API token; like Basic, it needs no CSRF token (scripts hold no cookie)."""
+
+    def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]
+        user = user_for_token(token)
         if user is not None:
             request.user = user
         return user
@@ -71,9 +85,17 @@ api = NinjaAPI(
     renderer=_Renderer(),
     version="1",
     urls_namespace="api-v1",
-    auth=[SessionAuth(), BasicAuth()],
+    auth=[SessionAuth(), TokenAuth(), BasicAuth()],
     docs_url="/docs",
 )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """401 says how to authenticate (RFC 9110 asks for the header)."""
+    response = api.create_response(request, {"detail": "Sign in: a personal token (Bearer) or HTTP Basic."}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="aigc-contest", Basic realm="aigc-contest", charset="UTF-8"'
+    return response
 
 
 class CategoryOut(Schema):
@@ -177,17 +199,18 @@ def _entry_out(entry: Entry) -> EntryOut:
     )
 
 
-@api.get("/competitions", response=list[CompetitionOut], auth=None, tags=["competitions"])
+@api.get("/competitions", response={200: list[CompetitionOut]}, auth=None, tags=["competitions"])
 def list_competitions(request: HttpRequest) -> list[CompetitionOut]:
     return [_competition_out(c) for c in contest_selectors.public_competitions().prefetch_related("themes")]
 
 
-@api.get("/competitions/{slug}", response=CompetitionOut, auth=None, tags=["competitions"])
+@api.get("/competitions/{slug}", response={200: CompetitionOut, **PUBLIC_READ_ERRORS}, auth=None,
+         tags=["competitions"])
 def get_competition(request: HttpRequest, slug: str) -> CompetitionOut:
     return _competition_out(contest_selectors.competition_by_slug(slug))
 
 
-@api.get("/teams", response=list[TeamOut], tags=["teams"])
+@api.get("/teams", response={200: list[TeamOut], 401: ErrorOut}, tags=["teams"])
 def list_teams(request: HttpRequest) -> list[TeamOut]:
     teams = entry_selectors.teams_for(request.user).prefetch_related("members")  # type: ignore[arg-type]
     return [
@@ -197,7 +220,7 @@ def list_teams(request: HttpRequest) -> list[TeamOut]:
     ]
 
 
-@api.get("/entries", response=list[EntryOut], tags=["entries"])
+@api.get("/entries", response={200: list[EntryOut], 401: ErrorOut}, tags=["entries"])
 def list_entries(request: HttpRequest) -> list[EntryOut]:
     return [_entry_out(e) for e in entry_selectors.entries_for(request.user).prefetch_related("versions")]  # type: ignore[arg-type]
 
@@ -210,12 +233,13 @@ def _entry(request: HttpRequest, entry_id: int, perm: str) -> Entry:
     return entry
 
 
-@api.get("/entries/{entry_id}", response=EntryOut, tags=["entries"])
+@api.get("/entries/{entry_id}", response={200: EntryOut, **READ_ERRORS}, tags=["entries"])
 def get_entry(request: HttpRequest, entry_id: int) -> EntryOut:
     return _entry_out(_entry(request, entry_id, "entries.view_entry"))
 
 
-@api.post("/entries/{entry_id}/submit", response={201: VersionOut, 200: VersionOut}, tags=["entries"])
+@api.post("/entries/{entry_id}/submit", response={201: VersionOut, 200: VersionOut, 400: ErrorOut, **WRITE_ERRORS},
+          tags=["entries"])
 def submit_entry(request: HttpRequest, entry_id: int, payload: SubmitIn | None = None):  # type: ignore[no-untyped-def]
     now = timezone.now()  # the deadline is judged at the instant the request arrived
     try:
@@ -238,7 +262,7 @@ def submit_entry(request: HttpRequest, entry_id: int, payload: SubmitIn | None =
                              content_hash=version.content_hash, file_sha256=version.file_sha256))
 
 
-@api.post("/entries/{entry_id}/withdraw", response=EntryOut, tags=["entries"])
+@api.post("/entries/{entry_id}/withdraw", response={200: EntryOut, **WRITE_ERRORS}, tags=["entries"])
 def withdraw_entry(request: HttpRequest, entry_id: int) -> EntryOut:
     entry = _entry(request, entry_id, "entries.view_entry")
     try:
@@ -250,7 +274,7 @@ def withdraw_entry(request: HttpRequest, entry_id: int) -> EntryOut:
     return _entry_out(entry)
 
 
-@api.get("/teams/{team_id}", response=TeamOut, tags=["teams"])
+@api.get("/teams/{team_id}", response={200: TeamOut, **READ_ERRORS}, tags=["teams"])
 def get_team(request: HttpRequest, team_id: int) -> TeamOut:
     team = get_object_or_404(Team.objects.select_related("competition", "category"), pk=team_id)
     if not request.user.has_perm("entries.view_team", team):
@@ -259,6 +283,31 @@ def get_team(request: HttpRequest, team_id: int) -> TeamOut:
                    members=[m.username for m in team.members.all()])
 
 
+
+class DraftFileOut(Schema):
+    entry: int
+    file_name: str
+    mime: str
+    size: int
+    sha256: str
+
+
+@api.put("/entries/{entry_id}/file", response={200: DraftFileOut, 400: ErrorOut, 413: ErrorOut, **WRITE_ERRORS},
+         tags=["entries"])
+def put_draft_file(request: HttpRequest, entry_id: int, file: File[UploadedFile]):  # type: ignore[no-untyped-def]
+    """Replace the team's draft file (multipart field `file`), checked exactly as on the entry page: a file
+    that is refused leaves the draft as it was. Submitting is a separate step (`POST …/submit`)."""
+    entry = _entry(request, entry_id, "entries.view_entry")
+    try:
+        data = entry_services.read_upload(entry, file)
+        info = entry_services.upload_draft_file(request.user, entry, filename=file.name or "upload", data=data)  # type: ignore[arg-type]
+    except PermissionDenied as exc:
+        raise HttpError(403, exc.message) from exc
+    except ServiceError as exc:
+        raise HttpError(413 if exc.code == "too_large" else 400, exc.message) from exc
+    entry.refresh_from_db()
+    return DraftFileOut(entry=entry.pk, file_name=entry.draft_file_name, mime=info.mime, size=info.size,
+                        sha256=info.sha256)
 
 
 # Results (embargoed) live with the judging app, certificate checks with the certificates app.

@@ -48,7 +48,10 @@ INSTALLED_APPS = [
     # django-ninja as an app: the API docs page then loads Swagger UI from this site's static files (no CDN,
     # no inline script), so it works offline and under the Content-Security-Policy.
     "ninja",
+    "django_filters",
+    "django_tables2",  # the organiser's lists: sorting and pagination
 ]
+DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Django fills request.FILES for POST only; the API's `PUT /entries/{id}/file` takes multipart too.
+    "ninja.compatibility.files.fix_request_files_middleware",
 ]
 
 ROOT_URLCONF = "aigc_contest.web.urls"
@@ -283,6 +288,9 @@ def _job_order() -> str:
         raise ImproperlyConfigured(f"AIGC_JOB_ORDER must be fair or fifo, not {order!r}.")
     return order
 
+
+# Teams with an unsubmitted draft are reminded once, this many hours before the deadline (by the worker).
+AIGC_REMINDER_HOURS = _env_number("AIGC_REMINDER_HOURS", 48)
 
 AIGC_JOBS = {
     "embedded_worker": env_flag("AIGC_EMBEDDED_WORKER", not os.environ.get("AIGC_BROKER_URL")),

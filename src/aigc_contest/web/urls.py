@@ -5,10 +5,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from aigc_contest.web.accounts import token_views
 from aigc_contest.web.accounts import views as account_views
 from aigc_contest.web.api import api
 from aigc_contest.web.contests import views as contest_views
 from aigc_contest.web.core import views as core_views
+from aigc_contest.web.entries import organiser_views
 from aigc_contest.web.entries import views as entry_views
 from aigc_contest.web.jobs import views as job_views
 
@@ -21,6 +23,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password-change"),
+    path("accounts/tokens/", token_views.api_tokens, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", token_views.revoke_api_token, name="api-token-revoke"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("competitions/<slug:slug>/", contest_views.competition_detail, name="competition-detail"),
     # students
@@ -49,6 +53,13 @@ urlpatterns = [
     path("accounts/unlock/", account_views.unlock_login, name="unlock-login"),
     # organisers
     path("organiser/", entry_views.organiser_home, name="organiser-home"),
+    path("organiser/<slug:slug>/entries/", organiser_views.entries, name="organiser-entries"),
+    path("organiser/<slug:slug>/teams/", organiser_views.teams, name="organiser-teams"),
+    path("organiser/<slug:slug>/schools/", organiser_views.schools, name="organiser-schools"),
+    path("organiser/<slug:slug>/schools/<slug:code>/", organiser_views.school_report, name="organiser-school-report"),
+    path("organiser/<slug:slug>/teachers/", organiser_views.teachers, name="organiser-teachers"),
+    path("organiser/<slug:slug>/teachers/message/", organiser_views.message_teachers,
+         name="organiser-message-teachers"),
     path("organiser/<slug:slug>/participants.csv", entry_views.export_participants, name="export-participants"),
     path("organiser/<slug:slug>/entries.csv", entry_views.export_entries, name="export-entries"),
     # judging, results and certificates

@@ -61,8 +61,12 @@ def lockout_response(request: HttpRequest, response: HttpResponse | None = None,
     others, pages the sign-in page with the message."""
     message = lockout_message()
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=429)
-    return render(request, "registration/locked_out.html", {"message": message}, status=429)
+        locked: HttpResponse = JsonResponse({"detail": message}, status=429)
+    else:
+        locked = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    # The lock lasts at most the cool-off time from the last failure: tell clients when to come back.
+    locked["Retry-After"] = str(max(60, round(float(settings.AXES_COOLOFF_TIME) * 3600)))
+    return locked
 
 
 def locked_usernames(usernames: list[str]) -> set[str]:

@@ -152,3 +152,25 @@ class ChangeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name}: {self.action} {self.object_repr}"
+
+
+class ApiToken(models.Model):
+    """A personal token for scripts (``Authorization: Bearer aigc_…``), acting as its owner with the owner's
+    permissions. Only the SHA-256 of the token is kept: it is shown once, when it is made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("starts with"), max_length=16, unique=True)  # shown, to tell tokens apart
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -65,3 +65,7 @@ rules.add_perm("accounts.record_consent", is_teacher_of_student | is_organiser)
 rules.add_perm("accounts.reset_password", is_teacher_of_student | is_organiser)
 # Unlock a sign-in locked after repeated wrong passwords: the student's teachers; organisers, any login name.
 rules.add_perm("accounts.unlock_login", is_teacher_of_student | is_organiser)
+
+
+# Personal API tokens: adults (organisers, teachers, judges, adult participants), never school students.
+rules.add_perm("accounts.manage_api_tokens", is_organiser | is_teacher | is_judge | is_adult_participant)

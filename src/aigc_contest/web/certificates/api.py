@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from aigc_contest.web.certificates.services import verify
+from aigc_contest.web.core.api_schema import PUBLIC_ERRORS
 
 router = Router(tags=["certificates"])
 
@@ -28,7 +29,7 @@ class VerificationOut(Schema):
 
 @router.get(
     "/certificates/{uuid}/verify",
-    response={200: VerificationOut, 404: VerificationOut},
+    response={200: VerificationOut, 404: VerificationOut, **PUBLIC_ERRORS},
     auth=None,
     tags=["certificates"],
 )

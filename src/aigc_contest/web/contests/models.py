@@ -41,7 +41,8 @@ class Stage(models.TextChoices):
     RESULTS = "results", _("Results announced")
 
 
-JUDGE_SIGNALS = ("duplicates", "readability")  # advisory signals a judge may see beside a work
+# Advisory signals a judge may see beside a work (the organiser hides any of them per competition).
+JUDGE_SIGNALS = ("duplicates", "readability", "file_evidence", "relevance")
 
 
 def default_judge_signals() -> list[str]:
@@ -72,9 +73,15 @@ class Competition(TranslatedFieldsMixin, models.Model):
                     "On: a team's teacher may also edit, submit and withdraw; every change names the teacher."),
     )
 
+    past_editions = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="later_editions", verbose_name=_("earlier editions"),
+        help_text=_("Entries are compared with these competitions' entries for near-duplicates."),
+    )
     judge_signals = models.JSONField(
         _("advisory signals shown to judges"), default=default_judge_signals, blank=True,
-        help_text=_("Any of duplicates, readability. Signals never change a score or a rank."),
+        help_text=_(
+            "Any of duplicates, readability, file_evidence, relevance. Signals never change a score or a rank."
+        ),
     )
 
     # The timeline. Submission is allowed while submission_opens_at <= now < submission_deadline.

@@ -6,3 +6,7 @@ class EntriesConfig(AppConfig):
     name = "aigc_contest.web.entries"
     label = "entries"
     verbose_name = _("Entries")
+
+    def ready(self) -> None:
+        # Deadline reminders go out from the first worker watchdog pass inside the reminder window.
+        from aigc_contest.web.entries import receivers  # noqa: F401

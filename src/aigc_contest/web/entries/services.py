@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import GuardianConsent, User
 from aigc_contest.web.accounts.services import record_change
-from aigc_contest.web.contests.models import Category, Theme
+from aigc_contest.web.contests.models import Category, Competition, Theme
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.zoned import clock_in_zone
 from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
@@ -493,3 +493,33 @@ def withdraw_entry(actor: User, entry: Entry, now: datetime | None = None) -> En
         _note_if_on_behalf(actor, locked, "withdraw", {"status": (entry.status, locked.status)})
     entry.refresh_from_db()
     return entry
+
+
+def teachers_to_message(competition: Competition, category: Category | None = None) -> list[User]:
+    """The teachers of the schools with a team in the competition (or in one category of it)."""
+    teams = Team.objects.filter(competition=competition)
+    if category is not None:
+        teams = teams.filter(category=category)
+    schools = teams.exclude(school__isnull=True).values("school")
+    return list(User.objects.filter(role="teacher", is_active=True, school__in=schools).order_by("pk"))
+
+
+def message_teachers(actor: User, competition: Competition, *, subject: str, body: str,
+                     category: Category | None = None) -> tuple[int, int]:
+    """Queue the organiser's message to every teacher taking part; (queued, teachers without an address).
+    All or nothing: the e-mail jobs commit together with the change record."""
+    require(actor, "contests.message_teachers", competition)
+    subject, body = " ".join(subject.split()), body.strip()
+    if not subject or not body:
+        raise ServiceError(_("Write a subject and a message."), "invalid")
+    teachers = teachers_to_message(competition, category)
+    queued = 0
+    with transaction.atomic():
+        for teacher in teachers:
+            if emails.queue_teacher_message(actor, competition, teacher, subject=subject[:200], body=body) is not None:
+                queued += 1
+        record_change(actor, competition, "message to teachers", {
+            "subject": (None, subject[:200]), "teachers": (None, queued),
+            "category": (None, category.slug if category else "all"),
+        })
+    return queued, len(teachers) - queued

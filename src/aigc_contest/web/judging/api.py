@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from aigc_contest.web.contests import selectors as contest_selectors
+from aigc_contest.web.core.api_schema import PUBLIC_READ_ERRORS
 from aigc_contest.web.judging import selectors
 
 router = Router(tags=["results"])
@@ -36,7 +37,7 @@ class ResultsOut(Schema):
     results: list[ResultOut]
 
 
-@router.get("/competitions/{slug}/results", response=ResultsOut, auth=None)
+@router.get("/competitions/{slug}/results", response={200: ResultsOut, **PUBLIC_READ_ERRORS}, auth=None)
 def competition_results(request: HttpRequest, slug: str) -> ResultsOut:
     competition = contest_selectors.competition_by_slug(slug)
     now = timezone.now()

@@ -228,5 +228,18 @@ class JudgeSignalsForm(JudgingForm):
         choices=[
             ("duplicates", _("Near-duplicate pictures and texts")),
             ("readability", _("Readability for the category's age band")),
+            ("file_evidence", _("What an uploaded picture's metadata says about how it was made")),
+            ("relevance", _("Relevance to the theme (needs an embedding model)")),
         ],
     )
+    past_editions = forms.ModelMultipleChoiceField(
+        label=_("Compare with the entries of earlier editions"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        queryset=Competition.objects.none(),
+    )
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        super().__init__(*args, competition=competition, **kwargs)
+        others = Competition.objects.exclude(pk=competition.pk).order_by("-results_at")
+        self.fields["past_editions"].queryset = others  # type: ignore[attr-defined]

@@ -62,6 +62,14 @@ def set_judge_signals(actor: User, competition: Competition, signals: Iterable[s
     return competition.judge_signals
 
 
+def set_past_editions(actor: User, competition: Competition, editions: Iterable[Competition]) -> list[Competition]:
+    """The earlier editions whose entries new entries are compared with for near-duplicates."""
+    require(actor, "judging.manage_judging", competition)
+    chosen = [c for c in editions if c.pk != competition.pk]
+    competition.past_editions.set(chosen)
+    return chosen
+
+
 def open_round(actor: User, competition: Competition, kind: str = Round.Kind.SCORING, *, k: int = 3) -> Round:
     require(actor, "judging.manage_judging", competition)
     if kind not in Round.Kind.values:

@@ -1,4 +1,5 @@
-"""Advisory signals beside the works: near-duplicate pictures and texts, and readability for the age band.
+"""Advisory signals beside the works: near-duplicate pictures and texts, readability for the age band,
+what an uploaded picture's metadata says, and relevance to the theme (where an embedding model is set).
 
 Reads only. Every signal is evidence for a person: nothing here changes a score, a result or a rank, and
 each signal explains itself in one sentence (the core's ``explanation``). The pure core is
@@ -32,12 +33,14 @@ from aigc_contest.judging.signals import (
     near_duplicates,
     readability,
 )
+from aigc_contest.judging.signals.file_evidence import FileEvidence, file_evidence
+from aigc_contest.judging.signals.relevance import Relevance, picture_relevance, text_relevance
 from aigc_contest.web.contests.models import JUDGE_SIGNALS, Competition
 from aigc_contest.web.entries.models import Entry, EntryVersion
 
 log = logging.getLogger(__name__)
 
-DUPLICATES, READABILITY = JUDGE_SIGNALS
+DUPLICATES, READABILITY, FILE_EVIDENCE, RELEVANCE = JUDGE_SIGNALS
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
 PDF_MIME = "application/pdf"
 HTML_MIMES = {"text/html"}
@@ -45,7 +48,7 @@ TEXT_MIMES = {"text/plain"}
 MAX_PDF_PAGES = 300  # a storybook or novel; longer files are read to here
 MAX_TEXT_CHARS = 400_000
 CACHE_SECONDS = 24 * 3600
-CACHE_VERSION = 1  # bump when the core's measures change
+CACHE_VERSION = 2  # bump when the core's measures change
 
 
 def visible_signals(competition: Competition) -> set[str]:
@@ -139,6 +142,7 @@ class Match:
     kind: str
     similarity: float
     explanation: str
+    past: bool = False  # the other entry belongs to an earlier edition
 
     @property
     def percent(self) -> int:
@@ -148,10 +152,11 @@ class Match:
 @dataclass(frozen=True)
 class Pair:
     a: EntryVersion
-    b: EntryVersion
+    b: EntryVersion  # from an earlier edition where ``past``
     kind: str
     similarity: float
     explanation: str
+    past: bool = False
 
     @property
     def percent(self) -> int:
@@ -168,6 +173,8 @@ class EntrySignals:
     version: EntryVersion
     matches: list[Match] = field(default_factory=list)
     readability: Readability | None = None  # None: not a text, or no age band applies
+    evidence: FileEvidence | None = None  # None: not a picture
+    relevance: list[Relevance] = field(default_factory=list)  # empty: no embedder, or no theme
 
     @property
     def best_similarity(self) -> float:
@@ -191,7 +198,7 @@ def submitted_versions(competition: Competition) -> list[EntryVersion]:
     """The latest version of each submitted entry of the competition (what a round assigns)."""
     entries = (
         Entry.objects.filter(category__competition=competition, status=Entry.Status.SUBMITTED)
-        .select_related("team", "category")
+        .select_related("team", "category__competition")
         .prefetch_related("versions")
         .order_by("pk")
     )
@@ -221,29 +228,50 @@ def readability_of(version: EntryVersion, school_levels: list[str]) -> Readabili
     return result if isinstance(result, Readability) else None
 
 
-def _pairs(versions: list[EntryVersion]) -> list[DuplicatePair]:
-    """Near-duplicate pairs among the versions (work ids: version pks), cached by the works' hashes."""
-    digest = hashlib.sha256(
-        ";".join(f"{v.pk}:{_content_key(v)}" for v in sorted(versions, key=lambda v: v.pk)).encode()
-    ).hexdigest()
-    key = f"signals:pairs:{digest}"
-    cached = cache.get(key, version=CACHE_VERSION)
-    if isinstance(cached, list):
-        return cached
+PAST = "past-"  # work ids of earlier editions' versions: "past-<version pk>"
+
+
+def _works(versions: list[EntryVersion], prefix: str = "") -> Works:
     images = {}
     texts = {}
     for version in versions:
         if version.mime in IMAGE_MIMES:
             picture = _picture(version)
             if picture is not None:
-                images[str(version.pk)] = picture
+                images[f"{prefix}{version.pk}"] = picture
         else:
             text = version_text(version)
             if text:
-                texts[str(version.pk)] = text
-    pairs = near_duplicates(Works.build(images=images, texts=texts))
+                texts[f"{prefix}{version.pk}"] = text
+    return Works.build(images=images, texts=texts)
+
+
+def _pairs(versions: list[EntryVersion], past: list[EntryVersion] | None = None) -> list[DuplicatePair]:
+    """Near-duplicate pairs among the versions (work ids: version pks) and with earlier editions' versions
+    ("past-<pk>", always as ``b``), cached by the works' hashes."""
+    past = past or []
+    digest = hashlib.sha256(
+        (
+            ";".join(f"{v.pk}:{_content_key(v)}" for v in sorted(versions, key=lambda v: v.pk))
+            + "|"
+            + ";".join(f"{v.pk}:{_content_key(v)}" for v in sorted(past, key=lambda v: v.pk))
+        ).encode()
+    ).hexdigest()
+    key = f"signals:pairs:{digest}"
+    cached = cache.get(key, version=CACHE_VERSION)
+    if isinstance(cached, list):
+        return cached
+    pairs = near_duplicates(_works(versions), _works(past, PAST) if past else None)
     cache.set(key, pairs, CACHE_SECONDS, version=CACHE_VERSION)
     return pairs
+
+
+def past_versions(competition: Competition) -> list[EntryVersion]:
+    """The submitted versions of the competition's earlier editions (what new entries are compared with)."""
+    found: list[EntryVersion] = []
+    for edition in competition.past_editions.all():
+        found.extend(submitted_versions(edition))
+    return found
 
 
 def competition_signals(competition: Competition) -> CompetitionSignals:
@@ -251,12 +279,28 @@ def competition_signals(competition: Competition) -> CompetitionSignals:
     versions = submitted_versions(competition)
     by_pk = {v.pk: v for v in versions}
     rows = {
-        v.pk: EntrySignals(v.entry, v, readability=readability_of(v, v.entry.category.school_levels))
+        v.pk: EntrySignals(
+            v.entry, v, readability=readability_of(v, v.entry.category.school_levels), evidence=evidence_of(v)
+        )
         for v in versions
     }
+    for pk, found_relevance in relevance_by_version(versions).items():
+        rows[pk].relevance = found_relevance
+    past = past_versions(competition)
+    past_by_pk = {v.pk: v for v in past}
     pairs = []
-    for found in _pairs(versions):
-        a, b = by_pk.get(int(found.a)), by_pk.get(int(found.b))
+    for found in _pairs(versions, past):
+        a = by_pk.get(int(found.a))
+        if found.b.startswith(PAST):
+            earlier = past_by_pk.get(int(found.b.removeprefix(PAST)))
+            if a is None or earlier is None:
+                continue
+            pairs.append(Pair(a, earlier, found.kind, found.similarity, found.explanation, past=True))
+            rows[a.pk].matches.append(
+                Match(earlier.entry, earlier, found.kind, found.similarity, found.explanation, past=True)
+            )
+            continue
+        b = by_pk.get(int(found.b))
         if a is None or b is None:
             continue
         pairs.append(Pair(a, b, found.kind, found.similarity, found.explanation))
@@ -272,26 +316,140 @@ class JudgeSignals:
     duplicates: list[str] | None  # one sentence per near-duplicate; None: hidden by the organiser
     readability: str | None  # one sentence; None: hidden, or not a text with an age band
     readability_flagged: bool = False
+    file_evidence: list[str] | None = None  # sentences about an uploaded picture's metadata; None: hidden
+    file_notice: bool = False  # one of them is worth a second look
+    relevance: list[str] | None = None  # one sentence per medium; None: hidden or no embedder configured
+    past_duplicates: list[str] = field(default_factory=list)  # near-copies of earlier editions' entries
 
     @property
     def any(self) -> bool:
-        return self.duplicates is not None or self.readability is not None
+        return any(
+            part is not None for part in (self.duplicates, self.readability, self.file_evidence, self.relevance)
+        )
 
 
 def judge_signals(competition: Competition, entry: Entry, version: EntryVersion) -> JudgeSignals:
     """The signals the organiser lets judges see, for the assigned version of one entry."""
     shown = visible_signals(competition)
     duplicates = None
+    past_duplicates: list[str] = []
     if DUPLICATES in shown:
         row = competition_signals(competition).for_entry(entry.pk)
-        duplicates = [m.explanation for m in row.matches] if row is not None else []
+        duplicates = [m.explanation for m in row.matches if not m.past] if row is not None else []
+        past_duplicates = [m.explanation for m in row.matches if m.past] if row is not None else []
     text = None
     flagged = False
     if READABILITY in shown:
         measured = readability_of(version, entry.category.school_levels)
         if measured is not None:
             text, flagged = measured.explanation, measured.flagged
-    return JudgeSignals(duplicates, text, flagged)
+    evidence_sentences, notice = None, False
+    if FILE_EVIDENCE in shown:
+        evidence = evidence_of(version)
+        if evidence is not None and evidence.findings:
+            evidence_sentences = [f.sentence for f in evidence.findings]
+            notice = bool(evidence.notices)
+    relevance_sentences = None
+    if RELEVANCE in shown:
+        peers = [v for v in submitted_versions(competition) if v.entry.category_id == entry.category_id]
+        if all(v.pk != version.pk for v in peers):
+            version.entry = entry
+            peers.append(version)
+        found = relevance_by_version(peers).get(version.pk)
+        relevance_sentences = [r.sentence() for r in found] if found else None
+    return JudgeSignals(
+        duplicates, text, flagged, evidence_sentences, notice, relevance_sentences, past_duplicates
+    )
+
+
+def evidence_of(version: EntryVersion) -> FileEvidence | None:
+    """What an uploaded picture's own metadata says; None for texts. Cached by the file's hash."""
+    if version.mime not in IMAGE_MIMES:
+        return None
+    key = f"signals:evidence:{_content_key(version)}"
+    result = cache.get(key, version=CACHE_VERSION)
+    if result is None:
+        data = _read(version)
+        if data is None:
+            return None
+        result = file_evidence(data, ai_category=True)
+        cache.set(key, result, CACHE_SECONDS, version=CACHE_VERSION)
+    return result if isinstance(result, FileEvidence) else None
+
+
+def _embedders() -> tuple[Any, Any]:
+    """The text and picture embedders of the models file; (None, None) when none is configured."""
+    from aigc_contest.generation.registry import RegistryError, shared_registry
+
+    try:
+        registry = shared_registry()
+        return registry.embedder(), registry.embedder(images=True)
+    except RegistryError as exc:
+        log.warning("signals: no relevance, the models file cannot be read: %s", exc)
+        return None, None
+
+
+def theme_texts(entry: Entry) -> list[str]:
+    """The entry's theme in every language it is written in (title and description)."""
+    theme = entry.theme
+    if theme is None:
+        return []
+    fields = ("title_en", "title_zh_hant", "title_zh_hans", "description_en", "description_zh_hant",
+              "description_zh_hans")
+    return [value for value in (getattr(theme, f) for f in fields) if value and value.strip()]
+
+
+def relevance_by_version(versions: list[EntryVersion]) -> dict[int, list[Relevance]]:
+    """Relevance to its theme of each version, placed among the versions of the same category and theme.
+    Empty when no embedder is configured. Cached by the works' hashes, the theme and the models."""
+    text_embedder, picture_embedder = _embedders()
+    if text_embedder is None and picture_embedder is None:
+        return {}
+    groups: dict[tuple[int, int], list[EntryVersion]] = {}
+    for version in versions:
+        if version.entry.theme_id is not None:
+            groups.setdefault((version.entry.category_id, version.entry.theme_id), []).append(version)
+    found: dict[int, list[Relevance]] = {}
+    for group in groups.values():
+        theme = theme_texts(group[0].entry)
+        if not theme:
+            continue
+        names = f"{getattr(text_embedder, 'name', '')}:{getattr(picture_embedder, 'name', '')}"
+        digest = hashlib.sha256(
+            (names + "|" + "|".join(theme) + "|" + ";".join(
+                f"{v.pk}:{_content_key(v)}" for v in sorted(group, key=lambda v: v.pk)
+            )).encode()
+        ).hexdigest()
+        key = f"signals:relevance:{digest}"
+        cached = cache.get(key, version=CACHE_VERSION)
+        if not isinstance(cached, dict):
+            cached = _group_relevance(group, theme, text_embedder, picture_embedder)
+            cache.set(key, cached, CACHE_SECONDS, version=CACHE_VERSION)
+        for pk, results in cached.items():
+            found.setdefault(pk, []).extend(results)
+    return found
+
+
+def _group_relevance(
+    group: list[EntryVersion], theme: list[str], text_embedder: Any, picture_embedder: Any
+) -> dict[int, list[Relevance]]:
+    from aigc_contest.generation.types import GenerationError
+
+    texts = {str(v.pk): version_text(v) for v in group if v.mime not in IMAGE_MIMES}
+    pictures = {str(v.pk): [p] for v in group if v.mime in IMAGE_MIMES and (p := _picture(v)) is not None}
+    results: dict[int, list[Relevance]] = {}
+    try:
+        found: dict[str, Relevance] = {}
+        if text_embedder is not None and any(texts.values()):
+            found.update(text_relevance(text_embedder, theme, texts))
+        if picture_embedder is not None and pictures:
+            found.update(picture_relevance(picture_embedder, theme, pictures))
+    except (GenerationError, ValueError, RuntimeError) as exc:
+        log.warning("signals: relevance could not be computed: %s", exc)
+        return {}
+    for key, relevance in found.items():
+        results.setdefault(int(key), []).append(relevance)
+    return results
 
 
 SORTS = {
@@ -303,6 +461,8 @@ SORTS = {
         r.readability.rare_share if r.readability else 0.0,
         r.readability.mean_sentence_length if r.readability else 0.0,
     ),
+    "file_evidence": lambda r: (r.evidence is not None, bool(r.evidence and r.evidence.notices)),
+    "relevance": lambda r: min((x.standing for x in r.relevance if x.standing is not None), default=2.0),
 }
 DEFAULT_SORT = "-duplicates"
 

@@ -405,6 +405,7 @@ def organiser_signals(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
         if form.is_valid():
             try:
                 services.set_judge_signals(request.user, competition, form.cleaned_data["signals"])
+                services.set_past_editions(request.user, competition, form.cleaned_data["past_editions"])
             except ServiceError as exc:
                 messages.error(request, exc.message)
             else:
@@ -413,12 +414,22 @@ def organiser_signals(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
         status = 400
     else:
         form = forms.JudgeSignalsForm(
-            competition=competition, initial={"signals": sorted(judge_signals.visible_signals(competition))}
+            competition=competition,
+            initial={
+                "signals": sorted(judge_signals.visible_signals(competition)),
+                "past_editions": list(competition.past_editions.all()),
+            },
         )
     found = judge_signals.competition_signals(competition)
     rows, sort = judge_signals.sorted_rows(found.rows, request.GET.get("sort", ""))
     columns = []
-    for name, label in (("entry", _("Entry")), ("duplicates", _("Near-duplicate")), ("readability", _("Readability"))):
+    for name, label in (
+        ("entry", _("Entry")),
+        ("duplicates", _("Near-duplicate")),
+        ("readability", _("Readability")),
+        ("file_evidence", _("File metadata")),
+        ("relevance", _("Relevance to the theme")),
+    ):
         active = sort.removeprefix("-") == name
         descending = active and sort.startswith("-")
         columns.append({"name": name, "label": label, "next": name if descending else f"-{name}",

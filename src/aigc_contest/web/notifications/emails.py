@@ -94,3 +94,15 @@ def queue_results_published(owner: User, competition: Any, users: Iterable[User 
         return None
     subject, body = render_message("results_published", {"competition": competition, "entries": entries})
     return enqueue_email(owner, recipients=recipients, subject=subject, body=body)
+
+
+def queue_teacher_message(owner: User, competition: Any, teacher: User, *, subject: str, body: str) -> Any:
+    """An organiser's message to one teacher, as an `email` job (one per teacher: nobody sees the other
+    schools' addresses). None when the teacher has no e-mail address."""
+    recipients = _recipients([teacher])
+    if not recipients:
+        return None
+    rendered_subject, rendered_body = render_message(
+        "teacher_message", {"competition": competition, "subject": subject, "body": body}
+    )
+    return enqueue_email(owner, recipients=recipients, subject=rendered_subject, body=rendered_body)
