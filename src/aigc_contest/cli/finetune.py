@@ -1,4 +1,5 @@
-"""`aigc-contest finetune train DATASET --base MODEL --out DIR …` and `aigc-contest finetune inspect FILE`."""
+"""`aigc-contest finetune train DATASET --base MODEL --out DIR …`, `aigc-contest finetune inspect FILE` and
+`aigc-contest finetune export LORA --format kohya|diffusers --out FILE`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from aigc_contest.cli.common import (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("finetune", help="train a LoRA on a data set, or inspect a LoRA file")
+    parser = subparsers.add_parser("finetune", help="train a LoRA on a data set, inspect a LoRA file, or convert it")
     commands = parser.add_subparsers(dest="finetune_command", metavar="SUBCOMMAND", required=True)
 
     train = commands.add_parser(
@@ -70,6 +71,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     inspect.add_argument("file", metavar="FILE")
     inspect.add_argument("--json", action="store_true", help="print the description as JSON")
     inspect.set_defaults(func=cmd_inspect)
+
+    export = commands.add_parser(
+        "export",
+        help="convert a LoRA between the Kohya and diffusers key layouts",
+        description="Write LORA in the Kohya layout (lora_unet_… keys with lora_down / lora_up / alpha, for "
+        "A1111, ComfyUI and sd-scripts) or the diffusers layout (unet.….lora.down / lora.up, for diffusers "
+        "and this platform). Each layer changes the model exactly as before. Exit status 4 when LORA is not "
+        "an acceptable LoRA file.",
+    )
+    export.add_argument("lora", metavar="LORA", help="a LoRA .safetensors file")
+    export.add_argument("--format", required=True, choices=["kohya", "diffusers"], help="the layout to write")
+    export.add_argument("--out", required=True, metavar="FILE", help="the .safetensors file to write")
+    export.add_argument("--json", action="store_true", help="print the result as JSON")
+    export.set_defaults(func=cmd_export)
 
 
 # ---------------------------------------------------------------------------------------- train
@@ -193,4 +208,29 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     )
     for key, value in info.training.items():
         print(f"  {key}: {value}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------- export
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from aigc_contest.finetune.convert import export_lora
+    from aigc_contest.finetune.inspect import LoraFileError
+
+    if Path(args.out).resolve() == Path(args.lora).resolve():
+        raise CliError("--out must be a new file, not the LoRA being converted")
+    try:
+        result = export_lora(args.lora, args.format, args.out)
+    except LoraFileError as exc:
+        raise CliError(f"{args.lora}: {exc.reason}", EXIT_ERROR if exc.code == "missing" else EXIT_DEFECTS) from exc
+    except ImportError as exc:
+        raise CliError("converting needs the safetensors package: pip install 'aigc-contest[ml]'") from exc
+    except OSError as exc:
+        raise CliError(f"cannot convert {args.lora}: {exc.strerror or exc}") from exc
+    if args.json:
+        print_json(result)
+    else:
+        print(f"wrote {result['path']}: {result['layers']} layers, rank {result['rank']}, "
+              f"{result['source_format']} → {result['format']} layout")
     return EXIT_OK
