@@ -314,3 +314,27 @@ def _checked_item(
     if not ok:
         return None
     return DatasetItem(row.image, row.caption, info.sha256, width, height)
+
+
+def unpack_dataset(archive: bytes, folder: str | Path) -> Path:
+    """Write a ZIP upload's pictures, caption files and metadata.jsonl into `folder` (which must be empty
+    or new) after :func:`aigc_contest.works.archives.read_zip` has checked every member (zip slip, zip
+    bombs, links, sizes); then :func:`load_dataset` checks the set itself. Other files are left out."""
+    from aigc_contest.works.archives import read_zip
+
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    if any(root.iterdir()):
+        raise ValueError(f"{root} is not empty")
+    contents = read_zip(
+        archive,
+        suffixes=(*IMAGE_SUFFIXES, ".txt", ".jsonl"),
+        skip_other_kinds=True,
+        max_members=2 * MAX_ITEMS + 1,
+        max_member_bytes=max(MAX_IMAGE_BYTES, MAX_METADATA_BYTES),
+    )
+    for member in contents.members:
+        target = root / member.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(member.data)
+    return root
