@@ -47,7 +47,7 @@ def export_epub(book: Storybook, base_dir: Path | None, out: str | Path) -> Path
     """Write the book as an EPUB 3 file to `out`."""
     from ebooklib import epub
 
-    images = ImagePreparer(base_dir, max_side=1400)
+    images = ImagePreparer(base_dir, max_side=1400, ai_label=book.language)
     ebook = epub.EpubBook()
     ebook.set_identifier(f"urn:uuid:{book.id}")
     ebook.set_title(book.title)

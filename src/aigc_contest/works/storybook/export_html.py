@@ -128,7 +128,7 @@ img {{ max-width: 100%; max-height: 70vh; border-radius: 0.5rem; }}
 def book_html(book: Storybook, base_dir: Path | None) -> str:
     """The whole book as one HTML document string."""
     labels = LABELS[book.language]
-    images = ImagePreparer(base_dir, max_side=1024, quality=82)
+    images = ImagePreparer(base_dir, max_side=1024, quality=82, ai_label=book.language)
     nonce = secrets.token_urlsafe(16)
     csp = f"default-src 'none'; img-src data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'"
     parts = [

@@ -90,7 +90,7 @@ figure img {{ max-width: 100%; max-height: {page["image_h"]}mm; border-radius: 2
 
 def book_html_for_pdf(book: Storybook, base_dir: Path | None, layout: PdfLayout = "square") -> str:
     """The print HTML the PDF is rendered from (images inline as data URIs, every text escaped)."""
-    images = ImagePreparer(base_dir, max_side=1600)
+    images = ImagePreparer(base_dir, max_side=1600, ai_label=book.language)
     parts = [
         f'<!DOCTYPE html><html lang="{book.language}"><head><meta charset="utf-8">'
         f'<meta name="author" content="{attr(book.author)}"><meta name="keywords" content="{attr(book.theme)}">'

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aigc_contest.generation.types import Language
+from aigc_contest.works.ai_label import draw_label, is_generated
 from aigc_contest.works.storybook.model import AgeBand, ImageAsset, Storybook, StorybookError
 
 # Characters XML 1.0 forbids (EPUB XHTML is XML), plus lone surrogates; a model can emit any of them.
@@ -107,6 +108,9 @@ class ImagePreparer:
     base_dir: Path | None
     max_side: int = 1600
     quality: int = 85
+    # The book's language: generated pictures get the visible AI-generated label in it (GB 45438-2025);
+    # None leaves every picture unmarked.
+    ai_label: str | None = None
     _cache: dict[str, PreparedImage] = field(default_factory=dict)
 
     def prepare(self, asset: ImageAsset, where: str) -> PreparedImage:
@@ -119,10 +123,14 @@ class ImagePreparer:
         key = hashlib.sha256(raw).hexdigest()
         if key in self._cache:
             return self._cache[key]
+        label = self.ai_label is not None and is_generated(asset.provenance, raw)
         try:
             with Image.open(io.BytesIO(raw)) as image:
                 image.load()
-                if image.format == "JPEG" and image.mode == "RGB" and max(image.size) <= self.max_side:
+                if label:
+                    assert self.ai_label is not None
+                    prepared = self._reencode(image, self.ai_label)
+                elif image.format == "JPEG" and image.mode == "RGB" and max(image.size) <= self.max_side:
                     prepared = PreparedImage(raw, "image/jpeg", *image.size)  # already fine: keep the bytes
                 else:
                     prepared = self._reencode(image)
@@ -131,7 +139,7 @@ class ImagePreparer:
         self._cache[key] = prepared
         return prepared
 
-    def _reencode(self, image: object) -> PreparedImage:
+    def _reencode(self, image: object, label_language: str | None = None) -> PreparedImage:
         from PIL import Image
 
         assert isinstance(image, Image.Image)
@@ -145,6 +153,8 @@ class ImagePreparer:
         if max(image.size) > self.max_side:
             image = image.copy()
             image.thumbnail((self.max_side, self.max_side), Image.Resampling.LANCZOS)
+        if label_language is not None:
+            image = draw_label(image, label_language)  # after resizing: the 5 % holds at the final size
         out = io.BytesIO()
         image.save(out, "JPEG", quality=self.quality)
         return PreparedImage(out.getvalue(), "image/jpeg", *image.size)
