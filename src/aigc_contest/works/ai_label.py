@@ -83,7 +83,7 @@ def label_height(image: Image.Image, language: str = "en") -> int:
     left, top, right, bottom = ImageDraw.Draw(image).textbbox(
         (0, 0), LABEL_TEXT.get(language, "AI"), font=_font(size)
     )
-    return bottom - top
+    return round(bottom - top)
 
 
 def labelled_png(raw: bytes, language: str = "en") -> bytes:
