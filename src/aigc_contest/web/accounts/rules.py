@@ -15,6 +15,8 @@ import rules
 
 @rules.predicate
 def is_organiser(user: Any) -> bool:
+    """A platform organiser (the competition office): creates competitions and looks after schools, accounts
+    and safety across the platform. Power over a competition comes from a role on it (contests/rules.py)."""
     return bool(user.is_authenticated and user.role == "organiser")
 
 

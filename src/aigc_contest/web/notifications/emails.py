@@ -94,3 +94,11 @@ def queue_results_published(owner: User, competition: Any, users: Iterable[User 
         return None
     subject, body = render_message("results_published", {"competition": competition, "entries": entries})
     return enqueue_email(owner, recipients=recipients, subject=subject, body=body)
+
+
+def queue_invitation(actor: User, invitation: Any, path: str) -> Any:
+    """The invitation link as an `email` job, in the transaction that made the invitation."""
+    context = {"invitation": invitation, "competition": invitation.competition, "school": invitation.school,
+               "inviter": actor, "path": path}
+    subject, body = render_message("invitation", context, getattr(actor, "language", "") or "en")
+    return enqueue_email(actor, recipients=[invitation.email], subject=subject, body=body)
