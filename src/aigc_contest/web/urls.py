@@ -51,6 +51,8 @@ urlpatterns = [
     path("organiser/", entry_views.organiser_home, name="organiser-home"),
     path("organiser/<slug:slug>/participants.csv", entry_views.export_participants, name="export-participants"),
     path("organiser/<slug:slug>/entries.csv", entry_views.export_entries, name="export-entries"),
+    # who runs each competition, schools asking to join, invitations, the audit log
+    path("", include("aigc_contest.web.contests.roles_urls")),
     # judging, results and certificates
     path("", include("aigc_contest.web.judging.urls")),
     path("", include("aigc_contest.web.certificates.urls")),
