@@ -24,7 +24,8 @@ def competition_id_of(obj: Any, depth: int = 0) -> int | None:
     the apps above it."""
     if obj is None or depth > 4:
         return None
-    if obj._meta.label_lower == "contests.competition":
+    meta = getattr(obj, "_meta", None)
+    if meta is not None and meta.label_lower == "contests.competition":
         return obj.pk
     if getattr(obj, "competition_id", None):
         return obj.competition_id

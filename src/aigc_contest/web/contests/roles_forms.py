@@ -17,7 +17,9 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args: Any, owner: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(v, label) for v, label in CompetitionRoleKind.choices if owner or v in ORGANISER_MAY_GRANT]
+        choices = [
+            (v, label) for v, label in CompetitionRoleKind.choices if owner or v in ORGANISER_MAY_GRANT
+        ]
         self.fields["role"].choices = choices  # type: ignore[attr-defined]
 
 
@@ -28,12 +30,18 @@ class TeacherInviteForm(forms.Form):
 class AcceptForm(forms.Form):
     """A new account for the invited person (an adult: a teacher, organiser or judge)."""
 
-    username = forms.CharField(label=_("Login name"), max_length=40,
-                               help_text=_("3–40 lower-case letters, digits, dots, dashes or underscores."))
+    username = forms.CharField(
+        label=_("Login name"),
+        max_length=40,
+        help_text=_("3–40 lower-case letters, digits, dots, dashes or underscores."),
+    )
     display_name = forms.CharField(label=_("Your name as others see it"), max_length=80)
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=False), max_length=128)
-    password_again = forms.CharField(label=_("Password (again)"), widget=forms.PasswordInput(render_value=False),
-                                     max_length=128)
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(render_value=False), max_length=128
+    )
+    password_again = forms.CharField(
+        label=_("Password (again)"), widget=forms.PasswordInput(render_value=False), max_length=128
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -43,8 +51,12 @@ class AcceptForm(forms.Form):
 
 
 class JoinRequestForm(forms.Form):
-    message = forms.CharField(label=_("Message to the organisers (optional)"), max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    message = forms.CharField(
+        label=_("Message to the organisers (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class DecisionForm(forms.Form):
@@ -52,8 +64,13 @@ class DecisionForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    competition = forms.ModelChoiceField(label=_("Competition"), queryset=Competition.objects.none(), required=False,
-                                         to_field_name="slug", empty_label=_("All"))
+    competition = forms.ModelChoiceField(
+        label=_("Competition"),
+        queryset=Competition.objects.none(),
+        required=False,
+        to_field_name="slug",
+        empty_label=_("All"),
+    )
     actor = forms.CharField(label=_("Who (login name)"), max_length=150, required=False)
     action = forms.ChoiceField(label=_("What"), choices=(), required=False)
 

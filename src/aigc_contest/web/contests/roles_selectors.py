@@ -32,7 +32,8 @@ def roles_on(competition: Competition) -> QuerySet[CompetitionRole]:
 
 def open_invitations(competition: Competition) -> QuerySet[Invitation]:
     return competition.invitations.filter(accepted_at__isnull=True, withdrawn_at__isnull=True).select_related(
-        "invited_by")
+        "invited_by"
+    )
 
 
 def join_requests(competition: Competition, status: str | None = None) -> QuerySet[JoinRequest]:
@@ -46,17 +47,23 @@ def school_join_requests(school: School) -> dict[int, JoinRequest]:
 
 
 def takes_part(competition: Competition, school: School | None) -> bool:
-    return bool(school is not None and JoinRequest.objects.filter(
-        competition=competition, school=school, status=JoinRequest.Status.APPROVED).exists())
+    return bool(
+        school is not None
+        and JoinRequest.objects.filter(
+            competition=competition, school=school, status=JoinRequest.Status.APPROVED
+        ).exists()
+    )
 
 
 def school_invitations(school: School) -> QuerySet[Invitation]:
     return school.invitations.filter(accepted_at__isnull=True, withdrawn_at__isnull=True).select_related(
-        "invited_by")
+        "invited_by"
+    )
 
 
-def audit_records(user: Any, *, competition: Competition | None = None, actor: str = "",
-                  action: str = "") -> QuerySet[ChangeRecord]:
+def audit_records(
+    user: Any, *, competition: Competition | None = None, actor: str = "", action: str = ""
+) -> QuerySet[ChangeRecord]:
     """The audit log the user may read, newest first: the records of the competitions they own or organise;
     a platform organiser also reads the records that concern no competition (accounts, schools)."""
     organised = competitions_run_by(user, CompetitionRoleKind.ORGANISER).values("pk")

@@ -51,8 +51,9 @@ def _check_role(role: str) -> None:
 # ---------------------------------------------------------------- roles
 
 
-def grant_role(actor: User | None, competition: Competition, user: User, role: str, *,
-               checked: bool = True) -> CompetitionRole:
+def grant_role(
+    actor: User | None, competition: Competition, user: User, role: str, *, checked: bool = True
+) -> CompetitionRole:
     """Give `user` the `role` on `competition` (nothing changes if they hold it already).
 
     `checked=False` skips the permission check for grants the platform makes itself: the creator of a new
@@ -68,8 +69,13 @@ def grant_role(actor: User | None, competition: Competition, user: User, role: s
             competition=competition, user=user, role=role, defaults={"granted_by": actor}
         )
         if created:
-            record_change(actor, held, "role granted", {"role": (None, role), "user": (None, user.username)},
-                          competition=competition)
+            record_change(
+                actor,
+                held,
+                "role granted",
+                {"role": (None, role), "user": (None, user.username)},
+                competition=competition,
+            )
     user.forget_competition_roles()
     return held
 
@@ -80,15 +86,29 @@ def revoke_role(actor: User, competition: Competition, user: User, role: str) ->
     if not _may_grant(actor, competition, role):
         raise PermissionDenied()
     with transaction.atomic():
-        held = CompetitionRole.objects.select_for_update().filter(competition=competition, user=user, role=role).first()
+        held = (
+            CompetitionRole.objects.select_for_update()
+            .filter(competition=competition, user=user, role=role)
+            .first()
+        )
         if held is None:
             return False
-        if role == CompetitionRoleKind.OWNER and not CompetitionRole.objects.filter(
-            competition=competition, role=CompetitionRoleKind.OWNER
-        ).exclude(pk=held.pk).exists():
-            raise ServiceError(_("A competition keeps at least one owner: make someone else owner first."), "last_owner")
-        record_change(actor, held, "role revoked", {"role": (role, None), "user": (user.username, None)},
-                      competition=competition)
+        if (
+            role == CompetitionRoleKind.OWNER
+            and not CompetitionRole.objects.filter(competition=competition, role=CompetitionRoleKind.OWNER)
+            .exclude(pk=held.pk)
+            .exists()
+        ):
+            raise ServiceError(
+                _("A competition keeps at least one owner: make someone else owner first."), "last_owner"
+            )
+        record_change(
+            actor,
+            held,
+            "role revoked",
+            {"role": (role, None), "user": (user.username, None)},
+            competition=competition,
+        )
         held.delete()
     user.forget_competition_roles()
     return True
@@ -105,8 +125,15 @@ def invitation_path(token: str) -> str:
     return reverse("invitation-accept", args=[token])
 
 
-def invite(actor: User, *, email: str, role: str, competition: Competition | None = None,
-           school: School | None = None, now: datetime | None = None) -> tuple[Invitation, str]:
+def invite(
+    actor: User,
+    *,
+    email: str,
+    role: str,
+    competition: Competition | None = None,
+    school: School | None = None,
+    now: datetime | None = None,
+) -> tuple[Invitation, str]:
     """Invite someone by e-mail: to a role on `competition`, or (role "teacher") to teach at `school`.
 
     Returns the invitation and the secret link's path (the link is e-mailed; only its hash is kept)."""
@@ -129,11 +156,21 @@ def invite(actor: User, *, email: str, role: str, competition: Competition | Non
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = Invitation.objects.create(
-            email=email, role=role, competition=competition, school=school, token_hash=_hash(token),
-            invited_by=actor, expires_at=now + timedelta(days=INVITATION_DAYS),
+            email=email,
+            role=role,
+            competition=competition,
+            school=school,
+            token_hash=_hash(token),
+            invited_by=actor,
+            expires_at=now + timedelta(days=INVITATION_DAYS),
         )
-        record_change(actor, invitation, "invitation sent", {"email": (None, email), "role": (None, role)},
-                      competition=competition)
+        record_change(
+            actor,
+            invitation,
+            "invitation sent",
+            {"email": (None, email), "role": (None, role)},
+            competition=competition,
+        )
         path = invitation_path(token)
         invitation_sent.send(sender=Invitation, invitation=invitation, path=path, actor=actor)
     return invitation, path
@@ -143,8 +180,11 @@ def invitation_for(token: str) -> Invitation | None:
     """The invitation a link names, whatever its state (the page says why an old one no longer works)."""
     if not token or len(token) > 100:
         return None
-    return Invitation.objects.select_related("competition", "school", "invited_by").filter(
-        token_hash=_hash(token)).first()
+    return (
+        Invitation.objects.select_related("competition", "school", "invited_by")
+        .filter(token_hash=_hash(token))
+        .first()
+    )
 
 
 def why_closed(invitation: Invitation | None, now: datetime | None = None) -> str | None:
@@ -169,22 +209,34 @@ def withdraw_invitation(actor: User, invitation: Invitation, now: datetime | Non
     if invitation.accepted_at is None and invitation.withdrawn_at is None:
         invitation.withdrawn_at = now or timezone.now()
         invitation.save(update_fields=["withdrawn_at"])
-        record_change(actor, invitation, "invitation withdrawn", {"email": (invitation.email, None)},
-                      competition=invitation.competition)
+        record_change(
+            actor,
+            invitation,
+            "invitation withdrawn",
+            {"email": (invitation.email, None)},
+            competition=invitation.competition,
+        )
     return invitation
 
 
 def _new_account(invitation: Invitation, *, username: str, display_name: str, password: str) -> User:
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
-        raise ServiceError(_("A login name is 3–40 letters, digits, dots, dashes or underscores."), "username")
+        raise ServiceError(
+            _("A login name is 3–40 letters, digits, dots, dashes or underscores."), "username"
+        )
     if User.objects.filter(username=username).exists():
         raise ServiceError(_("That login name is taken; choose another."), "username")
     teacher = invitation.role == InvitationRole.TEACHER
     role = Role.TEACHER if teacher else Role.JUDGE if invitation.role == InvitationRole.JUDGE else Role.STAFF
-    user = User(username=username, email=invitation.email, role=role, is_adult=True,
-                display_name=(display_name or "").strip()[:80] or username,
-                school=invitation.school if teacher else None)
+    user = User(
+        username=username,
+        email=invitation.email,
+        role=role,
+        is_adult=True,
+        display_name=(display_name or "").strip()[:80] or username,
+        school=invitation.school if teacher else None,
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -197,25 +249,39 @@ def _new_account(invitation: Invitation, *, username: str, display_name: str, pa
     return user
 
 
-def accept_invitation(invitation: Invitation, user: User | None = None, *, username: str = "",
-                      display_name: str = "", password: str = "", now: datetime | None = None) -> User:
+def accept_invitation(
+    invitation: Invitation,
+    user: User | None = None,
+    *,
+    username: str = "",
+    display_name: str = "",
+    password: str = "",
+    now: datetime | None = None,
+) -> User:
     """Accept with the signed-in `user`, or create the account from the form's fields. An invitation opens
     once: a second use, a withdrawn or an expired one is refused."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Invitation.objects.select_for_update().select_related("competition", "school").get(pk=invitation.pk)
+        locked = (
+            Invitation.objects.select_for_update()
+            .select_related("competition", "school")
+            .get(pk=invitation.pk)
+        )
         reason = why_closed(locked, now)
         if reason:
             raise ServiceError(reason, "closed")
         if user is not None and user.is_authenticated:
             if user.is_student:
-                raise ServiceError(_("A student account cannot accept this invitation: sign out and create a "
-                                     "new account."), "student")
+                raise ServiceError(
+                    _("A student account cannot accept this invitation: sign out and create a new account."),
+                    "student",
+                )
             if locked.role == InvitationRole.TEACHER and (
                 user.role != Role.TEACHER or (user.school_id and user.school_id != locked.school_id)
             ):
-                raise ServiceError(_("Only a teacher's account without another school can join this school."),
-                                   "school")
+                raise ServiceError(
+                    _("Only a teacher's account without another school can join this school."), "school"
+                )
         else:
             user = _new_account(locked, username=username, display_name=display_name, password=password)
         if locked.role == InvitationRole.TEACHER:
@@ -223,15 +289,22 @@ def accept_invitation(invitation: Invitation, user: User | None = None, *, usern
                 before = user.school_id
                 user.school = locked.school
                 user.save(update_fields=["school"])
-                record_change(user, user, "joined school by invitation", {"school": (before, locked.school.code)})
+                record_change(
+                    user, user, "joined school by invitation", {"school": (before, locked.school.code)}
+                )
         else:
             assert locked.competition is not None
             grant_role(locked.invited_by, locked.competition, user, locked.role, checked=False)
         locked.accepted_at = now
         locked.accepted_by = user
         locked.save(update_fields=["accepted_at", "accepted_by"])
-        record_change(user, locked, "invitation accepted", {"email": (None, locked.email)},
-                      competition=locked.competition)
+        record_change(
+            user,
+            locked,
+            "invitation accepted",
+            {"email": (None, locked.email)},
+            competition=locked.competition,
+        )
     return user
 
 
@@ -242,21 +315,28 @@ def request_to_join(actor: User, competition: Competition, school: School, messa
     require(actor, "contests.request_to_join", school)
     with transaction.atomic():
         join, created = JoinRequest.objects.select_for_update().get_or_create(
-            competition=competition, school=school,
+            competition=competition,
+            school=school,
             defaults={"requested_by": actor, "message": (message or "").strip()[:500]},
         )
         if not created:
             if join.status != JoinRequest.Status.DECLINED:
                 return join  # waiting or approved already: asking again changes nothing
             join.status, join.requested_by = JoinRequest.Status.PENDING, actor
-            join.message, join.decided_by, join.decided_at, join.reason = (message or "").strip()[:500], None, None, ""
+            join.message, join.decided_by, join.decided_at, join.reason = (
+                (message or "").strip()[:500],
+                None,
+                None,
+                "",
+            )
             join.save()
         record_change(actor, join, "asked to join", {"school": (None, school.code)}, competition=competition)
     return join
 
 
-def decide_join_request(actor: User, join: JoinRequest, *, approve: bool, reason: str = "",
-                        now: datetime | None = None) -> JoinRequest:
+def decide_join_request(
+    actor: User, join: JoinRequest, *, approve: bool, reason: str = "", now: datetime | None = None
+) -> JoinRequest:
     require(actor, "contests.decide_join_requests", join.competition)
     status = JoinRequest.Status.APPROVED if approve else JoinRequest.Status.DECLINED
     with transaction.atomic():
@@ -264,8 +344,13 @@ def decide_join_request(actor: User, join: JoinRequest, *, approve: bool, reason
         join.status, join.decided_by, join.decided_at = status, actor, now or timezone.now()
         join.reason = (reason or "").strip()[:300]
         join.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-        record_change(actor, join, "join request approved" if approve else "join request declined",
-                      {"status": (before, status), "school": (None, join.school.code)}, competition=join.competition)
+        record_change(
+            actor,
+            join,
+            "join request approved" if approve else "join request declined",
+            {"status": (before, status), "school": (None, join.school.code)},
+            competition=join.competition,
+        )
     return join
 
 

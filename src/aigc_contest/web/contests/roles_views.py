@@ -48,6 +48,12 @@ ACTION_LABELS = {
     "timeline changed": gettext_lazy("Dates moved"),
     "certificate revoked": gettext_lazy("Certificate revoked"),
     "judge abstained": gettext_lazy("Judge abstained"),
+    "start entry": gettext_lazy("Entry started for the team"),
+    "save draft": gettext_lazy("Draft changed for the team"),
+    "upload file": gettext_lazy("File uploaded for the team"),
+    "set file from the studio": gettext_lazy("File set from the studio for the team"),
+    "submit": gettext_lazy("Submitted for the team"),
+    "withdraw": gettext_lazy("Withdrawn for the team"),
     "judge declared a conflict": gettext_lazy("Judge declared a conflict"),
 }
 
@@ -69,21 +75,35 @@ def people(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     form = InviteForm(request.POST or None, owner=owner)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invite(request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
-                            competition=competition)
+            services.invite(
+                request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                competition=competition,
+            )
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
             return redirect("contests-people", slug=slug)
     roles = [
         {"held": held, "may_revoke": owner or held.role in services.ORGANISER_MAY_GRANT}
         for held in selectors.roles_on(competition)
     ]
-    return render(request, "contests/roles/people.html", {
-        "competition": competition, "roles": roles, "form": form, "owner": owner,
-        "invitations": selectors.open_invitations(competition),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "contests/roles/people.html",
+        {
+            "competition": competition,
+            "roles": roles,
+            "form": form,
+            "owner": owner,
+            "invitations": selectors.open_invitations(competition),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -123,11 +143,17 @@ def withdraw_invitation(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 def join_requests(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     competition = _competition(request, slug, "contests.view_competition")
     may_decide = request.user.has_perm("contests.decide_join_requests", competition)
-    return render(request, "contests/roles/join_requests.html", {
-        "competition": competition, "may_decide": may_decide, "form": DecisionForm(),
-        "pending": selectors.join_requests(competition, JoinRequest.Status.PENDING),
-        "decided": selectors.join_requests(competition).exclude(status=JoinRequest.Status.PENDING),
-    })
+    return render(
+        request,
+        "contests/roles/join_requests.html",
+        {
+            "competition": competition,
+            "may_decide": may_decide,
+            "form": DecisionForm(),
+            "pending": selectors.join_requests(competition, JoinRequest.Status.PENDING),
+            "decided": selectors.join_requests(competition).exclude(status=JoinRequest.Status.PENDING),
+        },
+    )
 
 
 @login_required
@@ -155,14 +181,20 @@ def school_competitions(request: AuthenticatedHttpRequest) -> HttpResponse:
         form = JoinRequestForm(request.POST)
         message = form.cleaned_data["message"] if form.is_valid() else ""
         services.request_to_join(request.user, competition, school, message)
-        messages.success(request, _("Asked to take part in %(name)s. The organisers will decide.")
-                         % {"name": competition})
+        messages.success(
+            request, _("Asked to take part in %(name)s. The organisers will decide.") % {"name": competition}
+        )
         return redirect("school-competitions")
     mine = selectors.school_join_requests(school)
-    rows = [{"competition": c, "request": mine.get(c.pk)}
-            for c in Competition.objects.filter(is_public=True).order_by("-submission_deadline")]
-    return render(request, "contests/roles/school_competitions.html",
-                  {"school": school, "rows": rows, "form": JoinRequestForm()})
+    rows = [
+        {"competition": c, "request": mine.get(c.pk)}
+        for c in Competition.objects.filter(is_public=True).order_by("-submission_deadline")
+    ]
+    return render(
+        request,
+        "contests/roles/school_competitions.html",
+        {"school": school, "rows": rows, "form": JoinRequestForm()},
+    )
 
 
 @login_required
@@ -178,11 +210,20 @@ def invite_teacher(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
             return redirect("school-invite-teacher")
-    return render(request, "contests/roles/invite_teacher.html", {
-        "school": school, "form": form, "invitations": selectors.school_invitations(school),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "contests/roles/invite_teacher.html",
+        {
+            "school": school,
+            "form": form,
+            "invitations": selectors.school_invitations(school),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # ---------------------------------------------------------------- accepting an invitation
@@ -194,7 +235,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for(token)
     closed = services.why_closed(invitation)
     if closed or invitation is None:
-        return render(request, "contests/roles/invitation.html", {"closed": closed}, status=410 if invitation else 404)
+        return render(
+            request, "contests/roles/invitation.html", {"closed": closed}, status=410 if invitation else 404
+        )
     signed_in = request.user.is_authenticated
     form = AcceptForm(request.POST or None) if not signed_in else None
     error = ""
@@ -202,8 +245,10 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         fields = form.cleaned_data if form is not None else {}
         try:
             user = services.accept_invitation(
-                invitation, request.user if signed_in else None,  # type: ignore[arg-type]
-                username=fields.get("username", ""), display_name=fields.get("display_name", ""),
+                invitation,
+                request.user if signed_in else None,  # type: ignore[arg-type]
+                username=fields.get("username", ""),
+                display_name=fields.get("display_name", ""),
                 password=fields.get("password", ""),
             )
         except ServiceError as exc:
@@ -216,9 +261,17 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome! The invitation is accepted."))
             return redirect("dashboard")
-    return render(request, "contests/roles/invitation.html", {
-        "invitation": invitation, "form": form, "error": error, "token": token,
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "contests/roles/invitation.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "error": error,
+            "token": token,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # ---------------------------------------------------------------- the audit log
@@ -230,14 +283,25 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     organises: filtered by competition, person and action, a page at a time."""
     require_perm(request, "contests.view_audit_log")
     everything = selectors.audit_records(request.user)
-    competitions = selectors.competitions_run_by(request.user, CompetitionRoleKind.ORGANISER).order_by("name_en")
-    form = AuditFilterForm(request.GET or None, competitions=competitions, actions=selectors.audit_actions(everything))
+    competitions = selectors.competitions_run_by(request.user, CompetitionRoleKind.ORGANISER).order_by(
+        "name_en"
+    )
+    form = AuditFilterForm(
+        request.GET or None, competitions=competitions, actions=selectors.audit_actions(everything)
+    )
     chosen = form.cleaned_data if form.is_valid() else {}
-    records = selectors.audit_records(request.user, competition=chosen.get("competition"),
-                                      actor=chosen.get("actor", ""), action=chosen.get("action", ""))
+    records = selectors.audit_records(
+        request.user,
+        competition=chosen.get("competition"),
+        actor=chosen.get("actor", ""),
+        action=chosen.get("action", ""),
+    )
     page = Paginator(records, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     rows = [{"record": r, "label": ACTION_LABELS.get(r.action, r.action)} for r in page.object_list]
-    return render(request, "contests/roles/audit_log.html",
-                  {"form": form, "page": page, "rows": rows, "query": query.urlencode()})
+    return render(
+        request,
+        "contests/roles/audit_log.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
