@@ -25,6 +25,8 @@ def _holds(user: Any, obj: Any, at_least: str) -> bool:
         return False
     wanted = ROLES_AT_LEAST[at_least]
     held = user.held_competition_roles
+    if not held:
+        return False  # most people hold no role anywhere: no need to find the object's competition
     if obj is None:
         return any(roles & wanted for roles in held.values())
     competition_id = competition_id_of(obj)
