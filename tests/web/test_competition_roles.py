@@ -382,13 +382,45 @@ def test_revoking_a_certificate_is_in_the_audit_log(two: Any) -> None:
     assert "certificate revoked" in _actions(two.competition)
 
 
-def test_moving_dates_in_the_back_office_is_in_the_audit_log(two: Any) -> None:
-    from aigc_contest.web.contests.admin import CompetitionAdmin
+EMPTY_INLINES = {
+    f"{prefix}-{key}": value
+    for prefix in ("themes", "categories", "criteria")
+    for key, value in (
+        ("TOTAL_FORMS", "0"),
+        ("INITIAL_FORMS", "0"),
+        ("MIN_NUM_FORMS", "0"),
+        ("MAX_NUM_FORMS", "9"),
+    )
+}
+
+
+def test_the_creator_owns_a_competition_and_moving_its_dates_is_in_its_audit_log(two: Any) -> None:
+    from aigc_contest.web.accounts.models import ChangeRecord
     from aigc_contest.web.contests.models import Competition
 
-    admin = CompetitionAdmin(Competition, None)  # type: ignore[arg-type]
-    assert admin.change_action(two.competition, ["submission_deadline"]) == "timeline changed"
-    assert admin.change_action(two.competition, ["name_en"]) == "change"
+    office = two.organiser
+    office.is_staff = office.is_superuser = True
+    office.save()
+    form = {
+        "slug": "hk-2031", "name_en": "HK 2031", "timezone": "Asia/Hong_Kong", "is_public": "on",
+        "registration_opens_at_0": "2031-09-20", "registration_opens_at_1": "09:00",
+        "submission_opens_at_0": "2031-10-01", "submission_opens_at_1": "09:00",
+        "submission_deadline_0": "2031-10-30", "submission_deadline_1": "23:59",
+        "judging_starts_at_0": "2031-10-31", "judging_starts_at_1": "00:00",
+        "results_at_0": "2031-11-13", "results_at_1": "10:00",
+        "ceremony_at_0": "", "ceremony_at_1": "", **EMPTY_INLINES,
+    }  # fmt: skip
+    client = _client(office)
+    assert client.post("/admin/contests/competition/add/", form).status_code == 302
+    created = Competition.objects.get(slug="hk-2031")
+    office.forget_competition_roles()
+    assert office.has_perm("contests.manage_roles", created)  # the creator owns it
+    assert not two.org_a.has_perm("contests.view_competition", created)
+    moved = {**form, "submission_deadline_0": "2031-10-29"}
+    response = client.post(f"/admin/contests/competition/{created.pk}/change/", moved)
+    assert response.status_code == 302
+    record = ChangeRecord.objects.get(competition=created, action="timeline changed")
+    assert record.via == "admin" and record.actor == office and "submission_deadline" in record.changes
 
 
 def test_the_audit_page_shows_owners_and_organisers_their_own_competitions(two: Any) -> None:
