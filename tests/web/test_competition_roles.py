@@ -480,3 +480,16 @@ def test_existing_global_organisers_and_judges_get_the_matching_role_on_every_co
         ("judge", "demo-comp", "judge"),
         ("judge", "older", "judge"),
     }
+
+
+def test_a_declined_school_may_ask_again_and_the_colleague_page_opens(two: Any) -> None:
+    from aigc_contest.web.contests import roles_services as services
+
+    join = services.request_to_join(two.teacher_b, two.competition, two.school_b, "First try")
+    services.decide_join_request(two.org_a, join, approve=False, reason="Registration is full")
+    page = _client(two.teacher_b).get(reverse("school-competitions")).content.decode()
+    assert "Registration is full" in page and "Ask to take part" in page
+    again = services.request_to_join(two.teacher_b, two.competition, two.school_b, "Second try")
+    assert again.pk == join.pk and again.status == "pending" and again.reason == ""
+    assert _client(two.teacher_a).get(reverse("school-invite-teacher")).status_code == 200
+    assert _client(two.org_a).get(reverse("school-invite-teacher")).status_code == 403
