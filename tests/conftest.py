@@ -225,6 +225,11 @@ def world(make_competition, make_school, make_user, make_png, now):  # type: ign
     student_b = make_user("student.b", "student", school_b)
     organiser = make_user("organiser", "organiser")
     judge = make_user("judge", "judge")
+    # Powers over a competition are roles on it: the organiser organises this one, the judge judges it.
+    from aigc_contest.web.contests.models import CompetitionRole
+
+    CompetitionRole.objects.create(competition=competition, user=organiser, role="organiser")
+    CompetitionRole.objects.create(competition=competition, user=judge, role="judge")
     team = services.create_team(teacher_a, category, name="Team A", members=[student_a])
     entry = services.start_entry(student_a, team, title="My picture", work_type="image", theme=theme)
     services.upload_draft_file(student_a, entry, filename="pic.png", data=make_png())

@@ -92,5 +92,8 @@ def test_key_pages_load_without_csp_violations(
     if organiser is not None and organiser.is_staff:
         sign_in(organiser.username)
         visit("/admin/")
+        visit("/organiser/audit/")  # the audit log and a competition's people and schools
+        visit("/organiser/hk-inter-school-aigc/people/")
+        visit("/organiser/hk-inter-school-aigc/schools/")
     page.wait_for_timeout(300)  # late console messages from frames
     assert not messages, f"CSP violations on {visited}:\n" + "\n".join(messages)

@@ -39,7 +39,7 @@ def crowd(world: Any, make_user: Any, make_png: Any) -> Any:
 def test_entries_list_searches_filters_sorts_and_paginates(crowd: Any, client: Any) -> None:
     w = crowd
     client.force_login(w.organiser)
-    url = f"/organiser/{w.competition.slug}/entries/"
+    url = f"/organiser/{w.competition.slug}/participants/entries/"
     first = client.get(url).content.decode()
     assert "61 found" in first
     assert len(_rows(first)) == 50  # one page
@@ -59,16 +59,16 @@ def test_entries_list_searches_filters_sorts_and_paginates(crowd: Any, client: A
 def test_schools_counts_click_through_and_the_school_report(crowd: Any, client: Any) -> None:
     w = crowd
     client.force_login(w.organiser)
-    html = client.get(f"/organiser/{w.competition.slug}/schools/").content.decode()
+    html = client.get(f"/organiser/{w.competition.slug}/participants/schools/").content.decode()
     assert "2 found" in html
     row_b = next(r for r in _rows(html) if w.school_b.name_en in r)
     assert f'?school={w.school_b.pk}&amp;status=submitted">30</a>' in row_b
     assert f'?school={w.school_b.pk}">60</a>' in row_b
-    report = client.get(f"/organiser/{w.competition.slug}/schools/{w.school_b.code}/").content.decode()
+    report = client.get(f"/organiser/{w.competition.slug}/participants/schools/{w.school_b.code}/").content.decode()
     assert "Harbour picture 59" in report and (w.teacher_b.display_name or w.teacher_b.username) in report
-    teams = client.get(f"/organiser/{w.competition.slug}/teams/?school={w.school_b.pk}").content.decode()
+    teams = client.get(f"/organiser/{w.competition.slug}/participants/teams/?school={w.school_b.pk}").content.decode()
     assert "60 found" in teams
-    teachers = client.get(f"/organiser/{w.competition.slug}/teachers/").content.decode()
+    teachers = client.get(f"/organiser/{w.competition.slug}/participants/teachers/").content.decode()
     assert w.teacher_a.username in teachers and w.teacher_b.username in teachers
 
 
@@ -76,7 +76,7 @@ def test_schools_counts_click_through_and_the_school_report(crowd: Any, client: 
 def test_only_organisers_read_the_lists(world: Any, client: Any, who: str) -> None:
     client.force_login(getattr(world, who))
     for page in ("entries", "teams", "schools", "teachers", f"schools/{world.school_a.code}"):
-        assert client.get(f"/organiser/{world.competition.slug}/{page}/").status_code == 403
+        assert client.get(f"/organiser/{world.competition.slug}/participants/{page}/").status_code == 403
 
 
 def test_an_organiser_messages_every_teacher_taking_part_each_on_their_own(world: Any, client: Any) -> None:
@@ -91,7 +91,7 @@ def test_an_organiser_messages_every_teacher_taking_part_each_on_their_own(world
     services.create_team(w.teacher_b, w.category, name="Team B", members=[w.student_b])
     Job.objects.filter(kind="email").delete()
     client.force_login(w.organiser)
-    url = f"/organiser/{w.competition.slug}/teachers/message/"
+    url = f"/organiser/{w.competition.slug}/participants/teachers/message/"
     data = {"subject": "Judging starts Monday", "body": "Please check every draft is submitted.", "category": ""}
     preview = client.post(url, data).content.decode()
     assert "This message will go to 2 teachers." in preview

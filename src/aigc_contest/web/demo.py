@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 from aigc_contest.web.accounts.models import GuardianConsent, Role, School, User
 from aigc_contest.web.contests.models import DEFAULT_CRITERIA, Category, Competition, Criterion, Theme
+from aigc_contest.web.contests.roles_services import decide_join_request, make_creator_owner, request_to_join
 from aigc_contest.web.contests.timeline import typed
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.judging import services as judging_services
@@ -204,7 +205,9 @@ def load_demo(now: datetime | None = None) -> list[DemoLogin]:
         sen = School.objects.create(code="rainbow-bridge-school", name_en="Rainbow Bridge School",
                                     name_zh_hant="彩虹橋學校", name_zh_hans="彩虹桥学校", level="sen",
                                     district="Sha Tin")
-        _user("organiser", Role.ORGANISER, "Competition office")
+        office = _user("organiser", Role.ORGANISER, "Competition office")
+        for competition in (hk, wukong):
+            make_creator_owner(office, competition)
         teachers = {
             "primary": _user("teacher.primary", Role.TEACHER, "Ms Chan", primary, email="teacher.primary@example.org"),
             "secondary": _user("teacher.secondary", Role.TEACHER, "Mr Lee", secondary,
@@ -225,6 +228,9 @@ def load_demo(now: datetime | None = None) -> list[DemoLogin]:
                 GuardianConsent.objects.create(student=student, method="paper", recorded_by=teachers[level])
         for n in range(1, 4):
             _user(f"judge{n}", Role.JUDGE, f"Judge {n}")
+        for school in (primary, secondary, sen):  # the schools asked to take part and were let in
+            join = request_to_join(teachers[school.level], hk, school)
+            decide_join_request(office, join, approve=True)
         makers = [_user("maker.ada", Role.PARTICIPANT, "Ada", is_adult=True),
                   _user("maker.lin", Role.PARTICIPANT, "Lin", is_adult=True)]
 

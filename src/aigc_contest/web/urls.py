@@ -53,15 +53,17 @@ urlpatterns = [
     path("accounts/unlock/", account_views.unlock_login, name="unlock-login"),
     # organisers
     path("organiser/", entry_views.organiser_home, name="organiser-home"),
-    path("organiser/<slug:slug>/entries/", organiser_views.entries, name="organiser-entries"),
-    path("organiser/<slug:slug>/teams/", organiser_views.teams, name="organiser-teams"),
-    path("organiser/<slug:slug>/schools/", organiser_views.schools, name="organiser-schools"),
-    path("organiser/<slug:slug>/schools/<slug:code>/", organiser_views.school_report, name="organiser-school-report"),
-    path("organiser/<slug:slug>/teachers/", organiser_views.teachers, name="organiser-teachers"),
-    path("organiser/<slug:slug>/teachers/message/", organiser_views.message_teachers,
+    path("organiser/<slug:slug>/participants/entries/", organiser_views.entries, name="organiser-entries"),
+    path("organiser/<slug:slug>/participants/teams/", organiser_views.teams, name="organiser-teams"),
+    path("organiser/<slug:slug>/participants/schools/", organiser_views.schools, name="organiser-schools"),
+    path("organiser/<slug:slug>/participants/schools/<slug:code>/", organiser_views.school_report, name="organiser-school-report"),
+    path("organiser/<slug:slug>/participants/teachers/", organiser_views.teachers, name="organiser-teachers"),
+    path("organiser/<slug:slug>/participants/teachers/message/", organiser_views.message_teachers,
          name="organiser-message-teachers"),
     path("organiser/<slug:slug>/participants.csv", entry_views.export_participants, name="export-participants"),
     path("organiser/<slug:slug>/entries.csv", entry_views.export_entries, name="export-entries"),
+    # who runs each competition, schools asking to join, invitations, the audit log
+    path("", include("aigc_contest.web.contests.roles_urls")),
     # judging, results and certificates
     path("", include("aigc_contest.web.judging.urls")),
     path("", include("aigc_contest.web.certificates.urls")),

@@ -28,12 +28,17 @@ class RecordedChangesAdmin(admin.ModelAdmin):
     """Every add, change and delete made in the back office is recorded with who made it, field by field
     (django's own admin history keeps only the names of the changed fields)."""
 
+    def change_action(self, obj: Any, changed: list[str]) -> str:
+        """The name a change is recorded under (an admin may name some changes better, e.g. dates moved)."""
+        return "change"
+
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change and obj.pk else None
         before = {name: _before(stored, form, name) for name in form.changed_data}
         super().save_model(request, obj, form, change)
         changes = {name: (before[name], form.cleaned_data.get(name)) for name in form.changed_data}
-        record_change(request.user, obj, "change" if change else "add", changes, via=ChangeRecord.Via.ADMIN)
+        action = self.change_action(obj, list(form.changed_data)) if change else "add"
+        record_change(request.user, obj, action, changes, via=ChangeRecord.Via.ADMIN)
 
     def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseModelFormSet, change: bool) -> None:
         super().save_formset(request, form, formset, change)
@@ -92,8 +97,8 @@ class GuardianConsentAdmin(RecordedChangesAdmin):
 class ChangeRecordAdmin(admin.ModelAdmin):
     """The record itself is read-only, for everyone."""
 
-    list_display = ["at", "actor_name", "via", "action", "content_type", "object_repr"]
-    list_filter = ["via", "action", "content_type"]
+    list_display = ["at", "actor_name", "via", "action", "competition", "content_type", "object_repr"]
+    list_filter = ["via", "action", "competition", "content_type"]
     search_fields = ["actor_name", "object_repr"]
     readonly_fields = [f.name for f in ChangeRecord._meta.fields]
 

@@ -49,6 +49,9 @@ class Role(models.TextChoices):
     STUDENT = "student", _("Student")
     JUDGE = "judge", _("Judge")
     PARTICIPANT = "participant", _("Adult participant")
+    # Someone who runs, watches or judges particular competitions: their powers are their roles on those
+    # competitions (contests.CompetitionRole), never this field.
+    STAFF = "staff", _("Competition team member")
 
 
 class User(AbstractUser):
@@ -94,6 +97,32 @@ class User(AbstractUser):
     @property
     def is_judge(self) -> bool:
         return self.role == Role.JUDGE
+
+    @property
+    def held_competition_roles(self) -> dict[int, frozenset[str]]:
+        """{competition id: the roles held on it}, read once per user object (one query a request). The
+        roles themselves are the contests app's (`CompetitionRole`); this only reads them by relation."""
+        cached = self.__dict__.get("_held_competition_roles")
+        if cached is None:
+            found: dict[int, set[str]] = {}
+            if self.pk is not None:
+                for competition_id, role in self.competition_roles.values_list("competition_id", "role"):
+                    found.setdefault(competition_id, set()).add(role)
+            cached = {k: frozenset(v) for k, v in found.items()}
+            self.__dict__["_held_competition_roles"] = cached
+        return cached
+
+    def forget_competition_roles(self) -> None:
+        self.__dict__.pop("_held_competition_roles", None)
+
+    @property
+    def runs_competitions(self) -> bool:
+        """Owner, organiser or viewer of at least one competition (the organiser pages are theirs)."""
+        return any(roles - {"judge"} for roles in self.held_competition_roles.values())
+
+    @property
+    def judges_competitions(self) -> bool:
+        return self.is_judge or any("judge" in roles for roles in self.held_competition_roles.values())
 
     @property
     def has_consent(self) -> bool:
@@ -143,12 +172,15 @@ class ChangeRecord(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)  # {field: [before, after]}
+    # The competition the change concerns, so that its owners and organisers read their own audit log.
+    competition = models.ForeignKey("contests.Competition", verbose_name=_("competition"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("change record")
         verbose_name_plural = _("change records")
-        indexes = [models.Index(fields=["content_type", "object_id"])]
+        indexes = [models.Index(fields=["content_type", "object_id"]), models.Index(fields=["competition", "at"])]
 
     def __str__(self) -> str:
         return f"{self.actor_name}: {self.action} {self.object_repr}"

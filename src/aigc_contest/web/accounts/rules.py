@@ -15,6 +15,8 @@ import rules
 
 @rules.predicate
 def is_organiser(user: Any) -> bool:
+    """A platform organiser (the competition office): creates competitions and looks after schools, accounts
+    and safety across the platform. Power over a competition comes from a role on it (contests/rules.py)."""
     return bool(user.is_authenticated and user.role == "organiser")
 
 
@@ -67,5 +69,15 @@ rules.add_perm("accounts.reset_password", is_teacher_of_student | is_organiser)
 rules.add_perm("accounts.unlock_login", is_teacher_of_student | is_organiser)
 
 
-# Personal API tokens: adults (organisers, teachers, judges, adult participants), never school students.
-rules.add_perm("accounts.manage_api_tokens", is_organiser | is_teacher | is_judge | is_adult_participant)
+@rules.predicate
+def is_competition_team_member(user: Any) -> bool:
+    """Someone invited to run a competition (their powers come from their roles on it)."""
+    return bool(user.is_authenticated and user.role == "staff")
+
+
+# Personal API tokens: adults (organisers, competition teams, teachers, judges, adult participants), never
+# school students.
+rules.add_perm(
+    "accounts.manage_api_tokens",
+    is_organiser | is_competition_team_member | is_teacher | is_judge | is_adult_participant,
+)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import ChangeRecord, GuardianConsent, Role, School, User
+from aigc_contest.web.accounts.selectors import competition_id_of
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError, require
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -54,8 +55,9 @@ def _shown(value: Any) -> Any:
 
 
 def record_change(actor: Any, obj: Model, action: str, changes: Mapping[str, tuple[Any, Any] | list[Any]] | None = None,
-                  *, via: str = ChangeRecord.Via.SITE) -> ChangeRecord:
-    """Note that `actor` changed `obj` (`changes`: field -> (before, after)). Passwords are never kept."""
+                  *, via: str = ChangeRecord.Via.SITE, competition: Any = None) -> ChangeRecord:
+    """Note that `actor` changed `obj` (`changes`: field -> (before, after)). Passwords are never kept.
+    The record names the competition it concerns (`competition`, or the object's own), for its audit log."""
     kept = {}
     for name, pair in (changes or {}).items():
         before, after = pair
@@ -71,6 +73,7 @@ def record_change(actor: Any, obj: Model, action: str, changes: Mapping[str, tup
         object_id=str(obj.pk or "")[:64],
         object_repr=str(obj)[:200],
         changes=kept,
+        competition_id=getattr(competition, "pk", competition) or competition_id_of(obj),
     )
 
 

@@ -1,4 +1,5 @@
-"""Certificates: the holder, the holder's teachers and organisers download; organisers issue and revoke."""
+"""Certificates: the holder, the holder's teachers and the competition's organisers and viewers download; its
+organisers issue and revoke."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 import rules
 
-from aigc_contest.web.accounts.rules import is_organiser, is_teacher, is_teacher_of_student
+from aigc_contest.web.accounts.rules import is_teacher, is_teacher_of_student
+from aigc_contest.web.contests.rules import is_competition_organiser, is_competition_viewer
 from aigc_contest.web.entries.rules import is_team_teacher
 
 
@@ -25,6 +27,6 @@ def is_certificate_teacher(user: Any, certificate: Any) -> bool:
 
 
 rules.add_perm(
-    "certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_organiser
+    "certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_competition_viewer
 )
-rules.add_perm("certificates.manage_certificates", is_organiser)
+rules.add_perm("certificates.manage_certificates", is_competition_organiser)

@@ -14,14 +14,13 @@ def certificates_for(user: Any) -> QuerySet[Certificate]:
     base = Certificate.objects.select_related("competition", "user", "team")
     if not user.is_authenticated:
         return base.none()
-    if user.is_organiser:
-        return base.all()
+    watched = [pk for pk, roles in user.held_competition_roles.items() if roles - {"judge"}]
     if user.is_teacher:
         return base.filter(
             Q(user__school_id=user.school_id, user__role__in=["student", "participant"])
-            | Q(team__supervising_teacher=user) | Q(team__school_id=user.school_id)
+            | Q(team__supervising_teacher=user) | Q(team__school_id=user.school_id) | Q(competition__in=watched)
         ).distinct()
-    return base.filter(user=user)
+    return base.filter(Q(user=user) | Q(competition__in=watched))
 
 
 def issue_job(competition: Any) -> Job | None:

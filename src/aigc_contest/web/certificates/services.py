@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import User
+from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.certificates.models import ISSUE_ALL_KIND, Certificate
 from aigc_contest.web.certificates.pdf import CertificateText, render_pdf
 from aigc_contest.web.certificates.qr import verify_url
@@ -164,7 +165,7 @@ def _issue_once(user: User, competition: Competition, *, team: Team | None, awar
 
 def start_issue_all(actor: User, competition: Competition, now: datetime | None = None) -> Job:
     """Queue the bulk issuing job (one at a time per competition); refused before the announcement."""
-    require(actor, "certificates.manage_certificates")
+    require(actor, "certificates.manage_certificates", competition)
     if not embargo_lifted(competition, now):
         raise ServiceError(_("Certificates are issued once the results are announced."), "embargo")
     current = issue_job(competition)
@@ -188,7 +189,10 @@ def revoke(actor: User, certificate: Certificate, reason: str, now: datetime | N
         raise ServiceError(_("This certificate was revoked already."), "revoked")
     certificate.revoked_at = now or timezone.now()
     certificate.revoke_reason = reason[:300]
-    certificate.save(update_fields=["revoked_at", "revoke_reason"])
+    with transaction.atomic():
+        certificate.save(update_fields=["revoked_at", "revoke_reason"])
+        record_change(actor, certificate, "certificate revoked", {"revoked": (None, certificate.revoke_reason)},
+                      competition=certificate.competition_id)
     return certificate
 
 

@@ -10,9 +10,19 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from aigc_contest.web.accounts.admin import RecordedChangesAdmin
 from aigc_contest.web.contests.forms import CompetitionForm, zone_for_form
-from aigc_contest.web.contests.models import Category, Competition, Criterion, Theme
-from aigc_contest.web.contests.timeline import Edge, typed_clock
+from aigc_contest.web.contests.models import (
+    Category,
+    Competition,
+    CompetitionRole,
+    Criterion,
+    Invitation,
+    JoinRequest,
+    Theme,
+)
+from aigc_contest.web.contests.roles_services import make_creator_owner
+from aigc_contest.web.contests.timeline import TIMELINE_FIELDS, Edge, typed_clock
 from aigc_contest.web.core.zoned import zoned_column
 
 
@@ -37,7 +47,7 @@ class CompetitionAdminForm(CompetitionForm):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(admin.ModelAdmin):
+class CompetitionAdmin(RecordedChangesAdmin):
     form = CompetitionAdminForm
     list_display = [
         "slug", "name_en", "timezone",
@@ -58,8 +68,13 @@ class CompetitionAdmin(admin.ModelAdmin):
             with timezone.override(zone):
                 response.render()
         return response
+    def change_action(self, obj: Any, changed: list[str]) -> str:
+        return "timeline changed" if set(changed) & set(TIMELINE_FIELDS) else "change"
+
     def save_model(self, request: HttpRequest, obj: Competition, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if not change:
+            make_creator_owner(request.user, obj)  # whoever creates a competition owns it
         if change and "timezone" in form.changed_data and obj.submission_deadline:
             when = " ".join(typed_clock(obj.submission_deadline, zone_for_form(None, "", obj), Edge.END))
             words = {"zone": obj.timezone, "when": when}
@@ -82,3 +97,30 @@ class CompetitionAdmin(admin.ModelAdmin):
         ("Timeline", {"fields": ("registration_opens_at", "submission_opens_at", "submission_deadline",
                                  "judging_starts_at", "results_at", "ceremony_at")}),
     )
+
+
+@admin.register(CompetitionRole)
+class CompetitionRoleAdmin(RecordedChangesAdmin):
+    list_display = ["competition", "user", "role", "granted_by", "granted_at"]
+    list_filter = ["role", "competition"]
+    search_fields = ["user__username", "user__display_name"]
+    raw_id_fields = ["user", "granted_by"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(RecordedChangesAdmin):
+    """Invitations are sent from the competition's people page (the link's secret exists only in the e-mail)."""
+
+    list_display = ["email", "role", "competition", "school", "created_at", "expires_at", "accepted_at", "withdrawn_at"]
+    list_filter = ["role", "competition"]
+    search_fields = ["email"]
+    readonly_fields = ["token_hash", "accepted_at", "accepted_by", "invited_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(RecordedChangesAdmin):
+    list_display = ["school", "competition", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status", "competition"]

@@ -11,6 +11,7 @@ import zoneinfo
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -265,3 +266,125 @@ DEFAULT_CRITERIA = [
     ("relevance", "Relevance to the theme", "切合主題", "切合主题"),
     ("presentation", "Presentation and formatting", "表達與編排", "表达与编排"),
 ]
+
+
+# ---------------------------------------------------------------- who runs a competition
+
+
+class CompetitionRoleKind(models.TextChoices):
+    """A person's power over one competition. Owner ⊃ organiser ⊃ viewer; judge stands apart (a judge scores
+    the entries assigned to them and sees nothing else of the competition)."""
+
+    OWNER = "owner", _("Owner")
+    ORGANISER = "organiser", _("Organiser")
+    VIEWER = "viewer", _("Viewer (read only)")
+    JUDGE = "judge", _("Judge")
+
+
+# Who holds at least the named power: reading pages needs a viewer, changing needs an organiser.
+ROLES_AT_LEAST: dict[str, frozenset[str]] = {
+    CompetitionRoleKind.OWNER: frozenset({CompetitionRoleKind.OWNER}),
+    CompetitionRoleKind.ORGANISER: frozenset({CompetitionRoleKind.OWNER, CompetitionRoleKind.ORGANISER}),
+    CompetitionRoleKind.VIEWER: frozenset(
+        {CompetitionRoleKind.OWNER, CompetitionRoleKind.ORGANISER, CompetitionRoleKind.VIEWER}
+    ),
+    CompetitionRoleKind.JUDGE: frozenset({CompetitionRoleKind.JUDGE}),
+}
+
+
+class CompetitionRole(models.Model):
+    """One person's role on one competition (a person may hold several, e.g. viewer and judge)."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="competition_roles")
+    role = models.CharField(_("role"), max_length=12, choices=CompetitionRoleKind.choices)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    granted_at = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["competition", "role", "user__username"]
+        verbose_name = _("competition role")
+        verbose_name_plural = _("competition roles")
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "user", "role"], name="one_role_of_a_kind_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_role_display()} of {self.competition}"
+
+
+class InvitationRole(models.TextChoices):
+    """What an invitation makes of the person who accepts it: a role on a competition, or a teacher of a school."""
+
+    OWNER = "owner", _("Owner")
+    ORGANISER = "organiser", _("Organiser")
+    VIEWER = "viewer", _("Viewer (read only)")
+    JUDGE = "judge", _("Judge")
+    TEACHER = "teacher", _("Teacher")
+
+
+class Invitation(models.Model):
+    """A link sent by e-mail. Only a hash of the link's secret is kept: the database alone opens nothing."""
+
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=12, choices=InvitationRole.choices)
+    competition = models.ForeignKey(Competition, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="invitations")
+    school = models.ForeignKey("accounts.School", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(role="teacher", school__isnull=False, competition__isnull=True)
+                           | (~models.Q(role="teacher") & models.Q(competition__isnull=False, school__isnull=True))),
+                name="invitation_to_a_competition_or_a_school",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.get_role_display()} of {self.competition or self.school}"
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        return self.accepted_at is None and self.withdrawn_at is None and (now or timezone.now()) < self.expires_at
+
+
+class JoinRequest(models.Model):
+    """A school asks to take part in a competition; one of its organisers approves or declines."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for an organiser")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="join_requests")
+    school = models.ForeignKey("accounts.School", on_delete=models.CASCADE, related_name="join_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.CharField(_("message to the organisers"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["competition", "status", "created_at"]
+        verbose_name = _("request to join")
+        verbose_name_plural = _("requests to join")
+        constraints = [models.UniqueConstraint(fields=["competition", "school"], name="one_join_request_per_school")]
+
+    def __str__(self) -> str:
+        return f"{self.school} → {self.competition} ({self.get_status_display()})"

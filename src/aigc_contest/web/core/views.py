@@ -17,10 +17,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if user.is_organiser:  # type: ignore[union-attr]
+    if user.is_organiser or user.runs_competitions:  # type: ignore[union-attr]
         return redirect("organiser-home")
     if user.is_teacher:  # type: ignore[union-attr]
         return redirect("school-home")
-    if user.is_judge:  # type: ignore[union-attr]
+    if user.judges_competitions:  # type: ignore[union-attr]
         return redirect("judging-home")
     return redirect("my-entries")

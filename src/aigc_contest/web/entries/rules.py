@@ -1,4 +1,5 @@
-"""Who may see and change teams and entries: their members and teachers, and organisers."""
+"""Who may see and change teams and entries: their members and teachers, and the competition's organisers
+(viewers read)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 import rules
 
-from aigc_contest.web.accounts.rules import is_adult_participant, is_organiser, is_teacher
+from aigc_contest.web.accounts.rules import is_adult_participant, is_teacher
+from aigc_contest.web.contests.rules import is_competition_organiser, is_competition_viewer
 
 
 def _team_of(obj: Any) -> Any:
@@ -57,12 +59,13 @@ def competition_lets_teachers_help(user: Any, obj: Any) -> bool:
 is_helping_teacher = is_team_teacher & competition_lets_teachers_help
 
 # Teams and entries
-rules.add_perm("entries.create_team", is_teacher | is_adult_participant | is_organiser)
-rules.add_perm("entries.view_team", is_team_member | is_team_teacher | is_organiser)
+# create_team is asked of the category (or competition) the team is for.
+rules.add_perm("entries.create_team", is_teacher | is_adult_participant | is_competition_organiser)
+rules.add_perm("entries.view_team", is_team_member | is_team_teacher | is_competition_viewer)
 rules.add_perm(
-    "entries.change_team", is_team_teacher | is_organiser | (is_adult_participant & is_team_member)
+    "entries.change_team", is_team_teacher | is_competition_organiser | (is_adult_participant & is_team_member)
 )
-rules.add_perm("entries.view_entry", is_team_member | is_team_teacher | is_organiser)
+rules.add_perm("entries.view_entry", is_team_member | is_team_teacher | is_competition_viewer)
 rules.add_perm("entries.edit_entry", is_team_member | is_helping_teacher)
 rules.add_perm("entries.submit_entry", is_team_member | is_helping_teacher)
 rules.add_perm("entries.withdraw_entry", is_team_member | is_helping_teacher)

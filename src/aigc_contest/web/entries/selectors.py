@@ -8,21 +8,30 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.entries.models import Entry, Team
 
 
+def _watched(user: User) -> list[int]:
+    """The competitions the user owns, organises or views."""
+    return [pk for pk, roles in user.held_competition_roles.items() if roles - {"judge"}]
+
+
 def teams_for(user: User) -> QuerySet[Team]:
     base = Team.objects.select_related("category", "competition", "school", "supervising_teacher")
-    if user.is_organiser:
-        return base.all()
+    watched = _watched(user)
     if user.is_teacher:
-        return base.filter(Q(school_id=user.school_id) | Q(supervising_teacher=user)).distinct()
+        return base.filter(Q(school_id=user.school_id) | Q(supervising_teacher=user) | Q(competition__in=watched)
+                           ).distinct()
+    if watched:
+        return base.filter(Q(competition__in=watched) | Q(members=user)).distinct()
     return base.filter(members=user)
 
 
 def entries_for(user: User) -> QuerySet[Entry]:
     # `version_count` is a column of the entry, kept by the submission's transaction.
     base = Entry.objects.select_related("team", "category__competition", "theme")
-    if user.is_organiser:
-        return base.all()
+    watched = _watched(user)
     if user.is_teacher:
-        return base.filter(Q(team__school_id=user.school_id) | Q(team__supervising_teacher=user)).distinct()
+        return base.filter(Q(team__school_id=user.school_id) | Q(team__supervising_teacher=user)
+                           | Q(category__competition__in=watched)).distinct()
+    if watched:
+        return base.filter(Q(category__competition__in=watched) | Q(team__members=user)).distinct()
     return base.filter(team__members=user)
 

@@ -78,7 +78,7 @@ def _check_team(category: Category, members: list[User], teacher: User | None) -
 
 def create_team(actor: User, category: Category, *, name: str, members: Iterable[User],
                 supervising_teacher: User | None = None) -> Team:
-    require(actor, "entries.create_team")
+    require(actor, "entries.create_team", category)
     screen_text(actor, name)  # before the transaction, so a refusal stays in the audit log
     with transaction.atomic():
         members = list(members)

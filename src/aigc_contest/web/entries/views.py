@@ -19,6 +19,7 @@ from aigc_contest.web.accounts.models import ChangeRecord
 from aigc_contest.web.accounts.services import changes_to
 from aigc_contest.web.accounts.views import teacher_school
 from aigc_contest.web.contests.models import Category, Competition
+from aigc_contest.web.contests.roles_selectors import competitions_run_by
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError, require
 from aigc_contest.web.core.http import harden_work_response
 from aigc_contest.web.core.shortcuts import get_object_or_403, require_perm, submit_response
@@ -242,8 +243,8 @@ def create_team(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def organiser_home(request: HttpRequest) -> HttpResponse:
-    require(request.user, "contests.manage_competition")
-    competitions = Competition.objects.prefetch_related("categories").all()
+    require(request.user, "contests.see_organiser_pages")
+    competitions = competitions_run_by(request.user).prefetch_related("categories")
     rows = []
     for competition in competitions:
         rows.append(
@@ -259,8 +260,8 @@ def organiser_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def export_participants(request: HttpRequest, slug: str) -> HttpResponse:
-    require(request.user, "contests.export_participants")
     competition = get_object_or_404(Competition, slug=slug)
+    require(request.user, "contests.export_participants", competition)
     response, writer = csv_response(f"{slug}-participants.csv")
     writer.writerow(["team", "category", "school", "supervising_teacher", "username", "display_name", "grade", "consent"])
     teams = Team.objects.filter(competition=competition).select_related("category", "school", "supervising_teacher")
@@ -283,8 +284,8 @@ def export_participants(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def export_entries(request: HttpRequest, slug: str) -> HttpResponse:
-    require(request.user, "contests.export_participants")
     competition = get_object_or_404(Competition, slug=slug)
+    require(request.user, "contests.export_participants", competition)
     response, writer = csv_response(f"{slug}-entries.csv")
     writer.writerow(["entry_id", "team", "category", "work_type", "title", "status", "versions",
                      "last_submitted_at_utc", "content_hash"])

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.judging import resolve_method
@@ -36,8 +37,11 @@ def _number_field(label: Any, low: int, high: int, out_of_range: Any, initial: i
     )
 
 
-def _judge(username: str) -> User:
-    judge = User.objects.filter(username=username.strip(), role=Role.JUDGE).first()
+def _judge(username: str, competition: Competition) -> User:
+    """A judge account, or anyone invited as a judge of this competition."""
+    judge = (User.objects.filter(username=username.strip())
+             .filter(Q(role=Role.JUDGE) | Q(competition_roles__competition=competition, competition_roles__role="judge"))
+             .distinct().first())
     if judge is None:
         raise ValidationError(_("No judge with that user name."), code="unknown_judge")
     return judge
@@ -157,7 +161,7 @@ class AddJudgeForm(RoundForm):
     )
 
     def clean_username(self) -> User:
-        return _judge(self.cleaned_data["username"])
+        return _judge(self.cleaned_data["username"], self.competition)
 
     def clean_min_load(self) -> int:
         return int(self._default("min_load"))
@@ -195,7 +199,7 @@ class PairForm(RoundForm):
         return entry
 
     def clean_judge(self) -> User:
-        return _judge(self.cleaned_data["judge"])
+        return _judge(self.cleaned_data["judge"], self.competition)
 
 
 class ImportAssignmentsForm(RoundForm):

@@ -17,7 +17,10 @@ from aigc_contest import judging as core
 from aigc_contest.judging.agreement import ICC, JudgeAgreement
 from aigc_contest.judging.distributions import Distribution
 from aigc_contest.web.accounts.models import User
-from aigc_contest.web.contests.models import Category, Competition, Criterion
+from aigc_contest.web.accounts.services import record_change
+from aigc_contest.web.contests.models import Category, Competition, CompetitionRoleKind, Criterion
+from aigc_contest.web.contests.roles_services import grant_role
+from aigc_contest.web.contests.rules import is_competition_judge
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging import selectors
@@ -86,10 +89,12 @@ def open_round(actor: User, competition: Competition, kind: str = Round.Kind.SCO
 def add_judge(actor: User, round_: Round, judge: User, *, min_load: int = 0, max_load: int = 20,
               categories: Iterable[Category] = ()) -> PanelMembership:
     require(actor, "judging.manage_judging", round_.competition)
-    if not judge.is_judge:
+    if not (judge.is_judge or is_competition_judge(judge, round_.competition)):
         raise ServiceError(_("%(name)s is not a judge.") % {"name": judge})
     if max_load < min_load:
         raise ServiceError(_("The most entries must be at least the fewest."))
+    # On the panel is a judge of the competition (what lets them open their assignments).
+    grant_role(actor, round_.competition, judge, CompetitionRoleKind.JUDGE, checked=False)
     member, _created = PanelMembership.objects.update_or_create(
         round=round_, judge=judge, defaults={"min_load": min_load, "max_load": max_load}
     )
@@ -311,6 +316,8 @@ def abstain(actor: User, assignment: Assignment, reason: str = "") -> Assignment
         assignment.status = Assignment.Status.ABSTAINED
         assignment.comment = reason[:4000]
         assignment.save(update_fields=["status", "comment"])
+        record_change(actor, assignment, "judge abstained", {"entry": (None, assignment.entry_id)},
+                      competition=assignment.round.competition_id)
     return assignment
 
 
@@ -324,6 +331,8 @@ def declare_conflict(actor: User, assignment: Assignment, reason: str = "") -> C
             judge=actor, competition=assignment.round.competition, entry=assignment.entry,
             round=assignment.round, reason=reason[:300],
         )
+        record_change(actor, declaration, "judge declared a conflict", {"entry": (None, assignment.entry_id)},
+                      competition=assignment.round.competition_id)
         assignment.delete()
     return declaration
 
@@ -470,6 +479,8 @@ def confirm_results(actor: User, round_: Round, method: str, now: datetime | Non
                     criteria=row.criteria, confirmed_by=actor, confirmed_at=confirmed_at,
                 )
                 count += 1
+        record_change(actor, round_, "results confirmed", {"method": (None, preview.method), "results": (None, count)},
+                      competition=competition)
     return count
 
 

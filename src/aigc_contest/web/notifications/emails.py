@@ -106,3 +106,11 @@ def queue_teacher_message(owner: User, competition: Any, teacher: User, *, subje
         "teacher_message", {"competition": competition, "subject": subject, "body": body}
     )
     return enqueue_email(owner, recipients=recipients, subject=rendered_subject, body=rendered_body)
+
+
+def queue_invitation(actor: User, invitation: Any, path: str) -> Any:
+    """The invitation link as an `email` job, in the transaction that made the invitation."""
+    context = {"invitation": invitation, "competition": invitation.competition, "school": invitation.school,
+               "inviter": actor, "path": path}
+    subject, body = render_message("invitation", context, getattr(actor, "language", "") or "en")
+    return enqueue_email(actor, recipients=[invitation.email], subject=subject, body=body)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_change_record'),
+        ('accounts', '0003_audit_by_competition'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contests', '0004_judge_signals_file_evidence_relevance'),
+        ('contests', '0006_judge_signals_file_evidence_relevance'),
     ]
 
     operations = [

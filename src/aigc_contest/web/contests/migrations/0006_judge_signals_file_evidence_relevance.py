@@ -19,7 +19,7 @@ def show_new_signals(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contests', '0003_competition_judge_signals'),
+        ('contests', '0005_roles_for_existing_organisers_and_judges'),
     ]
 
     operations = [
