@@ -90,6 +90,10 @@ class WorkKindSpec(Protocol):
     text_job: str  # the job kind of its writing steps ("" for a kind that writes nothing)
     steps: dict[str, Any]  # step name -> its label in a child's words (lazy translation)
 
+    def wrong_entry(self) -> str:
+        """What a child reads when an entry of another type is opened with this kind's studio."""
+        ...
+
     def start(self, entry: Entry, options: dict[str, Any]) -> dict[str, Any] | None:
         """The first document of a new work (None while the AI writes it)."""
         ...

@@ -81,14 +81,14 @@ def start(actor: User, entry: Entry, kind: WorkKind, *, exists_ok: bool = True, 
 
     An entry that has a work already gets it back (`exists_ok`), or ServiceError("exists")."""
     require(actor, "entries.edit_entry", entry)
+    spec = kind_of(kind)
     if entry.work_type != kind:
-        raise ServiceError(_("This studio makes another type of work than this entry."), "wrong_kind")
+        raise ServiceError(spec.wrong_entry(), "wrong_kind")
     existing = Work.objects.filter(entry=entry).first()
     if existing is not None and existing.document is not None:
         if exists_ok:
             return existing
         raise ServiceError(_("This entry already has a work in the studio."), "exists")
-    spec = kind_of(kind)
     document = spec.start(entry, options)
     if document is not None:
         document = _cleaned(actor, spec, document)  # before the transaction: a refusal stays in the audit log

@@ -31,6 +31,9 @@ class ImageKind:
     text_job = ""
     steps = {PICTURE: gettext_lazy("Drawing a picture")}
 
+    def wrong_entry(self) -> str:
+        return _("The image studio makes pictures; this entry is another type of work.")
+
     def start(self, entry: Any, options: dict[str, Any]) -> dict[str, Any] | None:
         return empty_document()
 

@@ -141,6 +141,9 @@ class NovelKind:
         PICTURE: gettext_lazy("Drawing a picture"),
     }
 
+    def wrong_entry(self) -> str:
+        return _("The studio writes interactive novels; this entry is another type of work.")
+
     def start(self, entry: Any, options: dict[str, Any]) -> dict[str, Any] | None:
         if options.get("draft"):
             return None  # the AI writes the first draft; the document arrives with its job

@@ -218,6 +218,9 @@ class StorybookKind:
         PICTURE: gettext_lazy("Drawing a picture"),
     }
 
+    def wrong_entry(self) -> str:
+        return _("The storybook studio makes storybooks; this entry is another type of work.")
+
     def start(self, entry: Any, options: dict[str, Any]) -> dict[str, Any] | None:
         from pydantic import ValidationError
 
