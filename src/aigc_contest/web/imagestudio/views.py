@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from aigc_contest.web.imagestudio.examples import examples_for
 from aigc_contest.web.imagestudio.forms import SEED_MAX, MakePicturesForm, PickForm
 from aigc_contest.web.imagestudio.picture_cards import cards_for
 from aigc_contest.web.jobs import selectors as job_selectors
-from aigc_contest.web.jobs.models import Job, JobStatus
+from aigc_contest.web.jobs.models import Job, JobAsset, JobStatus
 from aigc_contest.web.moderation import selectors as moderation_selectors
 from aigc_contest.web.works import selectors, services
 from aigc_contest.web.works.models import WorkKind
@@ -159,6 +159,8 @@ def pick(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Please choose one of your pictures."))
         return back
+    asset = get_object_or_404(JobAsset.objects.select_related("job"), pk=form.cleaned_data["asset"])
+    require_perm(request, "jobs.view_job", asset.job)  # not even whether someone else's picture exists
     work = selectors.work_for(entry)
     caption = form.cleaned_data["caption"].strip()
     try:
