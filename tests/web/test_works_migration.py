@@ -76,13 +76,20 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
     image_entry.save()
 
     novel = starter_novel("en", "Night")
-    novel["nodes"][0]["illustration"] = {"asset": f"job-asset:{novel_asset.pk}", "alt": "", "provenance": {"job": novel_picture.pk}}
+    novel["nodes"][0]["illustration"] = {
+        "asset": f"job-asset:{novel_asset.pk}",
+        "alt": "",
+        "provenance": {"job": novel_picture.pk},
+    }
     plan = {"brief": {"theme": "A roof garden", "pages": 2}}
     book = {"title": "Roof", "pages": [{"id": "p1", "text": "Hello."}]}
 
     old = _migrate(BEFORE)  # the database as it was before the works app
     StudioWork, StudioJob = old.get_model("studio", "StudioWork"), old.get_model("studio", "StudioJob")
-    StorybookWork, StorybookStep = old.get_model("storybooks", "StorybookWork"), old.get_model("storybooks", "StorybookStep")
+    StorybookWork, StorybookStep = (
+        old.get_model("storybooks", "StorybookWork"),
+        old.get_model("storybooks", "StorybookStep"),
+    )
     studio_work = StudioWork.objects.create(entry_id=novel_entry.pk, kind="novel", document=novel, revision=4,
                                             updated_by_id=student.pk)  # fmt: skip
     StudioJob.objects.create(entry_id=novel_entry.pk, job_id=novel_text.pk, step="node_text", node_id="left",
@@ -92,7 +99,9 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
     storybook_work = StorybookWork.objects.create(entry_id=book_entry.pk, plan=plan, document=book, revision=7,
                                                   auto_pictures=False, updated_by_id=student.pk)  # fmt: skip
     StorybookStep.objects.create(work_id=storybook_work.pk, job_id=outline.pk, step="outline", applied=True)
-    StorybookStep.objects.create(work_id=storybook_work.pk, job_id=picture_step.pk, step="picture", page_id="p1")
+    StorybookStep.objects.create(
+        work_id=storybook_work.pk, job_id=picture_step.pk, step="picture", page_id="p1"
+    )
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())  # the move, and the old tables removed
@@ -117,7 +126,11 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
     assert storybook.document == {"plan": plan, "book": book, "auto_pictures": False}
     steps = {item.step: item for item in storybook.jobs.all()}
     assert steps["outline"].state == "applied" and steps["outline"].job == outline
-    assert (steps["picture"].state, steps["picture"].target, steps["picture"].job) == ("waiting", "p1", picture_step)
+    assert (steps["picture"].state, steps["picture"].target, steps["picture"].job) == (
+        "waiting",
+        "p1",
+        picture_step,
+    )
 
     picture = Work.objects.get(entry=image_entry)
     assert picture.kind == "image"
@@ -127,4 +140,21 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
     assert list(picture.jobs.values_list("job", "step", "state")) == [(image_job.pk, "picture", "applied")]
     # A new work after the move gets a number of its own.
     other = entry("Wasps", "novel", "Next")
-    assert Work.objects.create(entry=other, kind="novel", document=None).pk not in {story.pk, storybook.pk, picture.pk}
+    assert Work.objects.create(entry=other, kind="novel", document=None).pk not in {
+        story.pk,
+        storybook.pk,
+        picture.pk,
+    }
+
+    # The carried works open in their editors, at the addresses they had.
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(student)
+    assert b'id="graph"' in client.get(reverse("studio-home", args=[novel_entry.pk])).content
+    assert client.get(reverse("studio-document", args=[story.pk])).json()["revision"] == 4
+    assert client.get(reverse("storybook-home", args=[book_entry.pk]))["Location"] == reverse(
+        "storybook-editor", args=[storybook.pk])  # fmt: skip
+    assert client.get(reverse("storybook-editor", args=[storybook.pk])).status_code == 200
+    assert client.get(reverse("image-studio", args=[image_entry.pk])).status_code == 200

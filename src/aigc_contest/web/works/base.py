@@ -114,12 +114,16 @@ class WorkKindSpec(Protocol):
         """One writing step, inside the worker: plain data in, plain data out."""
         ...
 
-    def apply(self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> dict[str, Any] | None:
+    def apply(
+        self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         """The document with a finished job's result in it, or None when the stored document is unchanged.
         `screen(owner, document)` cleans and screens a document the AI wrote."""
         ...
 
-    def text_params(self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]) -> dict[str, Any]:
+    def text_params(
+        self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]
+    ) -> dict[str, Any]:
         """A writing job's parameters: `document` is the page's current copy (saved or not)."""
         ...
 
@@ -127,7 +131,9 @@ class WorkKindSpec(Protocol):
         """What to queue now that the work has moved on (`pending`: its jobs still waiting)."""
         ...
 
-    def picture_prompt(self, work: Work, target: str, model: ImageModel, options: dict[str, Any]) -> dict[str, Any] | None:
+    def picture_prompt(
+        self, work: Work, target: str, model: ImageModel, options: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The picture job's parameters for `target` (None: nothing to draw there yet)."""
         ...
 
@@ -160,7 +166,9 @@ def language() -> str:
     return product_language()
 
 
-def screen(actor: Any, words: list[Words], where: str = SafetyEvent.Where.PROMPT, *, policy_of: Any = None) -> None:
+def screen(
+    actor: Any, words: list[Words], where: str = SafetyEvent.Where.PROMPT, *, policy_of: Any = None
+) -> None:
     """Words through the safety layer under the school's settings of `policy_of` (default: the actor's),
     each verdict in the audit log; a refusal raises ServiceError("refused") with the kind message, naming
     the part by its number, never the words (a title may itself hold the refused word)."""
@@ -175,7 +183,10 @@ def screen(actor: Any, words: list[Words], where: str = SafetyEvent.Where.PROMPT
         if not verdict.allowed:
             reason = verdict.message(language())
             if piece.part is not None:
-                reason = _("Part %(number)d was not saved: %(reason)s") % {"number": piece.part, "reason": reason}
+                reason = _("Part %(number)d was not saved: %(reason)s") % {
+                    "number": piece.part,
+                    "reason": reason,
+                }
             raise ServiceError(reason, "refused")
 
 

@@ -35,4 +35,8 @@ def _preparer(spec: WorkKindSpec) -> Any:
 
 
 for _name, _spec in text_kinds().items():
-    register(JobKind(_name, _runner(_spec), queue="gpu", prepare=_preparer(_spec), label=LABELS.get(_name, "writing")))
+    register(
+        JobKind(
+            _name, _runner(_spec), queue="gpu", prepare=_preparer(_spec), label=LABELS.get(_name, "writing")
+        )
+    )

@@ -12,7 +12,9 @@ RECENT_JOBS = 12
 
 
 def work_for(entry: Entry) -> Work | None:
-    return Work.objects.filter(entry=entry).select_related("entry__team", "entry__category__competition").first()
+    return (
+        Work.objects.filter(entry=entry).select_related("entry__team", "entry__category__competition").first()
+    )
 
 
 def works_with_jobs() -> list[Work]:
@@ -36,7 +38,9 @@ def latest_job(work: Work | None, step: str) -> WorkJob | None:
 def finished_texts(work: Work, step: str) -> list[dict[str, Any]]:
     """Parts the AI wrote again, as an open page brings them in: which part, the text, and the revision the
     stored work reached by taking it (null when the part was not saved yet)."""
-    rows = work.jobs.filter(step=step, state=WorkJob.State.APPLIED, note="").select_related("job")[:RECENT_JOBS]
+    rows = work.jobs.filter(step=step, state=WorkJob.State.APPLIED, note="").select_related("job")[
+        :RECENT_JOBS
+    ]
     return [{"id": row.pk, "node": row.target, "text": str(row.job.result.get("text") or ""),
              "revision": row.applied_revision} for row in rows]  # fmt: skip
 

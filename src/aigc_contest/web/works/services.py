@@ -49,7 +49,9 @@ WAITING = WorkJob.State.WAITING
 __all__ = ["StaleRevision"]
 
 
-def _cleaned(actor: Any, spec: WorkKindSpec, document: Any, where: str = SafetyEvent.Where.PROMPT) -> dict[str, Any]:
+def _cleaned(
+    actor: Any, spec: WorkKindSpec, document: Any, where: str = SafetyEvent.Where.PROMPT
+) -> dict[str, Any]:
     """The document as the kind stores it, its words screened (ServiceError otherwise)."""
     data = spec.clean(document)
     screen(actor, spec.texts(data), where)
@@ -70,7 +72,11 @@ def _store(locked: Work, document: dict[str, Any], actor: Any = None) -> int:
 
 
 def _owner_of(work: Work) -> User:
-    return work.updated_by or work.entry.team.members.order_by("pk").first() or work.entry.team.supervising_teacher  # type: ignore[return-value]
+    return (
+        work.updated_by
+        or work.entry.team.members.order_by("pk").first()
+        or work.entry.team.supervising_teacher
+    )  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- starting and saving
@@ -142,7 +148,9 @@ def unfinished(work: Work, step: str, target: str = "") -> WorkJob | None:
             .select_related("job").first())  # fmt: skip
 
 
-def queue_job(actor: User, work: Work, job_kind: str, params: dict[str, Any], step: str, target: str = "") -> WorkJob:
+def queue_job(
+    actor: User, work: Work, job_kind: str, params: dict[str, Any], step: str, target: str = ""
+) -> WorkJob:
     """Submit a job for the work. The school's safety settings travel with every job (attached here, once)."""
     params = {**params, **job_policy_params(actor)}
     with transaction.atomic():
@@ -150,7 +158,9 @@ def queue_job(actor: User, work: Work, job_kind: str, params: dict[str, Any], st
         return WorkJob.objects.create(work=work, job=job, step=step, target=target)
 
 
-def request_text(actor: User, work: Work, step: str, target: str = "", *, document: Any = None, **options: Any) -> WorkJob:
+def request_text(
+    actor: User, work: Work, step: str, target: str = "", *, document: Any = None, **options: Any
+) -> WorkJob:
     """Queue a writing step. `document` is the page's current copy (saved or not), screened with the
     child's own words in `options` (a theme, an instruction); an unfinished same step is returned."""
     require(actor, "entries.edit_entry", work.entry)
@@ -179,14 +189,20 @@ def image_model(name: str | None = None) -> ImageModel:
     return ImageModel(str(model.name), width, height)
 
 
-def queue_pictures(actor: User, work: Work, targets: list[str], *, model: str | None = None, **options: Any) -> list[WorkJob]:
+def queue_pictures(
+    actor: User, work: Work, targets: list[str], *, model: str | None = None, **options: Any
+) -> list[WorkJob]:
     """Queue pictures for each target (a part, a page; "" for the whole work). A target already being
     drawn is skipped; the child's own description in `options["prompt"]` is screened first."""
     require(actor, "entries.edit_entry", work.entry)
     spec = kind_of(work)
     if options.get("prompt"):
         screen(actor, [Words(" ".join(str(options["prompt"]).split()))])
-    busy = {item.target for item in pending(work) if item.step == PICTURE and item.job.status not in FINAL_STATUSES}
+    busy = {
+        item.target
+        for item in pending(work)
+        if item.step == PICTURE and item.job.status not in FINAL_STATUSES
+    }
     chosen = image_model(model)
     queued = []
     for target in targets:
@@ -228,7 +244,9 @@ def try_again(actor: User, item: WorkJob) -> WorkJob:
         raise ServiceError(_("Only a failed or cancelled job can be tried again."), "not_failed")
     if actor.has_perm("jobs.retry_job", item.job):
         retry_job(actor, item.job)
-        WorkJob.objects.filter(pk=item.pk).update(state=WAITING, applied_revision=None, note="", dismissed=False)
+        WorkJob.objects.filter(pk=item.pk).update(
+            state=WAITING, applied_revision=None, note="", dismissed=False
+        )
         item.refresh_from_db()
         return item
     again = queue_job(actor, item.work, item.job.kind, dict(item.job.params), item.step, item.target)
@@ -266,7 +284,9 @@ def sync(work: Work) -> Work:
                                                                                  SafetyEvent.Where.GENERATED_TEXT))  # fmt: skip
             except ServiceError as exc:  # a result that can no longer be used (unsafe, or it no longer fits)
                 logger.info("work job %s not applied: %s", item.pk, exc.message)
-                WorkJob.objects.filter(pk=item.pk).update(state=WorkJob.State.UNUSED, note=(exc.code or "invalid")[:300])
+                WorkJob.objects.filter(pk=item.pk).update(
+                    state=WorkJob.State.UNUSED, note=(exc.code or "invalid")[:300]
+                )
                 continue
             revision = _store(locked, document) if document is not None else None
             WorkJob.objects.filter(pk=item.pk).update(applied_revision=revision)
@@ -307,7 +327,9 @@ def picture_bytes(work: Work, asset_pk: Any) -> bytes:
         return bytes(handle.read())
 
 
-def pick_picture(actor: User, work: Work, *, target: str, asset_pk: Any, alt: str = "") -> tuple[Picture, int | None]:
+def pick_picture(
+    actor: User, work: Work, *, target: str, asset_pk: Any, alt: str = ""
+) -> tuple[Picture, int | None]:
     """One of the work's candidates becomes the picture of `target`, checked again under the maker's school
     settings (which may be stricter than the worker's) with its provenance read from the PNG. Returns the
     picture and the new revision (None when the stored document lacks the target: the page keeps it)."""
@@ -326,7 +348,9 @@ def pick_picture(actor: User, work: Work, *, target: str, asset_pk: Any, alt: st
     if not verdict.allowed:
         raise ServiceError(verdict.message(language()), "refused")
     try:
-        provenance = provenance_of(png, job=asset.job_id, asset=asset.pk, **({"part": target} if target else {}))
+        provenance = provenance_of(
+            png, job=asset.job_id, asset=asset.pk, **({"part": target} if target else {})
+        )
     except ValueError as exc:
         raise ServiceError(_("That picture cannot be used for this entry."), "not_found") from exc
     picture = Picture(asset.pk, asset.job_id, png, provenance, alt)

@@ -43,9 +43,14 @@ class ImageKind:
     def clean(self, document: Any) -> dict[str, Any]:
         if not isinstance(document, dict):
             raise ServiceError(_("That picture cannot be used for this entry."), "invalid")
-        return {**empty_document(), **{k: document[k] for k in ("prompt", "picture", "caption") if k in document}}
+        return {
+            **empty_document(),
+            **{k: document[k] for k in ("prompt", "picture", "caption") if k in document},
+        }
 
-    def text_params(self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]) -> dict[str, Any]:
+    def text_params(
+        self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]
+    ) -> dict[str, Any]:
         raise ServiceError(_("Unknown change."), "bad_request")
 
     def prepare_text(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -54,13 +59,17 @@ class ImageKind:
     def run_text(self, params: dict[str, Any], progress: Progress) -> JobOutput:
         raise JobFailure("pictures have no writing steps")
 
-    def apply(self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> dict[str, Any] | None:
+    def apply(
+        self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         return None  # the candidates are ready to pick; the work changes when one is picked
 
     def next_steps(self, work: Work, pending: list[WorkJob]) -> Next:
         return Next()
 
-    def picture_prompt(self, work: Work, target: str, model: ImageModel, options: dict[str, Any]) -> dict[str, Any] | None:
+    def picture_prompt(
+        self, work: Work, target: str, model: ImageModel, options: dict[str, Any]
+    ) -> dict[str, Any] | None:
         prompt = str(options.get("prompt") or "").strip()[:PROMPT_MAX]
         if not prompt:
             raise ServiceError(_("Please write what you would like to see."), "empty")

@@ -153,7 +153,9 @@ class NovelKind:
         return document if document is not None else starter_novel(language(), entry.title)
 
     @staticmethod
-    def _generated(entry: Any, *, theme: str, nodes: int = DRAFT_NODES, model: str | None = None) -> dict[str, Any]:
+    def _generated(
+        entry: Any, *, theme: str, nodes: int = DRAFT_NODES, model: str | None = None
+    ) -> dict[str, Any]:
         """A story the text model writes inside this call (graph, then passages): for the command line and
         scripts; the web pages queue the same writing as a `novel.text` job, so a class of 30 does not
         hold 30 web workers."""
@@ -195,7 +197,9 @@ class NovelKind:
 
     # ---------------------------------------------------------------- writing jobs
 
-    def text_params(self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]) -> dict[str, Any]:
+    def text_params(
+        self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]
+    ) -> dict[str, Any]:
         if step == DRAFT:
             theme = " ".join(str(options.get("theme") or "").split())[:200] or work.entry.title
             return {"step": DRAFT, "theme": theme, "language": language(),
@@ -226,7 +230,9 @@ class NovelKind:
         if step == DRAFT:
             nodes = params.get("nodes")
             if not isinstance(nodes, int) or isinstance(nodes, bool) or not FEWEST <= nodes <= MOST:
-                raise JobFailure("This writing step cannot be started.", detail=f"nodes must be {FEWEST}..{MOST}")
+                raise JobFailure(
+                    "This writing step cannot be started.", detail=f"nodes must be {FEWEST}..{MOST}"
+                )
         else:
             try:
                 Novel.from_data(params.get("document")).node(str(params.get("node")))
@@ -259,17 +265,23 @@ class NovelKind:
                                      "report": report.to_dict()})  # fmt: skip
         novel = Novel.from_data(params["document"])
         node_id = str(params["node"])
-        settings = settings_for_document(params["model"], params["theme"], novel, seed, safety_policy_of(params))
+        settings = settings_for_document(
+            params["model"], params["theme"], novel, seed, safety_policy_of(params)
+        )
         story = regenerate_node(backend, settings, novel, node_id)
         return JobOutput(result={"node": node_id, "text": story.node(node_id).text})
 
     # ---------------------------------------------------------------- results
 
-    def apply(self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> dict[str, Any] | None:
+    def apply(
+        self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         result = item.job.result or {}
         if item.step == DRAFT:
             if work.document is not None:
-                raise ResultUnused("", "exists")  # the story was started another way meanwhile: never overwrite it
+                raise ResultUnused(
+                    "", "exists"
+                )  # the story was started another way meanwhile: never overwrite it
             document = dict(result.get("document") or {})
             document["title"] = document.get("title") or work.entry.title
             return screen(item.job.owner, document)
@@ -294,7 +306,9 @@ class NovelKind:
 
     # ---------------------------------------------------------------- pictures
 
-    def picture_prompt(self, work: Work, target: str, model: ImageModel, options: dict[str, Any]) -> dict[str, Any] | None:
+    def picture_prompt(
+        self, work: Work, target: str, model: ImageModel, options: dict[str, Any]
+    ) -> dict[str, Any] | None:
         from aigc_contest.works.storybook.prompts import NEGATIVE_PROMPT
 
         if not re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", target or ""):
@@ -302,12 +316,19 @@ class NovelKind:
         prompt = " ".join(str(options.get("prompt") or "").split())[:MAX_PICTURE_PROMPT]
         if not prompt:
             raise ServiceError(_("Write what the picture should show."), "empty")
-        return {"prompt": prompt, "negative_prompt": NEGATIVE_PROMPT, "n": PICTURES_PER_REQUEST, "seed": new_seed()}
+        return {
+            "prompt": prompt,
+            "negative_prompt": NEGATIVE_PROMPT,
+            "n": PICTURES_PER_REQUEST,
+            "seed": new_seed(),
+        }
 
     def use_picture(self, work: Work, target: str, picture: Picture) -> dict[str, Any] | None:
         from aigc_contest.works.novel.model import Illustration
 
-        illustration = Illustration(asset=f"job-asset:{picture.asset}", alt=picture.alt, provenance=picture.provenance)
+        illustration = Illustration(
+            asset=f"job-asset:{picture.asset}", alt=picture.alt, provenance=picture.provenance
+        )
         return self._change_node(work, target, lambda node: setattr(node, "illustration", illustration))
 
     @staticmethod

@@ -63,7 +63,9 @@ def auto_pictures(work: Work) -> bool:
     return bool((work.document or {}).get("auto_pictures", True))
 
 
-def document_of(plan: StoryPlan | dict[str, Any], book: Storybook | dict[str, Any] | None, auto: bool) -> dict[str, Any]:
+def document_of(
+    plan: StoryPlan | dict[str, Any], book: Storybook | dict[str, Any] | None, auto: bool
+) -> dict[str, Any]:
     return {
         "plan": plan.model_dump(mode="json") if isinstance(plan, StoryPlan) else plan,
         "book": book.model_dump(mode="json") if isinstance(book, Storybook) else book,
@@ -128,7 +130,13 @@ def edited(book: Storybook, operation: str, args: dict[str, Any]) -> Storybook:
 def edit_words(operation: str, args: dict[str, Any]) -> list[Words]:
     """The child's words an edit brings in (screened before the edit is made)."""
     if operation == "text":
-        return [Words("\n".join(t for t in (str(args.get("text", "")).strip(), str(args.get("scene", "")).strip()) if t))]
+        return [
+            Words(
+                "\n".join(
+                    t for t in (str(args.get("text", "")).strip(), str(args.get("scene", "")).strip()) if t
+                )
+            )
+        ]
     if operation == "title":
         return [Words(str(args.get("title", "")).strip())]
     return []
@@ -164,7 +172,11 @@ def materialized(book: Storybook) -> Storybook:
 def picture_bytes(book: Storybook, page_id: str, index: int | None) -> bytes:
     """A page's chosen picture (index None) or candidate `index`, read from storage."""
     page = page_of(book, page_id)
-    asset = page.image if index is None else (page.candidates[index] if 0 <= index < len(page.candidates) else None)
+    asset = (
+        page.image
+        if index is None
+        else (page.candidates[index] if 0 <= index < len(page.candidates) else None)
+    )
     if asset is None:
         raise ServiceError(_("That picture does not exist."), "not_found")
     if asset.data is not None:
@@ -188,7 +200,9 @@ def export(work: Work, fmt: str, *, anonymous: bool = False) -> bytes:
         try:
             export_book(book, None, fmt, out)  # type: ignore[arg-type]
         except StorybookError as exc:
-            raise ServiceError(_("The book could not be exported: %s") % exc.message, "export_failed") from exc
+            raise ServiceError(
+                _("The book could not be exported: %s") % exc.message, "export_failed"
+            ) from exc
         return out.read_bytes()
 
 
@@ -256,7 +270,9 @@ class StorybookKind:
 
     # ---------------------------------------------------------------- writing jobs
 
-    def text_params(self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]) -> dict[str, Any]:
+    def text_params(
+        self, work: Work, step: str, target: str, document: Any, options: dict[str, Any]
+    ) -> dict[str, Any]:
         plan = (work.document or {})["plan"]
         if step in PIPELINE_STEPS:
             return {"step": step, "plan": plan}
@@ -286,26 +302,36 @@ class StorybookKind:
         from aigc_contest.works.storybook import pipeline
 
         plan = pipeline.StoryPlan.model_validate(params["plan"])
-        generator = pipeline.Generator(policy=safety_policy_of(params))  # the school's settings, None for the default
+        generator = pipeline.Generator(
+            policy=safety_policy_of(params)
+        )  # the school's settings, None for the default
         step = params["step"]
         progress(0.05, "writing")
         if step == OUTLINE:
             return JobOutput(result={"plan": pipeline.make_outline(plan, generator).model_dump(mode="json")})
         if step == CHARACTERS:
-            return JobOutput(result={"plan": pipeline.make_character_sheet(plan, generator).model_dump(mode="json")})
+            return JobOutput(
+                result={"plan": pipeline.make_character_sheet(plan, generator).model_dump(mode="json")}
+            )
         if step == PAGES:
             plan, book = pipeline.make_page_texts(plan, generator)
-            return JobOutput(result={"plan": plan.model_dump(mode="json"), "book": book.model_dump(mode="json")})
+            return JobOutput(
+                result={"plan": plan.model_dump(mode="json"), "book": book.model_dump(mode="json")}
+            )
         book = Storybook.model_validate(params["book"])
         page_id = str(params["page_id"])
         rewritten = pipeline.regenerate_page_text(book, page_id, generator, model=plan.brief.text_model,
                                                   instruction=str(params.get("instruction") or "")[:300],
                                                   seed=params.get("seed"))  # fmt: skip
-        return JobOutput(result={"page": rewritten.page(page_id).model_dump(mode="json", exclude={"image", "candidates"})})
+        return JobOutput(
+            result={"page": rewritten.page(page_id).model_dump(mode="json", exclude={"image", "candidates"})}
+        )
 
     # ---------------------------------------------------------------- results
 
-    def apply(self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> dict[str, Any] | None:
+    def apply(
+        self, work: Work, item: WorkJob, screen: Callable[[Any, dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         result = item.job.result or {}
         plan, book, auto = (work.document or {}).get("plan"), book_of(work), auto_pictures(work)
         try:
@@ -323,7 +349,11 @@ class StorybookKind:
                                                     characters=page.characters)  # fmt: skip
             elif item.step == PICTURE:
                 book = self._attach_job_pictures(require_book(work), item)
-        except (StorybookError, ValueError, KeyError) as exc:  # a result that no longer fits (e.g. page deleted)
+        except (
+            StorybookError,
+            ValueError,
+            KeyError,
+        ) as exc:  # a result that no longer fits (e.g. page deleted)
             raise ServiceError(str(exc)[:200], "invalid") from exc
         return document_of(plan, book, auto)
 
@@ -357,11 +387,15 @@ class StorybookKind:
 
     # ---------------------------------------------------------------- pictures
 
-    def picture_prompt(self, work: Work, target: str, model: ImageModel, options: dict[str, Any]) -> dict[str, Any] | None:
+    def picture_prompt(
+        self, work: Work, target: str, model: ImageModel, options: dict[str, Any]
+    ) -> dict[str, Any] | None:
         from aigc_contest.works.storybook.pipeline import illustration_request
 
         try:
-            request = illustration_request(require_book(work), target, model.name, size=(model.width, model.height))
+            request = illustration_request(
+                require_book(work), target, model.name, size=(model.width, model.height)
+            )
         except StorybookError:
             return None  # an empty page has nothing to draw yet
         return request.model_dump(mode="json")
@@ -371,7 +405,9 @@ class StorybookKind:
         page = page_of(book, target)
         for index, candidate in enumerate(page.candidates):
             if candidate.provenance.get("asset") == picture.asset:
-                return document_of(work.document["plan"], book.choose_candidate(target, index), auto_pictures(work))  # type: ignore[index]
+                return document_of(
+                    work.document["plan"], book.choose_candidate(target, index), auto_pictures(work)
+                )  # type: ignore[index]
         return None
 
     # ---------------------------------------------------------------- the submitted file
@@ -382,7 +418,9 @@ class StorybookKind:
         if empty:
             raise ServiceError(_("Write something on every page before submitting (empty: page %s).")
                                % ", ".join(empty), "empty_pages")  # fmt: skip
-        pdf = export(work, "pdf", anonymous=True)  # judging is blind: no team name on the cover or in the metadata
+        pdf = export(
+            work, "pdf", anonymous=True
+        )  # judging is blind: no team name on the cover or in the metadata
         zipped, book_json = archive(book)
         sha256 = hashlib.sha256(zipped).hexdigest()
         archive_path = f"storybooks/{work.entry_id}/{sha256[:32]}.zip"

@@ -6,51 +6,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('entries', '0003_entry_version_count'),
-        ('jobs', '0001_initial'),
+        ("entries", "0003_entry_version_count"),
+        ("jobs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Work',
+            name="Work",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('image', 'Picture'), ('storybook', 'Storybook'), ('novel', 'Interactive novel')], max_length=20)),
-                ('document', models.JSONField(blank=True, null=True)),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('entry', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='work', to='entries.entry')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("image", "Picture"),
+                            ("storybook", "Storybook"),
+                            ("novel", "Interactive novel"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("document", models.JSONField(blank=True, null=True)),
+                ("revision", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="work", to="entries.entry"
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work',
-                'verbose_name_plural': 'works',
+                "verbose_name": "work",
+                "verbose_name_plural": "works",
             },
         ),
         migrations.CreateModel(
-            name='WorkJob',
+            name="WorkJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step', models.CharField(max_length=20)),
-                ('target', models.CharField(blank=True, max_length=40)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting for its result'), ('applied', 'In the work'), ('unused', 'Result not used')], default='waiting', max_length=10)),
-                ('applied_revision', models.PositiveIntegerField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('dismissed', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('job', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='work_job', to='jobs.job')),
-                ('work', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='works.work')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step", models.CharField(max_length=20)),
+                ("target", models.CharField(blank=True, max_length=40)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for its result"),
+                            ("applied", "In the work"),
+                            ("unused", "Result not used"),
+                        ],
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                ("applied_revision", models.PositiveIntegerField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("dismissed", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "job",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="work_job", to="jobs.job"
+                    ),
+                ),
+                (
+                    "work",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="jobs", to="works.work"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work job',
-                'verbose_name_plural': 'work jobs',
-                'ordering': ['-id'],
+                "verbose_name": "work job",
+                "verbose_name_plural": "work jobs",
+                "ordering": ["-id"],
             },
         ),
     ]

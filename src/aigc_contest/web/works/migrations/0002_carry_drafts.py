@@ -74,10 +74,16 @@ def carry(apps: Any, schema_editor: Any) -> None:
                 continue
         picture = None
         if asset is not None:
-            picture = {"asset": asset.pk, "job": job.pk, "provenance": (entry.draft_meta or {}).get("provenance") or {}}
+            picture = {
+                "asset": asset.pk,
+                "job": job.pk,
+                "provenance": (entry.draft_meta or {}).get("provenance") or {},
+            }
         document = {"prompt": str((job.params or {}).get("prompt") or ""), "picture": picture,
                     "caption": entry.description}  # fmt: skip
-        work = Work.objects.create(entry_id=entry.pk, kind="image", document=document, updated_by_id=job.owner_id)
+        work = Work.objects.create(
+            entry_id=entry.pk, kind="image", document=document, updated_by_id=job.owner_id
+        )
         WorkJob.objects.create(work=work, job_id=job.pk, step="picture", state="applied")
         taken.add(job.pk)
 
