@@ -2,7 +2,7 @@
 within the same ten seconds, under fair share and under FIFO.
 
 Everything real except the broker: a SQLite database in a temporary data folder, the children's actions
-through the same services the pages call (`storybooks.services.start_book`, and `jobs.services.submit_job`
+through the same services the pages call (`works.services.start` of a storybook, and `jobs.services.submit_job`
 with the image studio's parameters), one worker thread doing what the embedded worker does
 (`jobs.services.claim_batch` + `jobs.runner.run_batch`, the platform's batch window, quotas and
 storybook pipeline: each finished step queues the next from inside the worker). The order is switched
@@ -49,7 +49,7 @@ class Child:
     group: str  # "storybook" or "pictures"
     arrives: float  # seconds after the rush starts
     pressed_at: float = 0.0  # wall clock when the action was taken
-    work_id: int | None = None  # StorybookWork
+    work_id: int | None = None  # the storybook's Work
     job_id: int | None = None  # the picture request's job
     error: str = ""
 
@@ -174,12 +174,13 @@ def act(
 ) -> None:
     """What the child's button does: start the storybook, or ask the image studio for two pictures."""
     from aigc_contest.web.jobs.services import submit_job
-    from aigc_contest.web.storybooks import services as storybooks
+    from aigc_contest.web.works import services as works
+    from aigc_contest.web.works.models import WorkKind
 
     child.pressed_at = time.time()
     if child.group == "storybook":
-        work = storybooks.start_book(user, entry, theme=THEMES[seed % len(THEMES)], pages=pages,
-                                     book_language="en", seed=seed)  # fmt: skip
+        work = works.start(user, entry, WorkKind.STORYBOOK, exists_ok=False, theme=THEMES[seed % len(THEMES)],
+                           pages=pages, book_language="en", seed=seed)  # fmt: skip
         child.work_id = work.pk
     else:
         from aigc_contest.safety import check_text
@@ -231,7 +232,7 @@ def worker_loop(stop: threading.Event, log: WorkerLog) -> None:
 def all_done(children: list[Child]) -> bool:
     """Every child has pressed, every job is final, and every book has gone as far as it can."""
     from aigc_contest.web.jobs.models import FINAL_STATUSES, Job, JobStatus
-    from aigc_contest.web.storybooks.models import StorybookStep, StorybookWork
+    from aigc_contest.web.works.models import Work, WorkJob
 
     if any(c.pressed_at == 0.0 and not c.error for c in children):
         return False
@@ -242,14 +243,15 @@ def all_done(children: list[Child]) -> bool:
     ):
         return False
     works = [c.work_id for c in children if c.work_id]
-    steps = StorybookStep.objects.filter(work_id__in=works)
+    steps = WorkJob.objects.filter(work_id__in=works)
     if steps.exclude(job__status__in=FINAL_STATUSES).exists():
         return False
-    if steps.filter(applied=False, job__status=JobStatus.SUCCEEDED).exists():
+    if steps.filter(state=WorkJob.State.WAITING, job__status=JobStatus.SUCCEEDED).exists():
         return False  # a finished step not yet in its book: the worker applies it and queues what follows
     stopped = set(steps.exclude(job__status=JobStatus.SUCCEEDED).values_list("work_id", flat=True))
-    for work in StorybookWork.objects.filter(pk__in=works).only("pk", "document", "auto_pictures"):
-        if work.pk not in stopped and (work.document is None or work.auto_pictures):
+    for work in Work.objects.filter(pk__in=works).only("pk", "document"):
+        document = work.document or {}
+        if work.pk not in stopped and (document.get("book") is None or document.get("auto_pictures", True)):
             return False  # pages not written yet, or their pictures not queued yet
     return True
 
@@ -257,11 +259,10 @@ def all_done(children: list[Child]) -> bool:
 def waits_of(children: list[Child]) -> dict[str, dict[str, list[float]]]:
     """group -> {"first": [...], "finished": [...], "unfinished": [names]} in seconds from the button."""
     from aigc_contest.web.jobs.models import Job, JobStatus
-    from aigc_contest.web.storybooks.models import StorybookStep, StorybookWork
+    from aigc_contest.web.works.models import Work, WorkJob
 
     out: dict[str, dict[str, list[Any]]] = {g: {"first": [], "finished": [], "unfinished": []}
                                             for g in ("storybook", "pictures")}  # fmt: skip
-    Step = StorybookStep.Step
     for child in children:
         group = out[child.group]
         if child.job_id:
@@ -273,13 +274,13 @@ def waits_of(children: list[Child]) -> dict[str, dict[str, list[float]]]:
             else:
                 group["unfinished"].append(child.name)
             continue
-        steps = list(StorybookStep.objects.filter(work_id=child.work_id).select_related("job"))
-        work = StorybookWork.objects.filter(pk=child.work_id).first()
-        document = (work.document if work else None) or {}
-        pages = document.get("pages", [])
+        steps = list(WorkJob.objects.filter(work_id=child.work_id).select_related("job"))
+        work = Work.objects.filter(pk=child.work_id).first()
+        book = ((work.document if work else None) or {}).get("book") or {}
+        pages = book.get("pages", [])
         complete = (bool(pages) and all(page.get("image") for page in pages)
                     and all(s.job.status == JobStatus.SUCCEEDED for s in steps))  # fmt: skip
-        visible = [s.job.finished_at.timestamp() for s in steps if s.step in (Step.PAGES, Step.PICTURE, Step.PAGE_TEXT)
+        visible = [s.job.finished_at.timestamp() for s in steps if s.step in ("pages", "picture", "page_text")
                    and s.job.status == JobStatus.SUCCEEDED and s.job.finished_at]  # fmt: skip
         if visible:
             group["first"].append(min(visible) - child.pressed_at)

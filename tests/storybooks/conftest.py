@@ -65,15 +65,15 @@ def book_setup(make_competition, make_school, make_user) -> BookSetup:  # type: 
 def run_jobs(rounds: int = 6) -> int:
     """Drain the queues until nothing is left (each finished step may queue the next)."""
     from aigc_contest.web.jobs import runner
-    from aigc_contest.web.storybooks import services
-    from aigc_contest.web.storybooks.models import StorybookWork
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.models import Work
 
     total = 0
     for _ in range(rounds):
         done = runner.run_available("gpu") + runner.run_available("default")
         # Inside a test transaction on_commit hooks never fire, so apply finished jobs as opening the page does.
-        for work in StorybookWork.objects.all():
-            services.sync_work(work)
+        for work in Work.objects.all():
+            services.sync(work)
         total += done
         if not done:
             break

@@ -20,7 +20,7 @@ def test_student_makes_edits_and_submits_a_storybook(live_server: Any, book_setu
 
     from aigc_contest.web.entries.models import Entry
 
-    monkeypatch.setattr("aigc_contest.web.storybooks.services.new_seed", lambda: 5)  # short random answers
+    monkeypatch.setattr("aigc_contest.web.works.kinds.storybook.new_seed", lambda: 5)  # short random answers
     page = chromium_page
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

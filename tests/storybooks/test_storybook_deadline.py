@@ -13,7 +13,8 @@ DEADLINE = datetime(2031, 10, 30, 15, 59, 59, 999_999, tzinfo=UTC)  # 23:59 in H
 
 
 def test_the_storybook_studio_shows_the_deadline_and_the_time_left(book_setup) -> None:  # type: ignore[no-untyped-def]
-    from aigc_contest.web.storybooks import services
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.models import WorkKind
 
     competition = book_setup.entry.category.competition
     competition.timezone, competition.submission_deadline = "Asia/Hong_Kong", DEADLINE
@@ -21,7 +22,7 @@ def test_the_storybook_studio_shows_the_deadline_and_the_time_left(book_setup) -
     client = Client()
     client.force_login(book_setup.student)
     start = client.get(f"/storybooks/entries/{book_setup.entry.pk}/").content.decode()
-    work = services.start_book(book_setup.student, book_setup.entry, theme="A greener city", brief="a robot",
+    work = services.start(book_setup.student, book_setup.entry, WorkKind.STORYBOOK, exists_ok=False, theme="A greener city", brief="a robot",
                                pages=2, style="crayon", seed=3)  # fmt: skip
     editor = client.get(f"/storybooks/books/{work.pk}/").content.decode()
     for html in (start, editor):

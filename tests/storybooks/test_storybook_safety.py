@@ -44,13 +44,13 @@ def school_policy(book_setup):  # type: ignore[no-untyped-def]
 def test_the_schools_blocked_words_refuse_a_book_and_are_recorded(book_setup, school_policy) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     from aigc_contest.web.core.errors import ServiceError
     from aigc_contest.web.moderation.models import SafetyEvent
-    from aigc_contest.web.storybooks import services
-    from aigc_contest.web.storybooks.models import StorybookWork
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.models import Work, WorkKind
 
     with pytest.raises(ServiceError) as refused:
-        services.start_book(book_setup.student, book_setup.entry, theme="A broccoli city", pages=2)
+        services.start(book_setup.student, book_setup.entry, WorkKind.STORYBOOK, exists_ok=False, theme="A broccoli city", pages=2)
     assert refused.value.code == "refused" and "broccoli" not in refused.value.message
-    assert not StorybookWork.objects.exists()
+    assert not Work.objects.exists()
     event = SafetyEvent.objects.get()
     assert (event.user, event.outcome, event.where) == (book_setup.student, "refused", "prompt")
 
@@ -58,10 +58,11 @@ def test_the_schools_blocked_words_refuse_a_book_and_are_recorded(book_setup, sc
 def test_every_storybook_job_carries_the_school_policy(book_setup, school_policy, jobs_inline,  # type: ignore[no-untyped-def]
                                                        fake_writer) -> None:  # fmt: skip
     from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
-    from aigc_contest.web.storybooks import services
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.models import WorkKind
 
-    work = services.start_book(book_setup.student, book_setup.entry, theme="A greener city", pages=2, seed=3)
-    job = work.steps.get().job
+    work = services.start(book_setup.student, book_setup.entry, WorkKind.STORYBOOK, exists_ok=False, theme="A greener city", pages=2, seed=3)
+    job = work.jobs.get().job
     assert "broccoli" in job.params[SAFETY_POLICY_PARAM]["extra_blocked_terms"]
     from aigc_contest.web.jobs import runner
 
@@ -74,24 +75,27 @@ def test_the_submitted_pdf_does_not_name_the_team(book_setup, jobs_inline, fake_
                                                   storybook_models_file: Path, monkeypatch) -> None:  # fmt: skip
     from pypdf import PdfReader
 
-    from aigc_contest.web.storybooks import services
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.kinds import storybook
+    from aigc_contest.web.works.models import WorkKind
 
     monkeypatch.setenv("AIGC_MODELS_FILE", str(storybook_models_file))
-    work = services.start_book(book_setup.student, book_setup.entry, theme="A greener city", pages=2, seed=3)
+    work = services.start(book_setup.student, book_setup.entry, WorkKind.STORYBOOK, exists_ok=False, theme="A greener city", pages=2, seed=3)
     run_jobs()
     work.refresh_from_db()
-    own_copy = PdfReader(io.BytesIO(services.export(work, "pdf")))
+    own_copy = PdfReader(io.BytesIO(storybook.export(work, "pdf")))
     assert "Owls" in own_copy.pages[0].extract_text()  # the team's own download still says who made it
-    version = services.submit_work(book_setup.student, work)
+    version = services.submit(book_setup.student, work)
     reader = PdfReader(io.BytesIO(version.file.read()))
     assert "Owls" not in reader.pages[0].extract_text()
     assert "Owls" not in str(reader.metadata or {})
 
 
 def test_the_entry_link_does_not_reveal_someone_elses_book(client, book_setup) -> None:  # type: ignore[no-untyped-def]
-    from aigc_contest.web.storybooks.models import StorybookWork
+    from aigc_contest.web.works.models import Work
 
-    work = StorybookWork.objects.create(entry=book_setup.entry, plan={}, updated_by=book_setup.student)
+    work = Work.objects.create(entry=book_setup.entry, kind="storybook", document={"plan": {}, "book": None},
+                               updated_by=book_setup.student)
     url = f"/storybooks/entries/{book_setup.entry.pk}/view/"
     client.force_login(book_setup.other_teacher)
     response = client.get(url)

@@ -36,73 +36,79 @@ def image_only_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, storybook
 
 
 def _start(setup: Any, pages: int = 3) -> Any:
-    from aigc_contest.web.storybooks import services
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.models import WorkKind
 
-    return services.start_book(setup.student, setup.entry, theme="A greener city", brief="a robot gardener",
+    return services.start(setup.student, setup.entry, WorkKind.STORYBOOK, exists_ok=False, theme="A greener city", brief="a robot gardener",
                                pages=pages, style="crayon", seed=3)  # fmt: skip
 
 
 @pytest.mark.ml
 def test_steps_run_as_jobs_until_the_book_is_illustrated(book_setup, jobs_inline, fake_writer,
                                                          image_only_models) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
-    from aigc_contest.web.storybooks import services
-    from aigc_contest.web.storybooks.models import StorybookStep
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.kinds import storybook
+    from aigc_contest.web.works.models import WorkJob
 
     work = _start(book_setup, pages=3)
-    assert [s.step for s in work.steps.all()] == ["outline"]
+    assert [s.step for s in work.jobs.all()] == ["outline"]
     assert run_jobs() == 1 + 1 + 1 + 3  # outline, characters, pages, one picture per page
     work.refresh_from_db()
-    book = services.book_of(work)
+    book = storybook.book_of(work)
     assert book is not None and len(book.pages) == 3
     assert all(page.image is not None for page in book.pages)
     provenance = book.pages[0].image.provenance
     assert provenance["model"] == "image-tiny" and provenance["job"] and len(provenance["sha256"]) == 64
     assert "crayon" in provenance["prompt"] and book.character("Mei").sheet() in provenance["prompt"]
-    assert not StorybookStep.objects.filter(applied=False).exists()
+    assert not WorkJob.objects.filter(state="waiting").exists()
     # Applying again changes nothing (each job's result goes in once).
     revision = work.revision
-    assert services.sync_work(work).revision == revision
+    assert services.sync(work).revision == revision
 
 
 @pytest.mark.ml
 def test_one_page_again_leaves_the_others_untouched(book_setup, jobs_inline, fake_writer,
                                                     image_only_models) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
-    from aigc_contest.web.storybooks import services
+    from aigc_contest.web.storybooks.views import edit_book, new_picture
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.kinds import storybook
 
     work = _start(book_setup)
     run_jobs()
     work.refresh_from_db()
-    before = services.book_of(work)
-    services.rewrite_page(book_setup.teammate, work, "p2")
-    services.new_picture(book_setup.student, work, "p3")
+    before = storybook.book_of(work)
+    services.request_text(book_setup.teammate, work, "page_text", "p2")
+    new_picture(book_setup.student, work, "p3")
     run_jobs()
     work.refresh_from_db()
-    after = services.book_of(work)
+    after = storybook.book_of(work)
     assert after.page("p1") == before.page("p1")
     assert after.page("p2").text.startswith("Rewritten text") and after.page("p2").image == before.page("p2").image
     assert after.page("p3").text == before.page("p3").text
     assert len(after.page("p3").candidates) == 2 and after.page("p3").image == before.page("p3").image
     # Pick the new candidate, reorder, add, delete: each a small edit of the current book.
-    services.edit_book(book_setup.student, work, "choose", page="p3", index="1")
-    services.edit_book(book_setup.student, work, "move", page="p3", offset="-2")
-    services.edit_book(book_setup.student, work, "add", after="p1")
-    services.edit_book(book_setup.student, work, "delete", page="p2")
-    services.edit_book(book_setup.student, work, "text", page="p1", text="My own words.", scene="a park")
-    book = services.book_of(work)
+    edit_book(book_setup.student, work, "choose", page="p3", index="1")
+    edit_book(book_setup.student, work, "move", page="p3", offset="-2")
+    edit_book(book_setup.student, work, "add", after="p1")
+    edit_book(book_setup.student, work, "delete", page="p2")
+    edit_book(book_setup.student, work, "text", page="p1", text="My own words.", scene="a park")
+    book = storybook.book_of(work)
     assert [p.id for p in book.pages] == ["p3", "p1", "p4"]
     assert book.page("p3").image == after.page("p3").candidates[1]
     assert book.page("p1").text == "My own words."
     from aigc_contest.web.core.errors import ServiceError
 
     with pytest.raises(ServiceError):  # hand-written words go through the safety layer too
-        services.edit_book(book_setup.student, work, "text", page="p1", text="kill them with a gun", scene="")
+        edit_book(book_setup.student, work, "text", page="p1", text="kill them with a gun", scene="")
 
 
 def test_a_failed_picture_job_leaves_the_book_usable_and_retryable(book_setup, jobs_inline, fake_writer,
                                                                    tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     from aigc_contest.web.jobs.models import JobStatus
     from aigc_contest.web.jobs.services import retry_job
-    from aigc_contest.web.storybooks import services
+    from aigc_contest.web.storybooks.views import edit_book
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.kinds import storybook
 
     broken = tmp_path / "models.toml"  # an image model whose weights are missing: every picture job fails
     broken.write_text('[[models]]\nname = "image-broken"\nkind = "image"\nbackend = "diffusers"\n'
@@ -111,20 +117,20 @@ def test_a_failed_picture_job_leaves_the_book_usable_and_retryable(book_setup, j
     work = _start(book_setup, pages=2)
     run_jobs()
     work.refresh_from_db()
-    book = services.book_of(work)
+    book = storybook.book_of(work)
     assert book is not None and [p.image for p in book.pages] == [None, None]
-    failed = [s for s in services.pending_steps(work) if s.step == "picture"]
+    failed = [s for s in services.pending(work) if s.step == "picture"]
     assert len(failed) == 2 and all(s.job.status == JobStatus.FAILED and s.job.error for s in failed)
     # The book is still usable: edits, exports.
-    services.edit_book(book_setup.student, work, "text", page="p1", text="Still editable.", scene="a roof")
-    assert services.export(work, "html").startswith(b"<!DOCTYPE html") or b"<html" in services.export(work, "html")
+    edit_book(book_setup.student, work, "text", page="p1", text="Still editable.", scene="a roof")
+    assert storybook.export(work, "html").startswith(b"<!DOCTYPE html") or b"<html" in storybook.export(work, "html")
     # Retry once the model works again (here: a model that draws): the picture arrives.
     monkeypatch.setattr("aigc_contest.generation.service.generate_image_batch", _fake_batch)
     retry_job(book_setup.student, failed[0].job)
     run_jobs()
     work.refresh_from_db()
-    book = services.book_of(work)
-    assert book.page(failed[0].page_id).image is not None
+    book = storybook.book_of(work)
+    assert book.page(failed[0].target).image is not None
     assert book.page("p1").text == "Still editable."
 
 
@@ -141,12 +147,12 @@ def test_submit_stores_the_pdf_and_the_book_with_provenance(book_setup, jobs_inl
 
     from django.core.files.storage import default_storage
 
-    from aigc_contest.web.storybooks import services
+    from aigc_contest.web.works import services
 
     work = _start(book_setup, pages=2)
     run_jobs()
     work.refresh_from_db()
-    version = services.submit_work(book_setup.student, work)
+    version = services.submit(book_setup.student, work)
     assert version.mime == "application/pdf" and version.file.read().startswith(b"%PDF")
     book_json = version.meta["storybook"]
     assert len(book_json["pages"]) == 2
@@ -172,7 +178,7 @@ def test_pages_permissions_and_languages(client, book_setup, jobs_inline, fake_w
     assert page.status_code == 200 and b"Make my storybook" in page.content
     response = client.post(f"/storybooks/entries/{entry.pk}/start/", {"theme": "Trees", "pages": "2",
                                                                        "age_band": "6-8", "style": "pixel"})
-    work = entry.storybook_work
+    work = entry.work
     assert response.status_code == 302 and response.url == f"/storybooks/books/{work.pk}/"
     status = client.get(f"/storybooks/books/{work.pk}/status/").json()
     assert status["busy"] is True and "Planning the story" in status["html"]

@@ -68,11 +68,11 @@ def run_jobs() -> int:
     transaction on_commit hooks never fire)."""
     from aigc_contest.web.entries.models import Entry
     from aigc_contest.web.jobs import runner
-    from aigc_contest.web.studio import services
+    from aigc_contest.web.works import services
 
     done = runner.run_available("gpu") + runner.run_available("default")
-    for entry in Entry.objects.filter(studio_jobs__isnull=False).distinct():
-        services.sync_jobs(entry)
+    for entry in Entry.objects.filter(work__jobs__isnull=False).distinct():
+        services.sync_entry(entry)
     return done
 
 

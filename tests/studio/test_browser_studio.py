@@ -132,7 +132,7 @@ def test_student_draws_a_picture_adds_a_variable_and_plays_it(live_server: Any, 
     frame.get_by_role("button", name="Take the left path").click()  # shown: courage starts at 1
     assert errors == []
 
-    work = novel_setup.entry.studio_work
+    work = novel_setup.entry.work
     work.refresh_from_db()
     start = work.document["nodes"][0]
     assert start["illustration"]["provenance"]["model"] == "image-tiny"

@@ -13,8 +13,10 @@ from django.test import Client
 from django.urls import reverse
 
 from aigc_contest.web.core.errors import ServiceError
-from aigc_contest.web.studio import services
-from aigc_contest.web.studio.models import StudioJob
+from aigc_contest.web.studio.views import request_draft
+from aigc_contest.web.works import services
+from aigc_contest.web.works.kinds import novel
+from aigc_contest.web.works.models import WorkJob, WorkKind
 
 from .conftest import run_jobs
 
@@ -32,53 +34,53 @@ def post_json(client: Client, url: str, body: object) -> Any:
 
 
 def test_the_first_draft_is_a_job_and_goes_into_the_story_once(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
-    from aigc_contest.web.studio import signals
+    from aigc_contest.web.works import signals
 
     client = client_for(novel_setup.student)
     entry = novel_setup.entry
     response = client.post(reverse("studio-start", args=[entry.pk]), {"source": "generate", "theme": "owls at night"})
     assert response.status_code == 302
-    item = StudioJob.objects.get(entry=entry)
+    item = WorkJob.objects.get(work__entry=entry)
     assert item.step == "draft" and item.job.kind == "novel.text" and item.job.params["theme"] == "owls at night"
     page = client.get(reverse("studio-home", args=[entry.pk])).content.decode()
     assert 'data-testid="draft-progress"' in page and "Waiting" in page  # no story yet, the draft is queued
     assert client.get(reverse("studio-draft", args=[entry.pk])).json()["ready"] is False
 
     assert run_jobs() == 1
-    work = entry.studio_work
+    work = entry.work
     assert work.revision == 1 and work.document["title"] == "The Lantern Garden"
     assert all(node["text"] for node in work.document["nodes"])
     # Applying again (the worker's signal, another open page) changes nothing.
-    signals._sync(entry.pk)
-    services.sync_jobs(entry)
+    signals._sync(entry.work.pk)
+    services.sync_entry(entry)
     work.refresh_from_db()
-    assert work.revision == 1 and StudioJob.objects.get(pk=item.pk).applied
+    assert work.revision == 1 and WorkJob.objects.get(pk=item.pk).applied
     assert client.get(reverse("studio-draft", args=[entry.pk])).json()["ready"] is True
     assert b'id="graph"' in client.get(reverse("studio-home", args=[entry.pk])).content
 
 
 def test_a_draft_that_arrives_after_the_template_never_overwrites_it(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
-    item = services.request_draft(novel_setup.student, novel_setup.entry, theme="owls")
-    work = services.start_work(novel_setup.teammate, novel_setup.entry)
+    item = request_draft(novel_setup.student, novel_setup.entry, theme="owls")
+    work = services.start(novel_setup.teammate, novel_setup.entry, WorkKind.NOVEL)
     run_jobs()
     work.refresh_from_db()
     item.refresh_from_db()
     assert work.document["nodes"][0]["id"] == "start" and item.applied and item.note == "exists"
     with pytest.raises(ServiceError, match="already has"):
-        services.request_draft(novel_setup.student, novel_setup.entry, theme="owls")
+        request_draft(novel_setup.student, novel_setup.entry, theme="owls")
 
 
 def test_write_a_part_again_is_applied_once_and_the_open_page_can_still_save(novel_setup, jobs_inline,
                                                                             fake_models) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = client_for(novel_setup.student)
     page_copy = copy.deepcopy(work.document)
     page_copy["nodes"][0]["text"] = "My own unsaved start."  # the open page has an unsaved edit elsewhere
     answer = post_json(client, reverse("studio-regenerate", args=[work.pk]), {"document": page_copy, "node": "left"})
     assert answer.status_code == 200
-    item = StudioJob.objects.get(pk=answer.json()["job"])
+    item = WorkJob.objects.get(pk=answer.json()["job"])
     assert item.job.kind == "novel.text" and item.job.params["node"] == "left"
-    assert work.document == services.start_work(novel_setup.student, novel_setup.entry).document  # nothing yet
+    assert work.document == services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL).document  # nothing yet
 
     assert run_jobs() == 1
     work.refresh_from_db()
@@ -88,7 +90,7 @@ def test_write_a_part_again_is_applied_once_and_the_open_page_can_still_save(nov
     status = client.get(reverse("studio-jobs", args=[work.pk])).json()
     assert status["texts"] == [{"id": item.pk, "node": "left", "text": new_text, "revision": 2}]
     assert status["busy"] is False and status["revision"] == 2
-    services.sync_jobs(novel_setup.entry)
+    services.sync_entry(novel_setup.entry)
     work.refresh_from_db()
     assert work.revision == 2  # applied once
 
@@ -100,20 +102,20 @@ def test_write_a_part_again_is_applied_once_and_the_open_page_can_still_save(nov
     assert work.document["nodes"][0]["text"] == "My own unsaved start." and work.document["nodes"][1]["text"] == new_text
 
 
-def _draw(client: Client, work: Any, node: str = "start", prompt: str = "a red kite over the sea") -> StudioJob:
+def _draw(client: Client, work: Any, node: str = "start", prompt: str = "a red kite over the sea") -> WorkJob:
     answer = post_json(client, reverse("studio-picture", args=[work.pk]), {"node": node, "prompt": prompt})
     assert answer.status_code == 200, answer.content
-    return StudioJob.objects.get(pk=answer.json()["job"])
+    return WorkJob.objects.get(pk=answer.json()["job"])
 
 
 def test_a_picked_picture_is_stored_on_the_part_and_exported_inline(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = client_for(novel_setup.student)
     suggestion = post_json(client, reverse("studio-picture-prompt", args=[work.pk]),
                            {"title": "The gate", "text": "Mei finds a glowing gate. It hums.", "style": "crayon"})  # fmt: skip
     assert suggestion.json()["prompt"].startswith("children's crayon drawing") and "The gate: Mei finds" in suggestion.json()["prompt"]
     item = _draw(client, work)
-    assert item.job.kind == "image" and item.job.params["n"] == 2 and item.node_id == "start"
+    assert item.job.kind == "image" and item.job.params["n"] == 2 and item.target == "start"
     assert run_jobs() == 1
     panel = client.get(reverse("studio-jobs", args=[work.pk])).json()["html"]
     assets = list(item.job.assets.order_by("index"))
@@ -132,9 +134,9 @@ def test_a_picked_picture_is_stored_on_the_part_and_exported_inline(novel_setup,
     work.refresh_from_db()
     assert work.document["nodes"][0]["illustration"] == illustration
 
-    html = services.playable_html(work)
+    html = novel.playable_html(work)
     assert html.count("data:image/png;base64,") == 1
-    version = services.submit_work(novel_setup.student, work)
+    version = services.submit(novel_setup.student, work)
     submitted = version.file.open("rb").read().decode()
     assert "data:image/png;base64," in submitted
     assert version.meta["illustrations"] == [{"node": "start", "asset": illustration["asset"], "provenance": provenance}]
@@ -143,7 +145,7 @@ def test_a_picked_picture_is_stored_on_the_part_and_exported_inline(novel_setup,
 def test_pictures_of_another_story_cannot_be_used_or_read(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
     from aigc_contest.web.entries.models import Entry, Team
 
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     item = _draw(client_for(novel_setup.student), work)
     run_jobs()
     asset = item.job.assets.first()
@@ -153,7 +155,7 @@ def test_pictures_of_another_story_cannot_be_used_or_read(novel_setup, jobs_inli
     team.members.set([novel_setup.other_student])
     other_entry = Entry.objects.create(team=team, category=mine.category, theme=mine.theme, work_type="novel",
                                        title="Other")  # fmt: skip
-    other = services.start_work(novel_setup.other_student, other_entry)
+    other = services.start(novel_setup.other_student, other_entry, WorkKind.NOVEL)
     mine.category.competition.teachers_may_help = True
     mine.category.competition.save()
     client = client_for(novel_setup.teacher)  # the (helping) teacher of both teams may edit both stories
@@ -162,20 +164,20 @@ def test_pictures_of_another_story_cannot_be_used_or_read(novel_setup, jobs_inli
     assert client.get(reverse("studio-picture-file", args=[other.pk, asset.pk])).status_code == 404
     document = copy.deepcopy(other.document)
     document["nodes"][0]["illustration"] = {"asset": f"job-asset:{asset.pk}"}  # naming it is not enough
-    assert "data:image/png" not in services.playable_html(other, document)
+    assert "data:image/png" not in novel.playable_html(other, document)
     assert client_for(novel_setup.other_student).get(
         reverse("studio-picture-file", args=[work.pk, asset.pk])).status_code == 403  # fmt: skip
 
 
 def test_an_unkind_picture_description_is_refused_before_any_job(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     answer = post_json(client_for(novel_setup.student), reverse("studio-picture", args=[work.pk]),
                        {"node": "start", "prompt": "kill them with a gun"})  # fmt: skip
     assert answer.status_code == 400 and answer.json()["code"] == "refused" and "gun" not in answer.json()["error"]
     empty = post_json(client_for(novel_setup.student), reverse("studio-picture", args=[work.pk]),
                       {"node": "start", "prompt": "  "})  # fmt: skip
     assert empty.status_code == 400 and empty.json()["code"] == "empty"
-    assert not StudioJob.objects.exists()
+    assert not WorkJob.objects.exists()
 
 
 def test_a_failed_picture_job_shows_why_keeps_the_story_usable_and_can_be_tried_again(
@@ -189,7 +191,7 @@ def test_a_failed_picture_job_shows_why_keeps_the_story_usable_and_can_be_tried_
         return [GenerationError("the picture model is not available") for _ in requests]
 
     monkeypatch.setattr("aigc_contest.generation.service.generate_image_batch", broken)
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = client_for(novel_setup.student)
     item = _draw(client, work)
     run_jobs()
@@ -219,9 +221,9 @@ def test_a_failed_picture_job_shows_why_keeps_the_story_usable_and_can_be_tried_
     monkeypatch.setattr("aigc_contest.generation.service.generate_image_batch", broken)
     mine = _draw(client, work, node="left")
     run_jobs()
-    theirs = services.try_again(novel_setup.teammate, StudioJob.objects.get(pk=mine.pk))
-    assert theirs.pk != mine.pk and theirs.job.owner == novel_setup.teammate and theirs.node_id == "left"
-    assert StudioJob.objects.get(pk=mine.pk).dismissed
+    theirs = services.try_again(novel_setup.teammate, WorkJob.objects.get(pk=mine.pk))
+    assert theirs.pk != mine.pk and theirs.job.owner == novel_setup.teammate and theirs.target == "left"
+    assert WorkJob.objects.get(pk=mine.pk).dismissed
 
 
 def test_a_failed_draft_says_why_and_the_template_is_still_there(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
@@ -241,7 +243,7 @@ def test_a_failed_draft_says_why_and_the_template_is_still_there(novel_setup, jo
     assert "the writing model is not available" not in page  # backend details are for staff only
     assert "Start with the template" in page and "Write a first draft" in page
     client.post(reverse("studio-start", args=[entry.pk]), {"source": "template"})
-    assert entry.studio_work.document["start"] == "start"
+    assert entry.work.document["start"] == "start"
 
 
 def test_writing_jobs_carry_the_schools_safety_settings(novel_setup, jobs_inline, fake_models) -> None:  # type: ignore[no-untyped-def]
@@ -251,8 +253,9 @@ def test_writing_jobs_carry_the_schools_safety_settings(novel_setup, jobs_inline
     from aigc_contest.works.novel.model import Novel
 
     SchoolSafetyPolicy.objects.create(school=novel_setup.student.school, extra_blocked_terms="broccoli")
-    item = services._submit(novel_setup.student, novel_setup.entry, "novel.text",
-                            {"step": "draft", "theme": "space", "nodes": 4}, "draft")
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL, draft=True)
+    item = services.queue_job(novel_setup.student, work, "novel.text", {"step": "draft", "theme": "space", "nodes": 4},
+                              "draft")
     policy = safety_policy_of(item.job.params)
     assert policy is not None and "broccoli" in policy.extra_blocked_terms
     novel = Novel.model_validate({"start": "a", "nodes": [{"id": "a", "text": "x", "ending": "happy"}]})

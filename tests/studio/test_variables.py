@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from aigc_contest.web.studio import services
+from aigc_contest.web.works import services
+from aigc_contest.web.works.models import WorkKind
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def codes(response: Any) -> set[tuple[str, str | None]]:
 
 
 def test_the_checks_follow_variable_condition_and_change_edits(novel_setup) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = Client()
     client.force_login(novel_setup.student)
     document = copy.deepcopy(work.document)

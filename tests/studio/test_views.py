@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from aigc_contest.web.studio import services
+from aigc_contest.web.works import services
+from aigc_contest.web.works.models import WorkKind
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_team_members_and_their_teacher_edit(novel_setup, role: str) -> None:  #
     page = client.get(reverse("studio-home", args=[entry.pk]))
     assert page.status_code == 200
     assert b'id="graph"' in page.content and b"studio/vendor/cytoscape.min.js" in page.content
-    work = entry.studio_work
+    work = entry.work
     document = copy.deepcopy(work.document)
     document["title"] = f"Saved by {role}"
     saved = post_json(client, reverse("studio-document", args=[work.pk]), {"document": document, "revision": 1})
@@ -50,7 +51,7 @@ def test_team_members_and_their_teacher_edit(novel_setup, role: str) -> None:  #
 
 @pytest.mark.parametrize("role", ROLES_REFUSED)
 def test_everyone_else_gets_403(novel_setup, role: str) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = client_for(getattr(novel_setup, role))
     entry_pk = novel_setup.entry.pk
     assert client.get(reverse("studio-home", args=[entry_pk])).status_code == 403
@@ -71,7 +72,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(novel_setup) -> None:  # type: i
 
 
 def test_stale_save_answers_409_with_the_current_revision(novel_setup) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = client_for(novel_setup.student)
     url = reverse("studio-document", args=[work.pk])
     assert post_json(client, url, {"document": work.document, "revision": 1}).status_code == 200
@@ -84,7 +85,7 @@ def test_stale_save_answers_409_with_the_current_revision(novel_setup) -> None: 
 
 
 def test_check_endpoint_reports_defects_of_an_unsaved_document(novel_setup) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     document = copy.deepcopy(work.document)
     document["nodes"][3].pop("ending")  # "happy" is no longer an ending: a dead end, one ending left, "right" leads nowhere
     response = post_json(client_for(novel_setup.student), reverse("studio-check", args=[work.pk]), {"document": document})
@@ -95,7 +96,7 @@ def test_check_endpoint_reports_defects_of_an_unsaved_document(novel_setup) -> N
 
 
 def test_player_is_sandboxed_and_downloads(novel_setup) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = client_for(novel_setup.student)
     download = client.get(reverse("studio-player", args=[work.pk]))
     assert download["Content-Disposition"] == 'attachment; filename="novel.html"'
@@ -108,10 +109,10 @@ def test_player_is_sandboxed_and_downloads(novel_setup) -> None:  # type: ignore
 
 
 def test_editor_page_escapes_story_text(novel_setup) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     document = copy.deepcopy(work.document)
     document["nodes"][0]["title"] = "<b>bold</b> & </script>"
-    services.save_document(novel_setup.student, work, document=document, revision=1)
+    services.save(novel_setup.student, work, document=document, revision=1)
     page = client_for(novel_setup.student).get(reverse("studio-home", args=[novel_setup.entry.pk])).content.decode()
     assert "<b>bold</b>" not in page and "</script>\"" not in page
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;/script&gt;" in page  # the keyboard list of parts
@@ -119,7 +120,7 @@ def test_editor_page_escapes_story_text(novel_setup) -> None:  # type: ignore[no
 
 
 def test_submit_from_the_studio_redirects_to_the_entry(novel_setup) -> None:  # type: ignore[no-untyped-def]
-    work = services.start_work(novel_setup.student, novel_setup.entry)
+    work = services.start(novel_setup.student, novel_setup.entry, WorkKind.NOVEL)
     client = client_for(novel_setup.teammate)
     response = client.post(reverse("studio-submit", args=[work.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("entry-detail", args=[novel_setup.entry.pk])

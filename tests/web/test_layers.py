@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"notifications"},
     {"moderation"},
     {"entries"},
+    {"works"},
     {"judging", "studio", "storybooks", "imagestudio"},
     {"certificates"},
     {"demo", "api", "urls", "settings", "wsgi"},
@@ -217,8 +218,8 @@ def test_one_mapping_names_the_product_language(code: str, language: str) -> Non
 
     from aigc_contest.web.core.translation import suffix_for
     from aigc_contest.web.moderation.services import child_language
-    from aigc_contest.web.storybooks.services import language as storybook_language
+    from aigc_contest.web.works.base import language as works_language
 
     with translation.override(code):
-        assert child_language() == storybook_language() == language
+        assert child_language() == works_language() == language
     assert suffix_for(code) == {"en": "en", "zh-Hant": "zh_hant", "zh-Hans": "zh_hans"}[language]

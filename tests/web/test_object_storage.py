@@ -40,7 +40,7 @@ def _job_asset(owner, data: bytes):  # type: ignore[no-untyped-def]
 
 def test_every_kind_of_file_is_stored_in_the_bucket(s3_storage, world, make_png, settings) -> None:
     from aigc_contest.web.certificates.services import issue_certificate
-    from aigc_contest.web.storybooks import services as book_services
+    from aigc_contest.web.works.kinds import storybook as book_services
 
     assert type(default_storage._wrapped).__name__ == "WriteOnceS3Storage"
     version = services.submit_entry(world.student_a, world.entry)

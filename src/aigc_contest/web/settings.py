@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "aigc_contest.web.contests",
     "aigc_contest.web.entries",
     "aigc_contest.web.jobs",
+    "aigc_contest.web.works",
     "aigc_contest.web.studio",
     "aigc_contest.web.storybooks",
     "aigc_contest.web.judging",

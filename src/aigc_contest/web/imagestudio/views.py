@@ -8,7 +8,6 @@ were blocked. The job carries the same settings, so the worker screens with them
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aigc_contest.safety import DEFAULT_POLICY, SafetyVerdict, check_image, check_text
+from aigc_contest.safety import SafetyVerdict
 from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.core.shortcuts import require_perm
@@ -31,12 +30,10 @@ from aigc_contest.web.imagestudio.examples import examples_for
 from aigc_contest.web.imagestudio.forms import SEED_MAX, MakePicturesForm, PickForm
 from aigc_contest.web.imagestudio.picture_cards import cards_for
 from aigc_contest.web.jobs import selectors as job_selectors
-from aigc_contest.web.jobs import services as job_services
-from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM
 from aigc_contest.web.jobs.models import Job, JobAsset, JobStatus
 from aigc_contest.web.moderation import selectors as moderation_selectors
-from aigc_contest.web.moderation.models import SafetyEvent
-from aigc_contest.web.moderation.services import record_verdict
+from aigc_contest.web.works import selectors, services
+from aigc_contest.web.works.models import WorkKind
 
 RECENT_JOBS = 4
 
@@ -60,12 +57,6 @@ def image_models() -> list[tuple[str, str]]:
     return choices
 
 
-def _model_size(name: str) -> tuple[int, int]:
-    from aigc_contest.generation.registry import shared_registry
-
-    return shared_registry().get(name).defaults.size_tuple() or (512, 512)
-
-
 def _kind_message(verdict: SafetyVerdict) -> str:
     return verdict.message(get_language() or "en")
 
@@ -87,7 +78,8 @@ def _card_context(entry: Entry, job: Job) -> dict[str, Any]:
 
 def _page(request: HttpRequest, entry: Entry, form: MakePicturesForm, *, refusal: str = "", status: int = 200) -> HttpResponse:
     models = image_models()
-    jobs = list(job_selectors.jobs_of(request.user).filter(kind="image")[:RECENT_JOBS])
+    work = selectors.work_for(entry)
+    jobs = [item.job for item in work.jobs.select_related("job")[:RECENT_JOBS]] if work is not None else []
     wanted = request.GET.get("job", "")
     if wanted.isdigit() and all(job.pk != int(wanted) for job in jobs):
         job = job_selectors.job_with_assets(int(wanted))
@@ -123,40 +115,27 @@ def studio(request: HttpRequest, entry_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def make_pictures(request: HttpRequest, entry_pk: int) -> HttpResponse:
+def make_pictures(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
     form = MakePicturesForm(request.POST, models=image_models())
     if not form.is_valid():
         return _page(request, entry, form, status=400)
     data = form.cleaned_data
-    policy = moderation_selectors.policy_for(request.user)
-    verdict = check_text(data["prompt"], policy)
-    record_verdict(request.user, SafetyEvent.Where.PROMPT, verdict, data["prompt"])
-    if not verdict.allowed:
-        # The refused words are not put back into the page: the child starts again from a kind message.
-        fresh = MakePicturesForm(
-            models=image_models(),
-            initial={"model": data["model"], "n": data["n"], "negative_prompt": data["negative_prompt"]},
-        )
-        return _page(request, entry, fresh, refusal=_kind_message(verdict), status=400)
-    width, height = _model_size(data["model"])
-    params: dict[str, Any] = {
-        "model": data["model"],
-        "prompt": data["prompt"],
-        "negative_prompt": data["negative_prompt"],
-        "n": data["n"],
-        "seed": data["seed"] if data["seed"] is not None else secrets.randbelow(SEED_MAX + 1),
-        "width": width,
-        "height": height,
-    }
-    if policy is not DEFAULT_POLICY:
-        params[SAFETY_POLICY_PARAM] = policy.model_dump(mode="json", exclude_defaults=True)
     try:
-        job = job_services.submit_job(request.user, "image", params)
+        work = services.start(request.user, entry, WorkKind.IMAGE)
+        item = services.queue_pictures(request.user, work, [""], model=data["model"], prompt=data["prompt"],
+                                       negative_prompt=data["negative_prompt"], n=data["n"], seed=data["seed"])[0]  # fmt: skip
     except ServiceError as exc:
+        if exc.code == "refused":
+            # The refused words are not put back into the page: the child starts again from a kind message.
+            fresh = MakePicturesForm(
+                models=image_models(),
+                initial={"model": data["model"], "n": data["n"], "negative_prompt": data["negative_prompt"]},
+            )
+            return _page(request, entry, fresh, refusal=exc.message, status=400)
         form.add_error(None, exc.message)
         return _page(request, entry, form, status=400)
-    return redirect(f"{reverse('image-studio', args=[entry.pk])}?job={job.pk}#job-{job.pk}")
+    return redirect(f"{reverse('image-studio', args=[entry.pk])}?job={item.job_id}#job-{item.job_id}")
 
 
 @login_required
@@ -174,53 +153,21 @@ def job_card(request: HttpRequest, entry_pk: int, job_pk: int) -> HttpResponse:
 @require_POST
 def pick(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
     """The chosen picture becomes the entry's draft (the PNG as made, provenance chunks and all)."""
-    from aigc_contest.generation.provenance import read_provenance
-
     entry = _entry(request, entry_pk)
     form = PickForm(request.POST)
     back = redirect("image-studio", entry_pk=entry.pk)
     if not form.is_valid():
         messages.error(request, _("Please choose one of your pictures."))
         return back
-    asset = get_object_or_404(JobAsset.objects.select_related("job__owner"), pk=form.cleaned_data["asset"])
-    job = asset.job
-    require_perm(request, "jobs.view_job", job)
-    makers = {entry.team.supervising_teacher_id, request.user.pk, *entry.team.members.values_list("pk", flat=True)}
-    if job.kind != "image" or job.status != JobStatus.SUCCEEDED or job.owner_id not in makers:
-        messages.error(request, _("That picture cannot be used for this entry."))
-        return back
+    asset = get_object_or_404(JobAsset.objects.select_related("job"), pk=form.cleaned_data["asset"])
+    require_perm(request, "jobs.view_job", asset.job)  # not even whether someone else's picture exists
+    work = selectors.work_for(entry)
     caption = form.cleaned_data["caption"].strip()
-    policy = moderation_selectors.policy_for(job.owner)
-    if caption:
-        verdict = check_text(caption, policy)
-        record_verdict(request.user, SafetyEvent.Where.PROMPT, verdict, caption)
-        if not verdict.allowed:
-            messages.error(request, _kind_message(verdict))
-            return back
-    with asset.file.open("rb") as handle:
-        data = handle.read()
-    verdict = check_image(data, policy)  # the school's own picture settings may be stricter than the worker's
-    record_verdict(request.user, SafetyEvent.Where.GENERATED_IMAGE, verdict, data=data, job=job)
-    if not verdict.allowed:
-        messages.error(request, _kind_message(verdict))
-        return back
     try:
-        info = read_provenance(data)
-    except ValueError:
-        messages.error(request, _("That picture cannot be used for this entry."))
-        return back
-    seed = info.seed if info.seed is not None else asset.index
-    meta = {
-        "width": info.width,
-        "height": info.height,
-        "job": job.pk,
-        "provenance": info.provenance.model_dump(mode="json") if info.provenance else None,
-        "aigc_label": info.aigc_label,
-    }
-    try:
-        entry_services.set_draft_from_work(
-            request.user, entry, filename=f"picture-seed{seed}.png", data=data, mime="image/png", meta=meta
-        )
+        if work is None or work.kind != WorkKind.IMAGE:
+            raise ServiceError(_("That picture cannot be used for this entry."), "not_found")
+        services.pick_picture(request.user, work, target="", asset_pk=form.cleaned_data["asset"], alt=caption)
+        services.store_draft(request.user, work)
         if caption:
             entry_services.update_draft(request.user, entry, title=entry.title, description=caption, theme=entry.theme)
     except ServiceError as exc:

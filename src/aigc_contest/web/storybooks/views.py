@@ -26,8 +26,12 @@ from aigc_contest.web.core.translation import style_choices
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
-from aigc_contest.web.storybooks import services
-from aigc_contest.web.storybooks.models import StorybookStep, StorybookWork
+from aigc_contest.web.works import selectors, services
+from aigc_contest.web.works.base import PICTURE
+from aigc_contest.web.works.kinds import storybook as kind
+from aigc_contest.web.works.kinds.storybook import PAGE_TEXT, STORYBOOK
+from aigc_contest.web.works.models import Work, WorkJob, WorkKind
+from aigc_contest.works.storybook.model import StorybookError
 from aigc_contest.works.storybook.pipeline import MAX_WEB_PAGES
 
 # The preview runs in an opaque origin with no network: a book's text can never run as the site.
@@ -39,19 +43,19 @@ def _entry(request: HttpRequest, entry_pk: int) -> Entry:
     return entry_for(request, entry_pk, "entries.edit_entry")
 
 
-def _work(request: HttpRequest, pk: int, perm: str = "storybooks.edit_storybook") -> StorybookWork:
-    return get_object_or_403(request, perm, StorybookWork.objects.select_related(
-        "entry__team", "entry__category__competition"), pk=pk)  # fmt: skip
+def _work(request: HttpRequest, pk: int, perm: str = "storybooks.edit_storybook") -> Work:
+    return get_object_or_403(request, perm, Work.objects.select_related(
+        "entry__team", "entry__category__competition").filter(kind=WorkKind.STORYBOOK), pk=pk)  # fmt: skip
 
 
-def _step_label(step: StorybookStep) -> str:
-    return str(StorybookStep.Step(step.step).label)
+def _step_label(step: WorkJob) -> str:
+    return str(STORYBOOK.steps.get(step.step, ""))
 
 
-def _progress_context(work: StorybookWork) -> dict[str, Any]:
-    book = services.book_of(work)
-    plan = services.plan_of(work)
-    steps = list(work.steps.select_related("job").order_by("-id")[:40])
+def _progress_context(work: Work) -> dict[str, Any]:
+    book = kind.book_of(work)
+    plan = kind.plan_of(work)
+    steps = list(work.jobs.select_related("job").order_by("-id")[:40])
     active = [s for s in steps if not s.applied]
     for step in active:
         step.label = _step_label(step)
@@ -67,12 +71,10 @@ def _progress_context(work: StorybookWork) -> dict[str, Any]:
     }
 
 
-def _pages_context(work: StorybookWork, *, editable: bool) -> dict[str, Any]:
-    book = services.book_of(work)
-    drawing = {s.page_id for s in work.steps.filter(applied=False, step=StorybookStep.Step.PICTURE)
-               .exclude(job__status__in=[JobStatus.FAILED, JobStatus.CANCELLED])}  # fmt: skip
-    writing = {s.page_id for s in work.steps.filter(applied=False, step=StorybookStep.Step.PAGE_TEXT)
-               .exclude(job__status__in=[JobStatus.FAILED, JobStatus.CANCELLED])}  # fmt: skip
+def _pages_context(work: Work, *, editable: bool) -> dict[str, Any]:
+    book = kind.book_of(work)
+    waiting = services.pending(work)
+    drawing, writing = kind.busy_pages(waiting, PICTURE), kind.busy_pages(waiting, PAGE_TEXT)
     pages = []
     if book is not None:
         for number, page in enumerate(book.pages, 1):
@@ -89,11 +91,34 @@ def _pages_context(work: StorybookWork, *, editable: bool) -> dict[str, Any]:
     return {"work": work, "book": book, "pages": pages, "editable": editable}
 
 
+def edit_book(actor: Any, work: Work, operation: str, **args: Any) -> Work:
+    """One edit of the book, made to the current book (never a stale copy); the child's words first pass
+    the safety layer."""
+
+    def edit(locked: Work) -> dict[str, Any]:
+        book = kind.edited(kind.require_book(locked), operation, args)
+        return kind.document_of(locked.document["plan"], book, kind.auto_pictures(locked))  # type: ignore[index]
+
+    try:
+        return services.change(actor, work, edit, kind.edit_words(operation, args))
+    except StorybookError as exc:
+        raise ServiceError(_("This change cannot be made: %s") % "; ".join([exc.message, *exc.details[:3]]),
+                           "invalid") from exc  # fmt: skip
+
+
+def new_picture(actor: Any, work: Work, page_id: str) -> WorkJob:
+    kind.page_of(kind.require_book(work), page_id)
+    queued = services.queue_pictures(actor, work, [page_id])
+    if not queued:
+        raise ServiceError(_("This page is already being drawn, or has no words to draw yet."), "busy")
+    return queued[0]
+
+
 @login_required
 def storybook_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
-    work = StorybookWork.objects.filter(entry=entry).first()
-    if work is not None:
+    work = selectors.work_for(entry)
+    if work is not None and work.kind == WorkKind.STORYBOOK:
         return redirect("storybook-editor", pk=work.pk)
     return render(request, "storybooks/start.html", {
         "entry": entry, "is_storybook": entry.work_type == "storybook",
@@ -125,8 +150,8 @@ def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
         messages.error(request, _("Choose between 1 and %d pages.") % MAX_WEB_PAGES)
         return redirect("storybook-home", entry_pk=entry.pk)
     try:
-        work = services.start_book(
-            request.user, entry,  # type: ignore[arg-type]
+        work = services.start(
+            request.user, entry, WorkKind.STORYBOOK, exists_ok=False,  # type: ignore[arg-type]
             theme=(request.POST.get("theme") or "").strip()[:200] or entry.title,
             brief=(request.POST.get("brief") or "")[:500], pages=pages,
             age_band=request.POST.get("age_band") or "9-11", style=(request.POST.get("style") or "")[:300],
@@ -145,9 +170,9 @@ def editor(request: HttpRequest, pk: int) -> HttpResponse:
     work = _work(request, pk, "storybooks.view_storybook")
     if not request.user.has_perm("storybooks.edit_storybook", work):
         return redirect("storybook-view", pk=work.pk)
-    work = services.sync_work(work)
+    work = services.sync(work)
     return render(request, "storybooks/editor.html", {
-        "entry": work.entry, "plan": services.plan_of(work), **_progress_context(work),
+        "entry": work.entry, "plan": kind.plan_of(work), **_progress_context(work),
         **_pages_context(work, editable=True),
         "competition": work.entry.category.competition,
     })  # fmt: skip
@@ -157,7 +182,7 @@ def editor(request: HttpRequest, pk: int) -> HttpResponse:
 def view(request: HttpRequest, pk: int) -> HttpResponse:
     """Read-only: the book as it stands, for the team's teachers and organisers."""
     work = _work(request, pk, "storybooks.view_storybook")
-    work = services.sync_work(work)
+    work = services.sync(work)
     return render(request, "storybooks/view.html", {"entry": work.entry, **_pages_context(work, editable=False),
                                                      **_progress_context(work)})  # fmt: skip
 
@@ -165,8 +190,8 @@ def view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def view_entry(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = get_object_or_404(Entry, pk=entry_pk)
-    work = StorybookWork.objects.filter(entry=entry).first()
-    if work is None:
+    work = selectors.work_for(entry)
+    if work is None or work.kind != WorkKind.STORYBOOK:
         raise Http404
     # Not even where the book is: its number is not for everyone.
     require_perm(request, "storybooks.view_storybook", work)
@@ -176,7 +201,7 @@ def view_entry(request: HttpRequest, entry_pk: int) -> HttpResponse:
 @login_required
 def status(request: HttpRequest, pk: int) -> JsonResponse:
     """For storybook.js: the progress panel (server-rendered), the book's revision, whether work is left."""
-    work = services.sync_work(_work(request, pk, "storybooks.view_storybook"))
+    work = services.sync(_work(request, pk, "storybooks.view_storybook"))
     context = _progress_context(work)
     html = render_to_string("storybooks/_progress.html", context, request=request)
     return JsonResponse({"revision": work.revision, "busy": context["busy"], "html": html})
@@ -189,7 +214,7 @@ def pages(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "storybooks/_pages.html", _pages_context(work, editable=editable))
 
 
-def _back(work: StorybookWork, page_id: str = "") -> HttpResponse:
+def _back(work: Work, page_id: str = "") -> HttpResponse:
     return redirect(reverse("storybook-editor", args=[work.pk]) + (f"#page-{page_id}" if page_id else ""))
 
 
@@ -202,21 +227,22 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     page_id = post.get("page", "")
     try:
         if operation == "rewrite":
-            services.rewrite_page(request.user, work, page_id, post.get("instruction", ""))  # type: ignore[arg-type]
+            services.request_text(request.user, work, PAGE_TEXT, page_id,  # type: ignore[arg-type]
+                                  instruction=post.get("instruction", ""))  # fmt: skip
             messages.success(request, _("The AI is rewriting this page."))
         elif operation == "picture":
-            services.new_picture(request.user, work, page_id)  # type: ignore[arg-type]
+            new_picture(request.user, work, page_id)  # type: ignore[arg-type]
             messages.success(request, _("A new picture is being drawn."))
         elif operation == "missing-pictures":
-            book = services.book_of(work)
-            missing = [p.id for p in book.pages if p.image is None] if book else []
-            if not services.request_pictures(request.user, work, missing):  # type: ignore[arg-type]
+            book = kind.require_book(work)
+            missing = [p.id for p in book.pages if p.image is None]
+            if not services.queue_pictures(request.user, work, missing):  # type: ignore[arg-type]
                 messages.info(request, _("Every page has a picture or is being drawn."))
         else:
             args = {key: post.get(key, "") for key in ("page", "text", "scene", "title", "after", "offset", "index")}
-            services.edit_book(request.user, work, operation, **args)  # type: ignore[arg-type]
+            edit_book(request.user, work, operation, **args)  # type: ignore[arg-type]
             if operation == "add":
-                book = services.book_of(StorybookWork.objects.get(pk=work.pk))
+                book = kind.book_of(work)
                 page_id = book.pages[book.page_index(args["after"]) + 1].id if book and args["after"] else ""
             messages.success(request, _("Saved."))
     except PermissionDenied as exc:
@@ -229,11 +255,11 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def picture(request: HttpRequest, pk: int, page_id: str, index: int | None = None) -> HttpResponse:
     work = _work(request, pk, "storybooks.view_storybook")
-    book = services.book_of(work)
+    book = kind.book_of(work)
     if book is None:
         raise Http404
     try:
-        data = services.picture_bytes(book, page_id, index)
+        data = kind.picture_bytes(book, page_id, index)
     except (ServiceError, OSError) as exc:
         raise Http404 from exc
     response = HttpResponse(data, content_type="image/png")
@@ -245,11 +271,11 @@ def picture(request: HttpRequest, pk: int, page_id: str, index: int | None = Non
 def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     work = _work(request, pk, "storybooks.view_storybook")
     try:
-        data = services.export(work, fmt)
+        data = kind.export(work, fmt)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("storybook-editor", pk=work.pk)
-    response = HttpResponse(data, content_type=services.EXPORT_TYPES[fmt])
+    response = HttpResponse(data, content_type=kind.EXPORT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="storybook-{work.entry_id}.{fmt}"'
     if fmt == "html":
         response["Content-Security-Policy"] = PREVIEW_CSP
@@ -262,7 +288,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The book as one self-contained HTML page, shown in a sandboxed frame."""
     work = _work(request, pk, "storybooks.view_storybook")
     try:
-        data = services.export(work, "html")
+        data = kind.export(work, "html")
     except ServiceError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(data, content_type="text/html; charset=utf-8")
@@ -274,5 +300,5 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     work = _work(request, pk)
-    return submit_response(request, lambda: services.submit_work(request.user, work),  # type: ignore[arg-type]
+    return submit_response(request, lambda: services.submit(request.user, work),  # type: ignore[arg-type]
                            entry_pk=work.entry_id, refused=redirect("storybook-editor", pk=work.pk))

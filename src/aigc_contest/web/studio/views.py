@@ -27,8 +27,11 @@ from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
 from aigc_contest.web.jobs.selectors import queue_position, queue_positions_of
 from aigc_contest.web.moderation.selectors import refusal_for_job
-from aigc_contest.web.studio import selectors, services
-from aigc_contest.web.studio.models import StudioJob, StudioWork
+from aigc_contest.web.works import selectors, services
+from aigc_contest.web.works.base import PICTURE, StaleRevision, language
+from aigc_contest.web.works.kinds import novel as kind
+from aigc_contest.web.works.kinds.novel import DRAFT, NODE_TEXT, NOVEL
+from aigc_contest.web.works.models import Work, WorkJob, WorkKind
 from aigc_contest.works.novel.html_player import player_hash_sources
 from aigc_contest.works.novel.model import ENDING_TYPES
 
@@ -40,8 +43,9 @@ def _entry(request: HttpRequest, entry_pk: int) -> Entry:
     return entry_for(request, entry_pk, "entries.edit_entry")
 
 
-def _work(request: HttpRequest, pk: int) -> StudioWork:
-    work = get_object_or_404(StudioWork.objects.select_related("entry__team", "entry__category__competition"), pk=pk)
+def _work(request: HttpRequest, pk: int) -> Work:
+    work = get_object_or_404(Work.objects.select_related("entry__team", "entry__category__competition"), pk=pk,
+                             kind=WorkKind.NOVEL, document__isnull=False)  # fmt: skip
     require_perm(request, "entries.edit_entry", work.entry)
     return work
 
@@ -57,9 +61,9 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 
 
 def _error(exc: ServiceError) -> JsonResponse:
-    status = 403 if isinstance(exc, PermissionDenied) else 409 if isinstance(exc, services.StaleRevision) else 400
+    status = 403 if isinstance(exc, PermissionDenied) else 409 if isinstance(exc, StaleRevision) else 400
     data: dict[str, Any] = {"error": exc.message, "code": exc.code}
-    if isinstance(exc, services.StaleRevision):
+    if isinstance(exc, StaleRevision):
         data["revision"] = exc.current
     return JsonResponse(data, status=status)
 
@@ -136,27 +140,28 @@ def _js_labels() -> dict[str, Any]:
 @csp_update({key: [source] for key, source in player_hash_sources().items()})  # type: ignore[arg-type]  # typed for views without URL arguments
 def studio_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
-    work = services.sync_jobs(entry)
-    if work is None:
+    work = selectors.work_for(entry)
+    work = services.sync(work) if work is not None else None
+    if work is None or work.document is None:
         theme = entry.theme.tr("title") if entry.theme else ""
         return render(request, "studio/start.html", {
-            "entry": entry, "theme": theme, "can_generate": selectors.text_model_available(),
-            "is_novel": entry.work_type == "novel", **_draft_context(request, entry),
+            "entry": entry, "theme": theme, "can_generate": selectors.model_available("text"),
+            "is_novel": entry.work_type == "novel", **_draft_context(request, work),
         })  # fmt: skip
-    novel = selectors.parse_document(work.document)
+    novel = kind.parse_document(work.document)
     return render(request, "studio/editor.html", {
         "entry": entry,
         "work": work,
         "document": work.document,
         "nodes": novel.nodes,
-        "defects": selectors.defects_of(novel),
+        "defects": kind.defects_of(novel),
         "labels": _js_labels(),
         "ending_labels": _ending_labels(),
-        "can_generate": selectors.text_model_available(),
-        "can_draw": selectors.image_model_available(),
+        "can_generate": selectors.model_available("text"),
+        "can_draw": selectors.model_available("image"),
         "styles": style_choices(),
         "competition": entry.category.competition,
-        "state": {"handled": selectors.applied_text_jobs(entry)},
+        "state": {"handled": selectors.applied_text_jobs(work, NODE_TEXT)},
         **_jobs_context(work),
     })  # fmt: skip
 
@@ -168,9 +173,9 @@ def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
     try:
         if request.POST.get("source") == "generate":
             theme = (request.POST.get("theme") or "").strip()[:200] or entry.title
-            services.request_draft(request.user, entry, theme=theme)  # type: ignore[arg-type]
+            request_draft(request.user, entry, theme=theme)  # type: ignore[arg-type]
         else:
-            services.start_work(request.user, entry)  # type: ignore[arg-type]
+            services.start(request.user, entry, WorkKind.NOVEL)  # type: ignore[arg-type]
     except PermissionDenied as exc:
         raise DjangoPermissionDenied from exc
     except ServiceError as exc:
@@ -184,16 +189,16 @@ def document(request: HttpRequest, pk: int) -> JsonResponse:
     work = _work(request, pk)
     if request.method == "GET":
         return JsonResponse({"document": work.document, "revision": work.revision,
-                             "defects": selectors.validate_document(work.document)})  # fmt: skip
+                             "defects": kind.validate_document(work.document)})  # fmt: skip
     try:
         body = _json_body(request)
         revision = body.get("revision")
         if not isinstance(revision, int) or isinstance(revision, bool):
             raise ServiceError(_("The request could not be read."), "bad_request")
-        work = services.save_document(request.user, work, document=body.get("document"), revision=revision)  # type: ignore[arg-type]
+        work = services.save(request.user, work, document=body.get("document"), revision=revision)  # type: ignore[arg-type]
     except ServiceError as exc:
         return _error(exc)
-    return JsonResponse({"revision": work.revision, "defects": selectors.validate_document(work.document)})
+    return JsonResponse({"revision": work.revision, "defects": kind.validate_document(work.document)})
 
 
 @login_required
@@ -202,7 +207,7 @@ def check(request: HttpRequest, pk: int) -> JsonResponse:
     """The validator on the page's current (unsaved) document."""
     _work(request, pk)
     try:
-        return JsonResponse({"defects": selectors.validate_document(_json_body(request).get("document"))})
+        return JsonResponse({"defects": kind.validate_document(_json_body(request).get("document"))})
     except ServiceError as exc:
         return _error(exc)
 
@@ -215,11 +220,11 @@ def player(request: HttpRequest, pk: int) -> HttpResponse:
     work = _work(request, pk)
     if request.method == "POST":
         try:
-            html = services.playable_html(work, _json_body(request).get("document"))
+            html = kind.playable_html(work, _json_body(request).get("document"))
         except ServiceError as exc:
             return _error(exc)
     else:
-        html = services.playable_html(work)
+        html = kind.playable_html(work)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = PLAYER_CSP
     if request.method == "GET":
@@ -234,8 +239,8 @@ def regenerate(request: HttpRequest, pk: int) -> JsonResponse:
     work = _work(request, pk)
     try:
         body = _json_body(request)
-        item = services.request_node_text(request.user, work, document=body.get("document"),  # type: ignore[arg-type]
-                                          node_id=str(body.get("node") or ""))  # fmt: skip
+        item = services.request_text(request.user, work, NODE_TEXT, str(body.get("node") or ""),  # type: ignore[arg-type]
+                                     document=body.get("document"))  # fmt: skip
     except ServiceError as exc:
         return _error(exc)
     return JsonResponse({"job": item.pk})
@@ -248,8 +253,8 @@ def picture(request: HttpRequest, pk: int) -> JsonResponse:
     work = _work(request, pk)
     try:
         body = _json_body(request)
-        item = services.request_picture(request.user, work, node_id=str(body.get("node") or ""),  # type: ignore[arg-type]
-                                        prompt=str(body.get("prompt") or ""))  # fmt: skip
+        item = request_picture(request.user, work, node_id=str(body.get("node") or ""),  # type: ignore[arg-type]
+                               prompt=str(body.get("prompt") or ""))  # fmt: skip
     except ServiceError as exc:
         return _error(exc)
     return JsonResponse({"job": item.pk})
@@ -264,7 +269,7 @@ def picture_prompt(request: HttpRequest, pk: int) -> JsonResponse:
         body = _json_body(request)
     except ServiceError as exc:
         return _error(exc)
-    prompt = services.suggested_picture_prompt(str(body.get("title") or ""), str(body.get("text") or ""),
+    prompt = kind.suggested_picture_prompt(str(body.get("title") or ""), str(body.get("text") or ""),
                                                str(body.get("style") or ""))  # fmt: skip
     return JsonResponse({"prompt": prompt})
 
@@ -275,10 +280,11 @@ def pick(request: HttpRequest, pk: int) -> JsonResponse:
     work = _work(request, pk)
     try:
         body = _json_body(request)
-        illustration, revision = services.pick_illustration(
-            request.user, work, node_id=str(body.get("node") or ""), asset_pk=body.get("asset"),  # type: ignore[arg-type]
-            alt=str(body.get("alt") or ""),
+        picked, revision = services.pick_picture(
+            request.user, work, target=str(body.get("node") or ""), asset_pk=body.get("asset"),  # type: ignore[arg-type]
+            alt=str(body.get("alt") or "")[:200],
         )  # fmt: skip
+        illustration = NOVEL.illustration(picked)
     except ServiceError as exc:
         return _error(exc)
     return JsonResponse({"node": str(body.get("node")), "illustration": illustration, "revision": revision})
@@ -289,7 +295,7 @@ def picture_file(request: HttpRequest, pk: int, asset_pk: int) -> HttpResponse:
     """A picture made for this story (a candidate or a chosen one)."""
     work = _work(request, pk)
     try:
-        data = services.picture_bytes(work.entry, asset_pk)
+        data = services.picture_bytes(work, asset_pk)
     except (ServiceError, OSError) as exc:
         raise Http404 from exc
     response = HttpResponse(data, content_type="image/png")
@@ -297,7 +303,7 @@ def picture_file(request: HttpRequest, pk: int, asset_pk: int) -> HttpResponse:
     return response
 
 
-def _job_reason(item: StudioJob) -> str:
+def _job_reason(item: WorkJob) -> str:
     """Why a job gave nothing usable, in the page's language where we can say it ourselves."""
     from aigc_contest.safety import SafetyVerdict
 
@@ -305,7 +311,7 @@ def _job_reason(item: StudioJob) -> str:
     if job.status == JobStatus.FAILED:
         event = refusal_for_job(job.pk)
         if event is not None:
-            return SafetyVerdict.refused(event.category or "other", event.layer or None).message(services._language())
+            return SafetyVerdict.refused(event.category or "other", event.layer or None).message(language())
         return job.error or _("Something went wrong. Please try again.")
     notes = {
         "exists": _("The story had already been started, so this draft was not used."),
@@ -315,16 +321,16 @@ def _job_reason(item: StudioJob) -> str:
     return notes.get(item.note, "") if item.note else ""
 
 
-def _jobs_context(work: StudioWork) -> dict[str, Any]:
+def _jobs_context(work: Work) -> dict[str, Any]:
     titles = {n.get("id"): n.get("title") or n.get("id") for n in work.document.get("nodes", [])}
-    items = selectors.visible_jobs(work.entry)
+    items = selectors.visible_jobs(work, hidden_steps=(DRAFT,))
     positions = queue_positions_of(item.job for item in items)
     for item in items:
-        item.label = str(StudioJob.Step(item.step).label)
-        item.part = titles.get(item.node_id, item.node_id)
+        item.label = str(NOVEL.steps.get(item.step, ""))
+        item.part = titles.get(item.target, item.target)
         item.reason = _job_reason(item)
         item.position = positions.get(item.job.pk)
-        item.is_test_model = item.step == StudioJob.Step.PICTURE and selectors.is_test_model(item.job.params.get("model"))
+        item.is_test_model = item.step == PICTURE and selectors.is_test_model(item.job.params.get("model"))
     return {"work": work, "job_items": items, "busy": any(not i.job.is_final for i in items)}
 
 
@@ -332,11 +338,11 @@ def _jobs_context(work: StudioWork) -> dict[str, Any]:
 def jobs(request: HttpRequest, pk: int) -> JsonResponse:
     """For editor.js: the AI helpers panel (server-rendered), and the finished writing to bring in."""
     work = _work(request, pk)
-    work = services.sync_jobs(work.entry) or work
+    work = services.sync(work)
     context = _jobs_context(work)
     html = render_to_string("studio/_jobs.html", context, request=request)
     return JsonResponse({"revision": work.revision, "busy": context["busy"], "html": html,
-                         "texts": selectors.finished_texts(work.entry)})  # fmt: skip
+                         "texts": selectors.finished_texts(work, NODE_TEXT)})  # fmt: skip
 
 
 @login_required
@@ -345,7 +351,7 @@ def job_action(request: HttpRequest, pk: int) -> JsonResponse:
     work = _work(request, pk)
     try:
         body = _json_body(request)
-        item = services.studio_job(work, body.get("job"))
+        item = services.work_job(work, body.get("job"))
         action = body.get("action")
         if action == "retry":
             item = services.try_again(request.user, item)  # type: ignore[arg-type]
@@ -360,8 +366,24 @@ def job_action(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"job": item.pk})
 
 
-def _draft_context(request: HttpRequest, entry: Entry) -> dict[str, Any]:
-    item = services.draft_job(entry)
+def request_draft(actor: Any, entry: Entry, *, theme: str) -> WorkJob:
+    """Queue the AI's first draft of the entry's story; the studio opens on it once the job is done."""
+    work = services.start(actor, entry, WorkKind.NOVEL, draft=True)
+    if work.document is not None:
+        raise ServiceError(_("This entry already has a story in the studio."), "exists")
+    return services.request_text(actor, work, DRAFT, theme=theme)
+
+
+def request_picture(actor: Any, work: Work, *, node_id: str, prompt: str) -> WorkJob:
+    """Queue pictures for one part from `prompt` (screened first); the student picks one when they arrive."""
+    queued = services.queue_pictures(actor, work, [node_id], prompt=prompt)
+    if not queued:
+        raise ServiceError(_("A picture for this part is already being drawn."), "busy")
+    return queued[0]
+
+
+def _draft_context(request: HttpRequest, work: Work | None) -> dict[str, Any]:
+    item = selectors.latest_job(work, DRAFT)
     if item is not None:
         item.reason = _job_reason(item)
         item.position = queue_position(item.job)
@@ -372,10 +394,11 @@ def _draft_context(request: HttpRequest, entry: Entry) -> dict[str, Any]:
 def draft_status(request: HttpRequest, entry_pk: int) -> JsonResponse:
     """For draft.js on the start page: the first draft's progress, and whether the story is ready."""
     entry = _entry(request, entry_pk)
-    work = services.sync_jobs(entry)
-    context = {"entry": entry, **_draft_context(request, entry)}
+    work = selectors.work_for(entry)
+    work = services.sync(work) if work is not None else None
+    context = {"entry": entry, **_draft_context(request, work)}
     html = render_to_string("studio/_draft.html", context, request=request)
-    return JsonResponse({"ready": work is not None, "html": html})
+    return JsonResponse({"ready": work is not None and work.document is not None, "html": html})
 
 
 @login_required
@@ -383,7 +406,10 @@ def draft_status(request: HttpRequest, entry_pk: int) -> JsonResponse:
 def draft_action(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
     try:
-        item = services.studio_job(entry, int(request.POST.get("job") or 0))
+        work = selectors.work_for(entry)
+        if work is None:
+            raise ServiceError(_("That job does not exist."), "not_found")
+        item = services.work_job(work, int(request.POST.get("job") or 0))
         if request.POST.get("action") == "retry":
             services.try_again(request.user, item)  # type: ignore[arg-type]
         else:
@@ -399,5 +425,5 @@ def draft_action(request: HttpRequest, entry_pk: int) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     work = _work(request, pk)
-    return submit_response(request, lambda: services.submit_work(request.user, work),  # type: ignore[arg-type]
+    return submit_response(request, lambda: services.submit(request.user, work),  # type: ignore[arg-type]
                            entry_pk=work.entry_id, refused=redirect("studio-home", entry_pk=work.entry_id))

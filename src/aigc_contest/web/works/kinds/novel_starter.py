@@ -50,8 +50,12 @@ def starter_novel(language: str, title: str = "") -> dict[str, Any]:
 
     def node(node_id: str, choices: list[tuple[str, str]], ending: str | None = None) -> dict[str, Any]:
         heading, text = t[node_id]
-        data: dict[str, Any] = {"id": node_id, "title": heading, "text": text,
-                                "choices": [{"label": t[label], "target": target} for label, target in choices]}
+        data: dict[str, Any] = {
+            "id": node_id,
+            "title": heading,
+            "text": text,
+            "choices": [{"label": t[label], "target": target} for label, target in choices],
+        }
         if ending:
             data["ending"] = ending
         return data

@@ -1,0 +1,386 @@
+"""Writes for works, one path for every kind: start, save (with a revision check), writing steps and
+pictures as jobs, applying finished jobs, picking a picture, and submitting.
+
+Every write asks `entries.edit_entry` on the work's entry (the team's members and helping teachers);
+submitting also needs `entries.submit_entry`. A child's words pass the safety layer under their school's
+settings before anything is stored or queued, and every job carries those settings (attached once, here).
+A finished job is applied by `sync` exactly once (its row is claimed atomically), from the worker as soon
+as it stores the result (signals.py) and again, harmlessly, whenever the work is opened; `sync` then
+queues what the kind needs next, so a pipeline resumes from wherever it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aigc_contest.web.accounts.models import User
+from aigc_contest.web.core.errors import ServiceError, require
+from aigc_contest.web.entries import services as entry_services
+from aigc_contest.web.entries.models import Entry, EntryVersion
+from aigc_contest.web.jobs.models import FINAL_STATUSES, JobAsset, JobStatus
+from aigc_contest.web.jobs.services import cancel_job, retry_job, submit_job
+from aigc_contest.web.moderation.models import SafetyEvent
+from aigc_contest.web.moderation.selectors import policy_for
+from aigc_contest.web.moderation.services import job_policy_params, record_verdict
+from aigc_contest.web.works.base import (
+    IMAGE_JOB,
+    PICTURE,
+    ImageModel,
+    Next,
+    Picture,
+    StaleRevision,
+    Words,
+    WorkKindSpec,
+    language,
+    screen,
+)
+from aigc_contest.web.works.models import Work, WorkJob, WorkKind
+from aigc_contest.web.works.registry import kind_of
+
+logger = logging.getLogger(__name__)
+WAITING = WorkJob.State.WAITING
+__all__ = ["StaleRevision"]
+
+
+def _cleaned(
+    actor: Any, spec: WorkKindSpec, document: Any, where: str = SafetyEvent.Where.PROMPT
+) -> dict[str, Any]:
+    """The document as the kind stores it, its words screened (ServiceError otherwise)."""
+    data = spec.clean(document)
+    screen(actor, spec.texts(data), where)
+    return data
+
+
+def _store(locked: Work, document: dict[str, Any], actor: Any = None) -> int:
+    """Put `document` into the locked work as its next revision (the first document is revision 1)."""
+    if locked.document is not None:
+        locked.revision += 1
+    locked.document = document
+    fields = ["document", "revision", "updated_at"]
+    if actor is not None:
+        locked.updated_by = actor
+        fields.append("updated_by")
+    locked.save(update_fields=fields)
+    return locked.revision
+
+
+def _owner_of(work: Work) -> User:
+    return (
+        work.updated_by
+        or work.entry.team.members.order_by("pk").first()
+        or work.entry.team.supervising_teacher
+    )  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- starting and saving
+
+
+def start(actor: User, entry: Entry, kind: WorkKind, *, exists_ok: bool = True, **options: Any) -> Work:
+    """The entry's work of `kind`, created from what the kind starts with (and its first jobs queued).
+
+    An entry that has a work already gets it back (`exists_ok`), or ServiceError("exists")."""
+    require(actor, "entries.edit_entry", entry)
+    spec = kind_of(kind)
+    if entry.work_type != kind:
+        raise ServiceError(spec.wrong_entry(), "wrong_kind")
+    existing = Work.objects.filter(entry=entry).first()
+    if existing is not None and existing.document is not None:
+        if exists_ok:
+            return existing
+        raise ServiceError(_("This entry already has a work in the studio."), "exists")
+    document = spec.start(entry, options)
+    if document is not None:
+        document = _cleaned(actor, spec, document)  # before the transaction: a refusal stays in the audit log
+    with transaction.atomic():
+        if existing is None:
+            work = Work.objects.create(entry=entry, kind=kind, document=document, updated_by=actor)
+        else:
+            work = Work.objects.select_for_update().get(pk=existing.pk)
+            if work.document is None and document is not None:
+                _store(work, document, actor)
+        _queue_next(actor, work, spec.next_steps(work, pending(work)))
+    return work
+
+
+def save(actor: User, work: Work, *, document: Any, revision: int) -> Work:
+    """Replace the document if `revision` is still the current one; otherwise StaleRevision, nothing written."""
+    require(actor, "entries.edit_entry", work.entry)
+    data = _cleaned(actor, kind_of(work), document)
+    with transaction.atomic():
+        updated = Work.objects.filter(pk=work.pk, revision=revision).update(
+            document=data, revision=revision + 1, updated_by=actor, updated_at=timezone.now()
+        )
+        if not updated:
+            raise StaleRevision(Work.objects.values_list("revision", flat=True).get(pk=work.pk))
+    work.refresh_from_db()
+    return work
+
+
+def change(actor: User, work: Work, edit: Callable[[Work], dict[str, Any]], words: list[Words] = ()) -> Work:  # type: ignore[assignment]
+    """One change made to the current document (never to a stale copy), atomically. `words` (what the
+    child typed) are screened first, so a refusal stays in the audit log."""
+    require(actor, "entries.edit_entry", work.entry)
+    screen(actor, list(words))
+    with transaction.atomic():
+        locked = Work.objects.select_for_update().get(pk=work.pk)
+        _store(locked, kind_of(locked).clean(edit(locked)), actor)
+    work.refresh_from_db()
+    return work
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def pending(work: Work) -> list[WorkJob]:
+    """Jobs whose result is not in the work yet: waiting, running, or failed (which a retry brings back)."""
+    return list(work.jobs.filter(state=WAITING).select_related("job"))
+
+
+def unfinished(work: Work, step: str, target: str = "") -> WorkJob | None:
+    return (work.jobs.filter(step=step, target=target, state=WAITING).exclude(job__status__in=FINAL_STATUSES)
+            .select_related("job").first())  # fmt: skip
+
+
+def queue_job(
+    actor: User, work: Work, job_kind: str, params: dict[str, Any], step: str, target: str = ""
+) -> WorkJob:
+    """Submit a job for the work. The school's safety settings travel with every job (attached here, once)."""
+    params = {**params, **job_policy_params(actor)}
+    with transaction.atomic():
+        job = submit_job(actor, job_kind, params)
+        return WorkJob.objects.create(work=work, job=job, step=step, target=target)
+
+
+def request_text(
+    actor: User, work: Work, step: str, target: str = "", *, document: Any = None, **options: Any
+) -> WorkJob:
+    """Queue a writing step. `document` is the page's current copy (saved or not), screened with the
+    child's own words in `options` (a theme, an instruction); an unfinished same step is returned."""
+    require(actor, "entries.edit_entry", work.entry)
+    spec = kind_of(work)
+    if not spec.text_job or step not in spec.steps:
+        raise ServiceError(_("Unknown change."), "bad_request")
+    params = spec.text_params(work, step, target, document, options)
+    if document is not None:
+        screen(actor, spec.texts(document))
+    screen(actor, [Words(str(value)) for value in options.values() if isinstance(value, str)])
+    waiting = unfinished(work, step, target)
+    if waiting is not None:
+        return waiting
+    return queue_job(actor, work, spec.text_job, params, step, target)
+
+
+def image_model(name: str | None = None) -> ImageModel:
+    """The picture model (the site's default without a name), with the size it draws at."""
+    from aigc_contest.generation.registry import RegistryError, shared_registry
+
+    try:
+        model = shared_registry().resolve(name or None, "image")
+    except (RegistryError, KeyError, LookupError) as exc:
+        raise ServiceError(_("No picture maker is set up yet. Please ask your teacher."), "no_model") from exc
+    width, height = model.defaults.size_tuple() or (512, 512)
+    return ImageModel(str(model.name), width, height)
+
+
+def queue_pictures(
+    actor: User, work: Work, targets: list[str], *, model: str | None = None, **options: Any
+) -> list[WorkJob]:
+    """Queue pictures for each target (a part, a page; "" for the whole work). A target already being
+    drawn is skipped; the child's own description in `options["prompt"]` is screened first."""
+    require(actor, "entries.edit_entry", work.entry)
+    spec = kind_of(work)
+    if options.get("prompt"):
+        screen(actor, [Words(" ".join(str(options["prompt"]).split()))])
+    busy = {
+        item.target
+        for item in pending(work)
+        if item.step == PICTURE and item.job.status not in FINAL_STATUSES
+    }
+    chosen = image_model(model)
+    queued = []
+    for target in targets:
+        if target in busy:
+            continue
+        prompt = spec.picture_prompt(work, target, chosen, options)
+        if prompt is None:
+            continue
+        params = {"model": chosen.name, "width": chosen.width, "height": chosen.height, **prompt}
+        queued.append(queue_job(actor, work, IMAGE_JOB, params, PICTURE, target))
+    return queued
+
+
+def _queue_next(actor: User | None, work: Work, nxt: Next) -> None:
+    if nxt.document is not None:
+        Work.objects.filter(pk=work.pk).update(document=nxt.document)  # bookkeeping: no new revision
+        work.document = nxt.document
+    actor = actor or _owner_of(work)
+    pictures = [step.target for step in nxt.steps if step.step == PICTURE]
+    for step in nxt.steps:
+        if step.step != PICTURE:
+            queue_job(actor, work, step.job_kind, kind_of(work).text_params(work, step.step, step.target, None, {}),
+                      step.step, step.target)  # fmt: skip
+    if pictures:
+        queue_pictures(actor, work, pictures)
+
+
+def work_job(work: Work, pk: Any) -> WorkJob:
+    found = work.jobs.filter(pk=pk if isinstance(pk, int) else -1).select_related("job").first()
+    if found is None:
+        raise ServiceError(_("That job does not exist."), "not_found")
+    return found
+
+
+def try_again(actor: User, item: WorkJob) -> WorkJob:
+    """A failed or stopped job again: the same job for its owner (and their teacher), a new one for a teammate."""
+    require(actor, "entries.edit_entry", item.work.entry)
+    if item.job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        raise ServiceError(_("Only a failed or cancelled job can be tried again."), "not_failed")
+    if actor.has_perm("jobs.retry_job", item.job):
+        retry_job(actor, item.job)
+        WorkJob.objects.filter(pk=item.pk).update(
+            state=WAITING, applied_revision=None, note="", dismissed=False
+        )
+        item.refresh_from_db()
+        return item
+    again = queue_job(actor, item.work, item.job.kind, dict(item.job.params), item.step, item.target)
+    WorkJob.objects.filter(pk=item.pk).update(dismissed=True)
+    return again
+
+
+def stop(actor: User, item: WorkJob) -> None:
+    require(actor, "entries.edit_entry", item.work.entry)
+    if not actor.has_perm("jobs.cancel_job", item.job):
+        raise ServiceError(_("Only the person who asked for this can stop it."), "forbidden")
+    cancel_job(actor, item.job)
+
+
+def dismiss(actor: User, item: WorkJob) -> None:
+    require(actor, "entries.edit_entry", item.work.entry)
+    WorkJob.objects.filter(pk=item.pk).update(dismissed=True)
+
+
+# ---------------------------------------------------------------- applying finished jobs
+
+
+def sync(work: Work) -> Work:
+    """Put every finished job's result into the work, each exactly once, then queue what comes next."""
+    spec = kind_of(work)
+    changed = False
+    ready = work.jobs.filter(state=WAITING, job__status=JobStatus.SUCCEEDED).select_related("job__owner")
+    for item in ready.order_by("id"):
+        with transaction.atomic():
+            if not WorkJob.objects.filter(pk=item.pk, state=WAITING).update(state=WorkJob.State.APPLIED):
+                continue  # another process applied it
+            locked = Work.objects.select_for_update().select_related("entry").get(pk=work.pk)
+            try:
+                document = spec.apply(locked, item, lambda owner, doc: _cleaned(owner, spec, doc,
+                                                                                 SafetyEvent.Where.GENERATED_TEXT))  # fmt: skip
+            except ServiceError as exc:  # a result that can no longer be used (unsafe, or it no longer fits)
+                logger.info("work job %s not applied: %s", item.pk, exc.message)
+                WorkJob.objects.filter(pk=item.pk).update(
+                    state=WorkJob.State.UNUSED, note=(exc.code or "invalid")[:300]
+                )
+                continue
+            revision = _store(locked, document) if document is not None else None
+            WorkJob.objects.filter(pk=item.pk).update(applied_revision=revision)
+            changed = True
+    work.refresh_from_db()
+    waiting = pending(work)
+    if changed or not waiting:
+        try:
+            _queue_next(None, work, spec.next_steps(work, waiting))
+        except ServiceError as exc:  # no picture model, a quota: the page says so when the student asks
+            logger.info("work %s not moved on: %s", work.pk, exc.message)
+        work.refresh_from_db()
+    return work
+
+
+def sync_entry(entry: Entry) -> Work | None:
+    work = Work.objects.filter(entry=entry).first()
+    return sync(work) if work is not None else None
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def picture_asset(work: Work, asset_pk: Any) -> JobAsset | None:
+    """A candidate made by one of this work's own picture jobs, or None."""
+    if not isinstance(asset_pk, int) or isinstance(asset_pk, bool):
+        return None
+    return (JobAsset.objects.select_related("job__owner")
+            .filter(pk=asset_pk, job__work_job__work=work, job__work_job__step=PICTURE,
+                    job__status=JobStatus.SUCCEEDED).first())  # fmt: skip
+
+
+def picture_bytes(work: Work, asset_pk: Any) -> bytes:
+    asset = picture_asset(work, asset_pk)
+    if asset is None:
+        raise ServiceError(_("That picture does not exist."), "not_found")
+    with asset.file.open("rb") as handle:
+        return bytes(handle.read())
+
+
+def pick_picture(
+    actor: User, work: Work, *, target: str, asset_pk: Any, alt: str = ""
+) -> tuple[Picture, int | None]:
+    """One of the work's candidates becomes the picture of `target`, checked again under the maker's school
+    settings (which may be stricter than the worker's) with its provenance read from the PNG. Returns the
+    picture and the new revision (None when the stored document lacks the target: the page keeps it)."""
+    from aigc_contest.safety import check_image
+    from aigc_contest.works.storybook.pipeline import provenance_of
+
+    require(actor, "entries.edit_entry", work.entry)
+    asset = picture_asset(work, asset_pk)
+    if asset is None:
+        raise ServiceError(_("That picture cannot be used for this entry."), "not_found")
+    alt = " ".join(str(alt or "").split())[:300]
+    screen(actor, [Words(alt)])
+    png = picture_bytes(work, asset.pk)
+    verdict = check_image(png, policy_for(asset.job.owner))
+    record_verdict(actor, SafetyEvent.Where.GENERATED_IMAGE, verdict, data=png, job=asset.job)
+    if not verdict.allowed:
+        raise ServiceError(verdict.message(language()), "refused")
+    try:
+        provenance = provenance_of(
+            png, job=asset.job_id, asset=asset.pk, **({"part": target} if target else {})
+        )
+    except ValueError as exc:
+        raise ServiceError(_("That picture cannot be used for this entry."), "not_found") from exc
+    picture = Picture(asset.pk, asset.job_id, png, provenance, alt)
+    with transaction.atomic():
+        locked = Work.objects.select_for_update().get(pk=work.pk)
+        document = kind_of(locked).use_picture(locked, target, picture)
+        revision = _store(locked, document, actor) if document is not None else None
+    work.refresh_from_db()
+    return picture, revision
+
+
+# ---------------------------------------------------------------- the entry's file and submitting
+
+
+def store_draft(actor: User, work: Work) -> Entry:
+    """The kind's version file becomes the entry's draft file (with the record of how it was made)."""
+    spec = kind_of(work)
+    version = spec.version_file(work)
+    screen(actor, spec.texts(work.document))
+    return entry_services.set_draft_from_work(actor, work.entry, filename=version.filename, data=version.data,
+                                              mime=version.mime, meta=version.meta)  # fmt: skip
+
+
+def submit(actor: User, work: Work, now: datetime | None = None) -> EntryVersion:
+    """Export the version file (with its provenance record), make it the entry's draft, submit the entry."""
+    require(actor, "entries.submit_entry", work.entry)
+    work = sync(work)
+    store_draft(actor, work)
+    return entry_services.submit_entry(actor, work.entry, now)
+
+
+def is_busy(work: Work) -> bool:
+    return work.jobs.filter(state=WAITING).exclude(job__status__in=FINAL_STATUSES).exists()
