@@ -49,6 +49,14 @@ urlpatterns = [
     path("accounts/unlock/", account_views.unlock_login, name="unlock-login"),
     # organisers
     path("organiser/", entry_views.organiser_home, name="organiser-home"),
+    path("organiser/competitions/new/", contest_views.competition_new, name="competition-new"),
+    path("organiser/<slug:slug>/setup/", contest_views.competition_setup, name="competition-setup"),
+    path("organiser/<slug:slug>/setup/themes/", contest_views.competition_themes, name="competition-themes"),
+    path("organiser/<slug:slug>/setup/categories/", contest_views.competition_categories,
+         name="competition-categories"),
+    path("organiser/<slug:slug>/setup/rubric/", contest_views.competition_rubric, name="competition-rubric"),
+    path("organiser/<slug:slug>/setup/clone/", contest_views.competition_clone, name="competition-clone"),
+    path("organiser/<slug:slug>/competition.toml", contest_views.competition_export, name="competition-export"),
     path("organiser/<slug:slug>/participants.csv", entry_views.export_participants, name="export-participants"),
     path("organiser/<slug:slug>/entries.csv", entry_views.export_entries, name="export-entries"),
     # judging, results and certificates
