@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.accounts.models import SchoolLevel
@@ -191,9 +192,9 @@ def time_zone_choices() -> list[tuple[str, str]]:
 class CompetitionSetupForm(CompetitionForm):
     """Details in three languages, the zone (a list to choose from) and the timeline on its clock."""
 
-    timezone = forms.ChoiceField(label=_("time zone"), choices=time_zone_choices)
+    timezone = forms.ChoiceField(label=capfirst(_("time zone")), choices=time_zone_choices)
     judge_signals = forms.MultipleChoiceField(
-        label=_("advisory signals shown to judges"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=capfirst(_("advisory signals shown to judges")), required=False, widget=forms.CheckboxSelectMultiple,
         choices=[("duplicates", _("Near-duplicate pictures and texts")), ("readability", _("Readability for the age band"))],
         help_text=_("Signals never change a score or a rank."),
     )  # fmt: skip
@@ -240,41 +241,41 @@ class CompetitionSetupForm(CompetitionForm):
 
 class ThemeForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    title_en = forms.CharField(label=_("title (English)"), max_length=200)
-    title_zh_hant = forms.CharField(label=_("title (Traditional Chinese)"), max_length=200, required=False)
-    title_zh_hans = forms.CharField(label=_("title (Simplified Chinese)"), max_length=200, required=False)
-    description_en = forms.CharField(label=_("description (English)"), required=False,
+    title_en = forms.CharField(label=capfirst(_("title (English)")), max_length=200)
+    title_zh_hant = forms.CharField(label=capfirst(_("title (Traditional Chinese)")), max_length=200, required=False)
+    title_zh_hans = forms.CharField(label=capfirst(_("title (Simplified Chinese)")), max_length=200, required=False)
+    description_en = forms.CharField(label=capfirst(_("description (English)")), required=False,
                                      widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    description_zh_hant = forms.CharField(label=_("description (Traditional Chinese)"), required=False,
+    description_zh_hant = forms.CharField(label=capfirst(_("description (Traditional Chinese)")), required=False,
                                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    description_zh_hans = forms.CharField(label=_("description (Simplified Chinese)"), required=False,
+    description_zh_hans = forms.CharField(label=capfirst(_("description (Simplified Chinese)")), required=False,
                                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 
 class CategoryForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    slug = forms.SlugField(label=_("short name"), max_length=60, help_text=_("Letters, digits and hyphens."))
-    name_en = forms.CharField(label=_("name (English)"), max_length=200)
-    name_zh_hant = forms.CharField(label=_("name (Traditional Chinese)"), max_length=200, required=False)
-    name_zh_hans = forms.CharField(label=_("name (Simplified Chinese)"), max_length=200, required=False)
-    description_en = forms.CharField(label=_("description (English)"), required=False,
+    slug = forms.SlugField(label=capfirst(_("short name")), max_length=60, help_text=_("Letters, digits and hyphens."))
+    name_en = forms.CharField(label=capfirst(_("name (English)")), max_length=200)
+    name_zh_hant = forms.CharField(label=capfirst(_("name (Traditional Chinese)")), max_length=200, required=False)
+    name_zh_hans = forms.CharField(label=capfirst(_("name (Simplified Chinese)")), max_length=200, required=False)
+    description_en = forms.CharField(label=capfirst(_("description (English)")), required=False,
                                      widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    description_zh_hant = forms.CharField(label=_("description (Traditional Chinese)"), required=False,
+    description_zh_hant = forms.CharField(label=capfirst(_("description (Traditional Chinese)")), required=False,
                                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    description_zh_hans = forms.CharField(label=_("description (Simplified Chinese)"), required=False,
+    description_zh_hans = forms.CharField(label=capfirst(_("description (Simplified Chinese)")), required=False,
                                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    school_levels = forms.MultipleChoiceField(label=_("school levels"), widget=forms.CheckboxSelectMultiple,
+    school_levels = forms.MultipleChoiceField(label=capfirst(_("school levels")), widget=forms.CheckboxSelectMultiple,
                                               choices=SchoolLevel.choices)  # fmt: skip
-    work_types = forms.MultipleChoiceField(label=_("allowed work types"), widget=forms.CheckboxSelectMultiple,
+    work_types = forms.MultipleChoiceField(label=capfirst(_("allowed work types")), widget=forms.CheckboxSelectMultiple,
                                            choices=WorkType.choices)  # fmt: skip
-    min_team_size = forms.IntegerField(label=_("smallest team"), min_value=1, max_value=50, initial=1)
-    max_team_size = forms.IntegerField(label=_("largest team"), min_value=1, max_value=50, initial=3)
-    any_theme = forms.BooleanField(label=_("any theme"), required=False)
-    themes = forms.ModelMultipleChoiceField(label=_("themes"), queryset=Theme.objects.none(), required=False,
+    min_team_size = forms.IntegerField(label=capfirst(_("smallest team")), min_value=1, max_value=50, initial=1)
+    max_team_size = forms.IntegerField(label=capfirst(_("largest team")), min_value=1, max_value=50, initial=3)
+    any_theme = forms.BooleanField(label=capfirst(_("any theme")), required=False)
+    themes = forms.ModelMultipleChoiceField(label=capfirst(_("themes")), queryset=Theme.objects.none(), required=False,
                                             widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    submission_limit = forms.IntegerField(label=_("final submissions allowed per entry"), min_value=1, max_value=100,
+    submission_limit = forms.IntegerField(label=capfirst(_("final submissions allowed per entry")), min_value=1, max_value=100,
                                           initial=5)  # fmt: skip
-    max_upload_mb = forms.IntegerField(label=_("largest upload (MB)"), min_value=1, max_value=2000, initial=20)
+    max_upload_mb = forms.IntegerField(label=capfirst(_("largest upload (MB)")), min_value=1, max_value=2000, initial=20)
 
     def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -295,8 +296,10 @@ class CategoryForm(forms.Form):
 class LevelForm(forms.Form):
     """One level descriptor of a criterion: a score band and what it means."""
 
-    band = forms.CharField(label=_("score band"), max_length=20, required=False, help_text=_("Such as 7-8."))
-    text = forms.CharField(label=_("what it means"), max_length=500, required=False)
+    band = forms.CharField(label=capfirst(_("score band")), max_length=20, required=False,
+                           widget=forms.TextInput(attrs={"aria-label": _("Score band, such as 7-8"), "size": 8}))  # fmt: skip
+    text = forms.CharField(label=capfirst(_("what it means")), max_length=500, required=False,
+                           widget=forms.TextInput(attrs={"aria-label": _("What a score in this band means")}))  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
@@ -313,14 +316,14 @@ LevelFormSet = forms.formset_factory(LevelForm, extra=2)
 
 class CriterionForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    key = forms.SlugField(label=_("short name"), max_length=40, help_text=_("Letters, digits, hyphens and underscores."))
-    name_en = forms.CharField(label=_("name (English)"), max_length=200)
-    name_zh_hant = forms.CharField(label=_("name (Traditional Chinese)"), max_length=200, required=False)
-    name_zh_hans = forms.CharField(label=_("name (Simplified Chinese)"), max_length=200, required=False)
-    weight = forms.DecimalField(label=_("weight (%)"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+    key = forms.SlugField(label=capfirst(_("short name")), max_length=40, help_text=_("Letters, digits, hyphens and underscores."))
+    name_en = forms.CharField(label=capfirst(_("name (English)")), max_length=200)
+    name_zh_hant = forms.CharField(label=capfirst(_("name (Traditional Chinese)")), max_length=200, required=False)
+    name_zh_hans = forms.CharField(label=capfirst(_("name (Simplified Chinese)")), max_length=200, required=False)
+    weight = forms.DecimalField(label=capfirst(_("weight (%)")), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                                 max_value=Decimal(100))  # fmt: skip
-    min_score = forms.IntegerField(label=_("lowest score"), min_value=0, max_value=1000, initial=0)
-    max_score = forms.IntegerField(label=_("top score"), min_value=1, max_value=1000, initial=10)
+    min_score = forms.IntegerField(label=capfirst(_("lowest score")), min_value=0, max_value=1000, initial=0)
+    max_score = forms.IntegerField(label=capfirst(_("top score")), min_value=1, max_value=1000, initial=10)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
@@ -377,14 +380,12 @@ class BaseRubricFormSet(forms.BaseFormSet):
         return rows
 
 
-RubricFormSet = forms.formset_factory(CriterionForm, formset=BaseRubricFormSet, extra=1, can_delete=True)
-
 
 class CloneForm(forms.Form):
-    slug = forms.SlugField(label=_("short name of the new competition"), max_length=60)
-    name_en = forms.CharField(label=_("name (English)"), max_length=200)
+    slug = forms.SlugField(label=capfirst(_("short name of the new competition")), max_length=60)
+    name_en = forms.CharField(label=capfirst(_("name (English)")), max_length=200)
     deadline_day = forms.DateField(
-        label=_("new submission deadline (date)"),
+        label=capfirst(_("new submission deadline (date)")),
         help_text=_("Every date of the timeline moves by the same number of days; the times of day stay."),
     )
 

@@ -46,6 +46,12 @@ def timeline_line(competition: Competition, now: datetime | None = None) -> dict
     def x(instant: datetime) -> int:
         return round(40 + 920 * min(max((instant - first).total_seconds() / span, 0.0), 1.0))
 
-    points = [{"number": n, "label": label, "instant": instant, "x": x(instant), "past": instant <= now}
-              for n, (label, instant) in enumerate(events, start=1)]  # fmt: skip
+    points: list[dict[str, Any]] = []
+    for n, (label, instant) in enumerate(events, start=1):
+        # Events close together (a deadline and judging a minute later) are drawn above and below the line.
+        point_x = x(instant)
+        near = [p for p in points if abs(p["x"] - point_x) < 26]
+        row = next(r for r in (0, 1, 2, 3) if all(p["row"] != r for p in near)) if near else 0
+        points.append({"number": n, "label": label, "instant": instant, "x": point_x, "row": row,
+                       "y": (45, 17, 73, 45)[row], "past": instant <= now})  # fmt: skip
     return {"points": points, "now_x": x(now) if first <= now <= last else None}

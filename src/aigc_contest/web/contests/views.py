@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from aigc_contest.web.contests import selectors, services
 from aigc_contest.web.contests.forms import (
+    BaseRubricFormSet,
     CategoryForm,
     CloneForm,
     CompetitionSetupForm,
-    RubricFormSet,
+    CriterionForm,
     ThemeForm,
 )
 from aigc_contest.web.contests.models import Competition
@@ -63,7 +64,7 @@ def _section_errors(formset: forms.BaseFormSet, exc: services.SetupError, sectio
     for (row, name), messages_ in exc.for_section(section).items():
         targets = forms_kept if row is None and name else [forms_kept[row]] if row is not None and row < len(forms_kept) else []
         if not targets:
-            formset._non_form_errors = formset.non_form_errors() + list(messages_)  # type: ignore[attr-defined]
+            formset.non_form_errors().extend(messages_)
             continue
         for form in targets:
             _put_errors(form, {name: messages_})
@@ -114,7 +115,7 @@ def _theme_initial(competition: Competition) -> list[dict[str, Any]]:
             for t in competition.themes.order_by("order", "id")]  # fmt: skip
 
 
-ThemeFormSet = forms.formset_factory(ThemeForm, extra=2, can_delete=True)
+ThemeFormSet = forms.formset_factory(ThemeForm, extra=3, can_delete=True)
 
 
 def _kept(formset: forms.BaseFormSet) -> list[forms.BaseForm]:
@@ -150,7 +151,8 @@ def _category_initial(competition: Competition) -> list[dict[str, Any]]:
 @login_required
 def competition_categories(request: HttpRequest, slug: str) -> HttpResponse:
     competition = _setup_competition(request, slug)
-    formset_class = forms.formset_factory(CategoryForm, extra=1, can_delete=True)
+    formset_class = forms.formset_factory(CategoryForm, extra=1 if competition.categories.exists() else 2,
+                                          can_delete=True)  # fmt: skip
     formset = formset_class(request.POST or None, initial=_category_initial(competition), prefix="categories",
                             form_kwargs={"competition": competition})  # fmt: skip
     if request.method == "POST" and formset.is_valid():
@@ -174,7 +176,9 @@ def competition_rubric(request: HttpRequest, slug: str) -> HttpResponse:
     initial = [{"id": c.pk, **{name: getattr(c, name) for name in services.CRITERION_FIELDS if name != "descriptors"}}
                for c in criteria]  # fmt: skip
     levels = [[{"band": band, "text": text} for band, text in (c.descriptors or {}).items()] for c in criteria]
-    formset = RubricFormSet(request.POST or None, initial=initial, levels_initial=levels, prefix="criteria")
+    formset_class = forms.formset_factory(CriterionForm, formset=BaseRubricFormSet, extra=1 if criteria else 4,
+                                          can_delete=True)  # fmt: skip
+    formset = formset_class(request.POST or None, initial=initial, levels_initial=levels, prefix="criteria")
     if request.method == "POST" and formset.is_valid():
         kept = formset.kept_forms()
         try:
@@ -185,7 +189,9 @@ def competition_rubric(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("Rubric saved.") if report.changed else _("Nothing to change."))
             return redirect("competition-rubric", slug=slug)
     status = 400 if formset.is_bound else 200
-    return _page(request, "contests/setup_rubric.html", competition, status=status, formset=formset, step="rubric")
+    total = services.rubric_total(c.weight for c in criteria)
+    return _page(request, "contests/setup_rubric.html", competition, status=status, formset=formset, step="rubric",
+                 total=f"{total.normalize():f}" if criteria else None)  # fmt: skip
 
 
 @login_required
