@@ -78,7 +78,9 @@ def test_an_organiser_sets_a_competition_up_with_pages_only(
 
     page.get_by_role("link", name="Rubric").click()
     page.wait_for_load_state()
-    for index, (key, name, weight) in enumerate([("creativity", "Creativity", "60"), ("ai_use", "Use of AI", "50")]):
+    for index, (key, name, weight) in enumerate(
+        [("creativity", "Creativity", "60"), ("ai_use", "Use of AI", "50")]
+    ):
         criterion = page.get_by_test_id(f"criterion-{index}")
         criterion.get_by_label("short name").fill(key)
         criterion.get_by_label("name (English)").fill(name)

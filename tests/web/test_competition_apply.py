@@ -106,25 +106,34 @@ def test_apply_creates_the_whole_competition_and_says_what_it_created(spec_file:
     assert primary.work_types == ["storybook", "novel"] and primary.school_levels == ["primary"]
     assert [t.title_en for t in primary.themes.order_by("order")] == ["Green city", "Old and young"]
     creativity = Criterion.objects.get(competition=competition, key="creativity")
-    assert creativity.weight == Decimal("33.34") and creativity.descriptors == {"0-4": "Little", "5-10": "Plenty"}
+    assert creativity.weight == Decimal("33.34") and creativity.descriptors == {
+        "0-4": "Little",
+        "5-10": "Plenty",
+    }
 
 
 def test_applying_twice_changes_nothing_the_second_time(spec_file: Path, capsys: Any) -> None:
     _cli(capsys, "competition", "apply", str(spec_file))
-    before = {m.__name__: sorted(m.objects.values_list("pk", flat=True)) for m in (Theme, Category, Criterion)}
+    before = {
+        m.__name__: sorted(m.objects.values_list("pk", flat=True)) for m in (Theme, Category, Criterion)
+    }
     code, out, _err = _cli(capsys, "competition", "apply", str(spec_file))
     assert code == 0
     assert out.strip() == "competition city-2031: nothing to change"
-    assert before == {m.__name__: sorted(m.objects.values_list("pk", flat=True)) for m in (Theme, Category, Criterion)}
+    assert before == {
+        m.__name__: sorted(m.objects.values_list("pk", flat=True)) for m in (Theme, Category, Criterion)
+    }
 
 
 def test_apply_brings_an_existing_competition_to_the_file_and_lists_each_change(
     spec_file: Path, capsys: Any, tmp_path: Path
 ) -> None:
     _cli(capsys, "competition", "apply", str(spec_file))
-    changed = SPEC.replace('max_team_size = 3', 'max_team_size = 4').replace(
-        'submission_deadline = "2031-10-30 23:59"', 'submission_deadline = "2031-10-29 23:59"'
-    ).replace('[[categories]]\nslug = "sen"', '[[categories]]\nslug = "open"')
+    changed = (
+        SPEC.replace("max_team_size = 3", "max_team_size = 4")
+        .replace('submission_deadline = "2031-10-30 23:59"', 'submission_deadline = "2031-10-29 23:59"')
+        .replace('[[categories]]\nslug = "sen"', '[[categories]]\nslug = "open"')
+    )
     path = tmp_path / "changed.toml"
     path.write_text(changed, encoding="utf-8")
     code, out, _err = _cli(capsys, "competition", "apply", str(path))

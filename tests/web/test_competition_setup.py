@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from aigc_contest.web.contests.models import Category, Competition, Criterion
+from aigc_contest.web.contests.models import Category, Competition, Criterion, Theme
 
 pytestmark = pytest.mark.django_db
 
@@ -99,13 +99,17 @@ def test_a_timeline_out_of_order_is_refused_on_the_field_it_concerns(client: Any
     assert 'value="2031-10-01"' in page
 
 
-def test_editing_keeps_untouched_instants_and_reports_nothing_to_change(client: Any, competition: Competition) -> None:
+def test_editing_keeps_untouched_instants_and_reports_nothing_to_change(
+    client: Any, competition: Competition
+) -> None:
     before = Competition.objects.get(pk=competition.pk)
     response = client.post(reverse("competition-setup", args=[competition.slug]), DETAILS, follow=True)
     assert "Nothing to change." in response.content.decode()
     after = Competition.objects.get(pk=competition.pk)
     assert [getattr(after, f) for f in ("submission_deadline", "results_at")] == [
-        before.submission_deadline, before.results_at]
+        before.submission_deadline,
+        before.results_at,
+    ]
 
 
 def _theme_data(*titles: str, ids: list[int] | None = None) -> dict[str, Any]:
@@ -161,10 +165,14 @@ def test_categories_take_eligibility_as_checkboxes_and_only_their_competitions_t
     assert [t.title_en for t in Category.objects.get(competition=competition).themes.all()] == ["Green city"]
 
 
-def test_an_invalid_category_keeps_its_values_and_names_the_field(client: Any, competition: Competition) -> None:
+def test_an_invalid_category_keeps_its_values_and_names_the_field(
+    client: Any, competition: Competition
+) -> None:
     client.post(reverse("competition-themes", args=[competition.slug]), _theme_data("Green city"))
     url = reverse("competition-categories", args=[competition.slug])
-    response = client.post(url, _category_data(competition, min_team_size="4", max_team_size="2", work_types=[]))
+    response = client.post(
+        url, _category_data(competition, min_team_size="4", max_team_size="2", work_types=[])
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert 'data-field="categories-0-max_team_size"' in page
@@ -174,7 +182,9 @@ def test_an_invalid_category_keeps_its_values_and_names_the_field(client: Any, c
     assert not Category.objects.filter(competition=competition).exists()
 
 
-def _rubric_data(*criteria: tuple[str, str, str], levels: dict[int, list[tuple[str, str]]] | None = None) -> dict[str, Any]:
+def _rubric_data(
+    *criteria: tuple[str, str, str], levels: dict[int, list[tuple[str, str]]] | None = None
+) -> dict[str, Any]:
     data = _management("criteria", len(criteria))
     for i, (key, name, weight) in enumerate(criteria):
         data.update({f"criteria-{i}-key": key, f"criteria-{i}-name_en": name, f"criteria-{i}-weight": weight,
@@ -201,7 +211,9 @@ def test_a_rubric_whose_weights_total_100_is_saved_with_its_level_descriptors(
     assert 'value="5-10"' in page and 'value="Plenty"' in page
 
 
-def test_weights_that_do_not_total_100_are_refused_on_the_weight_fields(client: Any, competition: Competition) -> None:
+def test_weights_that_do_not_total_100_are_refused_on_the_weight_fields(
+    client: Any, competition: Competition
+) -> None:
     url = reverse("competition-rubric", args=[competition.slug])
     data = _rubric_data(("creativity", "Creativity", "60"), ("ai_use", "Use of AI", "50"),
                         levels={1: [("9-10", "Outstanding")]})  # fmt: skip
@@ -226,15 +238,21 @@ def test_a_past_competition_is_copied_with_a_new_slug_and_its_dates_moved(
 ) -> None:
     client.post(reverse("competition-themes", args=[competition.slug]), _theme_data("Green city"))
     client.post(reverse("competition-categories", args=[competition.slug]), _category_data(competition))
-    client.post(reverse("competition-rubric", args=[competition.slug]), _rubric_data(("creativity", "C", "100")))
+    client.post(
+        reverse("competition-rubric", args=[competition.slug]), _rubric_data(("creativity", "C", "100"))
+    )
     url = reverse("competition-clone", args=[competition.slug])
     assert 'value="2032-10-30"' in client.get(url).content.decode()
-    response = client.post(url, {"slug": "city-2032", "name_en": "City AIGC Challenge 2032", "deadline_day": "2032-10-30"})
+    response = client.post(
+        url, {"slug": "city-2032", "name_en": "City AIGC Challenge 2032", "deadline_day": "2032-10-30"}
+    )
     assert response.status_code == 302
     copy = Competition.objects.get(slug="city-2032")
     assert copy.name_en == "City AIGC Challenge 2032" and copy.name_zh_hant == competition.name_zh_hant
     # 366 days later (2032 is a leap year), at the same times of day on the Hong Kong clock.
-    assert copy.local(copy.submission_deadline).strftime("%Y-%m-%d %H:%M:%S.%f") == "2032-10-30 23:59:59.999999"
+    assert (
+        copy.local(copy.submission_deadline).strftime("%Y-%m-%d %H:%M:%S.%f") == "2032-10-30 23:59:59.999999"
+    )
     assert copy.local(copy.results_at).strftime("%Y-%m-%d %H:%M") == "2032-11-13 10:00"
     category = copy.categories.get()
     assert [t.competition_id for t in category.themes.all()] == [copy.pk]
@@ -245,7 +263,9 @@ def test_a_past_competition_is_copied_with_a_new_slug_and_its_dates_moved(
     assert 'value="Again"' in again.content.decode()
 
 
-def test_only_those_the_rules_allow_reach_the_set_up_pages(client: Any, make_user: Any, make_competition: Any) -> None:
+def test_only_those_the_rules_allow_reach_the_set_up_pages(
+    client: Any, make_user: Any, make_competition: Any
+) -> None:
     competition, _category, _theme = make_competition("guarded")
     client.force_login(make_user("teacher.x", "teacher"))
     for name in ("competition-setup", "competition-themes", "competition-categories", "competition-rubric",
@@ -254,7 +274,9 @@ def test_only_those_the_rules_allow_reach_the_set_up_pages(client: Any, make_use
     assert client.get(reverse("competition-new")).status_code == 403
 
 
-def test_the_organiser_home_links_the_set_up_pages(client: Any, organiser: Any, make_competition: Any) -> None:
+def test_the_organiser_home_links_the_set_up_pages(
+    client: Any, organiser: Any, make_competition: Any
+) -> None:
     make_competition("linked")
     page = client.get(reverse("organiser-home")).content.decode()
     assert reverse("competition-new") in page and reverse("competition-setup", args=["linked"]) in page
@@ -272,8 +294,12 @@ def test_a_refused_team_keeps_its_name_category_and_members(client: Any, world: 
     assert "Another team in this category already has that name." in page
     assert 'value="Team A"' in page
     assert f'value="{world.category.pk}" selected' in page
-    assert re.search(rf'<input type="checkbox" name="members" value="{world.student_a2.pk}" id="[^"]+" checked>', page)
-    assert not re.search(rf'<input type="checkbox" name="members" value="{world.student_a.pk}" id="[^"]+" checked>', page)
+    assert re.search(
+        rf'<input type="checkbox" name="members" value="{world.student_a2.pk}" id="[^"]+" checked>', page
+    )
+    assert not re.search(
+        rf'<input type="checkbox" name="members" value="{world.student_a.pk}" id="[^"]+" checked>', page
+    )
 
 
 def test_a_team_the_service_refuses_shows_the_reason_with_the_form_kept(client: Any, world: Any) -> None:
@@ -285,3 +311,28 @@ def test_a_team_the_service_refuses_shows_the_reason_with_the_form_kept(client: 
     page = response.content.decode()
     assert 'value="Second"' in page and "Create team" in page
     assert not world.category.teams.filter(name="Second").exists()
+
+
+def test_a_theme_used_by_an_entry_is_not_removed_and_the_page_says_why(client: Any, world: Any) -> None:
+    client.force_login(world.organiser)
+    url = reverse("competition-themes", args=[world.competition.slug])
+    data = _theme_data("A greener city", ids=[world.theme.pk])
+    data["themes-0-DELETE"] = "on"
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "is used by entries or scores and cannot be removed" in response.content.decode()
+    assert Theme.objects.filter(pk=world.theme.pk).exists()
+
+
+def test_the_back_office_offers_only_the_competitions_own_themes_and_check_boxes(
+    client: Any, make_user: Any, make_competition: Any
+) -> None:
+    competition, _category, theme = make_competition("mine")
+    _other, _other_category, foreign = make_competition("theirs")
+    foreign.title_en = "Somebody else's theme"
+    foreign.save()
+    client.force_login(make_user("boss", "organiser", is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/contests/competition/{competition.pk}/change/").content.decode()
+    assert theme.title_en in page and "Somebody else" not in page
+    assert 'type="checkbox" name="categories-0-school_levels" value="primary"' in page
+    assert 'name="categories-0-work_types"' in page and '<textarea name="categories-0-work_types"' not in page
