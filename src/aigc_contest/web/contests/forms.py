@@ -333,6 +333,12 @@ class CriterionForm(forms.Form):
         return cleaned
 
 
+def kept_forms(formset: forms.BaseFormSet) -> list[forms.Form]:
+    """The rows a formset keeps: the stored ones and the new ones typed in, less those ticked for deletion."""
+    return [f for f in formset.forms if (f.has_changed() or f.initial)
+            and not getattr(f, "cleaned_data", {}).get("DELETE")]  # fmt: skip
+
+
 class BaseRubricFormSet(forms.BaseFormSet):
     """Criteria, each with its level descriptors (a formset inside each form, prefix `criteria-N-levels`);
     the weights of the criteria kept must total 100 %: the error stands on every weight field."""
@@ -342,7 +348,7 @@ class BaseRubricFormSet(forms.BaseFormSet):
         super().__init__(*args, **kwargs)
 
     def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
-        form = super()._construct_form(i, **kwargs)
+        form = super()._construct_form(i, **kwargs)  # type: ignore[misc]
         initial = self.levels_initial[i] if i < len(self.levels_initial) else []
         form.levels = LevelFormSet(  # type: ignore[attr-defined]
             self.data if self.is_bound else None, prefix=f"{form.prefix}-levels", initial=initial
@@ -350,7 +356,7 @@ class BaseRubricFormSet(forms.BaseFormSet):
         return form
 
     def kept_forms(self) -> list[forms.Form]:
-        return [f for f in self.forms if (f.has_changed() or f.initial) and not self._should_delete_form(f)]
+        return kept_forms(self)
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

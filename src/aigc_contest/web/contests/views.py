@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from aigc_contest.web.contests.forms import (
     CompetitionSetupForm,
     CriterionForm,
     ThemeForm,
+    kept_forms,
 )
 from aigc_contest.web.contests.models import Competition
 from aigc_contest.web.core.shortcuts import require_perm
@@ -53,7 +55,7 @@ def _setup_competition(request: HttpRequest, slug: str) -> Competition:
     return competition
 
 
-def _put_errors(form: forms.BaseForm, errors: dict[str | None, list[str]]) -> None:
+def _put_errors(form: forms.BaseForm, errors: Mapping[Any, list[str]]) -> None:
     for name, messages_ in errors.items():
         for message in messages_:
             form.add_error(name if name in form.fields else None, message)
@@ -119,7 +121,7 @@ ThemeFormSet = forms.formset_factory(ThemeForm, extra=3, can_delete=True)
 
 
 def _kept(formset: forms.BaseFormSet) -> list[forms.BaseForm]:
-    return [f for f in formset.forms if (f.has_changed() or f.initial) and not formset._should_delete_form(f)]
+    return list(kept_forms(formset))
 
 
 def _rows(forms_kept: list[forms.BaseForm]) -> list[dict[str, Any]]:
@@ -176,7 +178,7 @@ def competition_rubric(request: HttpRequest, slug: str) -> HttpResponse:
     initial = [{"id": c.pk, **{name: getattr(c, name) for name in services.CRITERION_FIELDS if name != "descriptors"}}
                for c in criteria]  # fmt: skip
     levels = [[{"band": band, "text": text} for band, text in (c.descriptors or {}).items()] for c in criteria]
-    formset_class = forms.formset_factory(CriterionForm, formset=BaseRubricFormSet, extra=1 if criteria else 4,
+    formset_class: Any = forms.formset_factory(CriterionForm, formset=BaseRubricFormSet, extra=1 if criteria else 4,
                                           can_delete=True)  # fmt: skip
     formset = formset_class(request.POST or None, initial=initial, levels_initial=levels, prefix="criteria")
     if request.method == "POST" and formset.is_valid():
