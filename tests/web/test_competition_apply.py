@@ -198,3 +198,20 @@ def test_the_services_ask_the_rules_for_a_signed_in_person(make_user: Any) -> No
     assert report.changed and competition.slug == "city-2031"
     with pytest.raises(PermissionDenied):
         services.save_rubric(teacher, competition, [])
+
+
+def test_the_readmes_example_file_applies(tmp_path: Path, capsys: Any) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### A competition as a file") :]
+    example = section[
+        section.index("```toml\n") + len("```toml\n") : section.index("```\n", section.index("```toml"))
+    ]
+    path = tmp_path / "example.toml"
+    path.write_text(example, encoding="utf-8")
+    code, out, err = _cli(capsys, "competition", "apply", str(path))
+    assert code == 0, err
+    assert "created competition city-2031" in out
+    assert (
+        _cli(capsys, "competition", "apply", str(path))[1].strip()
+        == "competition city-2031: nothing to change"
+    )
