@@ -130,7 +130,7 @@ def test_themes_are_added_and_belong_to_their_competition(client: Any, competiti
     response = client.post(url, _theme_data("Space", "Space"))
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Two rows have the same theme" in page and page.count('value="Space"') == 2
+    assert "Another row already has “Space”" in page and page.count('value="Space"') == 2
     assert competition.themes.count() == 2
 
 
@@ -336,3 +336,15 @@ def test_the_back_office_offers_only_the_competitions_own_themes_and_check_boxes
     assert theme.title_en in page and "Somebody else" not in page
     assert 'type="checkbox" name="categories-0-school_levels" value="primary"' in page
     assert 'name="categories-0-work_types"' in page and '<textarea name="categories-0-work_types"' not in page
+
+
+def test_changing_only_the_zone_keeps_every_instant_and_says_how_the_deadline_now_reads(
+    client: Any, competition: Competition
+) -> None:
+    before = Competition.objects.get(pk=competition.pk).submission_deadline
+    response = client.post(
+        reverse("competition-setup", args=[competition.slug]), {**DETAILS, "timezone": "Europe/London"}, follow=True
+    )
+    after = Competition.objects.get(pk=competition.pk)
+    assert after.timezone == "Europe/London" and after.submission_deadline == before
+    assert "on the Europe/London clock the submission deadline is now 2031-10-30 15:59" in response.content.decode()

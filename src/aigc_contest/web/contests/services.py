@@ -186,7 +186,7 @@ def _sync(
         row_key = str(row.get(key) or "").strip()
         if row_key in seen_keys:
             errors.setdefault(f"{section}.{index}.{key}", []).append(
-                _("Two rows have the same %(field)s “%(value)s”.") % {"field": label, "value": row_key}
+                _("Another row already has “%(value)s”; each row needs its own.") % {"value": row_key}
             )
             continue
         seen_keys[row_key] = index

@@ -25,6 +25,7 @@ from aigc_contest.web.contests.forms import (
     kept_forms,
 )
 from aigc_contest.web.contests.models import Competition
+from aigc_contest.web.contests.timeline import Edge, typed_clock
 from aigc_contest.web.core.shortcuts import require_perm
 
 
@@ -107,9 +108,22 @@ def competition_setup(request: HttpRequest, slug: str) -> HttpResponse:
             _put_errors(form, dict(exc.errors))
         else:
             messages.success(request, _("Saved.") if changed else _("Nothing to change."))
+            if "timezone" in changed:
+                messages.info(request, _zone_note(competition, form))
             return redirect("competition-setup", slug=competition.slug)
     status = 400 if form.is_bound else 200
     return _page(request, "contests/setup_details.html", competition, status=status, form=form, step="details")
+
+
+def _zone_note(competition: Competition, form: CompetitionSetupForm) -> str:
+    """What a change of zone did to the timeline (the same words as the back office's)."""
+    when = " ".join(typed_clock(competition.submission_deadline, competition.zone, Edge.END))
+    if form.zone_changed_only():
+        text = _("The timeline kept its moments; on the %(zone)s clock the submission deadline is now %(when)s.")
+    else:
+        text = _("The times you typed were read on the %(zone)s clock and the others kept their moments; "
+                 "the submission deadline is now %(when)s.")  # fmt: skip
+    return text % {"zone": competition.timezone, "when": when}
 
 
 def _theme_initial(competition: Competition) -> list[dict[str, Any]]:
