@@ -215,3 +215,9 @@ def test_the_readmes_example_file_applies(tmp_path: Path, capsys: Any) -> None:
         _cli(capsys, "competition", "apply", str(path))[1].strip()
         == "competition city-2031: nothing to change"
     )
+
+
+def test_a_dry_run_says_what_would_change_and_changes_nothing(spec_file: Path, capsys: Any) -> None:
+    code, out, _err = _cli(capsys, "competition", "apply", str(spec_file), "--dry-run")
+    assert code == 0 and "would have created competition city-2031" in out
+    assert not Competition.objects.exists()

@@ -343,8 +343,13 @@ def test_changing_only_the_zone_keeps_every_instant_and_says_how_the_deadline_no
 ) -> None:
     before = Competition.objects.get(pk=competition.pk).submission_deadline
     response = client.post(
-        reverse("competition-setup", args=[competition.slug]), {**DETAILS, "timezone": "Europe/London"}, follow=True
+        reverse("competition-setup", args=[competition.slug]),
+        {**DETAILS, "timezone": "Europe/London"},
+        follow=True,
     )
     after = Competition.objects.get(pk=competition.pk)
     assert after.timezone == "Europe/London" and after.submission_deadline == before
-    assert "on the Europe/London clock the submission deadline is now 2031-10-30 15:59" in response.content.decode()
+    assert (
+        "on the Europe/London clock the submission deadline is now 2031-10-30 15:59"
+        in response.content.decode()
+    )

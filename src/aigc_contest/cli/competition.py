@@ -28,6 +28,7 @@ def register(subparsers: Any) -> None:
         description="Create the competition the file names by its slug, or change it to match the file.",
     )
     apply.add_argument("file", metavar="FILE", help="the competition's TOML file (see `competition export`)")
+    apply.add_argument("--dry-run", action="store_true", help="say what would change, and change nothing")
     apply.set_defaults(func=run_apply)
     export = commands.add_parser("export", help="write a competition as a TOML file")
     export.add_argument("slug", metavar="SLUG")
@@ -44,14 +45,25 @@ def run_apply(args: argparse.Namespace) -> int:
     from aigc_contest.cli.web import setup_django
 
     setup_django()
+    from django.db import transaction
+
     from aigc_contest.web.contests import services
 
+    class DryRun(Exception):
+        pass
+
     try:
-        competition, report = services.apply_spec(None, services.load_toml(text))
+        with transaction.atomic():
+            competition, report = services.apply_spec(None, services.load_toml(text))
+            if args.dry_run:
+                raise DryRun
     except services.SetupError as exc:
         raise CliError(f"{args.file}: nothing was changed", EXIT_DEFECTS, exc.lines()) from exc
+    except DryRun:
+        pass
+    prefix = "would have " if args.dry_run else ""
     for line in report.lines:
-        print(line)
+        print(f"{prefix}{line}")
     if not report.changed:
         print(f"competition {competition.slug}: nothing to change")
     return EXIT_OK
