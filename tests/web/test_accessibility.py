@@ -230,3 +230,29 @@ def test_pages_in_traditional_chinese(
     check("entry (zh-Hant)", f"/entries/{entry.pk}/")
     assert "My Happy Garden" in page.locator("main h1").inner_text()
     fail_on(findings)
+
+
+def test_the_set_up_pages_have_no_serious_violations(
+    live_server: Any, chromium_page: Any, axe_source: str, make_user: Any, make_competition: Any
+) -> None:
+    competition, _category, _theme = make_competition("city-2031")
+    make_user("organiser.a11y", "organiser")
+    page, base = chromium_page, live_server.url
+    sign_in(page, base, "organiser.a11y", "pw-12345678")  # made by the make_user fixture
+    findings: list[Finding] = []
+    pages = {"organiser home": "/organiser/", "new competition": "/organiser/competitions/new/"}
+    for step in ("", "themes/", "categories/", "rubric/", "clone/"):
+        pages[f"set-up {step or 'details'}"] = f"/organiser/{competition.slug}/setup/{step}"
+    for label, url in pages.items():
+        visit(page, f"{base}{url}")
+        findings.extend(audit(page, axe_source, label))
+    # A refused rubric (weights that do not total 100 %): the errors stand with their fields.
+    visit(page, f"{base}/organiser/{competition.slug}/setup/rubric/")
+    page.fill("#id_criteria-0-key", "creativity")
+    page.fill("#id_criteria-0-name_en", "Creativity")
+    page.fill("#id_criteria-0-weight", "90")
+    page.get_by_role("button", name="Save rubric").click()
+    page.wait_for_load_state()
+    assert page.locator("#id_criteria-0-weight").get_attribute("aria-invalid") == "true"
+    findings.extend(audit(page, axe_source, "rubric with an error"))
+    fail_on(findings)

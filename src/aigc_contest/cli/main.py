@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "novel",
     "judging",
     "certificates",
+    "competition",
     "finetune",
 ]
 

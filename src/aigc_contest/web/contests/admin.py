@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.web.accounts.admin import RecordedChangesAdmin
+from aigc_contest.web.accounts.models import SchoolLevel
 from aigc_contest.web.contests.forms import CompetitionForm, zone_for_form
 from aigc_contest.web.contests.models import (
     Category,
@@ -20,16 +23,44 @@ from aigc_contest.web.contests.models import (
     Invitation,
     JoinRequest,
     Theme,
+    WorkType,
 )
 from aigc_contest.web.contests.roles_services import make_creator_owner
 from aigc_contest.web.contests.timeline import TIMELINE_FIELDS, Edge, typed_clock
 from aigc_contest.web.core.zoned import zoned_column
 
 
+class CategoryAdminForm(forms.ModelForm):
+    """Eligibility as check boxes, never raw JSON."""
+
+    school_levels = forms.MultipleChoiceField(
+        label=capfirst(_("school levels")), choices=SchoolLevel.choices, widget=forms.CheckboxSelectMultiple
+    )
+    work_types = forms.MultipleChoiceField(
+        label=capfirst(_("allowed work types")), choices=WorkType.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Category
+        fields = [
+            "slug", "name_en", "name_zh_hant", "name_zh_hans", "description_en", "description_zh_hant",
+            "description_zh_hans", "order", "school_levels", "work_types", "min_team_size", "max_team_size",
+            "any_theme", "themes", "submission_limit", "max_upload_mb",
+        ]  # fmt: skip
+
+
 class CategoryInline(admin.StackedInline):
     model = Category
+    form = CategoryAdminForm
     extra = 0
     filter_horizontal = ["themes"]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # Only the themes of the competition being edited (none yet on a new one: save it first).
+        if db_field.name == "themes":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Theme.objects.filter(competition_id=object_id) if object_id else Theme.objects.none()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class ThemeInline(admin.TabularInline):

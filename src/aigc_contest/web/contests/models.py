@@ -44,6 +44,12 @@ class Stage(models.TextChoices):
 
 # Advisory signals a judge may see beside a work (the organiser hides any of them per competition).
 JUDGE_SIGNALS = ("duplicates", "readability", "file_evidence", "relevance")
+JUDGE_SIGNAL_CHOICES = [
+    ("duplicates", _("Near-duplicate pictures and texts")),
+    ("readability", _("Readability for the category's age band")),
+    ("file_evidence", _("What an uploaded picture's metadata says about how it was made")),
+    ("relevance", _("Relevance to the theme (needs an embedding model)")),
+]
 
 
 def default_judge_signals() -> list[str]:

@@ -81,3 +81,6 @@ rules.add_perm("contests.see_joinable_competitions", is_teacher)
 # The participation lists (entries, teams, schools, teachers), per-school reports and messages to teachers.
 rules.add_perm("contests.view_participation", is_competition_viewer)
 rules.add_perm("contests.message_teachers", is_competition_organiser)
+# Setting a competition up (its pages and `aigc-contest competition apply`); asked with the competition.
+rules.add_perm("contests.add_competition", is_organiser)
+rules.add_perm("contests.change_competition", is_competition_organiser)

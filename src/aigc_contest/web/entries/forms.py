@@ -59,3 +59,10 @@ class TeamForm(forms.Form):
         members_field: Any = self.fields["members"]
         members_field.queryset = students
         members_field.label_from_instance = lambda s: f"{s.display_name} ({s.username}, {s.grade})"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        name, category = (cleaned.get("name") or "").strip(), cleaned.get("category")
+        if name and category is not None and category.teams.filter(name=name).exists():
+            self.add_error("name", _("Another team in this category already has that name."))
+        return cleaned

@@ -198,6 +198,11 @@ def _open_categories(school):  # type: ignore[no-untyped-def]
 
 @login_required
 def school_home(request: HttpRequest) -> HttpResponse:
+    return _school_page(request)
+
+
+def _school_page(request: HttpRequest, team_form: TeamForm | None = None, status: int = 200) -> HttpResponse:
+    """The teacher's school page; `team_form` is a refused team form, shown again with all it had."""
     school = teacher_school(request)
     students = account_selectors.school_students(request.user)  # type: ignore[arg-type]
     context = {
@@ -209,15 +214,17 @@ def school_home(request: HttpRequest) -> HttpResponse:
         "csv_form": StudentCsvForm(),
         "student_form": StudentForm(),
         "consent_form": ConsentForm(),
-        "team_form": TeamForm(categories=_open_categories(school), students=students),
-        "created": request.session.pop("created_logins", None),
+        "team_form": team_form or TeamForm(categories=_open_categories(school), students=students),
+        "created": request.session.pop("created_logins", None) if team_form is None else None,
     }
-    return render(request, "accounts/school_home.html", context)
+    return render(request, "accounts/school_home.html", context, status=status)
 
 
 @login_required
 @require_POST
 def create_team(request: HttpRequest) -> HttpResponse:
+    """A team from the form; a refusal shows the page again with the name, category and members kept and
+    the reason beside the field it concerns."""
     school = teacher_school(request)
     students = account_selectors.school_students(request.user)  # type: ignore[arg-type]
     form = TeamForm(request.POST, categories=_open_categories(school), students=students)
@@ -230,12 +237,11 @@ def create_team(request: HttpRequest) -> HttpResponse:
                 members=form.cleaned_data["members"],
             )
         except ServiceError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Team created."))
-    else:
-        messages.error(request, _("Give the team a name, a category and at least one member."))
-    return redirect("school-home")
+            return redirect("school-home")
+    return _school_page(request, team_form=form, status=400)
 
 
 # ---------------------------------------------------------------- organisers: competitions at a glance, exports
@@ -253,9 +259,11 @@ def organiser_home(request: HttpRequest) -> HttpResponse:
                 "teams": Team.objects.filter(competition=competition).count(),
                 "entries": Entry.objects.filter(category__competition=competition).count(),
                 "submitted": Entry.objects.filter(category__competition=competition, status="submitted").count(),
+                "can_change": request.user.has_perm("contests.change_competition", competition),
             }
         )
-    return render(request, "contests/organiser_home.html", {"rows": rows})
+    return render(request, "contests/organiser_home.html",
+                  {"rows": rows, "can_add": request.user.has_perm("contests.add_competition")})
 
 
 @login_required

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aigc_contest.judging import resolve_method
 from aigc_contest.web.accounts.models import Role, User
-from aigc_contest.web.contests.models import Category, Competition
+from aigc_contest.web.contests.models import JUDGE_SIGNAL_CHOICES, Category, Competition
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging.models import DEFAULT_METHOD, AwardKind, Round
 
@@ -229,12 +229,7 @@ class JudgeSignalsForm(JudgingForm):
         label=_("Signals judges see beside each work"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[
-            ("duplicates", _("Near-duplicate pictures and texts")),
-            ("readability", _("Readability for the category's age band")),
-            ("file_evidence", _("What an uploaded picture's metadata says about how it was made")),
-            ("relevance", _("Relevance to the theme (needs an embedding model)")),
-        ],
+        choices=JUDGE_SIGNAL_CHOICES,
     )
     past_editions = forms.ModelMultipleChoiceField(
         label=_("Compare with the entries of earlier editions"),
