@@ -4,7 +4,7 @@ A TOML file (path in `AIGC_MODELS_FILE`) with one `[[models]]` table per model:
 
     [[models]]
     name = "sd-turbo"                 # what --model and the web pages use
-    kind = "image"                    # image | text | guard
+    kind = "image"                    # image | text | guard | speech
     backend = "diffusers"             # diffusers | transformers | openai | dashscope | clip (guards)
     id = "stabilityai/sd-turbo"       # hub id or remote model name ...
     path = "/models/sd-turbo"         # ... or a local folder / .safetensors file (relative: to this file)
@@ -19,6 +19,10 @@ A `guard` model screens content for the safety layer (safety.guard): `transforme
 Qwen3Guard-style model (prompts and generated text; `options = { images = true }` for an image-capable one
 behind an OpenAI-compatible server), `clip` for a CLIP zero-shot picture classifier. The first guard that
 reads text and the first that sees pictures are used for every check.
+
+A `speech` model turns a child's spoken words into text for voice input (`backend = "transformers"`: a
+Whisper-family model such as `openai/whisper-small`, generation.backends.speech_whisper). The first one
+is used; without one, voice input uses only the browser's own speech recognition.
 
 The first text model and the first image model are the defaults where no model is named. Backends are
 built on first use and cached, so a worker keeps its pipelines loaded.
@@ -40,6 +44,7 @@ MODELS_FILE_ENV = "AIGC_MODELS_FILE"
 BACKEND_KINDS = {"diffusers": "image", "dashscope": "image", "transformers": "text", "openai": "text"}
 LOCAL_BACKENDS = {"diffusers", "transformers", "clip"}
 GUARD_BACKENDS = {"transformers", "openai", "clip"}
+SPEECH_BACKENDS = {"transformers"}
 
 
 class RegistryError(GenerationError):
@@ -71,7 +76,7 @@ class ModelEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.\-:]+$")
-    kind: Literal["image", "text", "guard"]
+    kind: Literal["image", "text", "guard", "speech"]
     backend: Literal["diffusers", "transformers", "openai", "dashscope", "clip"]
     id: str | None = None
     path: str | None = None
@@ -93,6 +98,9 @@ class ModelEntry(BaseModel):
         if self.kind == "guard":
             if self.backend not in GUARD_BACKENDS:
                 raise ValueError(f"a guard model uses one of {sorted(GUARD_BACKENDS)}, not {self.backend!r}")
+        elif self.kind == "speech":
+            if self.backend not in SPEECH_BACKENDS:
+                raise ValueError(f"a speech model uses one of {sorted(SPEECH_BACKENDS)}, not {self.backend!r}")
         elif self.kind != expected:
             raise ValueError(f"backend {self.backend!r} makes {expected} models, not {self.kind}")
         if self.backend in LOCAL_BACKENDS and not (self.id or self.path):
@@ -166,6 +174,16 @@ class ModelRegistry:
                 return self._backend(entry)
         return None
 
+    def speech(self) -> Any:
+        """The first speech-to-text model (built, not loaded), or None when there is none."""
+        for entry in self.entries:
+            if entry.kind == "speech":
+                return self._backend(entry)
+        return None
+
+    def has_speech(self) -> bool:
+        return any(entry.kind == "speech" for entry in self.entries)
+
     def _backend(self, entry: ModelEntry) -> Any:
         with self._lock:
             if entry.name not in self._backends:
@@ -181,6 +199,10 @@ def build_backend(entry: ModelEntry) -> Any:
     options = dict(entry.options)
     if entry.kind == "guard":
         return _build_guard(entry)
+    if entry.kind == "speech":
+        from aigc_contest.generation.backends.speech_whisper import WhisperSpeechBackend
+
+        return WhisperSpeechBackend(entry.name, entry.source, is_test_model=entry.test_model, **options)
     if entry.backend == "diffusers":
         from aigc_contest.generation.backends.diffusers_image import DiffusersImageBackend
 
