@@ -172,7 +172,9 @@ def test_keyboard_only_picture_cards_voice_and_submission_in_traditional_chinese
     entry.refresh_from_db()
     assert entry.status == "submitted"
     version = entry.versions.get()
-    assert version.mime == "image/png" and version.meta["provenance"]["prompt"] == "一隻貓，看書，在公園，開心"
+    assert (
+        version.mime == "image/png" and version.meta["provenance"]["prompt"] == "一隻貓，看書，在公園，開心"
+    )
     html = page.locator("main").inner_html()
     assert version.file_sha256[:16] not in html and "SHA" not in page.locator("main").inner_text()
     assert errors == []
@@ -202,7 +204,12 @@ def _audit(page: Any, axe_source: str, label: str) -> list[str]:
 
 
 def test_simple_steps_have_no_serious_violations_in_three_languages(
-    live_server: Any, image_setup: Any, image_models: Any, jobs_in_process: Any, chromium_page: Any, axe_source: str
+    live_server: Any,
+    image_setup: Any,
+    image_models: Any,
+    jobs_in_process: Any,
+    chromium_page: Any,
+    axe_source: str,
 ) -> None:
     page, base, entry = chromium_page, live_server.url, image_setup.entry
     page.add_init_script(RECOGNITION_STUB)
