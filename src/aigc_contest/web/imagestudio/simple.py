@@ -13,7 +13,7 @@ picture's checks and provenance are the same), and sending and taking back are e
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aigc_contest.safety import DEFAULT_POLICY, check_text
+from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.entries import services as entry_services
@@ -99,7 +100,9 @@ def idea(request: HttpRequest, entry_pk: int) -> HttpResponse:
     )
     if not form.is_valid():
         problem = form.errors.get("prompt") or form.non_field_errors()
-        context.update(words=request.POST.get("prompt", "")[:PROMPT_MAX], problem=" ".join(problem))
+        context.update(
+            words=request.POST.get("prompt", "")[:PROMPT_MAX], problem=" ".join(str(p) for p in problem)
+        )
         return _screen(request, entry, "idea.html", 1, status=400, **context)
     words = form.cleaned_data["prompt"]
     policy = moderation_selectors.policy_for(request.user)
@@ -157,7 +160,7 @@ def progress(request: HttpRequest, entry_pk: int, job_pk: int) -> JsonResponse:
 
 def _choose(request: HttpRequest, entry: Entry) -> HttpResponse:
     """The full page's `pick` (same checks, same provenance), with the simple steps around it."""
-    response = views.pick(request, entry.pk)
+    response = views.pick(cast(AuthenticatedHttpRequest, request), entry.pk)
     if getattr(response, "url", "") == reverse("entry-detail", args=[entry.pk]):
         for _message in messages.get_messages(request):
             pass  # the full page's "draft" wording is not shown here; the next screen says it simply

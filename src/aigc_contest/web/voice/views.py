@@ -29,8 +29,8 @@ def transcribe(request: HttpRequest) -> JsonResponse:
     if not length.isdigit() or int(length) > MAX_AUDIO_BYTES + UPLOAD_OVERHEAD:
         result = services.audio_refusal("too_big")
     elif "audio" in request.FILES:
-        upload = request.FILES["audio"]
-        if upload.size is None or upload.size > MAX_AUDIO_BYTES:
+        upload = request.FILES.get("audio")
+        if upload is None or upload.size is None or upload.size > MAX_AUDIO_BYTES:
             result = services.audio_refusal("too_big")
         else:
             result = services.transcribe_recording(request.user, upload.read(), request.POST.get("lang"))
