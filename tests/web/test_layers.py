@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"contests", "jobs"},
     {"notifications"},
     {"moderation"},
+    {"voice"},
     {"entries"},
     {"works"},
     {"judging", "studio", "storybooks", "imagestudio"},

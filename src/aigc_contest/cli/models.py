@@ -33,7 +33,7 @@ def list_models(args: argparse.Namespace) -> int:
         registry = load_registry()
     except RegistryError as exc:
         raise CliError(str(exc), details=exc.details) from None
-    defaults = {kind: next(iter(registry.names(kind)), None) for kind in ("image", "text", "guard")}
+    defaults = {kind: next(iter(registry.names(kind)), None) for kind in ("image", "text", "guard", "speech")}
     rows = [{**e.summary(), "default": defaults[e.kind] == e.name} for e in registry.entries]
     if args.json:
         print_json({"models_file": str(registry.source) if registry.source else None, "models": rows})

@@ -4,7 +4,7 @@ A TOML file (path in `AIGC_MODELS_FILE`) with one `[[models]]` table per model:
 
     [[models]]
     name = "sd-turbo"                 # what --model and the web pages use
-    kind = "image"                    # image | text | guard | embedding
+    kind = "image"                    # image | text | guard | embedding | speech
     backend = "diffusers"             # diffusers | transformers | openai | dashscope | clip (guards, embedders)
     id = "stabilityai/sd-turbo"       # hub id or remote model name ...
     path = "/models/sd-turbo"         # ... or a local folder / .safetensors file (relative: to this file)
@@ -23,6 +23,10 @@ reads text and the first that sees pictures are used for every check.
 An `embedding` model gives judges a theme-relevance signal: `transformers` for a multilingual sentence
 encoder (texts), `clip` for a CLIP-family model (pictures and texts in one space). Without one, no
 relevance signal is shown.
+
+A `speech` model turns a child's spoken words into text for voice input (`backend = "transformers"`: a
+Whisper-family model such as `openai/whisper-small`, generation.backends.speech_whisper). The first one
+is used; without one, voice input uses only the browser's own speech recognition.
 
 The first text model and the first image model are the defaults where no model is named. Backends are
 built on first use and cached, so a worker keeps its pipelines loaded.
@@ -45,6 +49,7 @@ BACKEND_KINDS = {"diffusers": "image", "dashscope": "image", "transformers": "te
 LOCAL_BACKENDS = {"diffusers", "transformers", "clip"}
 GUARD_BACKENDS = {"transformers", "openai", "clip"}
 EMBEDDING_BACKENDS = {"transformers", "clip"}
+SPEECH_BACKENDS = {"transformers"}
 
 
 class RegistryError(GenerationError):
@@ -76,7 +81,7 @@ class ModelEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.\-:]+$")
-    kind: Literal["image", "text", "guard", "embedding"]
+    kind: Literal["image", "text", "guard", "embedding", "speech"]
     backend: Literal["diffusers", "transformers", "openai", "dashscope", "clip"]
     id: str | None = None
     path: str | None = None
@@ -103,6 +108,9 @@ class ModelEntry(BaseModel):
                 raise ValueError(
                     f"an embedding model uses one of {sorted(EMBEDDING_BACKENDS)}, not {self.backend!r}"
                 )
+        elif self.kind == "speech":
+            if self.backend not in SPEECH_BACKENDS:
+                raise ValueError(f"a speech model uses one of {sorted(SPEECH_BACKENDS)}, not {self.backend!r}")
         elif self.kind != expected:
             raise ValueError(f"backend {self.backend!r} makes {expected} models, not {self.kind}")
         if self.backend in LOCAL_BACKENDS and not (self.id or self.path):
@@ -187,6 +195,16 @@ class ModelRegistry:
                 return self._backend(entry)
         return None
 
+    def speech(self) -> Any:
+        """The first speech-to-text model (built, not loaded), or None when there is none."""
+        for entry in self.entries:
+            if entry.kind == "speech":
+                return self._backend(entry)
+        return None
+
+    def has_speech(self) -> bool:
+        return any(entry.kind == "speech" for entry in self.entries)
+
     def _backend(self, entry: ModelEntry) -> Any:
         with self._lock:
             if entry.name not in self._backends:
@@ -204,6 +222,10 @@ def build_backend(entry: ModelEntry) -> Any:
         return _build_guard(entry)
     if entry.kind == "embedding":
         return _build_embedder(entry)
+    if entry.kind == "speech":
+        from aigc_contest.generation.backends.speech_whisper import WhisperSpeechBackend
+
+        return WhisperSpeechBackend(entry.name, entry.source, is_test_model=entry.test_model, **options)
     if entry.backend == "diffusers":
         from aigc_contest.generation.backends.diffusers_image import DiffusersImageBackend
 

@@ -82,6 +82,8 @@ urlpatterns = [
     path("", include("aigc_contest.web.moderation.urls")),
     # studio (interactive novels)
     path("studio/", include("aigc_contest.web.studio.urls")),
+    # voice input on the prompt boxes
+    path("voice/", include("aigc_contest.web.voice.urls")),
     # storybook studio
     path("storybooks/", include("aigc_contest.web.storybooks.urls")),
 ]
