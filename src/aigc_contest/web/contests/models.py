@@ -43,12 +43,13 @@ class Stage(models.TextChoices):
 
 
 # Advisory signals a judge may see beside a work (the organiser hides any of them per competition).
-JUDGE_SIGNALS = ("duplicates", "readability", "file_evidence", "relevance")
+JUDGE_SIGNALS = ("duplicates", "readability", "file_evidence", "relevance", "making")
 JUDGE_SIGNAL_CHOICES = [
     ("duplicates", _("Near-duplicate pictures and texts")),
     ("readability", _("Readability for the category's age band")),
     ("file_evidence", _("What an uploaded picture's metadata says about how it was made")),
     ("relevance", _("Relevance to the theme (needs an embedding model)")),
+    ("making", _("How it was made in the studio: models, candidates kept, texts rewritten")),
 ]
 
 
@@ -87,7 +88,8 @@ class Competition(TranslatedFieldsMixin, models.Model):
     judge_signals = models.JSONField(
         _("advisory signals shown to judges"), default=default_judge_signals, blank=True,
         help_text=_(
-            "Any of duplicates, readability, file_evidence, relevance. Signals never change a score or a rank."
+            "Any of duplicates, readability, file_evidence, relevance, making. Signals never change a score or a"
+            " rank."
         ),
     )
 

@@ -37,10 +37,11 @@ from aigc_contest.judging.signals.file_evidence import FileEvidence, file_eviden
 from aigc_contest.judging.signals.relevance import Relevance, picture_relevance, text_relevance
 from aigc_contest.web.contests.models import JUDGE_SIGNALS, Competition
 from aigc_contest.web.entries.models import Entry, EntryVersion
+from aigc_contest.web.judging.making import making_of
 
 log = logging.getLogger(__name__)
 
-DUPLICATES, READABILITY, FILE_EVIDENCE, RELEVANCE = JUDGE_SIGNALS
+DUPLICATES, READABILITY, FILE_EVIDENCE, RELEVANCE, MAKING = JUDGE_SIGNALS
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
 PDF_MIME = "application/pdf"
 HTML_MIMES = {"text/html"}
@@ -320,11 +321,13 @@ class JudgeSignals:
     file_notice: bool = False  # one of them is worth a second look
     relevance: list[str] | None = None  # one sentence per medium; None: hidden or no embedder configured
     past_duplicates: list[str] = field(default_factory=list)  # near-copies of earlier editions' entries
+    making: list[str] | None = None  # how it was made in the studio; None: hidden, or not made there
 
     @property
     def any(self) -> bool:
         return any(
-            part is not None for part in (self.duplicates, self.readability, self.file_evidence, self.relevance)
+            part is not None
+            for part in (self.duplicates, self.readability, self.file_evidence, self.relevance, self.making)
         )
 
 
@@ -357,8 +360,12 @@ def judge_signals(competition: Competition, entry: Entry, version: EntryVersion)
             peers.append(version)
         found = relevance_by_version(peers).get(version.pk)
         relevance_sentences = [r.sentence() for r in found] if found else None
+    making = None
+    if MAKING in shown:
+        timeline = making_of(entry)
+        making = timeline.sentences() if timeline is not None else None
     return JudgeSignals(
-        duplicates, text, flagged, evidence_sentences, notice, relevance_sentences, past_duplicates
+        duplicates, text, flagged, evidence_sentences, notice, relevance_sentences, past_duplicates, making
     )
 
 
