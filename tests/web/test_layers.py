@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"voice"},
     {"entries"},
     {"works"},
-    {"judging", "studio", "storybooks", "imagestudio"},
+    {"judging", "studio", "storybooks", "imagestudio", "applications"},
     {"certificates"},
     {"demo", "api", "urls", "settings", "wsgi"},
 ]

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "aigc_contest.web.certificates",
     "aigc_contest.web.moderation",
     "aigc_contest.web.imagestudio",
+    "aigc_contest.web.applications",
     "aigc_contest.web.voice",
     "aigc_contest.web.notifications",
     "rules.apps.AutodiscoverRulesConfig",

@@ -79,6 +79,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # image studio and the teachers' safety reviews
     path("studio/image/", include("aigc_contest.web.imagestudio.urls")),
+    path("applications/", include("aigc_contest.web.applications.urls")),
     path("", include("aigc_contest.web.moderation.urls")),
     # studio (interactive novels)
     path("studio/", include("aigc_contest.web.studio.urls")),

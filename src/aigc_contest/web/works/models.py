@@ -23,6 +23,7 @@ class WorkKind(models.TextChoices):
     IMAGE = "image", _("Picture")
     STORYBOOK = "storybook", _("Storybook")
     NOVEL = "novel", _("Interactive novel")
+    APPLICATION = "application", _("Application")
 
 
 class Work(models.Model):

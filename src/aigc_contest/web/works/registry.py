@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.works.base import WorkKindSpec
+from aigc_contest.web.works.kinds.application import APPLICATION
 from aigc_contest.web.works.kinds.image import IMAGE
 from aigc_contest.web.works.kinds.novel import NOVEL
 from aigc_contest.web.works.kinds.storybook import STORYBOOK
@@ -13,6 +14,7 @@ KINDS: dict[WorkKind, WorkKindSpec] = {
     WorkKind.IMAGE: IMAGE,
     WorkKind.STORYBOOK: STORYBOOK,
     WorkKind.NOVEL: NOVEL,
+    WorkKind.APPLICATION: APPLICATION,
 }
 
 

@@ -11,11 +11,14 @@ queues what the kind needs next, so a pipeline resumes from wherever it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,11 +75,13 @@ def _store(locked: Work, document: dict[str, Any], actor: Any = None) -> int:
 
 
 def _owner_of(work: Work) -> User:
-    return (
+    owner = (
         work.updated_by
         or work.entry.team.members.order_by("pk").first()
         or work.entry.team.supervising_teacher
-    )  # type: ignore[return-value]
+    )
+    assert owner is not None, "a team has members"
+    return owner
 
 
 # ---------------------------------------------------------------- starting and saving
@@ -348,9 +353,8 @@ def pick_picture(
     if not verdict.allowed:
         raise ServiceError(verdict.message(language()), "refused")
     try:
-        provenance = provenance_of(
-            png, job=asset.job_id, asset=asset.pk, **({"part": target} if target else {})
-        )
+        extra: dict[str, Any] = {"part": target} if target else {}
+        provenance = provenance_of(png, job=asset.job_id, asset=asset.pk, **extra)
     except ValueError as exc:
         raise ServiceError(_("That picture cannot be used for this entry."), "not_found") from exc
     picture = Picture(asset.pk, asset.job_id, png, provenance, alt)
@@ -384,3 +388,16 @@ def submit(actor: User, work: Work, now: datetime | None = None) -> EntryVersion
 
 def is_busy(work: Work) -> bool:
     return work.jobs.filter(state=WAITING).exclude(job__status__in=FINAL_STATUSES).exists()
+
+
+def attach_file(actor: User, work: Work, *, data: bytes, extension: str) -> str:
+    """Store a checked file a work refers to (a screenshot, a source archive) by its content; the storage
+    name to put in the document. The same bytes are stored once; nothing is ever overwritten."""
+    require(actor, "entries.edit_entry", work.entry)
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"works/{work.pk}/{digest[:2]}/{digest}.{extension}"
+    if not default_storage.exists(name):
+        stored = default_storage.save(name, ContentFile(data))
+        if stored != name:  # a storage that renames on a race: keep what it stored
+            return stored
+    return name

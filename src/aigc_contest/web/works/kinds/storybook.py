@@ -242,7 +242,8 @@ class StorybookKind:
         try:
             plan = StoryPlan(brief=BookBrief(
                 theme=str(options.get("theme") or "").strip(), brief=str(options.get("brief") or "").strip(),
-                language=options.get("book_language") or language(), age_band=options.get("age_band") or "9-11",
+                language=options.get("book_language") or language(),  # type: ignore[arg-type]
+                age_band=options.get("age_band") or "9-11",
                 pages=options.get("pages") or 6, style=str(options.get("style") or "").strip(),
                 author=entry.team.name[:200], competition=entry.category.competition.tr("name")[:200],
                 seed=new_seed() if seed is None else seed,
@@ -355,7 +356,7 @@ class StorybookKind:
             KeyError,
         ) as exc:  # a result that no longer fits (e.g. page deleted)
             raise ServiceError(str(exc)[:200], "invalid") from exc
-        return document_of(plan, book, auto)
+        return document_of(plan, book, auto)  # type: ignore[arg-type]
 
     @staticmethod
     def _attach_job_pictures(book: Storybook, item: WorkJob) -> Storybook:
@@ -405,9 +406,8 @@ class StorybookKind:
         page = page_of(book, target)
         for index, candidate in enumerate(page.candidates):
             if candidate.provenance.get("asset") == picture.asset:
-                return document_of(
-                    work.document["plan"], book.choose_candidate(target, index), auto_pictures(work)
-                )  # type: ignore[index]
+                plan = (work.document or {})["plan"]
+                return document_of(plan, book.choose_candidate(target, index), auto_pictures(work))
         return None
 
     # ---------------------------------------------------------------- the submitted file
