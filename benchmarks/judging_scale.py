@@ -85,12 +85,13 @@ def main() -> None:
     trace()
     timings: dict[str, float] = {}
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     plan = assign(entries, judges, args.k, solver=args.solver)
-    solve_seconds = time.perf_counter() - t
+    solve_seconds, solve_cpu = time.perf_counter() - t, time.process_time() - cpu
     timings[f"assignment ({plan.solver} + rule check)"] = solve_seconds
     loads = np.array(list(plan.loads.values()))
-    print(f"  assignment: {len(plan.pairs):,} pairs by {plan.solver} in {solve_seconds:.2f} s; judge loads "
+    print(f"  assignment: {len(plan.pairs):,} pairs by {plan.solver} in {solve_seconds:.2f} s "
+          f"({solve_cpu:.2f} s CPU); judge loads "
           f"min {loads.min()}, max {loads.max()}, mean {loads.mean():.1f} (spread {loads.max() - loads.min()})")
 
     entry, judge, criteria, truth = simulate_scores(plan.pairs, args.entries, args.judges)  # set-up

@@ -336,7 +336,7 @@ def _grouped_arange(counts: np.ndarray) -> np.ndarray:
 def _network_solve(problem: _Problem, pe: np.ndarray, pj: np.ndarray, *, spread: bool) -> np.ndarray | None:
     """Min-cost flow over candidate pairs (pe[i], pj[i]): a boolean mask of the chosen pairs, None if infeasible.
 
-    Network: source → entry (capacity: judges still needed) → judge → sink. The judge → sink side is one
+    Network: entry (supplies the judges it still needs) → judge → sink. The judge → sink side is one
     arc per unit of load, the n-th unit costing W·n (convex), so the optimum minimises the sum of squared
     loads: loads end within one of each other wherever the bounds, categories and conflicts allow.
     Minimum loads are node demands on the judges. With `spread`, a judge-category layer adds a smaller
@@ -347,7 +347,7 @@ def _network_solve(problem: _Problem, pe: np.ndarray, pj: np.ndarray, *, spread:
     n_e, n_j = len(problem.entries), len(problem.judges)
     need, lower, upper = problem.need, problem.min_left, problem.max_left
     base = problem.pinned_per_judge
-    source, sink = 0, 1
+    sink = 1
     entry_node = 2 + np.arange(n_e, dtype=np.int64)
     judge_node = 2 + n_e + np.arange(n_j, dtype=np.int64)
     tails: list[np.ndarray] = []
@@ -364,8 +364,6 @@ def _network_solve(problem: _Problem, pe: np.ndarray, pj: np.ndarray, *, spread:
         costs.append(w_.ravel())
         return first
 
-    live = np.flatnonzero(need > 0)
-    add(source, entry_node[live], need[live], 0)
     n_nodes = 2 + n_e + n_j
     weight = 1
     if spread and len(pe):
@@ -396,7 +394,7 @@ def _network_solve(problem: _Problem, pe: np.ndarray, pj: np.ndarray, *, spread:
     )
     total = int(need.sum())
     supplies = np.zeros(n_nodes, dtype=np.int64)
-    supplies[source] = total
+    supplies[entry_node] = need  # each entry supplies the judges it still needs
     supplies[judge_node] = -lower
     supplies[sink] = -(total - int(lower.sum()))
     mcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int64), supplies)
