@@ -157,3 +157,15 @@ def test_total_capacity_and_minimum_loads_are_named():
         assign(entries, [Judge("j1", 3), Judge("j2", 3)], 1)
     with pytest.raises(InfeasibleAssignment, match="minimum loads add up to 12 but only 10"):
         assign(entries, [Judge("j1", 10, min_load=6), Judge("j2", 10, min_load=6)], 1)
+
+
+def test_work_outside_the_entries_counts_towards_balance_and_bounds():
+    entry = [Entry("e9", "art", "s1")]
+    judges = [Judge("busy", 10), Judge("idle", 10), Judge("full", 10), Judge("own", 10, school="s1")]
+    outside = {"busy": 7, "idle": 2, "full": 10, "own": 0}
+    result = assign(entry, judges, 1, loads=outside)
+    assert result.pairs == [("e9", "idle")]  # "own" has less work but shares the school; "full" has no room
+    result = assign(entry, judges, 2, loads=outside)
+    assert sorted(j for _, j in result.pairs) == ["busy", "idle"]
+    with pytest.raises(InfeasibleAssignment):
+        assign(entry, judges, 3, loads=outside)

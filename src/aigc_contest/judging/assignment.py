@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,7 +98,8 @@ class _Problem:
     """Integer-indexed view of the problem, shared by the solvers."""
 
     def __init__(self, entries: Sequence[Entry], judges: Sequence[Judge], k: int,
-                 pins: Iterable[tuple[str, str]], forbids: Iterable[tuple[str, str]]) -> None:
+                 pins: Iterable[tuple[str, str]], forbids: Iterable[tuple[str, str]],
+                 loads: Mapping[str, int] | None = None) -> None:
         if k < 1:
             raise AssignmentInputError(f"k must be at least 1 (got {k})")
         self.entries, self.judges, self.k = list(entries), list(judges), k
@@ -129,6 +130,12 @@ class _Problem:
             if why:
                 problems.append(f"pinned pair ({e_id}, {j_id}) is not allowed: {why}")
             self.pins.add(pair)
+        loads = loads or {}
+        unknown = sorted(set(loads) - set(self.j_index))
+        if unknown:
+            problems.append(f"work outside these entries names unknown judges: {', '.join(unknown[:5])}")
+        # work each judge already has outside these entries: it counts towards their bounds and the balance
+        self.outside = np.array([max(int(loads.get(x.id, 0)), 0) for x in self.judges], dtype=np.int64)
         self.pinned_per_entry = np.zeros(len(self.entries), dtype=np.int64)
         self.pinned_per_judge = np.zeros(len(self.judges), dtype=np.int64)
         for e, j in self.pins:
@@ -137,17 +144,18 @@ class _Problem:
         for over_e in np.flatnonzero(self.pinned_per_entry > k).tolist():
             problems.append(f"entry {self.entries[over_e].id} has {self.pinned_per_entry[over_e]} pinned judges, "
                             f"more than k={k}")
-        for over_j in np.flatnonzero(self.pinned_per_judge > [x.max_load for x in self.judges]).tolist():
+        room = np.maximum(np.array([x.max_load for x in self.judges], dtype=np.int64) - self.outside, 0)
+        for over_j in np.flatnonzero(self.pinned_per_judge > room).tolist():
             problems.append(f"judge {self.judges[over_j].id} has more pinned entries than max_load")
         if problems:
             raise AssignmentInputError("; ".join(problems))
         self.need = k - self.pinned_per_entry
-        self.max_left = np.array([j.max_load for j in self.judges], dtype=np.int64) - self.pinned_per_judge
-        self.min_left = np.maximum(np.array([j.min_load for j in self.judges], dtype=np.int64)
-                                   - self.pinned_per_judge, 0)
+        # bounds on the load within these entries (pins included), after the work outside them
+        self.max_all = room
+        self.min_all = np.maximum(np.array([j.min_load for j in self.judges], dtype=np.int64) - self.outside, 0)
+        self.max_left = self.max_all - self.pinned_per_judge
+        self.min_left = np.maximum(self.min_all - self.pinned_per_judge, 0)
         self.categories = sorted({e.category for e in self.entries})
-        self.max_all = np.array([j.max_load for j in self.judges], dtype=np.int64)
-        self.min_all = np.array([j.min_load for j in self.judges], dtype=np.int64)
         category_index = {c: i for i, c in enumerate(self.categories)}
         self.entry_category = np.array([category_index[x.category] for x in self.entries], dtype=np.int64)
         self.judge_category_ok = np.array(
@@ -346,7 +354,7 @@ def _network_solve(problem: _Problem, pe: np.ndarray, pj: np.ndarray, *, spread:
     mcf_module = _min_cost_flow_module()
     n_e, n_j = len(problem.entries), len(problem.judges)
     need, lower, upper = problem.need, problem.min_left, problem.max_left
-    base = problem.pinned_per_judge
+    base = problem.pinned_per_judge + problem.outside
     sink = 1
     entry_node = 2 + np.arange(n_e, dtype=np.int64)
     judge_node = 2 + n_e + np.arange(n_j, dtype=np.int64)
@@ -477,7 +485,8 @@ def _balanced_beyond_doubt(problem: _Problem, loads: np.ndarray) -> bool:
     can_take = loads < problem.max_all
     if not can_give.any() or not can_take.any():
         return True
-    return int(loads[can_give].max()) <= int(loads[can_take].min()) + 1
+    total = loads + problem.outside
+    return int(total[can_give].max()) <= int(total[can_take].min()) + 1
 
 
 def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]],
@@ -489,7 +498,8 @@ def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]]
     from collections import deque
 
     n_j = len(problem.judges)
-    min_all, max_all = problem.min_all.tolist(), problem.max_all.tolist()
+    min_all = (problem.min_all + problem.outside).tolist()  # bounds on the total load
+    max_all = (problem.max_all + problem.outside).tolist()
     cats_of = [np.flatnonzero(problem.judge_category_ok[j]).tolist() for j in range(n_j)]
     unvisited = [set(problem.judges_in[name]) for name in problem.categories]
     entry_category = problem.entry_category.tolist()
@@ -546,7 +556,8 @@ def _polish(problem: _Problem, chosen: list[tuple[int, int]]) -> list[tuple[int,
         by_entry[e].add(j)
     for e, j in problem.pins:
         by_entry[e].add(j)
-    load = (problem.pinned_per_judge + np.bincount([j for _, j in chosen], minlength=n_j)).tolist()
+    load = (problem.outside + problem.pinned_per_judge
+            + np.bincount([j for _, j in chosen], minlength=n_j)).tolist()  # total loads
     while (moves := _improving_path(problem, load, by_judge, by_entry)) is not None:
         for e, a, b in moves:
             by_judge[a].discard(e)
@@ -720,11 +731,16 @@ def assign(
     forbids: Iterable[tuple[str, str]] = (),
     solver: str = "auto",
     seed: int = 0,
+    loads: Mapping[str, int] | None = None,
 ) -> Assignment:
-    """Assign k judges per entry; InfeasibleAssignment (with reasons) when impossible."""
+    """Assign k judges per entry; InfeasibleAssignment (with reasons) when impossible.
+
+    `loads` (judge id → entries) is work the judges already have outside `entries` (a refill of a few
+    entries in a round under way): it counts towards each judge's min/max load and towards the balance,
+    so the entries go to the judges with the least work in all. `Assignment.loads` counts `entries` only."""
     if solver not in ("auto", "flow", "greedy"):
         raise AssignmentInputError(f"unknown solver {solver!r}; choose auto, flow or greedy")
-    problem = _Problem(entries, judges, k, pins, forbids)
+    problem = _Problem(entries, judges, k, pins, forbids, loads)
     eligible = problem.eligible_counts()
     reasons, short = problem.simple_reasons(eligible)
     if reasons:
