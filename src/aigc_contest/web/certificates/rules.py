@@ -28,3 +28,12 @@ rules.add_perm(
     "certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_organiser
 )
 rules.add_perm("certificates.manage_certificates", is_organiser)
+
+
+@rules.predicate
+def is_teacher_of_school(user: Any, school: Any) -> bool:
+    """A teacher of `school` (the ZIP of its certificates is theirs to download)."""
+    return bool(school is not None and is_teacher(user) and user.school_id == school.pk)
+
+
+rules.add_perm("certificates.download_school_archive", is_teacher_of_school | is_organiser)

@@ -24,6 +24,27 @@ def certificates_for(user: Any) -> QuerySet[Certificate]:
     return base.filter(user=user)
 
 
+def search(certificates: QuerySet[Certificate], *, query: str = "", competition: str = "", status: str = "",
+           kind: str = "") -> QuerySet[Certificate]:
+    """Narrow a list: words in the holder's name or login, the team or the school, or a certificate number."""
+    if competition.isdigit():
+        certificates = certificates.filter(competition_id=int(competition))
+    if status == "valid":
+        certificates = certificates.filter(revoked_at__isnull=True)
+    elif status == "revoked":
+        certificates = certificates.filter(revoked_at__isnull=False)
+    if kind in Certificate.Kind.values:
+        certificates = certificates.filter(kind=kind)
+    for word in query.split()[:5]:
+        certificates = certificates.filter(
+            Q(user__display_name__icontains=word) | Q(user__username__icontains=word)
+            | Q(team__name__icontains=word) | Q(team__school__name_en__icontains=word)
+            | Q(team__school__name_zh_hant__icontains=word) | Q(team__school__name_zh_hans__icontains=word)
+            | Q(uuid__icontains=word.replace("-", "")) | Q(uuid__icontains=word)
+        )
+    return certificates
+
+
 def issue_job(competition: Any) -> Job | None:
     """The latest bulk issuing job of the competition (queued, running or finished), if any."""
     return (Job.objects.filter(kind=ISSUE_ALL_KIND, params__competition=competition.pk).prefetch_related("assets")
