@@ -53,7 +53,8 @@ def school_certificates(competition: Competition, school: School) -> QuerySet[Ce
 def schools_with_certificates(competition: Competition) -> QuerySet[School]:
     live = Certificate.objects.filter(competition=competition, revoked_at__isnull=True)
     return School.objects.filter(
-        Q(pk__in=live.values("team__school")) | Q(pk__in=live.filter(team__isnull=True).values("user__school"))
+        Q(pk__in=live.values("team__school"))
+        | Q(pk__in=live.filter(team__isnull=True).values("user__school"))
     ).order_by("name_en")
 
 
@@ -81,8 +82,14 @@ def _teachers(school: School) -> list[User]:
     return list(User.objects.filter(school=school, role=Role.TEACHER, is_active=True).exclude(email=""))
 
 
-def build(competition: Competition, school: School, *, job_id: int | None = None, owner: User | None = None,
-          now: datetime | None = None) -> BuildReport:
+def build(
+    competition: Competition,
+    school: School,
+    *,
+    job_id: int | None = None,
+    owner: User | None = None,
+    now: datetime | None = None,
+) -> BuildReport:
     """Build the school's ZIP, record it and queue the teachers' e-mails (see the module docstring)."""
     if job_id is not None:
         done = SchoolArchive.objects.filter(job_id=job_id).first()
@@ -95,12 +102,21 @@ def build(competition: Competition, school: School, *, job_id: int | None = None
     with tempfile.TemporaryFile() as spool:
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             for certificate in certificates:
-                with certificate.pdf.open("rb") as source, archive.open(member_name(certificate), "w") as target:
+                with (
+                    certificate.pdf.open("rb") as source,
+                    archive.open(member_name(certificate), "w") as target,
+                ):
                     shutil.copyfileobj(source, target, COPY_CHUNK)
         size = spool.tell()
         spool.seek(0)
-        record = SchoolArchive(competition=competition, school=school, certificates=len(certificates), size=size,
-                               built_at=now, job_id=job_id)
+        record = SchoolArchive(
+            competition=competition,
+            school=school,
+            certificates=len(certificates),
+            size=size,
+            built_at=now,
+            job_id=job_id,
+        )
         record.file.save(f"{school.code}-{uuid_lib.uuid4().hex[:12]}.zip", File(spool), save=False)
     teachers = _teachers(school)
     with transaction.atomic():
@@ -114,23 +130,37 @@ def queue_teacher_emails(record: SchoolArchive, teachers: list[User], owner: Use
     if not teachers:
         return False
     sender = owner or teachers[0]
-    link = settings.SITE_URL.rstrip("/") + reverse("certificates-school-archive", args=[record.competition_id,
-                                                                                          record.school_id])
-    subject, body = render_message("school_certificates", {
-        "competition": record.competition, "school": record.school, "count": record.certificates, "link": link,
-    })
-    return enqueue_email(sender, recipients=sorted({t.email for t in teachers}), subject=subject,
-                         body=body) is not None
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "certificates-school-archive", args=[record.competition_id, record.school_id]
+    )
+    subject, body = render_message(
+        "school_certificates",
+        {
+            "competition": record.competition,
+            "school": record.school,
+            "count": record.certificates,
+            "link": link,
+        },
+    )
+    return (
+        enqueue_email(sender, recipients=sorted({t.email for t in teachers}), subject=subject, body=body)
+        is not None
+    )
 
 
 def latest_archive(competition: Competition, school: School) -> SchoolArchive | None:
-    return SchoolArchive.objects.filter(competition=competition, school=school).order_by("-built_at", "-id").first()
+    return (
+        SchoolArchive.objects.filter(competition=competition, school=school)
+        .order_by("-built_at", "-id")
+        .first()
+    )
 
 
 def archives_for(user: User, competition: Competition | None = None) -> list[SchoolArchive]:
     """The latest ZIP of each school the user may download (organisers: every school; teachers: their own)."""
     rows = SchoolArchive.objects.select_related("competition", "school").order_by(
-        "competition_id", "school_id", "-built_at", "-id")
+        "competition_id", "school_id", "-built_at", "-id"
+    )
     if competition is not None:
         rows = rows.filter(competition=competition)
     if not user.has_perm("certificates.manage_certificates"):
@@ -153,8 +183,9 @@ def start_school_archives(actor: User, competition: Competition, now: datetime |
         raise ServiceError(_("No certificates are issued yet: issue them first."), "nothing")
     kind = get_kind(SCHOOL_ARCHIVE_KIND)
     waiting = set(
-        Job.objects.filter(kind=SCHOOL_ARCHIVE_KIND, params__competition=competition.pk,
-                           status__in=["queued", "running"]).values_list("params__school", flat=True)
+        Job.objects.filter(
+            kind=SCHOOL_ARCHIVE_KIND, params__competition=competition.pk, status__in=["queued", "running"]
+        ).values_list("params__school", flat=True)
     )
     jobs = []
     config = jobs_config()
@@ -162,10 +193,18 @@ def start_school_archives(actor: User, competition: Competition, now: datetime |
         if school.pk in waiting:
             continue
         params, batch_key = kind.prepare({"competition": competition.pk, "school": school.pk})
-        jobs.append(Job.objects.create(
-            owner=actor, school=None, kind=kind.name, queue=kind.queue, params=params, batch_key=batch_key,
-            max_attempts=config["max_attempts"], timeout_seconds=kind.timeout_seconds or config["timeout_seconds"],
-        ))
+        jobs.append(
+            Job.objects.create(
+                owner=actor,
+                school=None,
+                kind=kind.name,
+                queue=kind.queue,
+                params=params,
+                batch_key=batch_key,
+                max_attempts=config["max_attempts"],
+                timeout_seconds=kind.timeout_seconds or config["timeout_seconds"],
+            )
+        )
     if jobs:
         transaction.on_commit(lambda: wake_workers(kind.queue))
     return jobs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -24,6 +25,9 @@ def certificates_for(user: Any) -> QuerySet[Certificate]:
     return base.filter(user=user)
 
 
+CERTIFICATE_NUMBER_PART = re.compile(r"[0-9a-fA-F-]{8,36}")
+
+
 def search(certificates: QuerySet[Certificate], *, query: str = "", competition: str = "", status: str = "",
            kind: str = "") -> QuerySet[Certificate]:
     """Narrow a list: words in the holder's name or login, the team or the school, or a certificate number."""
@@ -36,12 +40,14 @@ def search(certificates: QuerySet[Certificate], *, query: str = "", competition:
     if kind in Certificate.Kind.values:
         certificates = certificates.filter(kind=kind)
     for word in query.split()[:5]:
-        certificates = certificates.filter(
+        match = (
             Q(user__display_name__icontains=word) | Q(user__username__icontains=word)
             | Q(team__name__icontains=word) | Q(team__school__name_en__icontains=word)
             | Q(team__school__name_zh_hant__icontains=word) | Q(team__school__name_zh_hans__icontains=word)
-            | Q(uuid__icontains=word.replace("-", "")) | Q(uuid__icontains=word)
         )
+        if CERTIFICATE_NUMBER_PART.fullmatch(word):  # a piece of a certificate number (8 hex digits or more)
+            match |= Q(uuid__icontains=word)
+        certificates = certificates.filter(match)
     return certificates
 
 
