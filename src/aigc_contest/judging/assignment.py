@@ -489,8 +489,27 @@ def _balanced_beyond_doubt(problem: _Problem, loads: np.ndarray) -> bool:
     return int(total[can_give].max()) <= int(total[can_take].min()) + 1
 
 
+@dataclass
+class _Static:
+    """What the exchange search needs of the problem, computed once per polish."""
+
+    min_total: list[int]
+    max_total: list[int]
+    cats_of: list[list[int]]
+    entry_category: list[int]
+
+    @classmethod
+    def of(cls, problem: _Problem) -> _Static:
+        return cls(
+            (problem.min_all + problem.outside).tolist(),  # bounds on the total load
+            (problem.max_all + problem.outside).tolist(),
+            [np.flatnonzero(problem.judge_category_ok[j]).tolist() for j in range(len(problem.judges))],
+            problem.entry_category.tolist(),
+        )
+
+
 def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]],
-                    by_entry: list[set[int]]) -> list[tuple[int, int, int]] | None:
+                    by_entry: list[set[int]], static: _Static | None = None) -> list[tuple[int, int, int]] | None:
     """An alternating path over the full eligibility graph from a judge A to a judge Z with
     load(A) ≥ load(Z) + 2 (A above its minimum, Z below its maximum): moves (entry, from judge, to judge).
     None when there is none, which proves the loads optimal. Sources are taken in decreasing load, so
@@ -498,11 +517,9 @@ def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]]
     from collections import deque
 
     n_j = len(problem.judges)
-    min_all = (problem.min_all + problem.outside).tolist()  # bounds on the total load
-    max_all = (problem.max_all + problem.outside).tolist()
-    cats_of = [np.flatnonzero(problem.judge_category_ok[j]).tolist() for j in range(n_j)]
+    static = static or _Static.of(problem)
+    min_all, max_all, cats_of, entry_category = static.min_total, static.max_total, static.cats_of, static.entry_category
     unvisited = [set(problem.judges_in[name]) for name in problem.categories]
-    entry_category = problem.entry_category.tolist()
     reached_through: dict[int, int | None] = {}  # judge -> entry it was reached through (None: a source)
     reached_from: dict[int, int] = {}  # entry -> judge it was reached from
     lowest: tuple[int, int] = (1 << 62, -1)
@@ -525,7 +542,7 @@ def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]]
             if sources[i] not in reached_through:
                 visit(sources[i], None)
             i += 1
-        while queue:
+        while queue and lowest[0] > level - 2:  # stop at the first judge reached who can take one more
             a = queue.popleft()
             for e in by_judge[a]:
                 if e in reached_from:
@@ -535,6 +552,8 @@ def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]]
                 if pool:
                     for b in [b for b in pool if b not in by_entry[e] and problem.allowed(e, b)]:
                         visit(b, e)
+                if lowest[0] <= level - 2:
+                    break
         if lowest[0] <= level - 2:
             moves = []
             z = lowest[1]
@@ -558,7 +577,8 @@ def _polish(problem: _Problem, chosen: list[tuple[int, int]]) -> list[tuple[int,
         by_entry[e].add(j)
     load = (problem.outside + problem.pinned_per_judge
             + np.bincount([j for _, j in chosen], minlength=n_j)).tolist()  # total loads
-    while (moves := _improving_path(problem, load, by_judge, by_entry)) is not None:
+    static = _Static.of(problem)
+    while (moves := _improving_path(problem, load, by_judge, by_entry, static)) is not None:
         for e, a, b in moves:
             by_judge[a].discard(e)
             by_entry[e].discard(a)
