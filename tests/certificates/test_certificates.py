@@ -106,10 +106,10 @@ def test_issue_verify_revoke_verify(announced, client) -> None:  # type: ignore[
     revoke(announced.organiser, certificate, "awarded in error")
     assert verify(certificate.uuid).status == "revoked"
     html = client.get(f"/verify/{certificate.uuid}").content.decode()
-    assert "revoked" in html and "awarded in error" not in html
+    assert "revoked" in html and "awarded in error" in html  # the reason is public: the form says so
     assert client.get("/verify/00000000-0000-4000-8000-000000000000").status_code == 404
     api = client.get(f"/api/v1/certificates/{certificate.uuid}/verify").json()
-    assert api["status"] == "revoked"
+    assert api["status"] == "revoked" and api["revoke_reason"] == "awarded in error"
 
 
 def test_who_may_download(announced, client, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -161,13 +161,15 @@ def test_pin_across_a_conflict_is_refused():
         assign(entries, judges, 1, pins=[("e1", "j1")])
 
 
-def test_loads_are_balanced_in_proportion_to_capacity():
+def test_flow_balances_loads_with_capacity_as_a_cap_and_greedy_in_proportion():
     entries = [Entry(f"e{i}", "art") for i in range(60)]
     judges = [Judge("small", 20), Judge("big1", 40), Judge("big2", 40), Judge("big3", 40)]
-    for solver in ("flow", "greedy"):
-        loads = assign(entries, judges, 2, solver=solver).loads
-        assert loads["small"] == pytest.approx(120 * 20 / 140, abs=1.5)
-        assert max(loads[b] for b in ("big1", "big2", "big3")) - min(loads[b] for b in ("big1", "big2", "big3")) <= 1
+    loads = assign(entries, judges, 2, solver="flow").loads  # 120 sheets: 30 each, but "small" stops at 20
+    assert loads["small"] == 20 and sorted(loads[b] for b in ("big1", "big2", "big3")) == [33, 33, 34]
+    roomy = [Judge("small", 35), Judge("big1", 40), Judge("big2", 40), Judge("big3", 40)]
+    assert set(assign(entries, roomy, 2, solver="flow").loads.values()) == {30}
+    loads = assign(entries, judges, 2, solver="greedy").loads
+    assert loads["small"] == pytest.approx(120 * 20 / 140, abs=1.5)
 
 
 def test_multi_category_judge_is_spread_across_categories():
@@ -225,5 +227,6 @@ def test_large_contest_uses_the_fast_solver_and_stays_valid():
                     conflicts=frozenset({f"e{rng.randrange(3000)}"}), categories=frozenset({f"c{j % 3}", f"c{(j + 1) % 3}"}))
               for j in range(100)]
     result = assign(entries, judges, 3)
-    assert result.solver == "greedy"
+    assert result.solver == "flow"
     assert check_assignment(result, entries, judges, 3) == []
+    assert max(result.loads.values()) - min(result.loads.values()) <= 1

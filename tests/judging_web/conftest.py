@@ -56,7 +56,7 @@ def judged(world, make_user, provenance_png):  # type: ignore[no-untyped-def]
     round_ = services.open_round(w.organiser, w.competition, "scoring", k=2)
     for judge in (w.judge, judge_a, judge_c):
         services.add_judge(w.organiser, round_, judge, max_load=2)
-    report = services.assign_judges(w.organiser, round_)
+    report = services.assign_judges(w.organiser, round_, early=True)
     w.entry.refresh_from_db()
     return SimpleNamespace(**vars(w), criteria=criteria, team_b=team_b, entry_b=entry_b, judge_a=judge_a,
                            judge_c=judge_c, round=round_, report=report)

@@ -170,7 +170,7 @@ def test_forbidden_pairs_steer_the_solver(judged) -> None:  # type: ignore[no-un
         round_.forbidden_pairs.all().delete()
         overrides.forbid_pair(j.organiser, round_, j.entry, forbid_on_a)
         overrides.forbid_pair(j.organiser, round_, j.entry_b, forbid_on_b)
-        services.assign_judges(j.organiser, round_)
+        services.assign_judges(j.organiser, round_, early=True)
         assert _judges_of(round_, j.entry) == {forbid_on_b.username}
         assert _judges_of(round_, j.entry_b) == {forbid_on_a.username}
 

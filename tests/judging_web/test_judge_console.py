@@ -78,7 +78,9 @@ def test_a_declared_conflict_leaves_the_entry_under_judged_and_progress_below_10
     j = judged
     victim = Assignment.objects.filter(round=j.round, entry=j.entry).first()
     assert victim is not None
-    services.declare_conflict(victim.judge, victim)
+    services.declare_conflict(victim.judge, victim, "my nephew is in the team")
+    # both judges who may judge the entry were on it: nobody can take the sheet, so it stays short
+    assert Assignment.objects.filter(round=j.round, entry=j.entry).count() == 1
     for a in Assignment.objects.filter(round=j.round, status="assigned"):
         services.save_scores(a.judge, a, _scores(j), submit=True)
     # every sheet still on the list is submitted, and yet the entry has one judge of two
@@ -97,21 +99,31 @@ def test_a_declared_conflict_leaves_the_entry_under_judged_and_progress_below_10
     assert re.search(r'data-testid="category-percent">(\d+)<', page).group(1) == str(category.percent)
 
 
-def test_abstentions_do_not_count_and_a_full_round_reads_100(judged, score_all) -> None:  # type: ignore[no-untyped-def]
+def test_an_abstention_is_refilled_by_the_least_loaded_judge_and_a_full_round_reads_100(judged, score_all) -> None:  # type: ignore[no-untyped-def]
     from aigc_contest.web.judging import selectors, services
+    from aigc_contest.web.judging.models import Assignment
 
     j = judged
     a = j.round.assignments.filter(entry=j.entry_b).first()
+    before = set(j.round.assignments.filter(entry=j.entry_b).values_list("judge__username", flat=True))
     services.abstain(a.judge, a)
-    score_all(j, {})
-    progress = selectors.round_progress(j.round)
-    assert progress.categories[0].percent < 100
-    assert [u.entry for u in progress.under_judged] == [j.entry_b]
-
-    services.assign_judges(j.organiser, j.round)  # another judge fills the gap
+    on_b = j.round.assignments.filter(entry=j.entry_b).exclude(status=Assignment.Status.ABSTAINED)
+    (newcomer,) = set(on_b.values_list("judge__username", flat=True)) - before  # the third judge took it
+    assert not selectors.round_progress(j.round).under_judged
     score_all(j, {})
     progress = selectors.round_progress(j.round)
     assert progress.categories[0].percent == 100 and not progress.under_judged
+
+    # when every judge who may take the entry has abstained or is on it, it shows as under-judged
+    round_ = services.open_round(j.organiser, j.competition, "final", k=2)
+    for judge in (j.judge, j.judge_a, j.judge_c):
+        services.add_judge(j.organiser, round_, judge, max_load=2)
+    services.assign_judges(j.organiser, round_, early=True)
+    for a in round_.assignments.filter(entry=j.entry_b):
+        services.abstain(a.judge, a)
+    progress = selectors.round_progress(round_)
+    assert progress.categories[0].percent < 100
+    assert [u.entry for u in progress.under_judged] == [j.entry_b]
 
 
 def test_a_submitted_entry_nobody_was_given_is_under_judged(judged, make_png, make_user) -> None:  # type: ignore[no-untyped-def]

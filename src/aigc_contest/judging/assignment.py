@@ -6,15 +6,17 @@ A judge may judge an entry when the judge may judge its category and none of the
 Pinned pairs (manual override) are kept and count towards both k and the judge's load.
 
 Solvers
-- "flow": exact min-cost flow (networkx network simplex). Loads are balanced by convex costs: the
-  n-th entry of judge j costs ∝ n / max_load_j (loads end up proportional to capacity), and a smaller
-  convex cost per (judge, category) spreads a multi-category judge's entries across categories.
-  Minimum loads are lower bounds on the judge→sink arcs (node-demand transformation).
-- "greedy": for large contests. Entries with the least slack go first; each takes the k least-loaded
-  eligible judges (judges below their minimum first, then lowest load/max_load) from a heap per
-  category. If it cannot finish, an exact feasibility flow (scipy maximum_flow with lower bounds)
-  takes over where the instance is small enough to list every eligible pair.
-- "auto": flow up to FLOW_MAX_PAIRS eligible pairs, greedy beyond.
+- "flow" (and "auto"): exact min-cost flow (OR-Tools). Loads are balanced by convex costs: the n-th
+  entry of any judge costs n, so the sum of squared loads is minimal and loads differ by at most one
+  wherever the bounds, categories and conflicts allow (a judge's max_load is a cap, not a share).
+  A smaller convex cost per (judge, category) spreads a multi-category judge's entries across
+  categories. Minimum loads are node demands on the judges. Beyond FULL_MAX_PAIRS eligible pairs the
+  flow runs on sampled candidates and its optimality is then proved over every eligible pair (see
+  `_flow_solve`), so the answer is the same exact optimum at 100k entries × 5 judges in seconds.
+- "greedy": entries with the least slack go first; each takes the k least-loaded eligible judges
+  (judges below their minimum first, then lowest load/max_load) from a heap per category. If it cannot
+  finish, an exact feasibility flow (scipy maximum_flow with lower bounds) takes over where the
+  instance is small enough to list every eligible pair.
 Whatever the solver, the result is checked by `check_assignment` before it is returned.
 Infeasible instances raise InfeasibleAssignment naming the entries that cannot get k judges (and why).
 """
@@ -24,12 +26,11 @@ from __future__ import annotations
 import heapq
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-FLOW_MAX_PAIRS = 20_000
 MAXFLOW_MAX_PAIRS = 3_000_000
 
 
@@ -97,7 +98,8 @@ class _Problem:
     """Integer-indexed view of the problem, shared by the solvers."""
 
     def __init__(self, entries: Sequence[Entry], judges: Sequence[Judge], k: int,
-                 pins: Iterable[tuple[str, str]], forbids: Iterable[tuple[str, str]]) -> None:
+                 pins: Iterable[tuple[str, str]], forbids: Iterable[tuple[str, str]],
+                 loads: Mapping[str, int] | None = None) -> None:
         if k < 1:
             raise AssignmentInputError(f"k must be at least 1 (got {k})")
         self.entries, self.judges, self.k = list(entries), list(judges), k
@@ -128,6 +130,12 @@ class _Problem:
             if why:
                 problems.append(f"pinned pair ({e_id}, {j_id}) is not allowed: {why}")
             self.pins.add(pair)
+        loads = loads or {}
+        unknown = sorted(set(loads) - set(self.j_index))
+        if unknown:
+            problems.append(f"work outside these entries names unknown judges: {', '.join(unknown[:5])}")
+        # work each judge already has outside these entries: it counts towards their bounds and the balance
+        self.outside = np.array([max(int(loads.get(x.id, 0)), 0) for x in self.judges], dtype=np.int64)
         self.pinned_per_entry = np.zeros(len(self.entries), dtype=np.int64)
         self.pinned_per_judge = np.zeros(len(self.judges), dtype=np.int64)
         for e, j in self.pins:
@@ -136,17 +144,18 @@ class _Problem:
         for over_e in np.flatnonzero(self.pinned_per_entry > k).tolist():
             problems.append(f"entry {self.entries[over_e].id} has {self.pinned_per_entry[over_e]} pinned judges, "
                             f"more than k={k}")
-        for over_j in np.flatnonzero(self.pinned_per_judge > [x.max_load for x in self.judges]).tolist():
+        room = np.maximum(np.array([x.max_load for x in self.judges], dtype=np.int64) - self.outside, 0)
+        for over_j in np.flatnonzero(self.pinned_per_judge > room).tolist():
             problems.append(f"judge {self.judges[over_j].id} has more pinned entries than max_load")
         if problems:
             raise AssignmentInputError("; ".join(problems))
         self.need = k - self.pinned_per_entry
-        self.max_left = np.array([j.max_load for j in self.judges], dtype=np.int64) - self.pinned_per_judge
-        self.min_left = np.maximum(np.array([j.min_load for j in self.judges], dtype=np.int64)
-                                   - self.pinned_per_judge, 0)
+        # bounds on the load within these entries (pins included), after the work outside them
+        self.max_all = room
+        self.min_all = np.maximum(np.array([j.min_load for j in self.judges], dtype=np.int64) - self.outside, 0)
+        self.max_left = self.max_all - self.pinned_per_judge
+        self.min_left = np.maximum(self.min_all - self.pinned_per_judge, 0)
         self.categories = sorted({e.category for e in self.entries})
-        self.max_all = np.array([j.max_load for j in self.judges], dtype=np.int64)
-        self.min_all = np.array([j.min_load for j in self.judges], dtype=np.int64)
         category_index = {c: i for i, c in enumerate(self.categories)}
         self.entry_category = np.array([category_index[x.category] for x in self.entries], dtype=np.int64)
         self.judge_category_ok = np.array(
@@ -312,47 +321,302 @@ class _Problem:
         return reasons, short
 
 
-def _flow_solve(problem: _Problem, pairs: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
-    """Exact, balanced min-cost flow; None when infeasible."""
-    import networkx as nx
+# -- exact balanced min-cost flow (OR-Tools) ------------------------------------------------------
 
-    graph = nx.MultiDiGraph()
-    total = int(problem.need.sum())
-    graph.add_node("s", demand=-total)
-    sink_demand = total
-    for e in range(len(problem.entries)):
-        if problem.need[e]:
-            graph.add_edge("s", ("e", e), capacity=int(problem.need[e]), weight=0)
-    per_judge_categories: dict[int, set[str]] = defaultdict(set)
-    for e, j in pairs:
-        category = problem.entries[e].category
-        per_judge_categories[j].add(category)
-        graph.add_edge(("e", e), ("jc", j, category), capacity=1, weight=0)
-    for j, judge in enumerate(problem.judges):
-        upper, lower = int(problem.max_left[j]), int(problem.min_left[j])
-        base = int(problem.pinned_per_judge[j])
-        scale = max(judge.max_load, 1)
-        cats = per_judge_categories.get(j, set())
-        share = max(upper, 1) / max(len(cats), 1)
-        for c in cats:
-            for n in range(1, upper + 1):
-                graph.add_edge(("jc", j, c), ("j", j), capacity=1, weight=int(10 * n / share))
-        if lower:
-            graph.add_node(("j", j), demand=lower)
-            sink_demand -= lower
-        for n in range(lower + 1, upper + 1):
-            graph.add_edge(("j", j), "t", capacity=1, weight=int(1000 * (base + n) / scale))
-    graph.add_node("t", demand=sink_demand)
-    try:
-        flow = nx.min_cost_flow(graph)
-    except nx.NetworkXUnfeasible:
+FULL_MAX_PAIRS = 1_500_000  # up to this many eligible pairs every pair is an arc: one exact solve
+SAMPLED_PER_NEED = 2  # beyond it, each entry starts with this many sampled candidates per judge it needs
+SPREAD_UNIT = 100  # the secondary cost scale that spreads a multi-category judge across categories
+
+
+def _min_cost_flow_module():  # noqa: ANN202 - the OR-Tools module
+    from ortools.graph.python import min_cost_flow
+
+    return min_cost_flow
+
+
+def _grouped_arange(counts: np.ndarray) -> np.ndarray:
+    """[0..c0-1, 0..c1-1, …] for counts [c0, c1, …]."""
+    total = int(counts.sum())
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(total, dtype=np.int64) - starts
+
+
+def _network_solve(problem: _Problem, pe: np.ndarray, pj: np.ndarray, *, spread: bool) -> np.ndarray | None:
+    """Min-cost flow over candidate pairs (pe[i], pj[i]): a boolean mask of the chosen pairs, None if infeasible.
+
+    Network: entry (supplies the judges it still needs) → judge → sink. The judge → sink side is one
+    arc per unit of load, the n-th unit costing W·n (convex), so the optimum minimises the sum of squared
+    loads: loads end within one of each other wherever the bounds, categories and conflicts allow.
+    Minimum loads are node demands on the judges. With `spread`, a judge-category layer adds a smaller
+    convex cost per (judge, category) so that a multi-category judge's entries are spread across them;
+    W is large enough that it never trades against balance.
+    """
+    mcf_module = _min_cost_flow_module()
+    n_e, n_j = len(problem.entries), len(problem.judges)
+    need, lower, upper = problem.need, problem.min_left, problem.max_left
+    base = problem.pinned_per_judge + problem.outside
+    sink = 1
+    entry_node = 2 + np.arange(n_e, dtype=np.int64)
+    judge_node = 2 + n_e + np.arange(n_j, dtype=np.int64)
+    tails: list[np.ndarray] = []
+    heads: list[np.ndarray] = []
+    caps: list[np.ndarray] = []
+    costs: list[np.ndarray] = []
+
+    def add(u: np.ndarray | int, v: np.ndarray | int, cap: np.ndarray | int, cost: np.ndarray | int) -> int:
+        u_, v_, c_, w_ = np.broadcast_arrays(*(np.asarray(x, dtype=np.int64) for x in (u, v, cap, cost)))
+        first = sum(len(t) for t in tails)
+        tails.append(u_.ravel())
+        heads.append(v_.ravel())
+        caps.append(c_.ravel())
+        costs.append(w_.ravel())
+        return first
+
+    n_nodes = 2 + n_e + n_j
+    weight = 1
+    if spread and len(pe):
+        n_c = len(problem.categories)
+        key = pj * n_c + problem.entry_category[pe]
+        unique_keys, inverse = np.unique(key, return_inverse=True)
+        jc_node = n_nodes + np.arange(len(unique_keys), dtype=np.int64)
+        n_nodes += len(unique_keys)
+        pair_first = add(entry_node[pe], jc_node[inverse], 1, 0)
+        jc_judge = unique_keys // n_c
+        cats_per_judge = np.bincount(jc_judge, minlength=n_j)
+        weight = 2 * SPREAD_UNIT * int(cats_per_judge.max()) * (n_j + 1) + 1
+        units = np.maximum(upper[jc_judge], 0)
+        unit = _grouped_arange(units) + 1
+        owner = np.repeat(jc_judge, units)
+        share = np.maximum(upper[owner], 1) / np.maximum(cats_per_judge[owner], 1)
+        add(np.repeat(jc_node, units), judge_node[owner], 1, (SPREAD_UNIT * unit / share).astype(np.int64))
+    else:
+        pair_first = add(entry_node[pe], judge_node[pj], 1, 0)
+    free = np.maximum(upper - lower, 0)
+    owner = np.repeat(np.arange(n_j, dtype=np.int64), free)
+    level = base[owner] + lower[owner] + 1 + _grouped_arange(free)
+    add(judge_node[owner], sink, 1, weight * level)
+
+    mcf = mcf_module.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(tails), np.concatenate(heads), np.concatenate(caps), np.concatenate(costs)
+    )
+    total = int(need.sum())
+    supplies = np.zeros(n_nodes, dtype=np.int64)
+    supplies[entry_node] = need  # each entry supplies the judges it still needs
+    supplies[judge_node] = -lower
+    supplies[sink] = -(total - int(lower.sum()))
+    mcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int64), supplies)
+    status = mcf.solve()
+    if status == mcf.INFEASIBLE:
         return None
-    chosen = []
-    for e, j in pairs:
-        arcs = flow[("e", e)].get(("jc", j, problem.entries[e].category), {})
-        if sum(arcs.values()):
-            chosen.append((e, j))
-    return chosen
+    if status != mcf.OPTIMAL:
+        raise RuntimeError(f"min-cost flow solver stopped with status {status}")
+    flows = mcf.flows(np.arange(pair_first, pair_first + len(pe), dtype=np.int64))
+    return np.asarray(flows) > 0
+
+
+def _allowed_mask(problem: _Problem, pe: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """Vectorised `allowed` (categories are the caller's business), pins excluded."""
+    n_j = len(problem.judges)
+    school = problem.entry_school[pe]
+    ok = ~((school >= 0) & (school == problem.judge_school[pj]))
+    if len(problem.conflict_school_keys):
+        ok &= ~((school >= 0) & np.isin(pj * problem.n_schools + school, problem.conflict_school_keys))
+    blocked = problem.pair_block | problem.pins
+    if blocked:
+        keys = np.fromiter((e * n_j + j for e, j in blocked), dtype=np.int64, count=len(blocked))
+        ok &= ~np.isin(pe * n_j + pj, keys)
+    return ok
+
+
+def _listed_pairs(problem: _Problem, entries: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+    pe, pj = [], []
+    for e in entries:
+        for j in problem.judges_in[problem.entries[e].category]:
+            if (e, j) not in problem.pins and problem.allowed(e, j):
+                pe.append(e)
+                pj.append(j)
+    return np.array(pe, dtype=np.int64), np.array(pj, dtype=np.int64)
+
+
+def _sampled_pairs(problem: _Problem, eligible: np.ndarray, per_need: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """For each entry still needing judges, about per_need × need distinct eligible candidates drawn at
+    random from its category (every eligible judge when it has few)."""
+    n_j = len(problem.judges)
+    parts_e, parts_j = [], []
+    listed: list[int] = []
+    for c, name in enumerate(problem.categories):
+        members = np.array(problem.judges_in[name], dtype=np.int64)
+        rows = np.flatnonzero((problem.entry_category == c) & (problem.need > 0))
+        if not len(rows):
+            continue
+        draws = per_need * problem.need[rows]
+        few = eligible[rows] <= 2 * draws
+        listed.extend(rows[few].tolist())
+        rows, draws = rows[~few], draws[~few]
+        if not len(rows):
+            continue
+        pe = np.repeat(rows, draws)
+        pj = members[rng.integers(0, len(members), size=len(pe))]
+        keep = _allowed_mask(problem, pe, pj)
+        parts_e.append(pe[keep])
+        parts_j.append(pj[keep])
+    pe = np.concatenate(parts_e) if parts_e else np.zeros(0, dtype=np.int64)
+    pj = np.concatenate(parts_j) if parts_j else np.zeros(0, dtype=np.int64)
+    keys = np.sort(pe * n_j + pj)
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+    pe, pj = keys // n_j, keys % n_j
+    got = np.bincount(pe, minlength=len(problem.entries))
+    short = np.flatnonzero((got < problem.need) & (problem.need > 0) & ~np.isin(
+        np.arange(len(problem.entries)), np.array(listed, dtype=np.int64)))
+    listed.extend(short.tolist())
+    if listed:
+        drop = np.isin(pe, np.array(listed, dtype=np.int64))
+        le, lj = _listed_pairs(problem, listed)
+        pe, pj = np.concatenate([pe[~drop], le]), np.concatenate([pj[~drop], lj])
+    return pe, pj
+
+
+def _balanced_beyond_doubt(problem: _Problem, loads: np.ndarray) -> bool:
+    """True when no judge who could give an entry away has two more than a judge who could take one:
+    then no exchange lowers the sum of squared loads, so the loads are optimal."""
+    can_give = (loads > problem.min_all) & (loads > problem.pinned_per_judge)
+    can_take = loads < problem.max_all
+    if not can_give.any() or not can_take.any():
+        return True
+    total = loads + problem.outside
+    return int(total[can_give].max()) <= int(total[can_take].min()) + 1
+
+
+@dataclass
+class _Static:
+    """What the exchange search needs of the problem, computed once per polish."""
+
+    min_total: list[int]
+    max_total: list[int]
+    cats_of: list[list[int]]
+    entry_category: list[int]
+
+    @classmethod
+    def of(cls, problem: _Problem) -> _Static:
+        return cls(
+            (problem.min_all + problem.outside).tolist(),  # bounds on the total load
+            (problem.max_all + problem.outside).tolist(),
+            [np.flatnonzero(problem.judge_category_ok[j]).tolist() for j in range(len(problem.judges))],
+            problem.entry_category.tolist(),
+        )
+
+
+def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]],
+                    by_entry: list[set[int]], static: _Static | None = None) -> list[tuple[int, int, int]] | None:
+    """An alternating path over the full eligibility graph from a judge A to a judge Z with
+    load(A) ≥ load(Z) + 2 (A above its minimum, Z below its maximum): moves (entry, from judge, to judge).
+    None when there is none, which proves the loads optimal. Sources are taken in decreasing load, so
+    the search over all thresholds is one breadth-first pass."""
+    from collections import deque
+
+    n_j = len(problem.judges)
+    static = static or _Static.of(problem)
+    min_all, max_all, cats_of, entry_category = static.min_total, static.max_total, static.cats_of, static.entry_category
+    unvisited = [set(problem.judges_in[name]) for name in problem.categories]
+    reached_through: dict[int, int | None] = {}  # judge -> entry it was reached through (None: a source)
+    reached_from: dict[int, int] = {}  # entry -> judge it was reached from
+    lowest: tuple[int, int] = (1 << 62, -1)
+    queue: deque[int] = deque()
+
+    def visit(j: int, via: int | None) -> None:
+        nonlocal lowest
+        reached_through[j] = via
+        for c in cats_of[j]:
+            unvisited[c].discard(j)
+        if load[j] < max_all[j] and load[j] < lowest[0]:
+            lowest = (load[j], j)
+        queue.append(j)
+
+    sources = sorted((j for j in range(n_j) if load[j] > min_all[j] and by_judge[j]), key=lambda j: -load[j])
+    i = 0
+    while i < len(sources):
+        level = load[sources[i]]
+        while i < len(sources) and load[sources[i]] == level:
+            if sources[i] not in reached_through:
+                visit(sources[i], None)
+            i += 1
+        while queue and lowest[0] > level - 2:  # stop at the first judge reached who can take one more
+            a = queue.popleft()
+            for e in by_judge[a]:
+                if e in reached_from:
+                    continue
+                reached_from[e] = a
+                pool = unvisited[entry_category[e]]
+                if pool:
+                    for b in [b for b in pool if b not in by_entry[e] and problem.allowed(e, b)]:
+                        visit(b, e)
+                if lowest[0] <= level - 2:
+                    break
+        if lowest[0] <= level - 2:
+            moves = []
+            z = lowest[1]
+            while (e := reached_through[z]) is not None:
+                a = reached_from[e]
+                moves.append((e, a, z))
+                z = a
+            return moves
+    return None
+
+
+def _polish(problem: _Problem, chosen: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Apply improving alternating paths until none is left (then the loads are optimal)."""
+    n_j = len(problem.judges)
+    by_judge: list[set[int]] = [set() for _ in range(n_j)]
+    by_entry: list[set[int]] = [set() for _ in range(len(problem.entries))]
+    for e, j in chosen:
+        by_judge[j].add(e)
+        by_entry[e].add(j)
+    for e, j in problem.pins:
+        by_entry[e].add(j)
+    load = (problem.outside + problem.pinned_per_judge
+            + np.bincount([j for _, j in chosen], minlength=n_j)).tolist()  # total loads
+    static = _Static.of(problem)
+    while (moves := _improving_path(problem, load, by_judge, by_entry, static)) is not None:
+        for e, a, b in moves:
+            by_judge[a].discard(e)
+            by_entry[e].discard(a)
+            by_judge[b].add(e)
+            by_entry[e].add(b)
+        load[moves[-1][1]] -= 1
+        load[moves[0][2]] += 1
+    return [(e, j) for j in range(n_j) for e in by_judge[j]]
+
+
+def _flow_solve(problem: _Problem, eligible: np.ndarray, seed: int) -> tuple[list[tuple[int, int]] | None, str]:
+    """Exact balanced assignment; (None, name) when infeasible.
+
+    Up to FULL_MAX_PAIRS eligible pairs, every pair is an arc. Beyond, the flow runs on a random sample
+    of candidates per entry (doubled while infeasible), and the result is proved optimal on the full
+    eligibility graph: by the loads alone when they are within one, else by searching for an improving
+    exchange over every eligible pair (applied until none is left)."""
+    if int(eligible.sum()) <= FULL_MAX_PAIRS:
+        pe, pj = _listed_pairs(problem, np.flatnonzero(problem.need > 0).tolist())
+        mask = _network_solve(problem, pe, pj, spread=len(problem.categories) > 1)
+        if mask is None:
+            return None, "flow"
+        return list(zip(pe[mask].tolist(), pj[mask].tolist(), strict=True)), "flow"
+    rng = np.random.default_rng(seed)
+    per_need = SAMPLED_PER_NEED
+    while True:
+        pe, pj = _sampled_pairs(problem, eligible, per_need, rng)
+        mask = _network_solve(problem, pe, pj, spread=False)
+        if mask is not None:
+            break
+        if len(pe) >= int(eligible.sum()):  # every eligible pair was in: truly infeasible
+            return None, "flow"
+        per_need *= 2
+    chosen = list(zip(pe[mask].tolist(), pj[mask].tolist(), strict=True))
+    loads = problem.pinned_per_judge + np.bincount(pj[mask], minlength=len(problem.judges))
+    if not _balanced_beyond_doubt(problem, loads):
+        chosen = _polish(problem, chosen)
+    return chosen, "flow"
 
 
 def _maxflow_solve(problem: _Problem, pairs: list[tuple[int, int]]) -> tuple[list[tuple[int, int]] | None, dict[int, int]]:
@@ -487,11 +751,16 @@ def assign(
     forbids: Iterable[tuple[str, str]] = (),
     solver: str = "auto",
     seed: int = 0,
+    loads: Mapping[str, int] | None = None,
 ) -> Assignment:
-    """Assign k judges per entry; InfeasibleAssignment (with reasons) when impossible."""
+    """Assign k judges per entry; InfeasibleAssignment (with reasons) when impossible.
+
+    `loads` (judge id → entries) is work the judges already have outside `entries` (a refill of a few
+    entries in a round under way): it counts towards each judge's min/max load and towards the balance,
+    so the entries go to the judges with the least work in all. `Assignment.loads` counts `entries` only."""
     if solver not in ("auto", "flow", "greedy"):
         raise AssignmentInputError(f"unknown solver {solver!r}; choose auto, flow or greedy")
-    problem = _Problem(entries, judges, k, pins, forbids)
+    problem = _Problem(entries, judges, k, pins, forbids, loads)
     eligible = problem.eligible_counts()
     reasons, short = problem.simple_reasons(eligible)
     if reasons:
@@ -499,7 +768,7 @@ def assign(
     if not int(problem.need.sum()) and not int(problem.min_left.sum()):
         return problem.result([], "pins only")
 
-    if solver == "greedy" or (solver == "auto" and int(eligible.sum()) > FLOW_MAX_PAIRS):
+    if solver == "greedy":
         chosen = _greedy_solve(problem, eligible, seed)
         if chosen is not None:
             return problem.result(chosen, "greedy")
@@ -512,12 +781,15 @@ def assign(
             return problem.result(chosen, "greedy+maxflow")
         raise _infeasible_from_flow(problem, got)
 
-    pairs = problem.candidate_pairs(10 * FLOW_MAX_PAIRS) or []
-    chosen = _flow_solve(problem, pairs)
+    chosen, name = _flow_solve(problem, eligible, seed)
     if chosen is None:
+        pairs = problem.candidate_pairs(MAXFLOW_MAX_PAIRS)
+        if pairs is None:
+            raise InfeasibleAssignment(["the entries cannot all get k judges within the judges' loads and "
+                                        "conflicts; loosen loads or add judges"])
         _, got = _maxflow_solve(problem, pairs)
         raise _infeasible_from_flow(problem, got)
-    return problem.result(chosen, "flow")
+    return problem.result(chosen, name)
 
 
 def _infeasible_from_flow(problem: _Problem, got: dict[int, int]) -> InfeasibleAssignment:

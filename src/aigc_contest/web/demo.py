@@ -295,7 +295,7 @@ def _judging_panel(competition: Competition) -> None:
     round_ = judging_services.open_round(organiser, competition, "scoring", k=2)
     for judge in User.objects.filter(role=Role.JUDGE).order_by("username"):
         judging_services.add_judge(organiser, round_, judge, max_load=20)
-    judging_services.assign_judges(organiser, round_)
+    judging_services.assign_judges(organiser, round_, early=True)  # the demo judges start before the deadline
 
 
 def demo_logins() -> list[DemoLogin]:

@@ -23,6 +23,7 @@ class VerificationOut(Schema):
     award_kind: str
     issued_at: datetime | None
     revoked_at: datetime | None
+    revoke_reason: str = ""
     holder_initial: str
     sha256: str
 

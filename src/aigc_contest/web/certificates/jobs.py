@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aigc_contest.web.certificates.models import ISSUE_ALL_KIND
+from aigc_contest.web.certificates.models import ISSUE_ALL_KIND, SCHOOL_ARCHIVE_KIND
 from aigc_contest.web.certificates.services import issue_all
 from aigc_contest.web.contests.models import Competition
 from aigc_contest.web.core.errors import ServiceError
@@ -76,3 +76,46 @@ def run_issue_all(contexts: list[RunContext], progress: Progress) -> list[JobOut
 
 register(JobKind(KIND, run_issue_all, queue=QUEUE, prepare=_prepare, timeout_seconds=TIMEOUT_SECONDS,
                  label="certificates"))
+
+
+# ---------------------------------------------------------------- one school's ZIP
+
+
+def _prepare_archive(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    ids = {}
+    for name in ("competition", "school"):
+        value = params.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise JobFailure("A school's certificates need a competition and a school.")
+        ids[name] = value
+    return ids, ""
+
+
+def run_school_archives(contexts: list[RunContext], progress: Progress) -> list[JobOutput | Exception]:
+    from aigc_contest.web.accounts.models import School, User
+    from aigc_contest.web.certificates.archives import build
+
+    outcomes: list[JobOutput | Exception] = []
+    for context in contexts:
+        try:
+            competition = Competition.objects.filter(pk=context.params["competition"]).first()
+            school = School.objects.filter(pk=context.params["school"]).first()
+            if competition is None or school is None:
+                raise JobFailure("This competition or school no longer exists.")
+            progress(0.0, "building")
+            owner = User.objects.filter(username=context.owner).first()
+            try:
+                report = build(competition, school, job_id=context.job_id, owner=owner)
+            except ServiceError as exc:
+                raise JobFailure(exc.message) from exc
+            outcomes.append(JobOutput(result={"certificates": report.certificates, "bytes": report.size,
+                                              "emailed": report.emailed}))
+        except JobCancelled:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported for this job; the runner decides about retrying
+            outcomes.append(exc)
+    return outcomes
+
+
+register(JobKind(SCHOOL_ARCHIVE_KIND, run_school_archives, queue=QUEUE, prepare=_prepare_archive,
+                 timeout_seconds=TIMEOUT_SECONDS, label="certificates"))

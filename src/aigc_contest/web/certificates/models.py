@@ -60,3 +60,33 @@ class Certificate(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.revoked_at is None
+
+
+# The job kind that builds one school's ZIP of certificates and e-mails its teachers (certificates/jobs.py).
+SCHOOL_ARCHIVE_KIND = "certificates.school_archive"
+
+
+def archive_upload_path(instance: SchoolArchive, filename: str) -> str:
+    return f"certificates/{instance.competition_id}/schools/{filename}"
+
+
+class SchoolArchive(models.Model):
+    """A school's live certificates of a competition in one ZIP, built by a worker; the latest build per
+    school is the one listed (each build is a new file: stored files are written once)."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="school_archives")
+    school = models.ForeignKey("accounts.School", on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=archive_upload_path, max_length=300)
+    certificates = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)
+    built_at = models.DateTimeField()
+    job_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)  # the build that made it
+    emailed = models.PositiveIntegerField(default=0)  # teachers written to
+
+    class Meta:
+        ordering = ["competition", "school__name_en", "-built_at"]
+        verbose_name = _("school certificates (ZIP)")
+        verbose_name_plural = _("school certificates (ZIP)")
+
+    def __str__(self) -> str:
+        return f"{self.competition_id}/{self.school_id}: {self.certificates} certificates"

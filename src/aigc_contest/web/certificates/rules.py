@@ -30,3 +30,13 @@ rules.add_perm(
     "certificates.download_certificate", is_certificate_holder | is_certificate_teacher | is_competition_viewer
 )
 rules.add_perm("certificates.manage_certificates", is_competition_organiser)
+
+
+@rules.predicate
+def is_teacher_of_archive_school(user: Any, archive: Any) -> bool:
+    """A teacher of the archive's school (the ZIP of its certificates is theirs to download)."""
+    return bool(archive is not None and is_teacher(user) and user.school_id == archive.school_id)
+
+
+# A school's ZIP (asked with the SchoolArchive): its teachers and the competition's organisers.
+rules.add_perm("certificates.download_school_archive", is_teacher_of_archive_school | is_competition_organiser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -21,6 +22,32 @@ def certificates_for(user: Any) -> QuerySet[Certificate]:
             | Q(team__supervising_teacher=user) | Q(team__school_id=user.school_id) | Q(competition__in=watched)
         ).distinct()
     return base.filter(Q(user=user) | Q(competition__in=watched))
+
+
+CERTIFICATE_NUMBER_PART = re.compile(r"[0-9a-fA-F-]{8,36}")
+
+
+def search(certificates: QuerySet[Certificate], *, query: str = "", competition: str = "", status: str = "",
+           kind: str = "") -> QuerySet[Certificate]:
+    """Narrow a list: words in the holder's name or login, the team or the school, or a certificate number."""
+    if competition.isdigit():
+        certificates = certificates.filter(competition_id=int(competition))
+    if status == "valid":
+        certificates = certificates.filter(revoked_at__isnull=True)
+    elif status == "revoked":
+        certificates = certificates.filter(revoked_at__isnull=False)
+    if kind in Certificate.Kind.values:
+        certificates = certificates.filter(kind=kind)
+    for word in query.split()[:5]:
+        match = (
+            Q(user__display_name__icontains=word) | Q(user__username__icontains=word)
+            | Q(team__name__icontains=word) | Q(team__school__name_en__icontains=word)
+            | Q(team__school__name_zh_hant__icontains=word) | Q(team__school__name_zh_hans__icontains=word)
+        )
+        if CERTIFICATE_NUMBER_PART.fullmatch(word):  # a piece of a certificate number (8 hex digits or more)
+            match |= Q(uuid__icontains=word)
+        certificates = certificates.filter(match)
+    return certificates
 
 
 def issue_job(competition: Any) -> Job | None:

@@ -208,6 +208,7 @@ class Verification:
     award_kind: str = ""
     issued_at: datetime | None = None
     revoked_at: datetime | None = None
+    revoke_reason: str = ""
     holder_initial: str = ""
     sha256: str = ""
     timezone: str = ""  # the competition's: the dates are shown on its clock (not part of `as_dict`)
@@ -222,6 +223,7 @@ class Verification:
             "competition_zh": self.competition_zh, "kind": self.kind, "award_kind": self.award_kind,
             "issued_at": self.issued_at.isoformat() if self.issued_at else None,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "revoke_reason": self.revoke_reason,
             "holder_initial": self.holder_initial, "sha256": self.sha256,
         }
 
@@ -247,6 +249,7 @@ def verify(value: str | uuid_lib.UUID) -> Verification:
         award_kind=certificate.award_kind,
         issued_at=certificate.issued_at,
         revoked_at=certificate.revoked_at,
+        revoke_reason=certificate.revoke_reason if certificate.revoked_at else "",
         holder_initial=holder_initial(certificate.user),
         sha256=certificate.sha256,
         timezone=competition.timezone,

@@ -7,4 +7,8 @@ urlpatterns = [
     path("certificates/", views.my_certificates, name="certificates-mine"),
     path("certificates/<uuid:uuid>/pdf", views.download, name="certificate-download"),
     path("certificates/<uuid:uuid>/revoke", views.revoke, name="certificate-revoke"),
+    path("certificates/schools/<int:competition_id>/build", views.start_school_archives,
+         name="certificates-school-archives-build"),
+    path("certificates/schools/<int:competition_id>/<int:school_id>.zip", views.school_archive,
+         name="certificates-school-archive"),
 ]

@@ -151,6 +151,12 @@ class RoundForm(JudgingForm):
         return round_
 
 
+class AssignForm(RoundForm):
+    early = forms.BooleanField(
+        label=_("Open judging before the submission deadline (entries may still change)"), required=False
+    )
+
+
 class AddJudgeForm(RoundForm):
     username = forms.CharField(label=_("Judge's user name"), max_length=150)
     min_load = _number_field(
@@ -212,6 +218,9 @@ class ImportAssignmentsForm(RoundForm):
 
 class ConfirmResultsForm(RoundForm):
     method = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    accept_few_sheets = forms.BooleanField(
+        label=_("Confirm although some judges have too few score sheets for this method"), required=False
+    )
 
     def clean_method(self) -> str:
         method = (self.cleaned_data.get("method") or "").strip() or str(DEFAULT_METHOD)

@@ -323,3 +323,10 @@ def forbidden_pairs(round_: Round) -> QuerySet[ForbiddenPair]:
 def results_notice(competition: Competition) -> ResultsNotice | None:
     """The competition's results e-mail, once it is queued."""
     return ResultsNotice.objects.filter(competition=competition).first()
+
+
+def declared_conflicts(competition: Competition) -> QuerySet[ConflictDeclaration]:
+    """Every conflict of interest the competition's judges declared, newest first, with its reason."""
+    return ConflictDeclaration.objects.filter(competition=competition).select_related(
+        "judge", "entry__category", "school", "round"
+    )

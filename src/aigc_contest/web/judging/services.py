@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -162,9 +163,16 @@ CONFLICT_WORDS = {
 }
 
 
-def panel_problem(round_: Round) -> PanelProblem:
+def _core_entry(e: Entry) -> core.Entry:
+    return core.Entry(
+        id=str(e.pk), category=str(e.category_id),
+        school=str(e.team.school_id) if e.team.school_id else None,
+        teacher_ids=frozenset({str(e.team.supervising_teacher_id)} if e.team.supervising_teacher_id else ()),
+    )
+
+
+def _core_judges(round_: Round) -> tuple[list[PanelMembership], dict[str, core.Judge]]:
     competition = round_.competition
-    entries = _eligible_entries(competition)
     members = list(round_.panel.select_related("judge").prefetch_related("categories"))
     declared_entries: dict[int, set[str]] = defaultdict(set)
     declared_schools: dict[int, set[str]] = defaultdict(set)
@@ -173,14 +181,6 @@ def panel_problem(round_: Round) -> PanelProblem:
             declared_entries[d.judge_id].add(str(d.entry_id))
         if d.school_id:
             declared_schools[d.judge_id].add(str(d.school_id))
-    core_entries = {
-        str(e.pk): core.Entry(
-            id=str(e.pk), category=str(e.category_id),
-            school=str(e.team.school_id) if e.team.school_id else None,
-            teacher_ids=frozenset({str(e.team.supervising_teacher_id)} if e.team.supervising_teacher_id else ()),
-        )
-        for e in entries
-    }
     core_judges = {
         str(m.judge_id): core.Judge(
             id=str(m.judge_id), max_load=m.max_load, min_load=m.min_load,
@@ -191,15 +191,37 @@ def panel_problem(round_: Round) -> PanelProblem:
         )
         for m in members
     }
+    return members, core_judges
+
+
+def _round_forbids(round_: Round) -> set[tuple[str, str]]:
     forbids = {(str(e), str(j)) for e, j in ForbiddenPair.objects.filter(round=round_).values_list("entry_id", "judge_id")}
     forbids |= {(str(e), str(j)) for e, j in Assignment.objects.filter(
         round=round_, status=Assignment.Status.ABSTAINED).values_list("entry_id", "judge_id")}
+    return forbids
+
+
+def panel_problem(round_: Round) -> PanelProblem:
+    entries = _eligible_entries(round_.competition)
+    members, core_judges = _core_judges(round_)
+    core_entries = {str(e.pk): _core_entry(e) for e in entries}
     return PanelProblem(round_, {str(e.pk): e for e in entries}, {str(m.judge_id): m.judge for m in members},
-                        core_entries, core_judges, forbids)
+                        core_entries, core_judges, _round_forbids(round_))
 
 
-def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool = False) -> AssignReport:
+def opens_early(round_: Round, now: datetime | None = None) -> bool:
+    """Assigning now would open the round's judging before the categories' submission deadline: entries
+    may still change and more may come. Only the first assignment of a round opens it."""
+    return (not round_.competition.submission_closed(now)
+            and not Assignment.objects.filter(round=round_).exists())
+
+
+def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool = False, early: bool = False,
+                  now: datetime | None = None) -> AssignReport:
     """Give every submitted entry k judges with the core solver.
+
+    Before the submission deadline the first assignment of a round needs `early` (the organiser's
+    explicit confirmation): judges would see entries that can still change.
 
     Work already assigned is kept (as pins), except with `reassign`, which first lets go of the solver's
     own picks that nobody has started (not pinned by hand, still to score, no draft scores).
@@ -209,6 +231,10 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool =
     competition = round_.competition
     require(actor, "judging.manage_judging", competition)
     _not_after_publication(competition)
+    if not early and opens_early(round_, now):
+        raise ServiceError(
+            _("Submissions are open until the deadline, so entries may still change. Confirm that judging "
+              "opens before the deadline to assign judges now."), "before_deadline")
     problem = panel_problem(round_)
     if not problem.entries:
         raise ServiceError(_("There are no submitted entries to assign."), "nothing")
@@ -307,7 +333,51 @@ def save_scores(actor: User, assignment: Assignment, values: Mapping[int, object
     return assignment
 
 
+def refill_entry(round_: Round, entry: Entry, now: datetime | None = None) -> int:
+    """Give `entry` the judges it lacks in `round_` (after an abstention or a declared conflict), chosen
+    by the core solver among the panel's eligible judges with the least work in this round. Returns the
+    number of judges added; 0 when the round is closed, the results are out, or no judge may take it (the
+    entry then shows as under-judged on the organisers' page until they add judges)."""
+    competition = round_.competition
+    if not round_.is_open or competition.results_published(now) or entry.status != Entry.Status.SUBMITTED:
+        return 0
+    version = entry.latest_version
+    if version is None:
+        return 0
+    entry = Entry.objects.select_related("team").get(pk=entry.pk)
+    members, judges = _core_judges(round_)
+    if not judges:
+        return 0
+    existing = list(Assignment.objects.filter(round=round_).exclude(status=Assignment.Status.ABSTAINED)
+                    .values_list("entry_id", "judge_id"))
+    loads: dict[str, int] = defaultdict(int)
+    pins = []
+    for entry_id, judge_id in existing:
+        if str(judge_id) not in judges:
+            continue
+        if entry_id == entry.pk:
+            pins.append((str(entry_id), str(judge_id)))
+        else:
+            loads[str(judge_id)] += 1
+    if len(pins) >= round_.judges_per_entry:
+        return 0
+    forbids = [pair for pair in _round_forbids(round_) if pair[0] == str(entry.pk) and pair[1] in judges]
+    try:
+        plan = core.assign([_core_entry(entry)], list(judges.values()), round_.judges_per_entry, pins=pins,
+                           forbids=forbids, loads=loads)
+    except (core.InfeasibleAssignment, core.AssignmentInputError):
+        return 0
+    added = 0
+    for _entry_id, judge_id in plan.pairs:
+        if (str(entry.pk), judge_id) in pins:
+            continue
+        Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=version)
+        added += 1
+    return added
+
+
 def abstain(actor: User, assignment: Assignment, reason: str = "") -> Assignment:
+    """The judge steps back from one entry; another judge takes the sheet when one may."""
     _check_judge(actor, assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ServiceError(_("These scores were submitted already."), "submitted")
@@ -318,14 +388,19 @@ def abstain(actor: User, assignment: Assignment, reason: str = "") -> Assignment
         assignment.save(update_fields=["status", "comment"])
         record_change(actor, assignment, "judge abstained", {"entry": (None, assignment.entry_id)},
                       competition=assignment.round.competition_id)
+        refill_entry(assignment.round, assignment.entry)
     return assignment
 
 
 def declare_conflict(actor: User, assignment: Assignment, reason: str = "") -> ConflictDeclaration:
-    """Record the conflict and remove the assignment (with any draft scores); re-assigning fills the gap."""
+    """Record the conflict with its reason (the organisers read it) and remove the assignment (with any
+    draft scores); another judge takes the sheet when one may, else the entry shows as under-judged."""
     require(actor, "judging.score_assignment", assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ServiceError(_("These scores were submitted already; ask the organisers to withdraw them."), "submitted")
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError(_("Say why you cannot judge this entry: the organisers read the reason."), "reason")
     with transaction.atomic():
         declaration = ConflictDeclaration.objects.create(
             judge=actor, competition=assignment.round.competition, entry=assignment.entry,
@@ -333,7 +408,9 @@ def declare_conflict(actor: User, assignment: Assignment, reason: str = "") -> C
         )
         record_change(actor, declaration, "judge declared a conflict", {"entry": (None, assignment.entry_id)},
                       competition=assignment.round.competition_id)
+        round_, entry = assignment.round, assignment.entry
         assignment.delete()
+        refill_entry(round_, entry)
     return declaration
 
 
@@ -375,6 +452,17 @@ class CategoryAnalysis:
         return [j for j in self.judges if j.flags and j.flags != ["too few sheets"]]
 
 
+MIN_SHEETS_TO_NORMALISE = 5  # below this, a judge's own mean and spread (z-score, calibration) are guesswork
+NORMALISING_METHODS = {"zscore", "calibrated", "calibrated-scale"}
+
+
+@dataclass
+class FewSheets:
+    category: Category
+    judge: str  # user name
+    sheets: int
+
+
 @dataclass
 class Preview:
     method: str
@@ -383,6 +471,10 @@ class Preview:
     defects: list[str] = field(default_factory=list)
     agreement: dict[str, dict[str, object]] = field(default_factory=dict)
     analyses: list[CategoryAnalysis] = field(default_factory=list)
+    few_sheets: list[FewSheets] = field(default_factory=list)  # with a normalising method only
+
+    def few_sheets_text(self) -> str:
+        return ", ".join(f"{f.judge} ({f.category.tr('name')}: {f.sheets})" for f in self.few_sheets)
 
 
 def _rubric(competition: Competition) -> tuple[core.Rubric, list[Criterion]]:
@@ -443,17 +535,29 @@ def preview_results(round_: Round, method: str) -> Preview:
         summary = results.agreement_summary()
         preview.agreement[category.slug] = {"icc": summary["icc"], "alpha": summary["krippendorff_alpha_interval"],
                                             "flagged": summary["flagged_judges"]}
-        preview.analyses.append(CategoryAnalysis(
+        analysis = CategoryAnalysis(
             category=category, icc=results.icc, alpha=results.alpha_interval, judges=results.judges,
             before=results.distributions_before, after=results.distributions_after,
             judge_names={str(pk): name for pk, name in User.objects.filter(
                 pk__in=[int(j) for j in sheets.judge_ids]).values_list("pk", "username")},
-        ))
+        )
+        preview.analyses.append(analysis)
+        if base in NORMALISING_METHODS:
+            per_judge = np.bincount(sheets.judge, minlength=len(sheets.judge_ids))
+            preview.few_sheets.extend(
+                FewSheets(category, analysis.judge_names.get(judge_id, judge_id), int(n))
+                for judge_id, n in zip(sheets.judge_ids, per_judge.tolist(), strict=True)
+                if n < MIN_SHEETS_TO_NORMALISE
+            )
     return preview
 
 
-def confirm_results(actor: User, round_: Round, method: str, now: datetime | None = None) -> int:
-    """Record the results under `method` (replacing this round's earlier ones and their awards)."""
+def confirm_results(actor: User, round_: Round, method: str, now: datetime | None = None, *,
+                    accept_few_sheets: bool = False) -> int:
+    """Record the results under `method` (replacing this round's earlier ones and their awards).
+
+    A normalising method (z-score, calibration) with a judge who has fewer than MIN_SHEETS_TO_NORMALISE
+    sheets in a category is refused unless the organiser confirms it (`accept_few_sheets`)."""
     competition = round_.competition
     require(actor, "judging.manage_judging", competition)
     _not_after_publication(competition, now)
@@ -463,6 +567,12 @@ def confirm_results(actor: User, round_: Round, method: str, now: datetime | Non
                            "defects")
     if not preview.categories:
         raise ServiceError(_("No submitted scores yet."), "empty")
+    if preview.few_sheets and not accept_few_sheets:
+        raise ServiceError(
+            _("%(method)s rescales each judge by their own scores, and these judges have fewer than %(n)d score "
+              "sheets: %(judges)s. Confirm that you accept this, or choose another method.")
+            % {"method": preview.method, "n": MIN_SHEETS_TO_NORMALISE, "judges": preview.few_sheets_text()},
+            "few_sheets")
     confirmed_at = now or timezone.now()
     count = 0
     with transaction.atomic():

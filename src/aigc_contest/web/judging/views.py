@@ -206,8 +206,8 @@ def _add_judge(request: AuthenticatedHttpRequest, form: forms.AddJudgeForm) -> N
     messages.success(request, _("%(name)s joined the panel.") % {"name": judge})
 
 
-def _assign(request: AuthenticatedHttpRequest, form: forms.RoundForm) -> None:
-    assigned = services.assign_judges(request.user, form.round_)
+def _assign(request: AuthenticatedHttpRequest, form: forms.AssignForm) -> None:
+    assigned = services.assign_judges(request.user, form.round_, early=form.cleaned_data["early"])
     messages.success(request, _("%(new)d new assignments (%(kept)d kept).")
                      % {"new": assigned.created, "kept": assigned.kept})
 
@@ -238,7 +238,8 @@ def _import_assignments(request: AuthenticatedHttpRequest, form: forms.ImportAss
 
 
 def _confirm(request: AuthenticatedHttpRequest, form: forms.ConfirmResultsForm) -> None:
-    count = services.confirm_results(request.user, form.round_, form.cleaned_data["method"])
+    count = services.confirm_results(request.user, form.round_, form.cleaned_data["method"],
+                                     accept_few_sheets=form.cleaned_data["accept_few_sheets"])
     messages.success(request, _("%(count)d results recorded.") % {"count": count})
 
 
@@ -258,7 +259,7 @@ ACTIONS: dict[str, OrganiserAction] = {
     "issue_certificates": OrganiserAction(forms.IssueCertificatesForm, _issue_certificates),
     "award_places": OrganiserAction(forms.AwardPlacesForm, _award_places, "award_places"),
     "add_judge": OrganiserAction(forms.AddJudgeForm, _add_judge, "add_judge"),
-    "assign": OrganiserAction(forms.RoundForm, _assign),
+    "assign": OrganiserAction(forms.AssignForm, _assign),
     "reassign": OrganiserAction(forms.RoundForm, _reassign),
     "pin": OrganiserAction(forms.PairForm, _pair(overrides.pin_pair, _PINNED), "pair"),
     "forbid": OrganiserAction(forms.PairForm, _pair(overrides.forbid_pair, _FORBIDDEN), "pair"),
@@ -364,6 +365,7 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
                 preview_error = exc.message
         rounds.append({"round": round_, "judges": progress.judges, "categories": progress.categories,
                        "under_judged": progress.under_judged,
+                       "opens_early": services.opens_early(round_),
                        "panel": round_.panel.select_related("judge"), "preview": preview,
                        "preview_error": preview_error,
                        "analyses": [_analysis_view(a, round_, preview.method) for a in preview.analyses] if preview else [],
@@ -382,6 +384,7 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
         "published": selectors.embargo_lifted(competition),
         "awards": selectors.published_awards(competition),
         "results_notice": selectors.results_notice(competition),
+        "conflicts": selectors.declared_conflicts(competition),
         "certificate_job": _with_position(certificate_selectors.issue_job(competition)),
     }, status=status)
 
