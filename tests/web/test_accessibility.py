@@ -235,8 +235,10 @@ def test_pages_in_traditional_chinese(
 def test_the_set_up_pages_have_no_serious_violations(
     live_server: Any, chromium_page: Any, axe_source: str, make_user: Any, make_competition: Any
 ) -> None:
+    from aigc_contest.web.contests.roles_services import make_creator_owner
+
     competition, _category, _theme = make_competition("city-2031")
-    make_user("organiser.a11y", "organiser")
+    make_creator_owner(make_user("organiser.a11y", "organiser"), competition)  # set-up is per competition
     page, base = chromium_page, live_server.url
     sign_in(page, base, "organiser.a11y", "pw-12345678")  # made by the make_user fixture
     findings: list[Finding] = []
