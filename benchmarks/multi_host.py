@@ -27,6 +27,12 @@ Run (root; PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379, an S3 server i
 
     .venv/bin/python benchmarks/multi_host.py [--submissions 5000] [--pictures 300] [--json FILE]
 
+Measured at full size on two shared CPU cores (every host, PostgreSQL, Redis and SeaweedFS on them):
+5,000 submissions in 36.5 s (about 8,200 a minute, p50 52 ms, p99 169 ms), all acknowledged, 5,000
+versions, 0 lost, 0 duplicated, 9 requests sent again after web1 died; 300 pictures, the 4 that wk1 was
+painting back in line 12.9 s after its kill and painted once each; 5,000 receipts sent; the last job done
+256 s after the surge by the one surviving worker (the receipts' backlog); 5,300 files read back in 51 s.
+
 tests/deploy/test_hosts.py runs the same at a small size (AIGC_TEST_HOSTS_SUBMISSIONS / _PICTURES raise it).
 """
 

@@ -94,10 +94,11 @@ def _field(value: Any) -> str:
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         JobContextFilter().filter(record)  # a record that reached this handler without the filter
+        job, attempt, batch = (getattr(record, name) for name in ("job", "attempt", "batch"))
         head = (
-            f"{_timestamp(record)} {record.levelname} job={_field(record.job)} "  # type: ignore[attr-defined]
-            f"attempt={_field(record.attempt)} batch={_field(record.batch)} {record.name}:"
-        )  # type: ignore[attr-defined]
+            f"{_timestamp(record)} {record.levelname} job={_field(job)} attempt={_field(attempt)} "
+            f"batch={_field(batch)} {record.name}:"
+        )
         body = record.getMessage()
         if record.exc_info:
             body += "\n" + self.formatException(record.exc_info)
