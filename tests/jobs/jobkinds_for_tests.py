@@ -46,3 +46,13 @@ kinds.register(
         max_batch=lambda params: int(params.get("max_batch", 4)), label="test",
     )
 )
+
+
+def _paint(contexts: list[kinds.RunContext], progress: kinds.Progress) -> list[kinds.JobOutput | Exception]:
+    """A "picture" on the GPU queue: sleeps `seconds` in steps, then stores one small file per job."""
+    return _run(contexts, progress)
+
+
+kinds.register(
+    kinds.JobKind("test.paint", _paint, queue="gpu", prepare=_prepare, max_batch=lambda params: 1, label="test")
+)

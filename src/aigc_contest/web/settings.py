@@ -297,10 +297,13 @@ AIGC_REMINDER_HOURS = _env_number("AIGC_REMINDER_HOURS", 48)
 
 AIGC_JOBS = {
     "embedded_worker": env_flag("AIGC_EMBEDDED_WORKER", not os.environ.get("AIGC_BROKER_URL")),
-    "heartbeat_seconds": _env_number("AIGC_JOB_HEARTBEAT_SECONDS", 5),
-    # A running job whose worker has not been heard from for this long is put back in the queue.
-    "stale_seconds": _env_number("AIGC_JOB_STALE_SECONDS", 60),
-    "watchdog_seconds": _env_number("AIGC_JOB_WATCHDOG_SECONDS", 10),
+    # Each worker writes a heartbeat for its running jobs every `heartbeat_seconds` (the database's clock);
+    # every worker's watchdog looks every `watchdog_seconds` and puts back in line a running job not heard
+    # from for `stale_seconds` (five missed heartbeats), so a killed worker's job runs again elsewhere
+    # within stale + watchdog (12 s) plus its own run time.
+    "heartbeat_seconds": _env_number("AIGC_JOB_HEARTBEAT_SECONDS", 2),
+    "stale_seconds": _env_number("AIGC_JOB_STALE_SECONDS", 10),
+    "watchdog_seconds": _env_number("AIGC_JOB_WATCHDOG_SECONDS", 2),
     "batch_window_seconds": _env_number("AIGC_JOB_BATCH_WINDOW_SECONDS", 0.5),
     # Which queued job goes next: "fair" (round-robin by child, then school) or "fifo" (oldest first, the
     # baseline benchmarks/class_rush.py measures fair share against). Batching and limits apply to both.

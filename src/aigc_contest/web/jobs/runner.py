@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from aigc_contest.generation.scheduling import LoadedModelBudget
 from aigc_contest.web.jobs import kinds, selectors, services
+from aigc_contest.web.jobs.logs import job_context
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.jobs.screening import screen
 from aigc_contest.web.jobs.signals import watchdog_passed
@@ -58,6 +59,7 @@ def run_available(queue: str, *, worker: str | None = None, max_batches: int = 5
 def run_batch(jobs: list[Job]) -> None:
     kind = kinds.get_kind(jobs[0].kind)
     contexts = [kinds.RunContext(job.pk, job.attempts, job.params, job.owner.get_username()) for job in jobs]
+    batch_id = jobs[0].batch_id
     with _ACTIVE_LOCK:
         ACTIVE.update({c.job_id: c.attempt for c in contexts})
     last_write = [0.0]
@@ -71,31 +73,46 @@ def run_batch(jobs: list[Job]) -> None:
         if not any(alive):
             raise kinds.JobCancelled
 
+    started = time.monotonic()
     try:
-        try:
-            outcomes = kind.run(contexts, progress)
-        except kinds.JobCancelled:
-            return
-        except Exception as exc:  # noqa: BLE001 - the whole batch failed: each job reports it
-            outcomes = [exc] * len(contexts)
+        with job_context([c.job_id for c in contexts], [c.attempt for c in contexts], batch_id):
+            logger.info("batch started: %d %s job(s) from queue %s", len(contexts), kind.name, jobs[0].queue)
+            try:
+                outcomes = kind.run(contexts, progress)
+            except kinds.JobCancelled:
+                logger.info("batch stopped: every job in it was cancelled")
+                return
+            except Exception as exc:  # noqa: BLE001 - the whole batch failed: each job reports it
+                outcomes = [exc] * len(contexts)
         for context, outcome in zip(contexts, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                screen().record_failure(context.job_id, outcome)  # safety refusals go to the teachers' audit log
-                services.fail_attempt(
-                    context.job_id,
-                    context.attempt,
-                    kinds.child_message(outcome),
-                    detail="".join(traceback.format_exception(outcome))[-5000:],
-                    retryable=_retryable(outcome),
-                )
-            elif not services.complete_job(context.job_id, context.attempt, outcome):
-                logger.info("job %s attempt %s finished after it was cancelled or taken over; result dropped",
-                            context.job_id, context.attempt)
+            with job_context([context.job_id], [context.attempt], batch_id):
+                _finish(context, outcome, time.monotonic() - started)
     finally:
         with _ACTIVE_LOCK:
             for context in contexts:
                 ACTIVE.pop(context.job_id, None)
         _keep_models_within_budget(jobs)
+
+
+def _finish(context: kinds.RunContext, outcome: kinds.JobOutput | Exception, seconds: float) -> None:
+    if isinstance(outcome, Exception):
+        screen().record_failure(context.job_id, outcome)  # safety refusals go to the teachers' audit log
+        status = services.fail_attempt(
+            context.job_id,
+            context.attempt,
+            kinds.child_message(outcome),
+            detail="".join(traceback.format_exception(outcome))[-5000:],
+            retryable=_retryable(outcome),
+        )
+        if status is None:
+            logger.info("job failed after it was cancelled or taken over (%s)", type(outcome).__name__)
+        else:
+            logger.warning("job %s after %.1f s: %s: %s", "back in line" if status == "queued" else "failed",
+                           seconds, type(outcome).__name__, str(outcome)[:300])
+    elif services.complete_job(context.job_id, context.attempt, outcome):
+        logger.info("job succeeded in %.1f s (%d file(s))", seconds, len(outcome.files))
+    else:
+        logger.info("job finished after it was cancelled or taken over; result dropped")
 
 
 def _retryable(exc: Exception) -> bool:

@@ -15,8 +15,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -183,8 +184,8 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
         Job.objects.filter(pk__in=ids, status=JobStatus.QUEUED).update(
             status=JobStatus.RUNNING,
             attempts=F("attempts") + 1,
-            started_at=now,
-            heartbeat_at=now,
+            started_at=Now(),  # the database's clock: every host's watchdog compares against the same one
+            heartbeat_at=Now(),
             batch_id=uuid.uuid4(),
             worker=worker[:200],
             progress=0.0,
@@ -202,7 +203,7 @@ def report_progress(job_id: int, attempt: int, fraction: float, message: str = "
     """False when the job is no longer this attempt's to run (cancelled, timed out, taken over)."""
     return bool(
         _attempt(job_id, attempt).update(
-            progress=max(0.0, min(1.0, fraction)), progress_message=message[:200], heartbeat_at=timezone.now()
+            progress=max(0.0, min(1.0, fraction)), progress_message=message[:200], heartbeat_at=Now()
         )
     )
 
@@ -213,7 +214,7 @@ def heartbeat(attempts: dict[int, int]) -> None:
     match = Q()
     for job_id, attempt in attempts.items():
         match |= Q(pk=job_id, attempts=attempt)
-    Job.objects.filter(match, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+    Job.objects.filter(match, status=JobStatus.RUNNING).update(heartbeat_at=Now())
 
 
 def complete_job(job_id: int, attempt: int, output: kinds.JobOutput) -> bool:
@@ -256,30 +257,49 @@ def fail_attempt(job_id: int, attempt: int, message: str, *, detail: str = "", r
     return job.status
 
 
+def database_now() -> Any:
+    """The database server's clock: heartbeats are written with it and compared with it, so hosts whose
+    clocks disagree by a few seconds never take each other's running jobs for stale ones."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT STATEMENT_TIMESTAMP()")
+            return cursor.fetchone()[0]
+    return timezone.now()  # SQLite: one machine, one clock
+
+
 def watchdog() -> dict[str, int]:
     """Fail running jobs past their timeout, and give back jobs whose worker went silent (killed, lost
     power) so another worker runs them. Safe to run from every worker at once."""
-    now = timezone.now()
-    stale_before = now - timedelta(seconds=kinds.jobs_config()["stale_seconds"])
+    from aigc_contest.web.jobs.logs import job_context
+
     timed_out = requeued = lost = 0
     with transaction.atomic():
+        now = database_now()
+        stale_before = now - timedelta(seconds=kinds.jobs_config()["stale_seconds"])
         running = Job.objects.select_for_update(skip_locked=True).filter(status=JobStatus.RUNNING)
         for job in running:
+            silent = job.heartbeat_at is None or job.heartbeat_at < stale_before
             if job.started_at and job.started_at + timedelta(seconds=job.timeout_seconds) < now:
                 job.status, job.error, job.finished_at = JobStatus.FAILED, TIMED_OUT, now
                 job.error_detail = f"attempt {job.attempts} ran past its {job.timeout_seconds} s timeout"
                 timed_out += 1
-            elif job.heartbeat_at is None or job.heartbeat_at < stale_before:
+                what = "failed: ran past its timeout"
+            elif silent:
                 job.error_detail = f"worker {job.worker} went silent during attempt {job.attempts}"
                 if job.attempts < job.max_attempts:
                     job.status, job.progress, job.progress_message = JobStatus.QUEUED, 0.0, RETRYING
                     requeued += 1
+                    what = "back in line"
                 else:
                     job.status, job.error, job.finished_at = JobStatus.FAILED, WORKER_LOST, now
                     lost += 1
+                    what = "failed: its workers kept stopping"
             else:
                 continue
             job.save(update_fields=["status", "error", "error_detail", "progress", "progress_message", "finished_at"])
+            with job_context([job.pk], [job.attempts], job.batch_id):
+                silence = (now - job.heartbeat_at).total_seconds() if job.heartbeat_at else float("nan")
+                logger.warning("watchdog: job %s (worker %s, silent %.1f s)", what, job.worker, silence)
     return {"timed_out": timed_out, "requeued": requeued, "lost": lost}
 
 

@@ -24,29 +24,50 @@ logger = logging.getLogger(__name__)
 
 
 def run_worker(concurrency: int = 1, queues: str | None = None, loglevel: str | None = None) -> int:
+    """Serve `queues` (comma-separated; default: every queue the job kinds use, so one command runs every
+    kind of job) until stopped. Logs go to stderr, one line per record with its time, level, job, attempt
+    and batch (`AIGC_LOG_FORMAT=text|json`, level `--loglevel` or `AIGC_LOG_LEVEL`)."""
     from celery import signals
 
-    from aigc_contest.web.jobs import kinds
+    from aigc_contest.web.jobs import kinds, logs
     from aigc_contest.web.jobs.celery_app import app
     from aigc_contest.web.jobs.runner import Housekeeper
 
+    log_format = os.environ.get("AIGC_LOG_FORMAT", "text").strip().lower() or "text"
+    logs.formatter(log_format)  # a misspelt format stops the worker before it takes any job
     queue_names = [q.strip() for q in (queues or ",".join(kinds.queues())).split(",") if q.strip()]
+    unknown = sorted(set(queue_names) - set(kinds.queues()))
     housekeeper = Housekeeper(queue_names)
+
+    level = (loglevel or os.environ.get("AIGC_LOG_LEVEL") or "WARNING").upper()
+    stderr = sys.stderr
+    logs.configure(level, log_format, stream=stderr)  # for what Celery says before its own set-up
+    logging.captureWarnings(True)  # Celery's warnings (e.g. about running as root) too
+
+    def setup_logging(**_: Any) -> None:
+        """Instead of Celery's set-up (and again after its Django fix-up ran django.setup() and LOGGING)."""
+        _structured_logging(level, log_format, stderr)
 
     def start_housekeeping(**_: Any) -> None:
         housekeeper.start()  # heartbeats, watchdog, and wake-ups for jobs that waited across a restart
+        logger.warning("worker ready: queues %s, concurrency %s", ",".join(queue_names), max(1, concurrency))
+        if unknown:
+            logger.warning("no job kind uses queue(s) %s (known: %s)", ",".join(unknown), ",".join(kinds.queues()))
 
     def stop_housekeeping(**_: Any) -> None:
         housekeeper.stop.set()
 
+    signals.celeryd_init.connect(setup_logging, weak=False)  # before Celery's first warnings
+    signals.setup_logging.connect(setup_logging, weak=False)
     signals.worker_ready.connect(start_housekeeping, weak=False)
     signals.worker_shutdown.connect(stop_housekeeping, weak=False)
     argv = [
+        "--quiet",  # no banner: every line the worker writes is a log line
         "worker",
         f"--concurrency={max(1, concurrency)}",
         f"--pool={'solo' if concurrency <= 1 else 'threads'}",
         f"--queues={','.join(queue_names)}",
-        f"--loglevel={loglevel or os.environ.get('AIGC_LOG_LEVEL', 'WARNING')}",
+        f"--loglevel={level}",
         f"--hostname=aigc-{os.getpid()}@{socket.gethostname()}",
         "--without-gossip",
         "--without-mingle",
@@ -54,6 +75,25 @@ def run_worker(concurrency: int = 1, queues: str | None = None, loglevel: str | 
     ]
     app.worker_main(argv)
     return 0
+
+
+def _structured_logging(level: str, log_format: str, stream: Any) -> None:
+    """Every line this process writes is a log line: time, level, job, attempt, batch (jobs.logs)."""
+    import celery.apps.worker as celery_worker
+    from celery.utils.log import LoggingProxy
+
+    from aigc_contest.web.jobs import logs
+
+    logs.configure(level, log_format, stream=stream)
+    logging.captureWarnings(True)
+    # Whatever a library prints (the console e-mail backend, a progress bar) becomes log lines.
+    sys.stdout = LoggingProxy(logging.getLogger("aigc_contest.stdout"), logging.INFO)  # type: ignore[assignment]
+    sys.stderr = LoggingProxy(logging.getLogger("aigc_contest.stderr"), logging.WARNING)  # type: ignore[assignment]
+
+    def say(message: str, *_: Any) -> None:  # Celery's "worker: Warm shutdown", from its signal handler
+        logging.getLogger("celery.apps.worker").warning("%s", message)
+
+    celery_worker.safe_say = say
 
 
 def describe_exit(returncode: int | None) -> str:
