@@ -258,3 +258,28 @@ def test_the_set_up_pages_have_no_serious_violations(
     assert page.locator("#id_criteria-0-weight").get_attribute("aria-invalid") == "true"
     findings.extend(audit(page, axe_source, "rubric with an error"))
     fail_on(findings)
+
+
+def test_the_application_editor_has_no_serious_violations(
+    live_server: Any, chromium_page: Any, axe_source: str, make_user: Any, make_competition: Any, make_school: Any
+) -> None:
+    from aigc_contest.web.entries import services
+
+    _competition, category, theme = make_competition("wukong-a11y", work_types=("application",))
+    school = make_school("school-a11y")
+    teacher = make_user("teacher.a11y", "teacher", school)
+    student = make_user("maker.a11y", "student", school)
+    team = services.create_team(teacher, category, name="Inkbots", members=[student])
+    entry = services.start_entry(student, team, title="Ink Helper", work_type="application", theme=theme)
+    page, base = chromium_page, live_server.url
+    sign_in(page, base, "maker.a11y", "pw-12345678")
+    findings: list[Finding] = []
+    visit(page, f"{base}/applications/entries/{entry.pk}/")
+    findings.extend(audit(page, axe_source, "application editor"))
+    page.fill("#id_name", "Ink Helper")
+    page.fill("#id_demo_url", "http://not-https.example.org/")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    assert page.locator("#id_demo_url").get_attribute("aria-invalid") == "true"
+    findings.extend(audit(page, axe_source, "application editor with an error"))
+    fail_on(findings)
