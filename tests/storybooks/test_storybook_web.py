@@ -202,3 +202,12 @@ def test_pages_permissions_and_languages(client, book_setup, jobs_inline, fake_w
         html = client.get(f"/storybooks/books/{work.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
         assert words in html, language
 
+
+
+@pytest.mark.ml
+def test_the_start_page_picks_the_readers_band_from_the_childs_grade(client, book_setup, tiny_models) -> None:  # type: ignore[no-untyped-def]
+    book_setup.student.grade = "P2"
+    book_setup.student.save()
+    client.force_login(book_setup.student)
+    html = client.get(f"/storybooks/entries/{book_setup.entry.pk}/").content.decode()
+    assert '<option value="6-8" selected>' in html and '<option value="9-11" selected>' not in html

@@ -76,27 +76,39 @@ _SECONDARY_GRADE = re.compile(r"^(?:s|f|form|secondary)\s*([1-6])$")
 _CHINESE_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 
 
+def school_year(grade: str | None) -> tuple[str, int] | None:
+    """("primary" | "secondary", year 1–6) from a grade as schools write it: "P4", "S2", "F5", "Grade 3",
+    "小四", "中二", "初二" (secondary 1–3), "高一" (secondary 4–6); None when it says neither."""
+    text = (grade or "").strip().lower().replace("-", "").replace(".", "")
+    if match := _PRIMARY_GRADE.match(text):
+        return "primary", int(match.group(1))
+    if match := _SECONDARY_GRADE.match(text):
+        return "secondary", int(match.group(1))
+    if len(text) == 2 and text[1] in _CHINESE_NUMBERS:
+        number = _CHINESE_NUMBERS[text[1]]
+        if text[0] == "小":
+            return "primary", number
+        if text[0] == "初" and number <= 3:
+            return "secondary", number
+        if text[0] == "高" and number <= 3:
+            return "secondary", number + 3
+        if text[0] == "中":
+            return "secondary", number
+    return None
+
+
 def age_band_for(grade: str | None, school_level: str | None = None, *, is_adult: bool = False) -> AgeBand:
     """A child's band from what the platform knows: the grade ("P4", "S2", "F5", "小四", "中二", "初二",
     "高一"), else the school's level. Unknown means the stricter band: primary, or junior secondary at a
     secondary school; special-needs schools use the primary band."""
     if is_adult:
         return "adult"
-    text = (grade or "").strip().lower().replace("-", "").replace(".", "")
-    if match := _PRIMARY_GRADE.match(text):
-        return "primary"
-    if match := _SECONDARY_GRADE.match(text):
-        return "junior_secondary" if int(match.group(1)) <= 3 else "senior_secondary"
-    if len(text) == 2 and text[1] in _CHINESE_NUMBERS:
-        number = _CHINESE_NUMBERS[text[1]]
-        if text[0] == "小":
+    year = school_year(grade)
+    if year is not None:
+        stage, number = year
+        if stage == "primary":
             return "primary"
-        if text[0] == "初" and number <= 3:
-            return "junior_secondary"
-        if text[0] == "高" and number <= 3:
-            return "senior_secondary"
-        if text[0] == "中":
-            return "junior_secondary" if number <= 3 else "senior_secondary"
+        return "junior_secondary" if number <= 3 else "senior_secondary"
     if school_level == "secondary":
         return "junior_secondary"
     if school_level == "open":

@@ -134,3 +134,15 @@ def test_character_seed_is_fixed_and_derived_from_the_name() -> None:
     assert mei.seed == name_seed("Mei") == 3235966547
     assert build_book().character("Turtle").seed != mei.seed
     assert "hair: black bob with a red clip" in mei.sheet() and "palette: yellow, teal" in mei.sheet()
+
+
+@pytest.mark.parametrize(
+    ("grade", "level", "band"),
+    [("P2", "primary", "6-8"), ("小二", "primary", "6-8"), ("P5", "primary", "9-11"), ("S1", "secondary", "12-14"),
+     ("中五", "secondary", "15-18"), ("高一", "secondary", "15-18"), ("", "secondary", "12-14"),
+     ("", "sen", "6-8"), ("", None, "9-11")],
+)  # fmt: skip
+def test_the_readers_band_starts_from_the_childs_grade(grade: str, level: str | None, band: str) -> None:
+    from aigc_contest.works.storybook.model import readers_for_grade
+
+    assert readers_for_grade(grade, level) == band

@@ -31,7 +31,7 @@ from aigc_contest.web.works.base import PICTURE
 from aigc_contest.web.works.kinds import storybook as kind
 from aigc_contest.web.works.kinds.storybook import PAGE_TEXT, STORYBOOK
 from aigc_contest.web.works.models import Work, WorkJob, WorkKind
-from aigc_contest.works.storybook.model import StorybookError
+from aigc_contest.works.storybook.model import StorybookError, readers_for_grade
 from aigc_contest.works.storybook.pipeline import MAX_WEB_PAGES
 
 # The preview runs in an opaque origin with no network: a book's text can never run as the site.
@@ -125,6 +125,8 @@ def storybook_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
         "theme": entry.theme.tr("title") if entry.theme else entry.title,
         "styles": style_choices(), "age_bands": AGE_BANDS, "max_pages": MAX_WEB_PAGES,
         "models_ready": _models_ready(),
+        "readers": readers_for_grade(getattr(request.user, "grade", ""),
+                                     getattr(getattr(request.user, "school", None), "level", None)),
     })  # fmt: skip
 
 
@@ -154,7 +156,7 @@ def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
             request.user, entry, WorkKind.STORYBOOK, exists_ok=False,  # type: ignore[arg-type]
             theme=(request.POST.get("theme") or "").strip()[:200] or entry.title,
             brief=(request.POST.get("brief") or "")[:500], pages=pages,
-            age_band=request.POST.get("age_band") or "9-11", style=(request.POST.get("style") or "")[:300],
+            age_band=request.POST.get("age_band") or readers_for_grade(getattr(request.user, "grade", "")), style=(request.POST.get("style") or "")[:300],
         )  # fmt: skip
     except PermissionDenied as exc:
         raise DjangoPermissionDenied from exc

@@ -35,6 +35,20 @@ BOOK_FILE_NAME = "book.json"
 ASSETS_DIR = "assets"
 
 AgeBand = Literal["6-8", "9-11", "12-14", "15-18"]
+
+
+def readers_for_grade(grade: str | None, school_level: str | None = None) -> AgeBand:
+    """The readers' age band a child's own book starts with: P1–P3 6–8, P4–P6 9–11, S1–S3 12–14, S4–S6
+    15–18; without a grade, from the school's level (special-needs schools: 6–8)."""
+    from aigc_contest.safety.tiers import school_year
+
+    year = school_year(grade)
+    if year is not None:
+        stage, number = year
+        if stage == "primary":
+            return "6-8" if number <= 3 else "9-11"
+        return "12-14" if number <= 3 else "15-18"
+    return {"secondary": "12-14", "open": "15-18", "sen": "6-8"}.get(school_level or "", "9-11")  # type: ignore[return-value]
 Layout = Literal["image-top", "image-left", "full-bleed", "text-only"]
 ImageMediaType = Literal["image/png", "image/jpeg", "image/webp"]
 
