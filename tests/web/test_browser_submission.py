@@ -100,6 +100,7 @@ def test_teacher_registers_student_who_submits_an_image(
 
     picture = tmp_path / "rain.png"
     picture.write_bytes(png_bytes)
+    page.locator("#upload-details > summary").click()  # the upload form waits behind "Upload your work"
     upload_form = page.locator("form", has=page.locator("input[name=action][value=upload]"))
     upload_form.locator("input[type=file]").set_input_files(str(picture))
     upload_form.get_by_role("button", name="Upload").click()
@@ -111,6 +112,7 @@ def test_teacher_registers_student_who_submits_an_image(
     page.wait_for_load_state()
     assert page.get_by_test_id("entry-status").inner_text() == "Submitted"
     assert page.get_by_text(re.compile(r"Submitted! Version 1, file SHA-256 [0-9a-f]{16}")).is_visible()
+    page.locator("section[aria-labelledby=versions-heading] tbody tr summary").click()  # "fingerprint"
     shown_hash = page.locator("section[aria-labelledby=versions-heading] tbody tr code").inner_text()
     entry = Entry.objects.get(team__name="Bright Colours")
     version = entry.versions.get()
