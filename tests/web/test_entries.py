@@ -227,3 +227,17 @@ def test_html_works_are_served_sandboxed(world, client):
     assert response["Content-Security-Policy"].startswith("sandbox allow-scripts")
     assert "allow-same-origin" not in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_entry_page_says_when_the_work_changed_since_it_was_sent(world, client, make_png) -> None:  # type: ignore[no-untyped-def]
+    from aigc_contest.web.entries import services
+
+    client.force_login(world.student_a)
+    url = f"/entries/{world.entry.pk}/"
+    services.submit_entry(world.student_a, world.entry, now=world.now)
+    assert 'data-testid="changed-since-sent"' not in client.get(url).content.decode()
+    world.entry.refresh_from_db()
+    services.update_draft(world.student_a, world.entry, title="My picture, finished", theme=world.theme)
+    assert 'data-testid="changed-since-sent"' in client.get(url).content.decode()
+    services.submit_entry(world.student_a, world.entry, now=world.now)
+    assert 'data-testid="changed-since-sent"' not in client.get(url).content.decode()

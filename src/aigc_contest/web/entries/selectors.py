@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.entries.models import Entry, Team
+from aigc_contest.web.entries.services import content_hash
 
 
 def _watched(user: User) -> list[int]:
@@ -35,3 +36,15 @@ def entries_for(user: User) -> QuerySet[Entry]:
         return base.filter(Q(category__competition__in=watched) | Q(team__members=user)).distinct()
     return base.filter(team__members=user)
 
+
+
+def changed_since_sent(entry: Entry) -> bool:
+    """A submitted entry whose draft (file, title, description, type, theme) is no longer what was sent."""
+    if entry.status != Entry.Status.SUBMITTED:
+        return False
+    latest = entry.versions.order_by("-number").first()
+    if latest is None:
+        return False
+    draft = content_hash(file_sha256=entry.draft_file_sha256, title=entry.title, description=entry.description,
+                         work_type=entry.work_type, theme_id=entry.theme_id)  # fmt: skip
+    return draft != latest.content_hash

@@ -111,6 +111,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "draft_form": draft_form,
             "upload_form": upload_form,
             "versions": versions,
+            "changed_since_sent": selectors.changed_since_sent(entry),
         },
     )
 
