@@ -263,7 +263,7 @@ def accept_invitation(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))  # PostgreSQL locks no nullable outer join
             .select_related("competition", "school")
             .get(pk=invitation.pk)
         )
