@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_no_server_error_and_no_undocumented_status(world: Any) -> None:
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
     from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import status_code_conformance
@@ -21,10 +23,6 @@ def test_no_server_error_and_no_undocumented_status(world: Any) -> None:
     from aigc_contest.web.accounts import tokens
 
     _record, token = tokens.create_token(world.teacher_a, name="fuzz")
-    app = get_wsgi_application()
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 8
 
     def fuzz(operation: Any, headers: dict[str, str]) -> None:
         @settings(
@@ -40,6 +38,17 @@ def test_no_server_error_and_no_undocumented_status(world: Any) -> None:
 
         check()
 
-    for operation in operations:
-        for headers in ({"Authorization": f"Bearer {token}"}, {}):
-            fuzz(operation, headers)
+    # Like Django's test client: a request must not close the test's database connection (its transaction
+    # holds the test's data; on PostgreSQL the connection would be gone mid-test).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+        operations = [result.ok() for result in schema.get_all_operations()]
+        assert len(operations) >= 8
+        for operation in operations:
+            for headers in ({"Authorization": f"Bearer {token}"}, {}):
+                fuzz(operation, headers)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
