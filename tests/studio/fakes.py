@@ -86,8 +86,11 @@ class FakeRegistry:
     def __init__(self, backend: TextBackend) -> None:
         self.backend = backend
 
-    def names(self, kind: str) -> list[str]:
-        return [f"fake-{kind}"]
+    def names(self, kind: str | None = None) -> list[str]:
+        return [f"fake-{kind}"] if kind else ["fake-text", "fake-image"]
+
+    def has_speech(self) -> bool:
+        return False  # voice input offers the browser's own recognition only
 
     def resolve(self, name: str | None, kind: str) -> FakeModel:
         return FakeModel(name or f"fake-{kind}")
