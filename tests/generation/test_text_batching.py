@@ -1,0 +1,87 @@
+"""Batched local text generation on the tiny Qwen2 model: left-padded prompts of different lengths give
+the same answers as one request at a time, each row keeping its own length, seed and stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from aigc_contest.generation.types import ChatMessage, TextRequest  # noqa: E402
+
+pytestmark = pytest.mark.ml
+
+PROMPTS = [
+    "a cat",
+    "寫一個關於小貓的故事 / a story about a cat who walks a long way over the hills to the sea",
+    "hi",
+    "a dragon who bakes bread for the whole village every morning",
+    "一隻小狗",
+]
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from aigc_contest.generation.backends.transformers_text import TransformersTextBackend
+    from aigc_contest.generation.tiny import build_text_model
+
+    folder: Path = tmp_path_factory.mktemp("tiny-text") / "text"
+    model, tokenizer = build_text_model()
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return TransformersTextBackend("text-tiny", str(folder), is_test_model=True, device="cpu", max_batch=4)
+
+
+def requests(**fields) -> list[TextRequest]:  # type: ignore[no-untyped-def]
+    return [
+        TextRequest(model="text-tiny", messages=[ChatMessage(role="user", content=prompt)],
+                    max_tokens=6 + 4 * i, **{"temperature": 0.0, **fields})  # fmt: skip
+        for i, prompt in enumerate(PROMPTS)
+    ]
+
+
+def test_greedy_batch_equals_one_at_a_time(backend) -> None:  # type: ignore[no-untyped-def]
+    asked = requests()
+    alone = [backend.complete(request) for request in asked]
+    together = backend.complete_batch(asked)  # 5 requests, max_batch 4: two padded batches
+    assert [r.text for r in together] == [r.text for r in alone]
+    assert [r.finish_reason for r in together] == [r.finish_reason for r in alone]
+    for request, result in zip(asked, together, strict=True):
+        used = result.provenance.extra["usage"]["completion_tokens"]
+        assert used <= request.max_tokens  # each row stops at its own length, not the batch's longest
+        assert used == request.max_tokens or result.finish_reason == "stop"
+    prompt_lengths = {r.provenance.extra["usage"]["prompt_tokens"] for r in together}
+    assert len(prompt_lengths) > 1  # the prompts really needed padding
+
+
+def test_seeded_sampling_batch_equals_one_at_a_time(backend) -> None:  # type: ignore[no-untyped-def]
+    asked = [r.model_copy(update={"seed": 10 + i}) for i, r in enumerate(requests(temperature=0.9))]
+    alone = [backend.complete(request).text for request in asked]
+    assert [r.text for r in backend.complete_batch(asked)] == alone
+    assert [r.text for r in backend.complete_batch(list(reversed(asked)))] == list(reversed(alone))
+
+
+def test_a_stream_that_stops_ends_only_its_own_row(backend) -> None:  # type: ignore[no-untyped-def]
+    asked = requests()[:3]
+    alone = [backend.complete(request).text for request in asked]
+    seen: list[str] = []
+
+    def stop_at_once(piece: str) -> bool:
+        seen.append(piece)
+        return False
+
+    results = backend.complete_batch(asked, on_text=[None, stop_at_once, None])
+    assert results[1].finish_reason == "stopped" and len(seen) == 1
+    assert results[1].text.startswith(seen[0]) and len(results[1].text) < len(alone[1])
+    assert [results[0].text, results[2].text] == [alone[0], alone[2]]
+
+
+def test_mixed_temperatures_are_grouped_not_mixed(backend) -> None:  # type: ignore[no-untyped-def]
+    greedy = requests()[:2]
+    sampled = [r.model_copy(update={"temperature": 0.7, "seed": 5}) for r in requests()[2:4]]
+    mixed = [greedy[0], sampled[0], greedy[1], sampled[1]]
+    expected = [backend.complete(r).text for r in mixed]
+    assert [r.text for r in backend.complete_batch(mixed)] == expected
