@@ -37,8 +37,12 @@ def backend(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 
 def requests(**fields) -> list[TextRequest]:  # type: ignore[no-untyped-def]
     return [
-        TextRequest(model="text-tiny", messages=[ChatMessage(role="user", content=prompt)],
-                    max_tokens=6 + 4 * i, **{"temperature": 0.0, **fields})  # fmt: skip
+        TextRequest(
+            model="text-tiny",
+            messages=[ChatMessage(role="user", content=prompt)],
+            max_tokens=6 + 4 * i,
+            **{"temperature": 0.0, **fields},
+        )
         for i, prompt in enumerate(PROMPTS)
     ]
 
