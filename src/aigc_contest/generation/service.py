@@ -243,6 +243,9 @@ def generate_text_batch(
                 outcomes[index] = exc
             continue
         for index, screen, result in zip(indices, screens, results, strict=True):
+            if isinstance(result, Exception):  # a backend may report one request's failure in its place
+                outcomes[index] = result
+                continue
             try:
                 if screen is not None:
                     if screen.refusal is not None:
