@@ -89,3 +89,45 @@ def test_mixed_temperatures_are_grouped_not_mixed(backend) -> None:  # type: ign
     mixed = [greedy[0], sampled[0], greedy[1], sampled[1]]
     expected = [backend.complete(r).text for r in mixed]
     assert [r.text for r in backend.complete_batch(mixed)] == expected
+
+
+def test_constrained_json_batch_equals_one_at_a_time(backend) -> None:  # type: ignore[no-untyped-def]
+    """Each row follows its own llguidance matcher: batched structured answers are valid and the same."""
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class Idea(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        title: str = Field(min_length=1, max_length=12)
+        mood: Literal["happy", "calm", "brave"]
+        age: int = Field(ge=6, le=18)
+
+    asked = [
+        r.model_copy(update={"max_tokens": 80, "seed": i}) for i, r in enumerate(requests(temperature=0.8))
+    ]
+    asked += [r.model_copy(update={"max_tokens": 80}) for r in requests()[:2]]  # greedy ones too
+    alone = [backend.complete_json(request, Idea, max_attempts=2) for request in asked]
+    together = backend.complete_json_batch(asked, Idea, max_attempts=2)
+    assert all(isinstance(value, Idea) for value in together)
+    assert together == alone
+
+
+def test_constrained_json_batch_reports_each_failure_in_its_place(backend) -> None:  # type: ignore[no-untyped-def]
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict
+
+    from aigc_contest.generation.types import GenerationError
+
+    class Name(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: Literal["Pip", "Mei"]
+
+    short, roomy = (
+        requests()[0].model_copy(update={"max_tokens": 2}),
+        requests()[1].model_copy(update={"max_tokens": 60}),
+    )
+    failed, value = backend.complete_json_batch([short, roomy], Name, max_attempts=2)
+    assert isinstance(failed, GenerationError) and "no valid Name JSON in 2 attempt" in str(failed)
+    assert value == backend.complete_json(roomy, Name, max_attempts=2)

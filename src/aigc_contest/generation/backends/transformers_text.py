@@ -37,37 +37,42 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class _JsonSchemaMask:
-    """A transformers LogitsProcessor (duck-typed) that keeps only tokens an llguidance matcher allows.
+    """A transformers LogitsProcessor (duck-typed) that keeps only tokens each row's llguidance matcher
+    allows. Each matcher follows its own row, consuming the token chosen at the previous step; rows without
+    a matcher are left alone, and rows that already ended (`done`) are no longer followed."""
 
-    Batch size 1: the matcher follows one sequence, consuming the token sampled at the previous step."""
-
-    def __init__(self, matcher: Any, prompt_length: int, eos_token_id: int) -> None:
-        self.matcher = matcher
+    def __init__(
+        self, matchers: list[Any | None], prompt_length: int, eos_token_id: int, done: list[bool]
+    ) -> None:
+        self.matchers = matchers
         self.prompt_length = prompt_length
         self.eos_token_id = eos_token_id
+        self.done = done
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import numpy as np
         import torch
 
-        if input_ids.shape[0] != 1:
-            raise GenerationError("constrained decoding runs one sequence at a time")
-        if input_ids.shape[1] > self.prompt_length:
-            self.matcher.consume_token(int(input_ids[0, -1]))
-        if self.matcher.is_error():
-            raise GenerationError(f"constrained decoding failed: {self.matcher.get_error()}")
         width = scores.shape[-1]
-        if self.matcher.is_stopped():
-            allowed = np.zeros(width, dtype=bool)
-            allowed[self.eos_token_id] = True
-        else:
-            words = np.frombuffer(self.matcher.compute_bitmask(), dtype=np.uint8)
-            allowed = np.unpackbits(words, bitorder="little").astype(bool)
-            if allowed.size < width:  # model vocab padded beyond the tokenizer: never pick those
-                allowed = np.concatenate([allowed, np.zeros(width - allowed.size, dtype=bool)])
-            allowed = allowed[:width]
-        mask = torch.from_numpy(allowed).to(scores.device)
-        return scores.masked_fill(~mask, float("-inf"))
+        for row, matcher in enumerate(self.matchers):
+            if matcher is None or self.done[row]:
+                continue
+            if input_ids.shape[1] > self.prompt_length:
+                matcher.consume_token(int(input_ids[row, -1]))
+            if matcher.is_error():
+                raise GenerationError(f"constrained decoding failed: {matcher.get_error()}")
+            if matcher.is_stopped():
+                allowed = np.zeros(width, dtype=bool)
+                allowed[self.eos_token_id] = True
+            else:
+                words = np.frombuffer(matcher.compute_bitmask(), dtype=np.uint8)
+                allowed = np.unpackbits(words, bitorder="little").astype(bool)
+                if allowed.size < width:  # model vocab padded beyond the tokenizer: never pick those
+                    allowed = np.concatenate([allowed, np.zeros(width - allowed.size, dtype=bool)])
+                allowed = allowed[:width]
+            mask = torch.from_numpy(allowed).to(scores.device)
+            scores[row] = scores[row].masked_fill(~mask, float("-inf"))
+        return scores
 
 
 class _TextStream:
@@ -307,21 +312,21 @@ class TransformersTextBackend(TextBackend):
         on_text: Callable[[str], bool] | None = None,
     ) -> tuple[str, str]:
         """(answer text, finish reason) for one conversation."""
-        text, finish, _ = self._generate_rows([(messages, request, on_text)], json_schema)[0]
+        text, finish, _ = self._generate_rows([(messages, request, on_text)], [json_schema])[0]
         return text, finish
 
     def _generate_rows(
         self,
         rows: list[tuple[list[ChatMessage], TextRequest, Callable[[str], bool] | None]],
-        json_schema: dict[str, Any] | None = None,
+        json_schemas: list[dict[str, Any] | None] | None = None,
     ) -> list[tuple[str, str, tuple[int, int]]]:
         """(answer, finish reason, (prompt tokens, answer tokens)) for each conversation, in one
-        `generate` call: left-padded prompts with an attention mask, per-row lengths, seeds and streams."""
+        `generate` call: left-padded prompts with an attention mask, per-row lengths, seeds, streams and
+        JSON schemas (a row with a schema is constrained by its own llguidance matcher)."""
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        if json_schema is not None and len(rows) != 1:
-            raise GenerationError("constrained decoding runs one conversation at a time")
+        schemas = list(json_schemas) if json_schemas is not None else [None] * len(rows)
         tokenizer, model = self._load()
         with self._lock:
             prompts: list[list[int]] = []
@@ -336,25 +341,16 @@ class TransformersTextBackend(TextBackend):
             attention = torch.tensor(
                 [[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts], device=self.device
             )
-            processors: list[Any] = []
-            if json_schema is not None:
-                import llguidance
-
-                grammar = llguidance.LLMatcher.grammar_from_json_schema(
-                    json.dumps(json_schema), defaults={"whitespace_flexible": False}
-                )
-                matcher = llguidance.LLMatcher(self._llguidance_tokenizer(), grammar, log_level=0)
-                if matcher.is_error():
-                    raise GenerationError(
-                        f"the JSON schema cannot be used for decoding: {matcher.get_error()}"
-                    )
-                processors.append(_JsonSchemaMask(matcher, width, tokenizer.eos_token_id))
             requests = [request for _, request, _ in rows]
+            streams = [_TextStream(tokenizer, on_text) if on_text else None for _, _, on_text in rows]
+            tracker = _Rows([r.max_tokens for r in requests], tokenizer.eos_token_id, streams)
+            processors: list[Any] = []
+            if any(schema is not None for schema in schemas):
+                matchers = [self._matcher(schema) if schema is not None else None for schema in schemas]
+                processors.append(_JsonSchemaMask(matchers, width, tokenizer.eos_token_id, tracker.done))
             processors.append(
                 _Sampler([r.temperature for r in requests], [r.seed for r in requests], self.device)
             )
-            streams = [_TextStream(tokenizer, on_text) if on_text else None for _, _, on_text in rows]
-            tracker = _Rows([r.max_tokens for r in requests], tokenizer.eos_token_id, streams)
             with torch.inference_mode():
                 model.generate(
                     input_ids=input_ids,
@@ -377,6 +373,17 @@ class TransformersTextBackend(TextBackend):
             text = tokenizer.decode(tokens, skip_special_tokens=True)
             answers.append((text, tracker.finish[row], (len(prompts[row]), len(tokens))))
         return answers
+
+    def _matcher(self, json_schema: dict[str, Any]) -> Any:
+        import llguidance
+
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(
+            json.dumps(json_schema), defaults={"whitespace_flexible": False}
+        )
+        matcher = llguidance.LLMatcher(self._llguidance_tokenizer(), grammar, log_level=0)
+        if matcher.is_error():
+            raise GenerationError(f"the JSON schema cannot be used for decoding: {matcher.get_error()}")
+        return matcher
 
     def _provenance(self, request: TextRequest) -> Provenance:
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
@@ -431,6 +438,55 @@ class TransformersTextBackend(TextBackend):
         return complete_json_with_retries(
             lambda messages: self._generate(messages, request, json_schema)[0], request, schema, max_attempts
         )
+
+
+    def complete_json_batch(
+        self, requests: list[TextRequest], schema: type[T], max_attempts: int = 3
+    ) -> list[T | Exception]:
+        """`complete_json` for several requests at once: each attempt is one batched, constrained pass
+        over the requests still without a valid answer (each row its own matcher), and a request whose
+        last attempt failed gets its GenerationError in its place."""
+        from aigc_contest.generation.structured import (
+            StructuredAnswerError,
+            parse_structured,
+            retry_message,
+            with_schema_instructions,
+        )
+
+        json_schema = schema.model_json_schema()
+        conversations = [with_schema_instructions(r.messages, schema) for r in requests]
+        outcomes: list[T | Exception | None] = [None] * len(requests)
+        pending = list(range(len(requests)))
+        size = self.capabilities.max_batch
+        for attempt in range(max_attempts):
+            groups: dict[tuple[Any, ...], list[int]] = {}
+            for index in pending:
+                groups.setdefault(batch_compatible(requests[index]), []).append(index)
+            still: list[int] = []
+            for indices in groups.values():
+                for start in range(0, len(indices), size):
+                    chunk = indices[start : start + size]
+                    rows = [(conversations[i], requests[i], None) for i in chunk]
+                    answers = self._generate_rows(rows, [json_schema] * len(chunk))
+                    for i, (answer, _, _) in zip(chunk, answers, strict=True):
+                        try:
+                            outcomes[i] = parse_structured(answer, schema)
+                        except StructuredAnswerError as exc:
+                            still.append(i)
+                            if attempt + 1 == max_attempts:
+                                outcomes[i] = GenerationError(
+                                    f"the model gave no valid {schema.__name__} JSON in {max_attempts} "
+                                    f"attempt(s); last problems: {'; '.join(exc.problems)}"
+                                )
+                            conversations[i] = [
+                                *conversations[i],
+                                ChatMessage(role="assistant", content=answer),
+                                ChatMessage(role="user", content=retry_message(exc.problems)),
+                            ]
+            pending = sorted(still)
+            if not pending:
+                break
+        return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _hub_identity(repo_id: str) -> tuple[str | None, str | None]:
