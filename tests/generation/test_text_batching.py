@@ -131,3 +131,29 @@ def test_constrained_json_batch_reports_each_failure_in_its_place(backend) -> No
     failed, value = backend.complete_json_batch([short, roomy], Name, max_attempts=2)
     assert isinstance(failed, GenerationError) and "no valid Name JSON in 2 attempt" in str(failed)
     assert value == backend.complete_json(roomy, Name, max_attempts=2)
+
+
+def test_sequential_steps_in_threads_meet_in_batches(backend) -> None:  # type: ignore[no-untyped-def]
+    """Several jobs' step-by-step writing (each its own sequence of requests) runs batched, same answers."""
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict
+
+    from aigc_contest.generation.batching import Gather, run_together
+
+    class Mood(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        mood: Literal["happy", "calm", "brave"]
+
+    def steps(job: int) -> list[str]:
+        asked = [r.model_copy(update={"max_tokens": 40}) for r in requests(temperature=0.8)]
+        first = backend.complete(asked[job % len(asked)].model_copy(update={"seed": job})).text
+        mood = backend.complete_json(asked[(job + 1) % len(asked)].model_copy(update={"seed": job}), Mood)
+        last = backend.complete(asked[(job + 2) % len(asked)].model_copy(update={"seed": 100 + job})).text
+        return [first, mood.mood, last]
+
+    alone = [steps(job) for job in range(6)]
+    gather = Gather(6, patience=5.0)
+    together = run_together([lambda job=job: steps(job) for job in range(6)], gather=gather)
+    assert together == alone
+    assert max(gather.batches) == 6 and sum(gather.batches) == 18  # three rounds of all six

@@ -320,6 +320,42 @@ class TransformersTextBackend(TextBackend):
         rows: list[tuple[list[ChatMessage], TextRequest, Callable[[str], bool] | None]],
         json_schemas: list[dict[str, Any] | None] | None = None,
     ) -> list[tuple[str, str, tuple[int, int]]]:
+        """`_generate_now`, except that a single conversation asked from inside a gather
+        (generation.batching) waits for the other participants' requests and runs batched with them."""
+        from aigc_contest.generation.batching import current_gather
+
+        gather = current_gather()
+        if gather is None or len(rows) != 1:
+            return self._generate_now(rows, json_schemas)
+        schema = json_schemas[0] if json_schemas else None
+        return [gather.submit(self, self._generate_gathered, (rows[0], schema))]
+
+    def _generate_gathered(self, payloads: list[Any]) -> list[Any]:
+        """Gathered (row, schema) pairs, compatible ones `max_batch` at a time; an exception in place of
+        the answers of a batch that failed."""
+        results: list[Any] = [None] * len(payloads)
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for index, (row, _) in enumerate(payloads):
+            groups.setdefault(batch_compatible(row[1]), []).append(index)
+        size = self.capabilities.max_batch
+        for indices in groups.values():
+            for start in range(0, len(indices), size):
+                chunk = indices[start : start + size]
+                try:
+                    answers: list[Any] = self._generate_now(
+                        [payloads[i][0] for i in chunk], [payloads[i][1] for i in chunk]
+                    )
+                except Exception as exc:  # noqa: BLE001 - the requests of this batch report it
+                    answers = [exc] * len(chunk)
+                for i, answer in zip(chunk, answers, strict=True):
+                    results[i] = answer
+        return results
+
+    def _generate_now(
+        self,
+        rows: list[tuple[list[ChatMessage], TextRequest, Callable[[str], bool] | None]],
+        json_schemas: list[dict[str, Any] | None] | None = None,
+    ) -> list[tuple[str, str, tuple[int, int]]]:
         """(answer, finish reason, (prompt tokens, answer tokens)) for each conversation, in one
         `generate` call: left-padded prompts with an attention mask, per-row lengths, seeds, streams and
         JSON schemas (a row with a schema is constrained by its own llguidance matcher)."""
@@ -426,7 +462,7 @@ class TransformersTextBackend(TextBackend):
             for start in range(0, len(indices), size):
                 chunk = indices[start : start + size]
                 rows = [(requests[i].messages, requests[i], callbacks[i]) for i in chunk]
-                for i, answer in zip(chunk, self._generate_rows(rows), strict=True):
+                for i, answer in zip(chunk, self._generate_now(rows), strict=True):
                     results[i] = self._result(requests[i], answer)
         return [result for result in results if result is not None]
 
@@ -467,7 +503,7 @@ class TransformersTextBackend(TextBackend):
                 for start in range(0, len(indices), size):
                     chunk = indices[start : start + size]
                     rows = [(conversations[i], requests[i], None) for i in chunk]
-                    answers = self._generate_rows(rows, [json_schema] * len(chunk))
+                    answers = self._generate_now(rows, [json_schema] * len(chunk))
                     for i, (answer, _, _) in zip(chunk, answers, strict=True):
                         try:
                             outcomes[i] = parse_structured(answer, schema)
