@@ -9,6 +9,8 @@ speed-up over one at a time, and whether every batched answer equals its unbatch
     python benchmarks/text_batching.py                      # 30 greedy requests, batches of 4, 8, 16
     python benchmarks/text_batching.py --temperature 0.7    # seeded sampling (each row its own seed)
     python benchmarks/text_batching.py --qwen-0.5b --device cuda   # Qwen2.5-0.5B shapes, random weights
+    python benchmarks/text_batching.py --outlines 16 --batch 8     # storybook outline steps (constrained
+                                                                   # JSON), one job at a time vs gathered
 """
 
 from __future__ import annotations
@@ -76,6 +78,44 @@ def timed(run) -> tuple[float, list]:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, results
 
 
+def outlines(args: argparse.Namespace, folder: Path) -> int:
+    """Storybook outline steps (sequences of constrained JSON requests, as the storybook job runs them):
+    one job at a time vs each job in its own thread inside a gather (generation.batching)."""
+    from aigc_contest.generation.batching import run_together
+    from aigc_contest.generation.registry import load_registry
+    from aigc_contest.works.storybook import pipeline
+
+    build_backend(args, folder / "text")
+    models = folder / "models.toml"
+    models.write_text(
+        f'[[models]]\nname = "text-tiny"\nkind = "text"\nbackend = "transformers"\n'
+        f'path = "{(folder / "text").as_posix()}"\ntest_model = true\n'
+        f'options = {{ device = "{args.device}", max_batch = {max(args.batch)} }}\n',
+        encoding="utf-8",
+    )
+    generator = pipeline.Generator(load_registry(models))
+    plans = [
+        pipeline.StoryPlan(
+            brief=pipeline.BookBrief(theme=f"a kite festival {i}", pages=2, text_model="text-tiny", seed=i)
+        )
+        for i in range(args.outlines)
+    ]
+    pipeline.make_outline(plans[0], generator)  # load and warm up outside the timings
+    seconds, alone = timed(lambda: [pipeline.make_outline(plan, generator) for plan in plans])
+    print(f"{len(plans)} storybook outline steps, tiny model on {args.device} ({args.threads} thread(s))")
+    print(f"{'mode':<24}{'seconds':>9}{'steps/s':>10}{'speed-up':>10}  same outlines")
+    print(f"{'one job at a time':<24}{seconds:>9.2f}{len(plans) / seconds:>10.2f}{1.0:>9.1f}x  -")
+    gathered_seconds, together = timed(
+        lambda: run_together([lambda plan=plan: pipeline.make_outline(plan, generator) for plan in plans])
+    )
+    same = together == alone
+    print(
+        f"{f'gathered, batch {max(args.batch)}':<24}{gathered_seconds:>9.2f}{len(plans) / gathered_seconds:>10.2f}"
+        f"{seconds / gathered_seconds:>9.1f}x  {'yes' if same else 'NO'}"
+    )
+    return 0 if same else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,11 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--qwen-0.5b", dest="qwen_05b", action="store_true")
+    parser.add_argument("--outlines", type=int, default=0, help="storybook outline steps instead")
     args = parser.parse_args(argv)
 
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.outlines:
+        with tempfile.TemporaryDirectory() as tmp:
+            return outlines(args, Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         backend = build_backend(args, Path(tmp) / "text")
         asked = requests(args)
