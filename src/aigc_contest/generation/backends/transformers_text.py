@@ -7,8 +7,9 @@ schema does not allow), then re-validates the answer with pydantic and retries w
 `complete_batch` answers several compatible requests in one `generate` call: prompts are left-padded
 with an attention mask, each row stops at its own `max_tokens` and its own end-of-answer token, and each
 row samples from its own seeded generator, so a request's answer is the same alone or in a batch (exactly
-for greedy decoding and, numerics permitting, for seeded sampling). Constrained JSON decoding runs one
-request at a time: the llguidance matcher follows a single sequence.
+for greedy decoding and, numerics permitting, for seeded sampling). Constrained rows each follow their
+own llguidance matcher (`complete_json_batch`). A single request asked from inside a gather
+(generation.batching) is batched with the other participants' requests.
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ class _JsonSchemaMask:
 
 
 class _TextStream:
-    """A transformers streamer (duck-typed `put` / `end`) passing each new piece of text to `on_text`;
-    when `on_text` returns False, `stopped` is set and the stopping criterion ends generation."""
+    """Passes each new piece of one row's text to `on_text` (fed token by token with `add`, or as a
+    transformers streamer with `put` / `end`); when `on_text` returns False, `stopped` is set and the
+    row's stopping criterion ends it."""
 
     def __init__(self, tokenizer: Any, on_text: Callable[[str], bool]) -> None:
         self.tokenizer = tokenizer
