@@ -217,3 +217,18 @@ def test_capabilities_come_from_options() -> None:
     backend = OpenAIChatBackend("q", "m", base_url="http://x/v1", languages=["en", "zh-Hans"], max_batch=4)
     assert backend.capabilities.languages == ("en", "zh-Hans")
     assert backend.capabilities.max_batch == 4 and backend.capabilities.json_schema
+
+
+def test_complete_batch_keeps_several_requests_in_flight(server: FakeOpenAI) -> None:
+    """The scaled path: a vLLM/SGLang server batches concurrent requests; answers come back in order."""
+    server.default = "The same answer."
+    server.script = [ScriptedAnswer(content="", status=500)]  # the first request to arrive fails alone
+    backend = backend_for(server, max_batch=4)
+    asked = [ask(f"a story number {i}") for i in range(6)]
+    results = backend.complete_batch(asked)
+    assert len(server.chat_bodies) == 6
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 1 and isinstance(failed[0], GenerationError)
+    assert all(r.text == "The same answer." for r in results if not isinstance(r, Exception))
+    sent = sorted(body["messages"][-1]["content"] for body in server.chat_bodies)
+    assert sent == sorted(r.messages[-1].content for r in asked)

@@ -208,6 +208,56 @@ def generate_text(
     return result
 
 
+def generate_text_batch(
+    requests: list[TextRequest], registry: ModelRegistry | None = None, *, policy: Any = None
+) -> list[TextResult | Exception]:
+    """`generate_text` for several requests, each screened as alone: requests for a backend with
+    `complete_batch` share its padded forward passes (streamed and stopped row by row under a guard);
+    others run one at a time. A refused or failed request is returned as its exception, in its place."""
+    registry = registry or shared_registry()
+    policy = attach_guards(policy, registry)
+    outcomes: list[TextResult | Exception | None] = [None] * len(requests)
+    by_backend: dict[int, tuple[Any, list[int]]] = {}
+    for index, request in enumerate(requests):
+        try:
+            _screen_request_text(request, policy)
+            backend = registry.text_backend(request.model)
+        except Exception as exc:  # noqa: BLE001 - this request only
+            outcomes[index] = exc
+            continue
+        by_backend.setdefault(id(backend), (backend, []))[1].append(index)
+    for backend, indices in by_backend.values():
+        if not hasattr(backend, "complete_batch") or len(indices) == 1:
+            for index in indices:
+                try:
+                    outcomes[index] = generate_text(requests[index], registry, policy=policy)
+                except Exception as exc:  # noqa: BLE001 - this request only
+                    outcomes[index] = exc
+            continue
+        streaming = policy is not None and policy.text_guard is not None and getattr(backend, "streams", False)
+        screens = [_StreamScreen(_last_user_text(requests[i]), policy) if streaming else None for i in indices]
+        try:
+            results = backend.complete_batch([requests[i] for i in indices], on_text=screens)
+        except Exception as exc:  # noqa: BLE001 - the whole batch failed: each request reports it
+            for index in indices:
+                outcomes[index] = exc
+            continue
+        for index, screen, result in zip(indices, screens, results, strict=True):
+            if isinstance(result, Exception):  # a backend may report one request's failure in its place
+                outcomes[index] = result
+                continue
+            try:
+                if screen is not None:
+                    if screen.refusal is not None:
+                        raise screen.refusal
+                    result.provenance.extra["stream_checks"] = screen.checks
+                ensure_response_safe(_last_user_text(requests[index]), result.text, policy)
+                outcomes[index] = result
+            except Exception as exc:  # noqa: BLE001 - this request only
+                outcomes[index] = exc
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
 def generate_json(
     request: TextRequest,
     schema: type[T],

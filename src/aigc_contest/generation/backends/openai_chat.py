@@ -96,6 +96,29 @@ class OpenAIChatBackend(TextBackend):
             text, finish_reason, extra = self._chat(request.messages, request, response_format=None)
         return TextResult(text=text, finish_reason=finish_reason, provenance=self._provenance(request, extra))
 
+    def complete_batch(
+        self,
+        requests: list[TextRequest],
+        on_text: list[Callable[[str], bool] | None] | None = None,
+    ) -> list[TextResult | Exception]:
+        """Several requests in flight at once (`max_batch` at a time), in the order asked: a vLLM or SGLang
+        server batches concurrent requests on its GPU (continuous batching). A failed request is returned
+        as its exception, in its place."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        callbacks = list(on_text) if on_text is not None else [None] * len(requests)
+        self._get_client()  # one client, made before the threads share it
+
+        def one(index: int) -> TextResult | Exception:
+            try:
+                return self.complete(requests[index], on_text=callbacks[index])
+            except Exception as exc:  # noqa: BLE001 - this request only
+                return exc
+
+        workers = max(1, min(self.capabilities.max_batch, len(requests)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(one, range(len(requests))))
+
     def complete_json(self, request: TextRequest, schema: type[T], max_attempts: int = 3) -> T:
         response_format = self._response_format(schema)
         prepared = request.model_copy(update={"messages": with_schema_instructions(request.messages, schema)})

@@ -220,26 +220,43 @@ def _prepare_text(params: dict[str, Any]) -> tuple[dict[str, Any], str]:
         request = TextRequest.model_validate(params)
     except ValidationError as exc:
         raise JobFailure("This writing request cannot be used.", detail=str(exc)) from exc
-    return request.model_dump(mode="json"), ""
+    # Writing for the same model at the same temperature may share one batch (each keeps its own seed and
+    # length); the backend's max_batch caps it, as for pictures.
+    return request.model_dump(mode="json"), key_hash(("text", request.model, round(request.temperature, 6)))
+
+
+def _text_max_batch(params: dict[str, Any]) -> int:
+    from aigc_contest.generation.registry import shared_registry
+
+    try:
+        return int(shared_registry().text_backend(params.get("model") or None).capabilities.max_batch)
+    except Exception:  # noqa: BLE001 - the run reports the real problem; batching just falls back to 1
+        return 1
 
 
 def run_text_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOutput | Exception]:
+    """Compatible writing requests in one call of the generation service (shared forward passes)."""
     from aigc_contest.generation.registry import shared_registry
-    from aigc_contest.generation.service import generate_text
+    from aigc_contest.generation.service import generate_text_batch
     from aigc_contest.generation.types import TextRequest
 
-    outcomes: list[JobOutput | Exception] = []
-    for context in contexts:
+    outcomes: list[JobOutput | Exception | None] = [None] * len(contexts)
+    requests: list[TextRequest] = []
+    places: list[int] = []
+    for index, context in enumerate(contexts):
         try:
             request = TextRequest.model_validate(context.params)
             if not request.model:  # the models file's first text model
                 request = request.model_copy(update={"model": shared_registry().default("text").name})
-            text = generate_text(request)
-            outcomes.append(JobOutput(result={"text": text.text}))
+            requests.append(request)
+            places.append(index)
         except Exception as exc:  # noqa: BLE001 - reported for this job only
-            outcomes.append(exc)
-    return outcomes
+            outcomes[index] = exc
+    progress(0.05, "writing")
+    for index, text in zip(places, generate_text_batch(requests), strict=True):
+        outcomes[index] = text if isinstance(text, Exception) else JobOutput(result={"text": text.text})
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 register(JobKind("image", run_image_jobs, queue="gpu", prepare=_prepare_image, max_batch=_image_max_batch, label="picture"))
-register(JobKind("text", run_text_jobs, queue="gpu", prepare=_prepare_text, label="writing"))
+register(JobKind("text", run_text_jobs, queue="gpu", prepare=_prepare_text, max_batch=_text_max_batch, label="writing"))
