@@ -19,5 +19,6 @@ def _routes(patterns, prefix: str = "") -> list[str]:  # type: ignore[no-untyped
 
 
 def test_every_route_is_claimed_once() -> None:
-    counts = Counter(_routes(get_resolver().url_patterns))
+    # The API (django-ninja) lists a path once per router and dispatches by method, so it is left out.
+    counts = Counter(r for r in _routes(get_resolver().url_patterns) if not r.startswith("api/v1/"))
     assert [route for route, n in counts.items() if n > 1] == []

@@ -23,13 +23,15 @@ from ninja.security import APIKeyCookie, HttpBasicAuth, HttpBearer
 
 from aigc_contest.web.accounts.tokens import user_for_token
 from aigc_contest.web.certificates.api import router as certificates_router
+from aigc_contest.web.contests import api as setup_api
 from aigc_contest.web.contests import selectors as contest_selectors
-from aigc_contest.web.core.api_schema import PUBLIC_READ_ERRORS, READ_ERRORS, WRITE_ERRORS, ErrorOut
+from aigc_contest.web.core.api_schema import PUBLIC_READ_ERRORS, READ_ERRORS, WRITE_ERRORS, ApiError, ErrorOut
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.entries import selectors as entry_selectors
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry, Team
 from aigc_contest.web.judging.api import router as results_router
+from aigc_contest.web.judging.organiser_api import router as judging_router
 
 
 class BasicAuth(HttpBasicAuth):
@@ -96,6 +98,12 @@ def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     response = api.create_response(request, {"detail": "Sign in: a personal token (Bearer) or HTTP Basic."}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="aigc-contest", Basic realm="aigc-contest", charset="UTF-8"'
     return response
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    """An error whose detail may be messages by field (422 of a competition spec)."""
+    return api.create_response(request, {"detail": exc.detail}, status=exc.status_code)
 
 
 class CategoryOut(Schema):
@@ -202,6 +210,9 @@ def _entry_out(entry: Entry) -> EntryOut:
 @api.get("/competitions", response={200: list[CompetitionOut]}, auth=None, tags=["competitions"])
 def list_competitions(request: HttpRequest) -> list[CompetitionOut]:
     return [_competition_out(c) for c in contest_selectors.public_competitions().prefetch_related("themes")]
+
+
+api.post("/competitions", **setup_api.CREATE)(setup_api.create_competition)
 
 
 @api.get("/competitions/{slug}", response={200: CompetitionOut, **PUBLIC_READ_ERRORS}, auth=None,
@@ -313,3 +324,6 @@ def put_draft_file(request: HttpRequest, entry_id: int, file: File[UploadedFile]
 # Results (embargoed) live with the judging app, certificate checks with the certificates app.
 api.add_router("/", results_router)
 api.add_router("/", certificates_router)
+# The organisers' routes: set-up (a competition as a spec), judging, certificates (above).
+api.add_router("/", setup_api.router)
+api.add_router("/", judging_router)

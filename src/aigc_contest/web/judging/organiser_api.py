@@ -1,0 +1,218 @@
+"""Organiser JSON routes for judging, mounted on the site's /api/v1/ object: rounds, the panel, assignment,
+results (computed, then confirmed) and awards. Each route asks `judging.manage_judging` on the competition
+and calls the judging services; a refusal that depends on the state of things (results announced, no
+entries yet, submissions still open) is a 409.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Body, Router, Schema, Status
+
+from aigc_contest.web.accounts.models import User
+from aigc_contest.web.contests.api import competition_for
+from aigc_contest.web.core.api_schema import ORGANISER_READ_ERRORS, WRITE_ERRORS, ApiError, service_refusal
+from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.judging import services
+from aigc_contest.web.judging.models import Round
+
+router = Router(tags=["organiser: judging"])
+
+MANAGE = "judging.manage_judging"
+# Service codes that mean "not now" rather than "not like that".
+CONFLICTS = {"published", "before_deadline", "nothing", "no_judges", "infeasible", "defects", "empty",
+             "few_sheets", "no_rubric"}  # fmt: skip
+
+
+class RoundIn(Schema):
+    kind: str = Round.Kind.SCORING
+    judges_per_entry: int = 3
+
+
+class RoundOut(Schema):
+    kind: str
+    judges_per_entry: int
+    is_open: bool
+    judges: list[str]
+
+
+class JudgeIn(Schema):
+    username: str
+    min_load: int = 0
+    max_load: int = 20
+    categories: list[str] = []
+
+
+class AssignIn(Schema):
+    seed: int = 0
+    reassign: bool = False
+    early: bool = False  # confirm assigning before the submission deadline
+
+
+class AssignOut(Schema):
+    created: int
+    kept: int
+    released: int
+    solver: str
+
+
+class ResultRowOut(Schema):
+    category: str
+    entry: int
+    title: str
+    rank: int | None
+    score: float | None
+    n_judges: int
+
+
+class PreviewOut(Schema):
+    method: str
+    defects: list[str]
+    few_sheets: list[str]
+    results: list[ResultRowOut]
+
+
+class ConfirmIn(Schema):
+    method: str
+    accept_few_sheets: bool = False
+
+
+class CountOut(Schema):
+    count: int
+
+
+def _round_out(round_: Round) -> RoundOut:
+    return RoundOut(
+        kind=round_.kind,
+        judges_per_entry=round_.judges_per_entry,
+        is_open=round_.is_open,
+        judges=[m.judge.username for m in round_.panel.select_related("judge")],
+    )
+
+
+def _round(request: HttpRequest, slug: str, kind: str) -> Round:
+    competition = competition_for(request, slug, MANAGE)
+    return get_object_or_404(Round.objects.select_related("competition"), competition=competition, kind=kind)
+
+
+@router.get("/competitions/{slug}/rounds", response={200: list[RoundOut], **ORGANISER_READ_ERRORS})
+def list_rounds(request: HttpRequest, slug: str) -> list[RoundOut]:
+    competition = competition_for(request, slug, MANAGE)
+    return [_round_out(r) for r in competition.rounds.all()]
+
+
+@router.post("/competitions/{slug}/rounds", response={201: RoundOut, **WRITE_ERRORS})
+def open_round(request: HttpRequest, slug: str, payload: RoundIn):  # type: ignore[no-untyped-def]
+    """Open a round (or change its judges per entry)."""
+    competition = competition_for(request, slug, MANAGE)
+    try:
+        round_ = services.open_round(request.user, competition, payload.kind, k=payload.judges_per_entry)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return Status(201, _round_out(round_))
+
+
+@router.post("/competitions/{slug}/rounds/{kind}/judges", response={201: RoundOut, **WRITE_ERRORS})
+def add_judge(request: HttpRequest, slug: str, kind: str, payload: JudgeIn):  # type: ignore[no-untyped-def]
+    """Put a judge on the round's panel (they become a judge of the competition)."""
+    round_ = _round(request, slug, kind)
+    judge = User.objects.filter(username=payload.username, is_active=True).first()
+    if judge is None:
+        raise ApiError(422, {"username": ["No such account."]})
+    categories = list(round_.competition.categories.filter(slug__in=payload.categories))
+    unknown = set(payload.categories) - {c.slug for c in categories}
+    if unknown:
+        raise ApiError(422, {"categories": [f"Unknown categories: {', '.join(sorted(unknown))}"]})
+    try:
+        services.add_judge(
+            request.user,  # type: ignore[arg-type]
+            round_,
+            judge,
+            min_load=payload.min_load,
+            max_load=payload.max_load,
+            categories=categories,
+        )
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return Status(201, _round_out(round_))
+
+
+@router.post("/competitions/{slug}/rounds/{kind}/assignment", response={200: AssignOut, **WRITE_ERRORS})
+def assign(request: HttpRequest, slug: str, kind: str, payload: AssignIn) -> AssignOut:
+    """Give every submitted entry its judges (the solver; work already assigned is kept)."""
+    round_ = _round(request, slug, kind)
+    try:
+        report = services.assign_judges(
+            request.user,  # type: ignore[arg-type]
+            round_,
+            seed=payload.seed,
+            reassign=payload.reassign,
+            early=payload.early,
+        )
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return AssignOut(created=report.created, kept=report.kept, released=report.released, solver=report.solver)
+
+
+@router.get("/competitions/{slug}/rounds/{kind}/results/preview", response={200: PreviewOut, **WRITE_ERRORS})
+def compute_results(request: HttpRequest, slug: str, kind: str, method: str = "mean") -> PreviewOut:
+    """Results computed under `method` from the submitted scores; nothing is recorded."""
+    round_ = _round(request, slug, kind)
+    try:
+        preview = services.preview_results(round_, method)
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return PreviewOut(
+        method=preview.method, defects=preview.defects,
+        few_sheets=[f"{f.judge} ({f.category.slug}: {f.sheets})" for f in preview.few_sheets],
+        results=[ResultRowOut(category=category.slug, entry=row.entry.pk, title=row.entry.title, rank=row.rank,
+                              score=row.score, n_judges=row.n_judges)
+                 for category, rows in preview.categories for row in rows],
+    )  # fmt: skip
+
+
+@router.post("/competitions/{slug}/rounds/{kind}/results", response={200: CountOut, **WRITE_ERRORS})
+def confirm_results(request: HttpRequest, slug: str, kind: str, payload: ConfirmIn) -> CountOut:
+    """Record the results under `method` (replacing the round's earlier ones); 409 once announced."""
+    round_ = _round(request, slug, kind)
+    try:
+        count = services.confirm_results(
+            request.user,  # type: ignore[arg-type]
+            round_,
+            payload.method,
+            accept_few_sheets=payload.accept_few_sheets,
+        )
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return CountOut(count=count)
+
+
+@router.put(
+    "/competitions/{slug}/categories/{category}/award-places", response={200: dict[str, int], **WRITE_ERRORS}
+)
+def put_award_places(
+    request: HttpRequest,
+    slug: str,
+    category: str,
+    places: Body[dict[str, int]],
+) -> dict[str, int]:
+    """How many places of each award kind the category gives ({"first": 1, "merit": 5, …})."""
+    competition = competition_for(request, slug, MANAGE)
+    found = get_object_or_404(competition.categories.all(), slug=category)
+    try:
+        services.set_award_places(request.user, found, places)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return services.award_places(found)
+
+
+@router.post("/competitions/{slug}/rounds/{kind}/awards", response={200: CountOut, **WRITE_ERRORS})
+def give_awards(request: HttpRequest, slug: str, kind: str) -> CountOut:
+    """Awards from the round's confirmed ranks; 409 once the results are announced."""
+    round_ = _round(request, slug, kind)
+    try:
+        count = services.give_awards(request.user, round_)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return CountOut(count=count)
