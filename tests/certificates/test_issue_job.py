@@ -62,13 +62,13 @@ def test_the_worker_runs_it_and_stores_the_report(announced, monkeypatch) -> Non
     from aigc_contest.web.jobs import runner, services
 
     writes: list[tuple[float, str]] = []
-    real = services.report_progress
+    real = services.report_batch_progress
 
-    def record(job_id: int, attempt: int, fraction: float, message: str = "") -> bool:
+    def record(attempts: dict[int, int], fraction: float, message: str = "") -> int:
         writes.append((fraction, message))
-        return real(job_id, attempt, fraction, message)
+        return real(attempts, fraction, message)
 
-    monkeypatch.setattr(services, "report_progress", record)
+    monkeypatch.setattr(services, "report_batch_progress", record)
     monkeypatch.setattr(runner, "PROGRESS_EVERY", 0.0)
     job = start_issue_all(announced.organiser, announced.competition)
     assert start_issue_all(announced.organiser, announced.competition).pk == job.pk  # one run at a time

@@ -261,3 +261,27 @@ def test_a_user_with_a_backlog_takes_turns_with_newcomers(world, submit, jobs_se
     newcomer = submit(world.student_b)  # arrives later, but student_a was just served
     assert claim()[0].pk == newcomer.pk
     assert claim()[0].pk == backlog[1].pk
+
+
+def test_housekeeping_emails_are_not_held_back_by_a_persons_concurrency_limit(world, submit, jobs_settings,
+                                                                               settings) -> None:
+    """A deadline's receipts all belong to the people who submitted: they go out in full batches over one
+    mail connection, beside (not instead of) that person's own requests, whatever their limit."""
+    from django.core import mail
+
+    from aigc_contest.web.notifications.jobs import MAX_BATCH, enqueue_email
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    JobQuota.objects.create(user=world.student_a, concurrent_limit=1)
+    own = submit(world.student_a)
+    for n in range(MAX_BATCH + 5):
+        enqueue_email(world.student_a, recipients=[f"p{n}@example.org"], subject="Receipt", body="Thanks")
+    claimed = [claim() for _ in range(3)]
+    assert sorted(len(batch) for batch in claimed) == [1, 5, MAX_BATCH]
+    assert own.pk in {job.pk for batch in claimed for job in batch}  # the person's own job ran too
+    assert claim() == []
+    for batch in claimed:
+        if batch[0].kind == "email":
+            runner.run_batch(batch)
+    assert len(mail.outbox) == MAX_BATCH + 5
+    assert Job.objects.filter(kind="email", status=JobStatus.SUCCEEDED).count() == MAX_BATCH + 5

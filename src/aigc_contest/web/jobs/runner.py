@@ -69,8 +69,7 @@ def run_batch(jobs: list[Job]) -> None:
         if fraction < 1.0 and now - last_write[0] < PROGRESS_EVERY:
             return
         last_write[0] = now
-        alive = [services.report_progress(c.job_id, c.attempt, fraction, message) for c in contexts]
-        if not any(alive):
+        if not services.report_batch_progress({c.job_id: c.attempt for c in contexts}, fraction, message):
             raise kinds.JobCancelled
 
     started = time.monotonic()

@@ -30,20 +30,27 @@ def job_with_assets(pk: int) -> Job | None:
     return Job.objects.select_related("owner", "school").prefetch_related("assets").filter(pk=pk).first()
 
 
+# The platform's housekeeping (receipts, results e-mails) is scheduled as one "person" of its own: it
+# takes its fair turn beside the children's requests, but no person's or school's concurrency limit
+# applies to it (5,000 receipts after a deadline would otherwise go out two at a time).
+HOUSEKEEPING = "housekeeping"
+
+
 def as_queued(job: Any) -> QueuedJob:
     """A job row (model or values() dict) as the scheduler sees it."""
     get: Callable[[str], Any] = job.get if isinstance(job, dict) else lambda name: getattr(job, name)
+    background = get("kind") in kinds.background_kinds()
     return QueuedJob(
         id=get("id"),
-        user=get("owner_id"),
-        school=get("school_id"),
+        user=HOUSEKEEPING if background else get("owner_id"),
+        school=None if background else get("school_id"),
         submitted_at=get("created_at").timestamp(),
         batch_key=get("batch_key") or None,
     )
 
 
 def running_counts() -> tuple[dict[int, int], dict[int, int]]:
-    running = Job.objects.filter(status=JobStatus.RUNNING)
+    running = Job.objects.filter(status=JobStatus.RUNNING).exclude(kind__in=kinds.background_kinds())
     by_user = {r["owner_id"]: r["n"] for r in running.values("owner_id").annotate(n=Count("id"))}
     by_school = {
         r["school_id"]: r["n"]
@@ -52,15 +59,23 @@ def running_counts() -> tuple[dict[int, int], dict[int, int]]:
     return by_user, by_school
 
 
-def last_served(user_ids: set[int]) -> dict[int, float]:
-    """User -> when their latest job started (the round-robin's memory between scheduling passes)."""
+def last_served(keys: set[Any]) -> dict[Any, float]:
+    """User (or HOUSEKEEPING) -> when their latest job started (the round-robin's memory between passes)."""
     since = timezone.now() - timedelta(days=1)
+    started = Job.objects.filter(started_at__gte=since)
+    background = kinds.background_kinds()
     rows = (
-        Job.objects.filter(owner_id__in=user_ids, started_at__gte=since)
+        started.filter(owner_id__in=keys - {HOUSEKEEPING})
+        .exclude(kind__in=background)
         .values("owner_id")
         .annotate(latest=Max("started_at"))
     )
-    return {row["owner_id"]: row["latest"].timestamp() for row in rows}
+    served: dict[Any, float] = {row["owner_id"]: row["latest"].timestamp() for row in rows}
+    if HOUSEKEEPING in keys:
+        latest = started.filter(kind__in=background).aggregate(latest=Max("started_at"))["latest"]
+        if latest is not None:
+            served[HOUSEKEEPING] = latest.timestamp()
+    return served
 
 
 def queue_position(job: Job) -> int | None:
@@ -79,10 +94,10 @@ def queue_positions_of(jobs: Iterable[Job]) -> dict[int, int]:
     positions: dict[int, int] = {}
     for queue in {job.queue for job in waiting}:
         rows = Job.objects.filter(queue=queue, status=JobStatus.QUEUED).values(
-            "id", "owner_id", "school_id", "created_at", "batch_key"
+            "id", "owner_id", "school_id", "created_at", "batch_key", "kind"
         )
         queued = [as_queued(r) for r in rows]
-        served = last_served({q.user for q in queued})  # type: ignore[misc]
+        served = last_served({q.user for q in queued})
         order = queue_positions(queued, by_user, by_school, served, order=jobs_config().get("order", "fair"))
         positions.update({job.pk: order[job.pk] for job in waiting if job.queue == queue and job.pk in order})
     return positions

@@ -145,33 +145,37 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
             Job.objects.select_for_update(skip_locked=True)
             .filter(queue=queue, status=JobStatus.QUEUED)
             .order_by("created_at", "id")
-            .values("id", "owner_id", "school_id", "created_at", "batch_key", "kind", "params")[:CANDIDATES]
+            .values("id", "owner_id", "school_id", "created_at", "batch_key", "kind")[:CANDIDATES]
         )
         if not rows:
             return Claim()
         by_id = {row["id"]: row for row in rows}
         quotas = selectors.QuotaTable()
         limits = ConcurrencyLimits(
-            per_user=lambda user: quotas.for_user(user).concurrent,
+            per_user=lambda user: None if user == selectors.HOUSEKEEPING else quotas.for_user(user).concurrent,
             per_school=lambda school: quotas.for_school(school).concurrent,
         )
 
         def max_batch(head: Any) -> int:
             row = by_id[head.id]
             try:
-                return kinds.get_kind(row["kind"]).max_batch(row["params"])
+                kind = kinds.get_kind(row["kind"])
             except LookupError:
                 return 1
+            # Only the head's parameters matter: reading every candidate's would cost more than the batch.
+            params = Job.objects.filter(pk=head.id).values_list("params", flat=True).first() or {}
+            return kind.max_batch(params)
 
         by_user, by_school = selectors.running_counts()
         now = timezone.now()
+        candidates = [selectors.as_queued(row) for row in rows]
         plan = plan_batch(
-            [selectors.as_queued(row) for row in rows],
+            candidates,
             max_batch=max_batch,
             running_by_user=by_user,
             running_by_school=by_school,
             limits=limits,
-            last_served=selectors.last_served({row["owner_id"] for row in rows}),
+            last_served=selectors.last_served({queued.user for queued in candidates}),
             now=now.timestamp(),
             window=0.0 if force else kinds.jobs_config()["batch_window_seconds"],
             order=kinds.jobs_config().get("order", "fair"),
@@ -205,6 +209,18 @@ def report_progress(job_id: int, attempt: int, fraction: float, message: str = "
         _attempt(job_id, attempt).update(
             progress=max(0.0, min(1.0, fraction)), progress_message=message[:200], heartbeat_at=Now()
         )
+    )
+
+
+def report_batch_progress(attempts: dict[int, int], fraction: float, message: str = "") -> int:
+    """`report_progress` for every (job, attempt) of a batch in one statement: how many still run."""
+    if not attempts:
+        return 0
+    match = Q()
+    for job_id, attempt in attempts.items():
+        match |= Q(pk=job_id, attempts=attempt)
+    return Job.objects.filter(match, status=JobStatus.RUNNING).update(
+        progress=max(0.0, min(1.0, fraction)), progress_message=message[:200], heartbeat_at=Now()
     )
 
 
