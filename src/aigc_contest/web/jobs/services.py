@@ -195,7 +195,8 @@ def claim_batch(queue: str, worker: str, *, force: bool = False) -> Claim:
             progress=0.0,
             progress_message="",
         )
-        claimed = {job.pk: job for job in Job.objects.filter(pk__in=ids, status=JobStatus.RUNNING)}
+        running = Job.objects.select_related("owner").filter(pk__in=ids, status=JobStatus.RUNNING)
+        claimed = {job.pk: job for job in running}
     return Claim([claimed[i] for i in ids if i in claimed])
 
 
@@ -234,8 +235,9 @@ def heartbeat(attempts: dict[int, int]) -> None:
 
 
 def complete_job(job_id: int, attempt: int, output: kinds.JobOutput) -> bool:
-    """Store the result of (job, attempt) once; False (and nothing stored) when that attempt no longer runs."""
-    with transaction.atomic():
+    """Store the result of (job, attempt) once; False (and nothing stored) when that attempt no longer runs.
+    Inside the worker's batch transaction no savepoint is needed: an error here rolls the batch back."""
+    with transaction.atomic(savepoint=False):
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != JobStatus.RUNNING or job.attempts != attempt:
             return False

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from aigc_contest.web.jobs.kinds import background_kinds
 from aigc_contest.web.jobs.models import Job, JobStatus
 from aigc_contest.web.works import services
 from aigc_contest.web.works.models import Work, WorkJob
@@ -19,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 @receiver(post_save, sender=Job, dispatch_uid="works-job-finished")
 def job_saved(sender: Any, instance: Job, **kwargs: Any) -> None:
-    if instance.status != JobStatus.SUCCEEDED:
-        return
+    if instance.status != JobStatus.SUCCEEDED or instance.kind in background_kinds():
+        return  # housekeeping (e-mails) never belongs to a work: skip the lookup
     waiting = WorkJob.objects.filter(job_id=instance.pk, state=WorkJob.State.WAITING)
     work_id = waiting.values_list("work_id", flat=True).first()
     if work_id is None:

@@ -19,6 +19,15 @@ def tr(obj: Any, field: str) -> str:
     return obj.tr(field) if obj is not None else ""
 
 
+@register.filter
+def listing(items: Any) -> str:
+    """`{{ names|listing }}`: a list joined the active language's way ("a, b" in English, "甲、乙" in Chinese)."""
+    from django.utils.translation import get_language
+
+    separator = "、" if (get_language() or "").lower().startswith("zh") else ", "
+    return separator.join(str(item) for item in items or [])
+
+
 @register.simple_tag
 def zoned(
     instant: datetime | None, where: Any = None, precision: zoned_time.Precision = "minute"
