@@ -23,7 +23,7 @@ from aigc_contest.web.contests.models import Category, Competition, CompetitionR
 from aigc_contest.web.contests.roles_services import grant_role
 from aigc_contest.web.contests.rules import is_competition_judge
 from aigc_contest.web.core.errors import ServiceError, require
-from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.entries.models import Entry, EntryVersion
 from aigc_contest.web.judging import selectors
 from aigc_contest.web.judging.models import (
     Assignment,
@@ -37,6 +37,7 @@ from aigc_contest.web.judging.models import (
     ResultsNotice,
     Round,
     Score,
+    ShortlistEntry,
 )
 from aigc_contest.web.notifications import emails
 
@@ -103,6 +104,144 @@ def add_judge(actor: User, round_: Round, judge: User, *, min_load: int = 0, max
     return member
 
 
+# ---------------------------------------------------------------- rounds that promote a shortlist
+
+
+def next_kind(round_: Round) -> str | None:
+    """The kind of round that follows `round_` (screening → scoring → final), or None after the final."""
+    later = [k for k in Round.Kind.values if Round.KIND_ORDER[k] > Round.KIND_ORDER.get(round_.kind, 0)]
+    return min(later, key=lambda k: Round.KIND_ORDER[k]) if later else None
+
+
+def close_round(actor: User, round_: Round, now: datetime | None = None) -> Round:
+    """No more scoring in the round: judges see it no more, its scores stay for the organisers."""
+    require(actor, "judging.manage_judging", round_.competition)
+    if not round_.is_open:
+        return round_
+    round_.is_open, round_.closed_at = False, now or timezone.now()
+    round_.save(update_fields=["is_open", "closed_at"])
+    record_change(actor, round_, "round closed", {"open": (True, False)}, competition=round_.competition_id)
+    return round_
+
+
+def reopen_round(actor: User, round_: Round) -> Round:
+    """Scoring again in a closed round; refused once a round promoted from it has started."""
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition)
+    if Assignment.objects.filter(round__source=round_).exists():
+        raise ServiceError(_("The next round has started with this round's shortlist; this round stays closed."),
+                           "started")
+    if round_.is_open:
+        return round_
+    round_.is_open, round_.closed_at = True, None
+    round_.save(update_fields=["is_open", "closed_at"])
+    record_change(actor, round_, "round reopened", {"open": (False, True)}, competition=competition.pk)
+    return round_
+
+
+@dataclass
+class PromotionReport:
+    round: Round  # the round the shortlist went to
+    promoted: int
+    per_category: dict[str, int]  # category slug -> entries promoted
+    rule: str
+    method: str
+
+
+def _round_standings(round_: Round, method: str, accept_few_sheets: bool) -> tuple[str, list[tuple[Category, Entry, int, float | None, int | None]]]:
+    """(method, [(category, entry, version id, score, rank)]) of a round: its confirmed results when it has
+    them, else the results computed under `method` (refused with incomplete scores, as confirming is)."""
+    confirmed = list(Result.objects.filter(round=round_).select_related("entry", "category"))
+    if confirmed:
+        return confirmed[0].method, [(r.category, r.entry, r.version_id, r.score, r.rank) for r in confirmed]
+    preview = preview_results(round_, method)
+    if preview.defects:
+        raise ServiceError(_("Some scores are incomplete: %(defects)s") % {"defects": "; ".join(preview.defects[:5])},
+                           "defects")
+    if not preview.categories:
+        raise ServiceError(_("No submitted scores yet."), "empty")
+    if preview.few_sheets and not accept_few_sheets:
+        raise ServiceError(
+            _("%(method)s rescales each judge by their own scores, and these judges have fewer than %(n)d score "
+              "sheets: %(judges)s. Confirm that you accept this, or choose another method.")
+            % {"method": preview.method, "n": MIN_SHEETS_TO_NORMALISE, "judges": preview.few_sheets_text()},
+            "few_sheets")
+    return preview.method, [(category, row.entry, row.version_id, row.score, row.rank)
+                            for category, rows in preview.categories for row in rows]
+
+
+def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cutoff: float | None = None,
+                      method: str = "mean", kind: str | None = None, k: int | None = None,
+                      accept_few_sheets: bool = False, now: datetime | None = None) -> PromotionReport:
+    """Close `round_` and send the best of each category on to the next round: the top `top` of each
+    category (entries tied with the last place go on too) or every entry scoring at least `cutoff`.
+
+    The ranks are the round's confirmed results where it has them, else those computed under `method`.
+    The next round (`kind`, by default the one after this) judges only the shortlist, with the version
+    judged here; it starts with this round's panel when it has none, and gets its own assignment and
+    sheets. Promoting again replaces the shortlist until the next round has assignments."""
+    from aigc_contest.judging.shortlist import ShortlistError, ShortlistRule, select_by_category
+
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition, now)
+    try:
+        rule = ShortlistRule(top=top, cutoff=cutoff)
+    except ShortlistError:
+        raise ServiceError(_("Say how many entries of each category go on (at least 1), or the lowest score "
+                             "that goes on (0 to 100), not both."), "rule") from None
+    target_kind = kind or next_kind(round_)
+    if target_kind is None:
+        raise ServiceError(_("This is the final round: its results are the competition's."), "last_round")
+    if target_kind not in Round.Kind.values or Round.KIND_ORDER[target_kind] <= Round.KIND_ORDER.get(round_.kind, 0):
+        raise ServiceError(_("The shortlist goes to a later round than this one."), "order")
+    if k is not None and not 1 <= k <= 20:
+        raise ServiceError(_("Judges per entry must be between 1 and 20."))
+    target = Round.objects.filter(competition=competition, kind=target_kind).first()
+    if target is not None and target.source_id not in (None, round_.pk):
+        raise ServiceError(_("The %(round)s round already judges another round's shortlist.")
+                           % {"round": target.get_kind_display()}, "started")
+    if target is not None and target.assignments.exists():
+        raise ServiceError(_("The %(round)s round has started; its shortlist can no longer change.")
+                           % {"round": target.get_kind_display()}, "started")
+    used_method, standings = _round_standings(round_, method, accept_few_sheets)
+    by_id = {str(entry.pk): (category, entry, version_id) for category, entry, version_id, _s, _r in standings}
+    chosen = select_by_category(
+        [(str(category.pk), str(entry.pk), score, rank) for category, entry, _v, score, rank in standings], rule)
+    when = now or timezone.now()
+    per_category: dict[str, int] = {}
+    with transaction.atomic():
+        close_round(actor, round_, when)
+        if target is None:
+            target = Round.objects.create(competition=competition, kind=target_kind, source=round_,
+                                          judges_per_entry=k or round_.judges_per_entry)
+        else:
+            target.source = round_
+            target.judges_per_entry = k or target.judges_per_entry
+            target.is_open, target.closed_at = True, None
+            target.save(update_fields=["source", "judges_per_entry", "is_open", "closed_at"])
+        ShortlistEntry.objects.filter(round=target).delete()
+        for candidates in chosen.values():
+            for c in candidates:
+                category, entry, version_id = by_id[c.entry]
+                ShortlistEntry.objects.create(round=target, entry=entry, version_id=version_id, from_round=round_,
+                                              score=float(c.score or 0.0), rank=c.rank, method=used_method,
+                                              promoted_by=actor, promoted_at=when)
+                per_category[category.slug] = per_category.get(category.slug, 0) + 1
+        if not target.panel.exists():
+            for member in round_.panel.prefetch_related("categories"):
+                copy = PanelMembership.objects.create(round=target, judge_id=member.judge_id,
+                                                      min_load=member.min_load, max_load=member.max_load)
+                copy.categories.set(list(member.categories.all()))
+        promoted = sum(per_category.values())
+        record_change(actor, target, "shortlist promoted",
+                      {"from": (None, round_.kind), "rule": (None, rule.describe()), "method": (None, used_method),
+                       "entries": (None, promoted)}, competition=competition.pk)
+    return PromotionReport(round=target, promoted=promoted, per_category=per_category, rule=rule.describe(),
+                           method=used_method)
+
+
 # ---------------------------------------------------------------- assignment
 
 
@@ -114,13 +253,22 @@ class AssignReport:
     released: int = 0  # with reassign: unstarted solver picks let go before solving
 
 
-def _eligible_entries(competition: Competition) -> list[Entry]:
-    entries = (
-        Entry.objects.filter(category__competition=competition, status=Entry.Status.SUBMITTED)
-        .select_related("team", "category")
-        .prefetch_related("versions")
-    )
+def _eligible_entries(round_: Round) -> list[Entry]:
+    """The entries a round judges: its shortlist when it was promoted from an earlier round, else every
+    submitted entry of the competition that has a version."""
+    entries = Entry.objects.filter(status=Entry.Status.SUBMITTED).select_related("team", "category")
+    if round_.source_id:
+        return list(entries.filter(pk__in=ShortlistEntry.objects.filter(round=round_).values("entry_id")))
+    entries = entries.filter(category__competition=round_.competition).prefetch_related("versions")
     return [e for e in entries if e.versions.exists()]
+
+
+def round_version(round_: Round, entry: Entry) -> EntryVersion | None:
+    """The version a round judges: the one shortlisted (the version judged before) or the latest."""
+    if round_.source_id:
+        found = ShortlistEntry.objects.filter(round=round_, entry=entry).select_related("version").first()
+        return found.version if found else None
+    return entry.latest_version
 
 
 @dataclass
@@ -202,7 +350,7 @@ def _round_forbids(round_: Round) -> set[tuple[str, str]]:
 
 
 def panel_problem(round_: Round) -> PanelProblem:
-    entries = _eligible_entries(round_.competition)
+    entries = _eligible_entries(round_)
     members, core_judges = _core_judges(round_)
     core_entries = {str(e.pk): _core_entry(e) for e in entries}
     return PanelProblem(round_, {str(e.pk): e for e in entries}, {str(m.judge_id): m.judge for m in members},
@@ -266,7 +414,7 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool =
             if (entry_id, judge_id) in have:
                 continue
             entry = problem.entries[entry_id]
-            version = entry.latest_version
+            version = round_version(round_, entry)
             assert version is not None  # _eligible_entries keeps only entries that have a version
             Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=version)
             created += 1
@@ -341,7 +489,7 @@ def refill_entry(round_: Round, entry: Entry, now: datetime | None = None) -> in
     competition = round_.competition
     if not round_.is_open or competition.results_published(now) or entry.status != Entry.Status.SUBMITTED:
         return 0
-    version = entry.latest_version
+    version = round_version(round_, entry)
     if version is None:
         return 0
     entry = Entry.objects.select_related("team").get(pk=entry.pk)
