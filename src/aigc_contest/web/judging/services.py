@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 from django.db import IntegrityError, transaction
+from django.db.models import Count as models_count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -240,6 +241,80 @@ def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cut
                        "entries": (None, promoted)}, competition=competition.pk)
     return PromotionReport(round=target, promoted=promoted, per_category=per_category, rule=rule.describe(),
                            method=used_method)
+
+
+# ---------------------------------------------------------------- due dates and reminders
+
+MAX_REMIND_DAYS = 60
+
+
+def set_due_date(actor: User, round_: Round, due_at: datetime | None, *, remind_days_before: int | None = None) -> Round:
+    """When the round's score sheets are due (an instant; pages type and show it on the competition's clock),
+    and how many days before it judges with sheets left are reminded (they are reminded on the day too)."""
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    if due_at is not None and due_at.tzinfo is None:
+        raise ServiceError(_("A due date names an instant: give its time zone."), "naive")
+    days = round_.remind_days_before if remind_days_before is None else remind_days_before
+    if not 0 <= days <= MAX_REMIND_DAYS:
+        raise ServiceError(_("Reminders go between 0 and %(n)d days before the due date.") % {"n": MAX_REMIND_DAYS},
+                           "days")
+    before = round_.due_at
+    round_.due_at, round_.remind_days_before = due_at, days
+    round_.save(update_fields=["due_at", "remind_days_before"])
+    if before != due_at:
+        record_change(actor, round_, "due date moved", {"due_at": (before, due_at)}, competition=competition.pk)
+    return round_
+
+
+def due_from_typed(text: str, competition: Competition) -> datetime:
+    """"2026-10-30 23:59" on the competition's clock → the instant (a time to the minute means its end)."""
+    from datetime import date
+
+    from aigc_contest.web.contests.timeline import Edge, TypedTimeError, instant_from_typed
+
+    day_text, _space, clock = text.strip().partition(" ")
+    try:
+        day = date.fromisoformat(day_text)
+        return instant_from_typed(day, clock.strip() or "23:59", competition.zone, Edge.END)
+    except (ValueError, TypedTimeError) as exc:
+        raise ServiceError(_("Type the due date as 2026-10-30 23:59, on the competition's clock (%(zone)s).")
+                           % {"zone": competition.timezone}, "due_at") from exc
+
+
+def send_judge_reminders(now: datetime | None = None) -> int:
+    """E-mail each judge with sheets left in an open round with a due date: once from `remind_days_before`
+    days before it (the first pass of the worker's watchdog in that window), and once on the due date (the
+    competition's calendar day). Each reminder is sent once per
+    round, judge, kind and due date (moving the due date sends them again). Returns the messages queued."""
+    now = now or timezone.now()
+    sent = 0
+    rounds = Round.objects.filter(is_open=True, due_at__isnull=False, due_at__gte=now - timedelta(days=1)
+                                  ).select_related("competition")
+    for round_ in rounds:
+        due_at = round_.due_at
+        assert due_at is not None  # filtered above
+        zone = round_.competition.zone
+        due_day, today = due_at.astimezone(zone).date(), now.astimezone(zone).date()
+        if today == due_day and now <= due_at:
+            kind = JudgeReminder.Kind.DUE
+        elif round_.remind_days_before and due_day - timedelta(days=round_.remind_days_before) <= today < due_day:
+            kind = JudgeReminder.Kind.BEFORE
+        else:
+            continue
+        left = (Assignment.objects.filter(round=round_, status=Assignment.Status.ASSIGNED)
+                .values("judge").annotate(n=models_count("id")))
+        for row in left:
+            judge = User.objects.get(pk=row["judge"])
+            try:
+                with transaction.atomic():
+                    JudgeReminder.objects.create(round=round_, judge=judge, kind=kind, due_at=due_at, sent_at=now)
+                    job = emails.queue_judge_reminder(judge, round_,
+                                                      judge, left=row["n"], on_the_day=kind == JudgeReminder.Kind.DUE)
+            except IntegrityError:  # sent already (or by another worker at the same pass)
+                continue
+            sent += job is not None
+    return sent
 
 
 # ---------------------------------------------------------------- assignment
