@@ -136,3 +136,25 @@ def test_existing_rounds_stay_single_rounds_after_the_migration(judged) -> None:
     problem = services.panel_problem(judged.round)
     assert judged.round.source is None
     assert set(problem.entries) == {str(judged.entry.pk), str(judged.entry_b.pk)}
+
+
+def test_the_organiser_page_promotes_and_shows_the_shortlist_with_earlier_scores(screened, client) -> None:  # type: ignore[no-untyped-def]
+    from aigc_contest.web.judging.models import Round
+
+    j = screened
+    client.force_login(j.organiser)
+    url = f"/organiser/{j.competition.slug}/judging/"
+    page = client.get(url).content.decode()
+    assert 'data-testid="promote"' in page and "Close this round and promote the shortlist" in page
+    refused = client.post(url, {"action": "promote", "round": j.round.pk, "top": "1", "cutoff": "50", "k": "2"})
+    assert refused.status_code == 400
+    assert "not both" in refused.content.decode() and 'value="50"' in refused.content.decode()
+    response = client.post(url, {"action": "promote", "round": j.round.pk, "top": "1", "method": "mean",
+                                 "kind": "final", "k": "2"})
+    assert response.status_code == 302
+    final = Round.objects.get(competition=j.competition, kind="final")
+    page = client.get(url).content.decode()
+    assert 'data-testid="shortlist"' in page and "<td>90.00</td>" in page
+    assert "Judges the shortlist of the Scoring round: 1 entry." in page
+    assert "Closed for scoring since" in page
+    assert final.source == j.round

@@ -33,6 +33,7 @@ from aigc_contest.web.judging.models import (
     AwardRule,
     ConflictDeclaration,
     ForbiddenPair,
+    JudgeReminder,
     PanelMembership,
     Result,
     ResultsNotice,
