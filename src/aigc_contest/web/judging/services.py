@@ -278,7 +278,7 @@ def due_from_typed(text: str, competition: Competition) -> datetime:
     try:
         day = date.fromisoformat(day_text)
         return instant_from_typed(day, clock.strip() or "23:59", competition.zone, Edge.END)
-    except (ValueError, TypedTimeError) as exc:
+    except (ValueError, OverflowError, TypedTimeError) as exc:
         raise ServiceError(_("Type the due date as 2026-10-30 23:59, on the competition's clock (%(zone)s).")
                            % {"zone": competition.timezone}, "due_at") from exc
 
