@@ -266,10 +266,10 @@ class PromoteForm(RoundForm):
         error_messages={"min_value": _("The cut-off is between 0 and 100."),
                         "max_value": _("The cut-off is between 0 and 100.")},
     )
-    method = forms.ChoiceField(label=_("Aggregation method"), choices=AggregationMethod.choices,
-                               initial=DEFAULT_METHOD, required=False)
+    method = forms.ChoiceField(label=_("Ranked with (when the round has no recorded results)"),
+                               choices=AggregationMethod.choices, initial=DEFAULT_METHOD, required=False)
     kind = forms.ChoiceField(label=_("Next round"), choices=Round.Kind.choices, required=False)
-    k = _number_field(_("Judges per entry in the next round"), 1, 20,
+    k = _number_field(_("Judges on each shortlisted entry"), 1, 20,
                       _("Judges per entry must be between 1 and 20."), 3)
     accept_few_sheets = forms.BooleanField(
         label=_("Accept although some judges have too few score sheets for this method"), required=False
