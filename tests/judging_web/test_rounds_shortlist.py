@@ -158,3 +158,22 @@ def test_the_organiser_page_promotes_and_shows_the_shortlist_with_earlier_scores
     assert "Judges the shortlist of the Scoring round: 1 entry." in page
     assert "Closed for scoring since" in page
     assert final.source == j.round
+
+
+def test_awards_come_from_the_round_the_shortlist_went_to(screened) -> None:  # type: ignore[no-untyped-def]
+    from aigc_contest.web.core.errors import ServiceError
+    from aigc_contest.web.judging import services
+    from aigc_contest.web.judging.models import Award
+
+    j = screened
+    services.confirm_results(j.organiser, j.round, "mean")
+    assert services.give_awards(j.organiser, j.round) == 2
+    final = services.promote_shortlist(j.organiser, j.round, top=1).round
+    assert not Award.objects.filter(category=j.category).exists()  # the screening's awards are gone
+    with pytest.raises(ServiceError) as refused:
+        services.give_awards(j.organiser, j.round)
+    assert refused.value.code == "promoted"
+    services.assign_judges(j.organiser, final, early=True)
+    _score(final, j.criteria)
+    services.confirm_results(j.organiser, final, "mean")
+    assert services.give_awards(j.organiser, final) == 1

@@ -22,7 +22,7 @@ router = Router(tags=["organiser: judging"])
 MANAGE = "judging.manage_judging"
 # Service codes that mean "not now" rather than "not like that".
 CONFLICTS = {"published", "before_deadline", "nothing", "no_judges", "infeasible", "defects", "empty",
-             "few_sheets", "no_rubric", "started", "last_round"}  # fmt: skip
+             "few_sheets", "no_rubric", "started", "last_round", "promoted"}  # fmt: skip
 
 
 class RoundIn(Schema):

@@ -224,6 +224,7 @@ def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cut
             target.is_open, target.closed_at = True, None
             target.save(update_fields=["source", "judges_per_entry", "is_open", "closed_at"])
         ShortlistEntry.objects.filter(round=target).delete()
+        Award.objects.filter(result__round=round_).delete()  # the results now come from the later round
         for candidates in chosen.values():
             for c in candidates:
                 category, entry, version_id = by_id[c.entry]
@@ -841,6 +842,9 @@ def give_awards(actor: User, round_: Round) -> int:
     competition = round_.competition
     require(actor, "judging.manage_judging", competition)
     _not_after_publication(competition)
+    if round_.next_rounds.exists():
+        raise ServiceError(_("This round's shortlist went on to the next round: awards come from that round's "
+                             "results."), "promoted")
     count = 0
     with transaction.atomic():
         Award.objects.filter(category__competition=competition).delete()

@@ -405,6 +405,7 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
                        "forbidden": selectors.forbidden_pairs(round_),
                        "shortlist": selectors.shortlist(round_) if round_.source_id else None,
                        "next_kind": services.next_kind(round_),
+                       "next_kind_taken": round_.next_rounds.exists(),  # promoted: awards come from later
                        "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank"),
                        "forms": {slot: form_for(f"{slot}-{round_.pk}", form_class, initial={
                                     "round": round_.pk, "due_at": round_.due_at, "kind": services.next_kind(round_),
