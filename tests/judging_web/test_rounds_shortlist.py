@@ -130,12 +130,24 @@ def test_a_closed_round_takes_no_scores_and_leaves_the_judge_home(judged, client
 
 
 def test_existing_rounds_stay_single_rounds_after_the_migration(judged) -> None:  # type: ignore[no-untyped-def]
-    """The data migration's rule: a round made before shortlists judges every submitted entry."""
-    from aigc_contest.web.judging import services
+    """The data migration's rule: a round made before shortlists judges every submitted entry, and one
+    closed before is recorded as closed."""
+    import importlib
 
+    from django.apps import apps
+
+    from aigc_contest.web.judging import selectors, services
+    from aigc_contest.web.judging.models import Round
+
+    migration = importlib.import_module("aigc_contest.web.judging.migrations.0005_existing_rounds_stand_alone")
+    Round.objects.filter(pk=judged.round.pk).update(is_open=False, closed_at=None)
+    migration.forwards(apps, None)
+    judged.round.refresh_from_db()
+    assert judged.round.closed_at == judged.round.created_at and judged.round.source is None
     problem = services.panel_problem(judged.round)
-    assert judged.round.source is None
     assert set(problem.entries) == {str(judged.entry.pk), str(judged.entry_b.pk)}
+    services.reopen_round(judged.organiser, judged.round)
+    assert selectors.round_progress(judged.round).categories[0].entries == 2
 
 
 def test_the_organiser_page_promotes_and_shows_the_shortlist_with_earlier_scores(screened, client) -> None:  # type: ignore[no-untyped-def]
