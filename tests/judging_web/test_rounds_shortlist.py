@@ -189,3 +189,20 @@ def test_awards_come_from_the_round_the_shortlist_went_to(screened) -> None:  # 
     _score(final, j.criteria)
     services.confirm_results(j.organiser, final, "mean")
     assert services.give_awards(j.organiser, final) == 1
+
+
+def test_the_organiser_closes_and_reopens_a_round_from_the_page(judged, client) -> None:  # type: ignore[no-untyped-def]
+    from aigc_contest.web.accounts.models import ChangeRecord
+
+    j = judged
+    client.force_login(j.organiser)
+    url = f"/organiser/{j.competition.slug}/judging/"
+    assert client.post(url, {"action": "close_round", "round": j.round.pk}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "Closed for scoring since" in page and "Open the round again" in page
+    assert client.post(url, {"action": "reopen_round", "round": j.round.pk}).status_code == 302
+    assert "Open for scoring." in client.get(url).content.decode()
+    assert list(ChangeRecord.objects.filter(competition=j.competition, action__startswith="round ")
+                .order_by("pk").values_list("action", flat=True)) == ["round closed", "round reopened"]
+    audit = client.get(f"/organiser/audit/?competition={j.competition.pk}").content.decode()
+    assert "Judging round closed" in audit
