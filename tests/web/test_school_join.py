@@ -78,3 +78,14 @@ def test_the_setting_is_in_the_spec_and_round_trips(asking: Any) -> None:
     spec = services.export_spec(asking.competition)
     assert spec["schools_must_join"] is True
     assert services.competition_values(spec)["schools_must_join"] is True
+
+
+def test_the_school_page_says_whether_its_teams_may_submit(asking: Any, client: Any) -> None:
+    from aigc_contest.web.contests import roles_services
+
+    w = asking
+    client.force_login(w.teacher_a)
+    assert "once the organisers let the school in" in client.get("/school/competitions/").content.decode()
+    join = roles_services.request_to_join(w.teacher_a, w.competition, w.school_a)
+    roles_services.decide_join_request(w.organiser, join, approve=True)
+    assert "Your school is in: its teams can submit." in client.get("/school/competitions/").content.decode()
