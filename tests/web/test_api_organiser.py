@@ -269,3 +269,47 @@ def test_an_owner_issues_certificates_after_the_announcement_and_revokes_one(
         ).status_code
         == 404
     )
+
+
+def test_rounds_promote_a_shortlist_and_take_a_due_date_through_the_api(world: Any, client: Any, people: Any) -> None:
+    from aigc_contest.web.contests.models import Criterion
+    from aigc_contest.web.entries import services as entry_services
+    from aigc_contest.web.judging import services
+    from aigc_contest.web.judging.models import Assignment
+
+    slug = people.slug
+    entry_services.submit(world.student_a, world.entry.pk, now=timezone.now())
+    _send(client, "put", f"/competitions/{slug}/rubric", people.owner, RUBRIC)
+    _send(client, "post", f"/competitions/{slug}/rounds", people.owner, {"kind": "screening", "judges_per_entry": 1})
+    path = f"/competitions/{slug}/rounds/screening"
+    _send(client, "post", f"{path}/judges", people.owner, {"username": "judge"})
+    _send(client, "post", f"{path}/assignment", people.owner, {"early": True})
+
+    due = _send(client, "put", f"{path}/due-date", people.owner, {"due_at": "2031-11-05 18:00", "remind_days_before": 3})
+    assert due.status_code == 200
+    assert (due.json()["due_at"], due.json()["timezone"]) == ("2031-11-05 18:00", "Asia/Hong_Kong")
+    assert _send(client, "put", f"{path}/due-date", people.owner, {"due_at": "5 Nov"}).status_code == 422
+    assert _send(client, "put", f"{path}/due-date", people.viewer, {"due_at": None}).status_code == 403
+
+    assert _send(client, "post", f"{path}/promote", people.owner, {"top": 1}).status_code == 409  # no scores
+    assignment = Assignment.objects.get(round__kind="screening", round__competition=world.competition)
+    criterion = Criterion.objects.get(competition=world.competition)
+    services.save_scores(world.judge, assignment, {criterion.pk: 8}, submit=True)
+    assert _send(client, "post", f"{path}/promote", people.owner, {"top": 1, "cutoff": 5}).status_code == 422
+    assert _send(client, "post", f"{path}/promote", people.stranger, {"top": 1}).status_code == 403
+    promoted = _send(client, "post", f"{path}/promote", people.owner, {"top": 1, "judges_per_entry": 1})
+    assert promoted.status_code == 201
+    body = promoted.json()
+    assert body["promoted"] == 1 and body["round"]["kind"] == "scoring" and body["round"]["source"] == "screening"
+    assert body["round"]["judges"] == ["judge"]
+    listed = _send(client, "get", f"/competitions/{slug}/rounds/scoring/shortlist", people.owner).json()
+    assert [(s["entry"], s["rank"]) for s in listed] == [(world.entry.pk, 1)]
+    rounds = {r["kind"]: r for r in _send(client, "get", f"/competitions/{slug}/rounds", people.owner).json()}
+    assert rounds["screening"]["is_open"] is False and rounds["scoring"]["shortlisted"] == 1
+
+    assigned = _send(client, "post", f"/competitions/{slug}/rounds/scoring/assignment", people.owner, {"early": True})
+    assert assigned.status_code == 200 and assigned.json()["created"] == 1
+    assert _send(client, "post", f"{path}/reopen", people.owner).status_code == 409  # the next round started
+    assert _send(client, "post", f"{path}/promote", people.owner, {"top": 1}).status_code == 409
+    closed = _send(client, "post", f"/competitions/{slug}/rounds/scoring/close", people.owner)
+    assert closed.status_code == 200 and closed.json()["is_open"] is False

@@ -122,7 +122,8 @@ class CompetitionAdmin(RecordedChangesAdmin):
 
     inlines = [ThemeInline, CategoryInline, CriterionInline]
     fieldsets = (
-        (None, {"fields": ("slug", "organiser_name", "is_public", "timezone", "teachers_may_help")}),
+        (None, {"fields": ("slug", "organiser_name", "is_public", "timezone", "teachers_may_help",
+                           "schools_must_join")}),
         ("Name and description", {"fields": ("name_en", "name_zh_hant", "name_zh_hans", "description_en",
                                              "description_zh_hant", "description_zh_hans")}),
         ("Timeline", {"fields": ("registration_opens_at", "submission_opens_at", "submission_deadline",

@@ -200,7 +200,8 @@ class CompetitionSetupForm(CompetitionForm):
     )  # fmt: skip
 
     class Meta(CompetitionForm.Meta):
-        fields = [*CompetitionForm.Meta.fields[:4], "teachers_may_help", "judge_signals", *CompetitionForm.Meta.fields[4:]]
+        fields = [*CompetitionForm.Meta.fields[:4], "teachers_may_help", "schools_must_join", "judge_signals",
+                  *CompetitionForm.Meta.fields[4:]]
         widgets = {
             "description_en": forms.Textarea(attrs={"rows": 4}),
             "description_zh_hant": forms.Textarea(attrs={"rows": 4}),
@@ -223,7 +224,8 @@ class CompetitionSetupForm(CompetitionForm):
     def groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
         """The fields in the page's three parts."""
         parts = [
-            (_("The competition"), ["slug", "organiser_name", "is_public", "teachers_may_help", "judge_signals"]),
+            (_("The competition"), ["slug", "organiser_name", "is_public", "teachers_may_help", "schools_must_join",
+                                     "judge_signals"]),
             (_("Name and description in three languages"),
              ["name_en", "description_en", "name_zh_hant", "description_zh_hant", "name_zh_hans", "description_zh_hans"]),
             (_("Timeline"), ["timezone", *TIMELINE_FIELDS]),

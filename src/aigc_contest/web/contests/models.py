@@ -81,6 +81,12 @@ class Competition(TranslatedFieldsMixin, models.Model):
                     "On: a team's teacher may also edit, submit and withdraw; every change names the teacher."),
     )
 
+    schools_must_join = models.BooleanField(
+        _("schools ask to join"), default=False,
+        help_text=_("On: a school's teams can submit only once an organiser has let the school in (schools ask "
+                    "from their school page). Off: every eligible school takes part."),
+    )
+
     past_editions = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="later_editions", verbose_name=_("earlier editions"),
         help_text=_("Entries are compared with these competitions' entries for near-duplicates."),

@@ -55,6 +55,18 @@ def takes_part(competition: Competition, school: School | None) -> bool:
     )
 
 
+def school_admission(competition: Competition, school: School | None) -> str:
+    """Whether a school's teams may submit to the competition: "open" (the competition lets every eligible
+    school in), else the school's request: "approved", "pending", "declined", or "none" (never asked)."""
+    if not competition.schools_must_join:
+        return "open"
+    if school is None:
+        return "none"
+    status = (JoinRequest.objects.filter(competition=competition, school=school)
+              .values_list("status", flat=True).first())
+    return str(status) if status else "none"
+
+
 def school_invitations(school: School) -> QuerySet[Invitation]:
     return school.invitations.filter(accepted_at__isnull=True, withdrawn_at__isnull=True).select_related(
         "invited_by"

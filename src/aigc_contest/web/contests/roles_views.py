@@ -55,6 +55,10 @@ ACTION_LABELS = {
     "submit": gettext_lazy("Submitted for the team"),
     "withdraw": gettext_lazy("Withdrawn for the team"),
     "judge declared a conflict": gettext_lazy("Judge declared a conflict"),
+    "round closed": gettext_lazy("Judging round closed"),
+    "round reopened": gettext_lazy("Judging round opened again"),
+    "shortlist promoted": gettext_lazy("Shortlist promoted to the next round"),
+    "due date moved": gettext_lazy("Judges' due date moved"),
 }
 
 

@@ -10,7 +10,7 @@ is valid. `actor` is the signed-in organiser, checked against the contests rules
 
 A spec is plain data, the shape of the TOML file:
 
-    slug, timezone, organiser_name, is_public, teachers_may_help, judge_signals
+    slug, timezone, organiser_name, is_public, teachers_may_help, schools_must_join, judge_signals
     name / description: {en, zh-Hant, zh-Hans}
     timeline: {registration_opens_at: "2025-09-01 09:00", ...}  typed on the competition's clock
     [[themes]] title, description
@@ -50,7 +50,7 @@ LANGUAGES = {"en": "en", "zh-Hant": "zh_hant", "zh-Hans": "zh_hans"}  # spec key
 TOTAL_WEIGHT = Decimal(100)
 
 COMPETITION_FIELDS = [
-    "slug", "organiser_name", "is_public", "timezone", "teachers_may_help", "judge_signals",
+    "slug", "organiser_name", "is_public", "timezone", "teachers_may_help", "schools_must_join", "judge_signals",
     *(f"{base}_{suffix}" for base in ("name", "description") for suffix in LANGUAGES.values()),
     *TIMELINE_FIELDS,
 ]  # fmt: skip
@@ -389,13 +389,14 @@ def competition_values(spec: Mapping[str, Any]) -> dict[str, Any]:
     import zoneinfo
 
     errors: dict[str, list[str]] = {}
-    top = {"slug", "timezone", "organiser_name", "is_public", "teachers_may_help", "judge_signals", "name",
+    top = {"slug", "timezone", "organiser_name", "is_public", "teachers_may_help", "schools_must_join",
+           "judge_signals", "name",
            "description", "timeline", "themes", "categories", "criteria"}  # fmt: skip
     _unknown(spec, top, "__all__", errors)
     values: dict[str, Any] = {"slug": str(spec.get("slug") or "").strip()}
     for name in ("organiser_name",):
         values[name] = str(spec.get(name) or "")
-    for name, default in (("is_public", True), ("teachers_may_help", False)):
+    for name, default in (("is_public", True), ("teachers_may_help", False), ("schools_must_join", False)):
         values[name] = bool(spec.get(name, default))
     values["judge_signals"] = list(spec.get("judge_signals", JUDGE_SIGNALS))
     values["timezone"] = str(spec.get("timezone") or "Asia/Hong_Kong")
@@ -522,6 +523,7 @@ def export_spec(competition: Competition) -> dict[str, Any]:
         "organiser_name": competition.organiser_name,
         "is_public": competition.is_public,
         "teachers_may_help": competition.teachers_may_help,
+        "schools_must_join": competition.schools_must_join,
         "judge_signals": list(competition.judge_signals or []),
         "name": _texts_out(competition, "name"),
         "description": _texts_out(competition, "description"),

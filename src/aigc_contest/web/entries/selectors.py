@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from aigc_contest.web.accounts.models import User
+from aigc_contest.web.contests.models import Competition
 from aigc_contest.web.entries.models import Entry, Team
 from aigc_contest.web.entries.services import content_hash
 
@@ -48,3 +50,21 @@ def changed_since_sent(entry: Entry) -> bool:
     draft = content_hash(file_sha256=entry.draft_file_sha256, title=entry.title, description=entry.description,
                          work_type=entry.work_type, theme_id=entry.theme_id)  # fmt: skip
     return draft != latest.content_hash
+
+
+SCHOOL_NOT_ADMITTED = {
+    "pending": gettext_lazy("Your school's request to take part is waiting for the organisers. Your draft is "
+                            "kept: you can submit it as soon as they let your school in."),
+    "declined": gettext_lazy("The organisers did not let your school into this competition, so entries cannot be "
+                             "submitted. Your teacher can read why on the school page and ask again."),
+    "none": gettext_lazy("Your school has not asked to take part in this competition yet. Your teacher asks from "
+                         "the school page; you can submit once the organisers let your school in."),
+}
+
+
+def school_not_admitted_text(competition: Competition, team: Team) -> str:
+    """Why the team's school may not submit to the competition yet, or "" when it may."""
+    from aigc_contest.web.contests.roles_selectors import school_admission
+
+    state = school_admission(competition, team.school)
+    return str(SCHOOL_NOT_ADMITTED[state]) if state in SCHOOL_NOT_ADMITTED else ""

@@ -376,6 +376,15 @@ def _locked_for_submission(entry_id: int) -> Entry | None:
     )
 
 
+def _check_school_admitted(competition: Competition, team: Team) -> None:
+    """A competition whose schools ask to join takes submissions only from the schools an organiser let in."""
+    from aigc_contest.web.entries.selectors import school_not_admitted_text
+
+    text = school_not_admitted_text(competition, team)
+    if text:
+        raise ServiceError(text, "school_not_admitted")
+
+
 def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_content_hash: str | None = None,
            visible_perm: str | None = None) -> Submission:
     """Freeze the draft as a new immutable version, if the deadline has not passed.
@@ -406,6 +415,7 @@ def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_
                 % {"deadline": clock_in_zone(competition.submission_deadline, competition), "tz": competition.timezone},
                 "deadline_passed",
             )
+        _check_school_admitted(competition, entry.team)
         if not entry.draft_file:
             raise ServiceError(_("Upload your work before submitting."), "no_file")
         members = list(entry.team.members.all())

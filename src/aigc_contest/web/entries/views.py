@@ -106,6 +106,8 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # A teacher on a student's entry: read-only unless the competition lets teachers help (then the
             # page says so, and each change is recorded with the teacher's name).
             "teacher_helping": can_edit and not member,
+            # A competition whose schools ask to join: why the team cannot submit yet, in words.
+            "not_admitted": selectors.school_not_admitted_text(entry.category.competition, entry.team),
             "teacher_read_only": not can_edit and not member and is_team_teacher(request.user, entry),
             "helper_changes": _helper_changes(entry),
             "draft_form": draft_form,

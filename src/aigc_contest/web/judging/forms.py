@@ -18,7 +18,7 @@ from aigc_contest.judging import resolve_method
 from aigc_contest.web.accounts.models import Role, User
 from aigc_contest.web.contests.models import JUDGE_SIGNAL_CHOICES, Category, Competition
 from aigc_contest.web.entries.models import Entry
-from aigc_contest.web.judging.models import DEFAULT_METHOD, AwardKind, Round
+from aigc_contest.web.judging.models import DEFAULT_METHOD, AggregationMethod, AwardKind, Round
 
 MAX_JUDGE_LOAD = 1000  # fits the panel's PositiveSmallIntegerField with room; no judge scores more
 MAX_AWARD_PLACES = 100
@@ -251,3 +251,56 @@ class JudgeSignalsForm(JudgingForm):
         super().__init__(*args, competition=competition, **kwargs)
         others = Competition.objects.exclude(pk=competition.pk).order_by("-results_at")
         self.fields["past_editions"].queryset = others  # type: ignore[attr-defined]
+
+
+class PromoteForm(RoundForm):
+    """Close the round and send each category's best entries on: the top N, or those over a cut-off."""
+
+    top = forms.IntegerField(
+        label=_("Entries of each category that go on"), min_value=1, max_value=10000, required=False,
+        error_messages={"invalid": WHOLE_NUMBER, "min_value": _("At least one entry goes on.")},
+    )
+    cutoff = forms.DecimalField(
+        label=_("Or every entry scoring at least (0–100)"), min_value=0, max_value=100, decimal_places=2,
+        required=False,
+        error_messages={"min_value": _("The cut-off is between 0 and 100."),
+                        "max_value": _("The cut-off is between 0 and 100.")},
+    )
+    method = forms.ChoiceField(label=_("Ranked with (when the round has no recorded results)"),
+                               choices=AggregationMethod.choices, initial=DEFAULT_METHOD, required=False)
+    kind = forms.ChoiceField(label=_("Next round"), choices=Round.Kind.choices, required=False)
+    k = _number_field(_("Judges on each shortlisted entry"), 1, 20,
+                      _("Judges per entry must be between 1 and 20."), 3)
+    accept_few_sheets = forms.BooleanField(
+        label=_("Accept although some judges have too few score sheets for this method"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        top, cutoff = cleaned.get("top"), cleaned.get("cutoff")
+        if "top" not in self.errors and "cutoff" not in self.errors and (top is None) == (cutoff is None):
+            self.add_error("top", _("Give either how many entries of each category go on, or a cut-off score, "
+                                    "not both."))
+        return cleaned
+
+
+class DueDateForm(RoundForm):
+    """The round's due date, typed on the competition's clock, and when judges are reminded."""
+
+    remind_days_before = _number_field(
+        _("Remind judges this many days before"), 0, 60, _("Reminders go between 0 and 60 days before."), 2
+    )
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        from aigc_contest.web.contests.forms import TimelineTimeField
+        from aigc_contest.web.contests.timeline import Edge
+
+        super().__init__(*args, competition=competition, **kwargs)
+        self.fields["due_at"] = TimelineTimeField(
+            zone=competition.zone, edge=Edge.END, required=False, label=_("Scores due"),
+            help_text=_("On the competition's clock (%(zone)s). Leave empty for no due date.")
+            % {"zone": competition.timezone},
+        )
+
+    def clean_remind_days_before(self) -> int:
+        return int(self._default("remind_days_before"))

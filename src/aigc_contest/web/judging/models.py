@@ -31,6 +31,16 @@ class Round(models.Model):
     judges_per_entry = models.PositiveSmallIntegerField(_("judges per entry"), default=3)
     is_open = models.BooleanField(_("open for scoring"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A round promoted from an earlier one judges that round's shortlist only; a round without one judges
+    # every submitted entry (as every round did before shortlists).
+    source = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_rounds",
+                               verbose_name=_("shortlist from"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    due_at = models.DateTimeField(_("scores due"), null=True, blank=True,
+                                  help_text=_("When judges should have submitted their score sheets."))
+    remind_days_before = models.PositiveSmallIntegerField(
+        _("remind judges this many days before"), default=2,
+        help_text=_("Judges with sheets left get a reminder then, and another on the due date."))
 
     class Meta:
         ordering = ["competition", "created_at"]
@@ -40,6 +50,51 @@ class Round(models.Model):
 
     def __str__(self) -> str:
         return f"{self.competition.slug}: {self.get_kind_display()}"
+
+
+class ShortlistEntry(models.Model):
+    """An entry promoted into a round from the round before it, with the score and rank it had there."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="shortlist")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(EntryVersion, on_delete=models.PROTECT, related_name="+")
+    from_round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(help_text=_("The score in the earlier round (0–100)."))
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=40)
+    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    promoted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["round", "entry__category", "rank", "entry"]
+        unique_together = [("round", "entry")]
+        verbose_name = _("shortlisted entry")
+        verbose_name_plural = _("shortlisted entries")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} → {self.round} (#{self.rank})"
+
+
+class JudgeReminder(models.Model):
+    """A reminder e-mail sent to a judge about a round's due date; at most one of each kind."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("Days before the due date")
+        DUE = "due", _("On the due date")
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="reminders")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_at = models.DateTimeField(help_text=_("The due date the reminder was about."))
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        unique_together = [("round", "judge", "kind", "due_at")]
+        verbose_name = _("judge reminder")
+        verbose_name_plural = _("judge reminders")
+
+    def __str__(self) -> str:
+        return f"{self.judge} {self.kind} {self.round}"
 
 
 class PanelMembership(models.Model):

@@ -22,7 +22,7 @@ router = Router(tags=["organiser: judging"])
 MANAGE = "judging.manage_judging"
 # Service codes that mean "not now" rather than "not like that".
 CONFLICTS = {"published", "before_deadline", "nothing", "no_judges", "infeasible", "defects", "empty",
-             "few_sheets", "no_rubric"}  # fmt: skip
+             "few_sheets", "no_rubric", "started", "last_round", "promoted"}  # fmt: skip
 
 
 class RoundIn(Schema):
@@ -35,6 +35,42 @@ class RoundOut(Schema):
     judges_per_entry: int
     is_open: bool
     judges: list[str]
+    source: str | None = None  # the round whose shortlist this one judges
+    shortlisted: int = 0
+    due_at: str | None = None  # on the competition's clock, as typed ("2031-11-05 23:59")
+    timezone: str = ""
+    remind_days_before: int = 2
+
+
+class PromoteIn(Schema):
+    top: int | None = None  # the best N of each category (ties with the N-th go on too) …
+    cutoff: float | None = None  # … or every entry scoring at least this (0–100)
+    method: str = "mean"  # used when the round has no confirmed results
+    next_kind: str | None = None  # by default the round after this one
+    judges_per_entry: int | None = None
+    accept_few_sheets: bool = False
+
+
+class ShortlistOut(Schema):
+    category: str
+    entry: int
+    title: str
+    rank: int | None
+    score: float
+    method: str
+
+
+class PromotionOut(Schema):
+    round: RoundOut
+    promoted: int
+    per_category: dict[str, int]
+    rule: str
+    method: str
+
+
+class DueDateIn(Schema):
+    due_at: str | None = None  # "2031-11-05 23:59" on the competition's clock; null: no due date
+    remind_days_before: int | None = None
 
 
 class JudgeIn(Schema):
@@ -83,11 +119,20 @@ class CountOut(Schema):
 
 
 def _round_out(round_: Round) -> RoundOut:
+    from aigc_contest.web.contests.timeline import Edge, typed_clock
+
+    competition = round_.competition
+    due = " ".join(typed_clock(round_.due_at, competition.zone, Edge.END)) if round_.due_at else None
     return RoundOut(
         kind=round_.kind,
         judges_per_entry=round_.judges_per_entry,
         is_open=round_.is_open,
         judges=[m.judge.username for m in round_.panel.select_related("judge")],
+        source=round_.source.kind if round_.source_id and round_.source else None,
+        shortlisted=round_.shortlist.count(),
+        due_at=due,
+        timezone=competition.timezone,
+        remind_days_before=round_.remind_days_before,
     )
 
 
@@ -216,3 +261,68 @@ def give_awards(request: HttpRequest, slug: str, kind: str) -> CountOut:
     except ServiceError as exc:
         raise service_refusal(exc, CONFLICTS) from exc
     return CountOut(count=count)
+
+
+@router.post("/competitions/{slug}/rounds/{kind}/close", response={200: RoundOut, **WRITE_ERRORS})
+def close_round(request: HttpRequest, slug: str, kind: str) -> RoundOut:
+    """No more scoring in the round (its scores stay for the organisers)."""
+    round_ = _round(request, slug, kind)
+    services.close_round(request.user, round_)  # type: ignore[arg-type]
+    return _round_out(round_)
+
+
+@router.post("/competitions/{slug}/rounds/{kind}/reopen", response={200: RoundOut, **WRITE_ERRORS})
+def reopen_round(request: HttpRequest, slug: str, kind: str) -> RoundOut:
+    """Scoring again; 409 once the next round has started with this round's shortlist or results are out."""
+    round_ = _round(request, slug, kind)
+    try:
+        services.reopen_round(request.user, round_)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return _round_out(round_)
+
+
+@router.post("/competitions/{slug}/rounds/{kind}/promote", response={201: PromotionOut, **WRITE_ERRORS})
+def promote(request: HttpRequest, slug: str, kind: str, payload: PromoteIn):  # type: ignore[no-untyped-def]
+    """Close the round and send each category's top N (or those over a cut-off) to the next round, which
+    judges only them; 409 when the next round has started, this is the final round, or scores are missing."""
+    round_ = _round(request, slug, kind)
+    try:
+        report = services.promote_shortlist(
+            request.user,  # type: ignore[arg-type]
+            round_,
+            top=payload.top,
+            cutoff=payload.cutoff,
+            method=payload.method,
+            kind=payload.next_kind,
+            k=payload.judges_per_entry,
+            accept_few_sheets=payload.accept_few_sheets,
+        )
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return Status(201, PromotionOut(round=_round_out(report.round), promoted=report.promoted,
+                                    per_category=report.per_category, rule=report.rule, method=report.method))
+
+
+@router.get("/competitions/{slug}/rounds/{kind}/shortlist", response={200: list[ShortlistOut], **ORGANISER_READ_ERRORS})
+def shortlist(request: HttpRequest, slug: str, kind: str) -> list[ShortlistOut]:
+    """The entries promoted into the round, with the rank and score they had in the round before."""
+    from aigc_contest.web.judging import selectors
+
+    round_ = _round(request, slug, kind)
+    return [ShortlistOut(category=s.entry.category.slug, entry=s.entry_id, title=s.entry.title, rank=s.rank,
+                         score=s.score, method=s.method) for s in selectors.shortlist(round_)]
+
+
+@router.put("/competitions/{slug}/rounds/{kind}/due-date", response={200: RoundOut, **WRITE_ERRORS})
+def put_due_date(request: HttpRequest, slug: str, kind: str, payload: DueDateIn) -> RoundOut:
+    """When the round's score sheets are due, typed on the competition's clock ("2031-11-05 23:59"), and how
+    many days before it judges with sheets left are reminded (they are reminded on the day too)."""
+    round_ = _round(request, slug, kind)
+    try:
+        due = services.due_from_typed(payload.due_at, round_.competition) if payload.due_at else None
+        services.set_due_date(request.user, round_, due,  # type: ignore[arg-type]
+                              remind_days_before=payload.remind_days_before)
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return _round_out(round_)

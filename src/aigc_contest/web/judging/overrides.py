@@ -24,7 +24,7 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging.models import Assignment, ForbiddenPair, Round
-from aigc_contest.web.judging.services import _not_after_publication, panel_problem
+from aigc_contest.web.judging.services import _not_after_publication, panel_problem, round_version
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_REPORTED = 200  # problems listed at most; a spreadsheet with thousands of bad rows needs no more
@@ -63,7 +63,7 @@ def pin_pair(actor: User, round_: Round, entry: Entry, judge: User) -> Assignmen
     if active.filter(judge=judge).count() >= most:
         raise ServiceError(_("%(name)s has %(n)d entries already, the most allowed.") % {"name": judge, "n": most},
                            "judge_full")
-    version = problem.entries[entry_id].latest_version
+    version = round_version(round_, problem.entries[entry_id])
     assert version is not None  # panel_problem keeps only entries that have a submitted version
     return Assignment.objects.create(round=round_, entry=entry, judge=judge, version=version, pinned=True)
 
@@ -215,7 +215,7 @@ def import_assignments(actor: User, round_: Round, data: bytes) -> ImportReport:
                 report.kept += 1
                 continue
             entry = problem.entries[entry_id]
-            version = entry.latest_version
+            version = round_version(round_, entry)
             assert version is not None  # panel_problem keeps only entries that have a submitted version
             Assignment.objects.create(round=round_, entry=entry, judge_id=int(judge_id), version=version,
                                       pinned=(entry_id, judge_id) in pinned)

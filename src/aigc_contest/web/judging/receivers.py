@@ -1,4 +1,5 @@
-"""What judging does when something happens below it: the results e-mail on the worker's watchdog pass."""
+"""What judging does when something happens below it: on the worker's watchdog pass, the results e-mail and
+the judges' due-date reminders (no cron to set up)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,8 @@ from aigc_contest.web.judging import services
 @receiver(watchdog_passed, dispatch_uid="judging.results_email")
 def queue_results_emails(sender: Any, *, now: datetime | None = None, **kwargs: Any) -> int:
     return services.queue_due_results_emails(now)
+
+
+@receiver(watchdog_passed, dispatch_uid="judging.judge_reminders")
+def send_judge_reminders(sender: Any, *, now: datetime | None = None, **kwargs: Any) -> int:
+    return services.send_judge_reminders(now)

@@ -29,6 +29,7 @@ from aigc_contest.web.judging.models import (
     Result,
     ResultsNotice,
     Round,
+    ShortlistEntry,
 )
 
 
@@ -38,8 +39,13 @@ def embargo_lifted(competition: Competition, now: datetime | None = None) -> boo
 
 
 def deciding_round(competition: Competition) -> Round | None:
-    """The latest round (final > scoring > screening) that has confirmed results."""
-    rounds = [r for r in competition.rounds.all() if r.results.exists()]
+    """The latest round (final > scoring > screening) that has confirmed results and whose shortlist went
+    on to no later round: once a round has promoted its best entries, the results come from the round they
+    went to (and none are out until that round's are confirmed)."""
+    rounds = [r for r in competition.rounds.all() if r.results.exists() and not r.next_rounds.exists()]
+    if any(r.next_rounds.exists() for r in competition.rounds.all()):
+        last = max(competition.rounds.all(), key=lambda r: Round.KIND_ORDER.get(r.kind, 0))
+        rounds = [r for r in rounds if r.pk == last.pk]
     if not rounds:
         return None
     return max(rounds, key=lambda r: Round.KIND_ORDER.get(r.kind, 0))
@@ -157,8 +163,30 @@ class JudgeRound:
 
     @property
     def due(self) -> datetime:
-        """Rounds have no due date of their own: judging ends when the results are announced."""
-        return self.round.competition.results_at
+        """The round's due date, or (a round without one) the results announcement, when judging ends."""
+        return self.round.due_at or self.round.competition.results_at
+
+    @property
+    def has_due_date(self) -> bool:
+        return self.round.due_at is not None
+
+    @property
+    def done(self) -> int:
+        return sum(s.state == SheetState.SUBMITTED for s in self.sheets)
+
+    @property
+    def counted(self) -> int:
+        """Sheets that are the judge's work (abstentions and conflicts are not)."""
+        return sum(s.state in {SheetState.TODO, SheetState.SAVED, SheetState.SUBMITTED} for s in self.sheets)
+
+    @property
+    def percent(self) -> int:
+        if not self.counted:
+            return 100
+        return min(99, round(100 * self.done / self.counted)) if self.left else 100
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        return self.round.due_at is not None and self.left > 0 and (now or timezone.now()) > self.round.due_at
 
     @property
     def left(self) -> int:
@@ -189,7 +217,7 @@ def judge_rounds(judge: Any) -> list[JudgeRound]:
     order = list(SheetState)
     for group in rounds.values():
         group.sheets.sort(key=lambda s: (order.index(s.state), s.code))
-    return sorted(rounds.values(), key=lambda g: (g.round.competition.results_at, g.round.competition.pk,
+    return sorted(rounds.values(), key=lambda g: (g.due, g.round.competition.pk,
                                                   Round.KIND_ORDER.get(g.round.kind, 0)))
 
 
@@ -273,9 +301,12 @@ def round_progress(round_: Round) -> RoundProgress:
         on_entry[entry_id] += 1
         submitted_on[entry_id] += status == Assignment.Status.SUBMITTED
     # Every submitted entry counts, judged or not (an entry nobody was given to is the most under-judged).
+    # A round promoted from an earlier one judges its shortlist only.
+    judged_here = (Q(pk__in=ShortlistEntry.objects.filter(round=round_).values("entry_id"))
+                   if round_.source_id else Q(category__competition=round_.competition))
     entries = list(
         Entry.objects.filter(
-            Q(category__competition=round_.competition, status=Entry.Status.SUBMITTED) | Q(pk__in=list(on_entry))
+            (judged_here & Q(status=Entry.Status.SUBMITTED)) | Q(pk__in=list(on_entry))
         ).select_related("category").order_by("category_id", "pk")
     )
     by_category: dict[int, CategoryProgress] = {
@@ -330,3 +361,8 @@ def declared_conflicts(competition: Competition) -> QuerySet[ConflictDeclaration
     return ConflictDeclaration.objects.filter(competition=competition).select_related(
         "judge", "entry__category", "school", "round"
     )
+
+
+def shortlist(round_: Round) -> QuerySet[ShortlistEntry]:
+    """The entries promoted into `round_`, with the score and rank they had in the round before."""
+    return ShortlistEntry.objects.filter(round=round_).select_related("entry__team", "entry__category", "from_round")

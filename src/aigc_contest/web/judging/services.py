@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 from django.db import IntegrityError, transaction
+from django.db.models import Count as models_count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +24,7 @@ from aigc_contest.web.contests.models import Category, Competition, CompetitionR
 from aigc_contest.web.contests.roles_services import grant_role
 from aigc_contest.web.contests.rules import is_competition_judge
 from aigc_contest.web.core.errors import ServiceError, require
-from aigc_contest.web.entries.models import Entry
+from aigc_contest.web.entries.models import Entry, EntryVersion
 from aigc_contest.web.judging import selectors
 from aigc_contest.web.judging.models import (
     Assignment,
@@ -32,11 +33,13 @@ from aigc_contest.web.judging.models import (
     AwardRule,
     ConflictDeclaration,
     ForbiddenPair,
+    JudgeReminder,
     PanelMembership,
     Result,
     ResultsNotice,
     Round,
     Score,
+    ShortlistEntry,
 )
 from aigc_contest.web.notifications import emails
 
@@ -103,6 +106,219 @@ def add_judge(actor: User, round_: Round, judge: User, *, min_load: int = 0, max
     return member
 
 
+# ---------------------------------------------------------------- rounds that promote a shortlist
+
+
+def next_kind(round_: Round) -> str | None:
+    """The kind of round that follows `round_` (screening → scoring → final), or None after the final."""
+    later = [k for k in Round.Kind.values if Round.KIND_ORDER[k] > Round.KIND_ORDER.get(round_.kind, 0)]
+    return min(later, key=lambda k: Round.KIND_ORDER[k]) if later else None
+
+
+def close_round(actor: User, round_: Round, now: datetime | None = None) -> Round:
+    """No more scoring in the round: judges see it no more, its scores stay for the organisers."""
+    require(actor, "judging.manage_judging", round_.competition)
+    if not round_.is_open:
+        return round_
+    round_.is_open, round_.closed_at = False, now or timezone.now()
+    round_.save(update_fields=["is_open", "closed_at"])
+    record_change(actor, round_, "round closed", {"open": (True, False)}, competition=round_.competition_id)
+    return round_
+
+
+def reopen_round(actor: User, round_: Round) -> Round:
+    """Scoring again in a closed round; refused once a round promoted from it has started."""
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition)
+    if Assignment.objects.filter(round__source=round_).exists():
+        raise ServiceError(_("The next round has started with this round's shortlist; this round stays closed."),
+                           "started")
+    if round_.is_open:
+        return round_
+    round_.is_open, round_.closed_at = True, None
+    round_.save(update_fields=["is_open", "closed_at"])
+    record_change(actor, round_, "round reopened", {"open": (False, True)}, competition=competition.pk)
+    return round_
+
+
+@dataclass
+class PromotionReport:
+    round: Round  # the round the shortlist went to
+    promoted: int
+    per_category: dict[str, int]  # category slug -> entries promoted
+    rule: str
+    method: str
+
+
+def _round_standings(round_: Round, method: str, accept_few_sheets: bool) -> tuple[str, list[tuple[Category, Entry, int, float | None, int | None]]]:
+    """(method, [(category, entry, version id, score, rank)]) of a round: its confirmed results when it has
+    them, else the results computed under `method` (refused with incomplete scores, as confirming is)."""
+    confirmed = list(Result.objects.filter(round=round_).select_related("entry", "category"))
+    if confirmed:
+        return confirmed[0].method, [(r.category, r.entry, r.version_id, r.score, r.rank) for r in confirmed]
+    preview = preview_results(round_, method)
+    if preview.defects:
+        raise ServiceError(_("Some scores are incomplete: %(defects)s") % {"defects": "; ".join(preview.defects[:5])},
+                           "defects")
+    if not preview.categories:
+        raise ServiceError(_("No submitted scores yet."), "empty")
+    if preview.few_sheets and not accept_few_sheets:
+        raise ServiceError(
+            _("%(method)s rescales each judge by their own scores, and these judges have fewer than %(n)d score "
+              "sheets: %(judges)s. Confirm that you accept this, or choose another method.")
+            % {"method": preview.method, "n": MIN_SHEETS_TO_NORMALISE, "judges": preview.few_sheets_text()},
+            "few_sheets")
+    return preview.method, [(category, row.entry, row.version_id, row.score, row.rank)
+                            for category, rows in preview.categories for row in rows]
+
+
+def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cutoff: float | None = None,
+                      method: str = "mean", kind: str | None = None, k: int | None = None,
+                      accept_few_sheets: bool = False, now: datetime | None = None) -> PromotionReport:
+    """Close `round_` and send the best of each category on to the next round: the top `top` of each
+    category (entries tied with the last place go on too) or every entry scoring at least `cutoff`.
+
+    The ranks are the round's confirmed results where it has them, else those computed under `method`.
+    The next round (`kind`, by default the one after this) judges only the shortlist, with the version
+    judged here; it starts with this round's panel when it has none, and gets its own assignment and
+    sheets. Promoting again replaces the shortlist until the next round has assignments."""
+    from aigc_contest.judging.shortlist import ShortlistError, ShortlistRule, select_by_category
+
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    _not_after_publication(competition, now)
+    try:
+        rule = ShortlistRule(top=top, cutoff=cutoff)
+    except ShortlistError:
+        raise ServiceError(_("Say how many entries of each category go on (at least 1), or the lowest score "
+                             "that goes on (0 to 100), not both."), "rule") from None
+    target_kind = kind or next_kind(round_)
+    if target_kind is None:
+        raise ServiceError(_("This is the final round: its results are the competition's."), "last_round")
+    if target_kind not in Round.Kind.values or Round.KIND_ORDER[target_kind] <= Round.KIND_ORDER.get(round_.kind, 0):
+        raise ServiceError(_("The shortlist goes to a later round than this one."), "order")
+    if k is not None and not 1 <= k <= 20:
+        raise ServiceError(_("Judges per entry must be between 1 and 20."))
+    target = Round.objects.filter(competition=competition, kind=target_kind).first()
+    if target is not None and target.source_id not in (None, round_.pk):
+        raise ServiceError(_("The %(round)s round already judges another round's shortlist.")
+                           % {"round": target.get_kind_display()}, "started")
+    if target is not None and target.assignments.exists():
+        raise ServiceError(_("The %(round)s round has started; its shortlist can no longer change.")
+                           % {"round": target.get_kind_display()}, "started")
+    used_method, standings = _round_standings(round_, method, accept_few_sheets)
+    by_id = {str(entry.pk): (category, entry, version_id) for category, entry, version_id, _s, _r in standings}
+    chosen = select_by_category(
+        [(str(category.pk), str(entry.pk), score, rank) for category, entry, _v, score, rank in standings], rule)
+    when = now or timezone.now()
+    per_category: dict[str, int] = {}
+    with transaction.atomic():
+        close_round(actor, round_, when)
+        if target is None:
+            target = Round.objects.create(competition=competition, kind=target_kind, source=round_,
+                                          judges_per_entry=k or round_.judges_per_entry)
+        else:
+            target.source = round_
+            target.judges_per_entry = k or target.judges_per_entry
+            target.is_open, target.closed_at = True, None
+            target.save(update_fields=["source", "judges_per_entry", "is_open", "closed_at"])
+        ShortlistEntry.objects.filter(round=target).delete()
+        Award.objects.filter(result__round=round_).delete()  # the results now come from the later round
+        for candidates in chosen.values():
+            for c in candidates:
+                category, entry, version_id = by_id[c.entry]
+                ShortlistEntry.objects.create(round=target, entry=entry, version_id=version_id, from_round=round_,
+                                              score=float(c.score or 0.0), rank=c.rank, method=used_method,
+                                              promoted_by=actor, promoted_at=when)
+                per_category[category.slug] = per_category.get(category.slug, 0) + 1
+        if not target.panel.exists():
+            for member in round_.panel.prefetch_related("categories"):
+                copy = PanelMembership.objects.create(round=target, judge_id=member.judge_id,
+                                                      min_load=member.min_load, max_load=member.max_load)
+                copy.categories.set(list(member.categories.all()))
+        promoted = sum(per_category.values())
+        record_change(actor, target, "shortlist promoted",
+                      {"from": (None, round_.kind), "rule": (None, rule.describe()), "method": (None, used_method),
+                       "entries": (None, promoted)}, competition=competition.pk)
+    return PromotionReport(round=target, promoted=promoted, per_category=per_category, rule=rule.describe(),
+                           method=used_method)
+
+
+# ---------------------------------------------------------------- due dates and reminders
+
+MAX_REMIND_DAYS = 60
+
+
+def set_due_date(actor: User, round_: Round, due_at: datetime | None, *, remind_days_before: int | None = None) -> Round:
+    """When the round's score sheets are due (an instant; pages type and show it on the competition's clock),
+    and how many days before it judges with sheets left are reminded (they are reminded on the day too)."""
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    if due_at is not None and due_at.tzinfo is None:
+        raise ServiceError(_("A due date names an instant: give its time zone."), "naive")
+    days = round_.remind_days_before if remind_days_before is None else remind_days_before
+    if not 0 <= days <= MAX_REMIND_DAYS:
+        raise ServiceError(_("Reminders go between 0 and %(n)d days before the due date.") % {"n": MAX_REMIND_DAYS},
+                           "days")
+    before = round_.due_at
+    round_.due_at, round_.remind_days_before = due_at, days
+    round_.save(update_fields=["due_at", "remind_days_before"])
+    if before != due_at:
+        record_change(actor, round_, "due date moved", {"due_at": (before, due_at)}, competition=competition.pk)
+    return round_
+
+
+def due_from_typed(text: str, competition: Competition) -> datetime:
+    """"2026-10-30 23:59" on the competition's clock → the instant (a time to the minute means its end)."""
+    from datetime import date
+
+    from aigc_contest.web.contests.timeline import Edge, TypedTimeError, instant_from_typed
+
+    day_text, _space, clock = text.strip().partition(" ")
+    try:
+        day = date.fromisoformat(day_text)
+        return instant_from_typed(day, clock.strip() or "23:59", competition.zone, Edge.END)
+    except (ValueError, OverflowError, TypedTimeError) as exc:
+        raise ServiceError(_("Type the due date as 2026-10-30 23:59, on the competition's clock (%(zone)s).")
+                           % {"zone": competition.timezone}, "due_at") from exc
+
+
+def send_judge_reminders(now: datetime | None = None) -> int:
+    """E-mail each judge with sheets left in an open round with a due date: once from `remind_days_before`
+    days before it (the first pass of the worker's watchdog in that window), and once on the due date (the
+    competition's calendar day). Each reminder is sent once per
+    round, judge, kind and due date (moving the due date sends them again). Returns the messages queued."""
+    now = now or timezone.now()
+    sent = 0
+    rounds = Round.objects.filter(is_open=True, due_at__isnull=False, due_at__gte=now - timedelta(days=1)
+                                  ).select_related("competition")
+    for round_ in rounds:
+        due_at = round_.due_at
+        assert due_at is not None  # filtered above
+        zone = round_.competition.zone
+        due_day, today = due_at.astimezone(zone).date(), now.astimezone(zone).date()
+        if today == due_day and now <= due_at:
+            kind = JudgeReminder.Kind.DUE
+        elif round_.remind_days_before and due_day - timedelta(days=round_.remind_days_before) <= today < due_day:
+            kind = JudgeReminder.Kind.BEFORE
+        else:
+            continue
+        left = (Assignment.objects.filter(round=round_, status=Assignment.Status.ASSIGNED)
+                .values("judge").annotate(n=models_count("id")))
+        for row in left:
+            judge = User.objects.get(pk=row["judge"])
+            try:
+                with transaction.atomic():
+                    JudgeReminder.objects.create(round=round_, judge=judge, kind=kind, due_at=due_at, sent_at=now)
+                    job = emails.queue_judge_reminder(judge, round_,
+                                                      judge, left=row["n"], on_the_day=kind == JudgeReminder.Kind.DUE)
+            except IntegrityError:  # sent already (or by another worker at the same pass)
+                continue
+            sent += job is not None
+    return sent
+
+
 # ---------------------------------------------------------------- assignment
 
 
@@ -114,13 +330,22 @@ class AssignReport:
     released: int = 0  # with reassign: unstarted solver picks let go before solving
 
 
-def _eligible_entries(competition: Competition) -> list[Entry]:
-    entries = (
-        Entry.objects.filter(category__competition=competition, status=Entry.Status.SUBMITTED)
-        .select_related("team", "category")
-        .prefetch_related("versions")
-    )
+def _eligible_entries(round_: Round) -> list[Entry]:
+    """The entries a round judges: its shortlist when it was promoted from an earlier round, else every
+    submitted entry of the competition that has a version."""
+    entries = Entry.objects.filter(status=Entry.Status.SUBMITTED).select_related("team", "category")
+    if round_.source_id:
+        return list(entries.filter(pk__in=ShortlistEntry.objects.filter(round=round_).values("entry_id")))
+    entries = entries.filter(category__competition=round_.competition).prefetch_related("versions")
     return [e for e in entries if e.versions.exists()]
+
+
+def round_version(round_: Round, entry: Entry) -> EntryVersion | None:
+    """The version a round judges: the one shortlisted (the version judged before) or the latest."""
+    if round_.source_id:
+        found = ShortlistEntry.objects.filter(round=round_, entry=entry).select_related("version").first()
+        return found.version if found else None
+    return entry.latest_version
 
 
 @dataclass
@@ -202,7 +427,7 @@ def _round_forbids(round_: Round) -> set[tuple[str, str]]:
 
 
 def panel_problem(round_: Round) -> PanelProblem:
-    entries = _eligible_entries(round_.competition)
+    entries = _eligible_entries(round_)
     members, core_judges = _core_judges(round_)
     core_entries = {str(e.pk): _core_entry(e) for e in entries}
     return PanelProblem(round_, {str(e.pk): e for e in entries}, {str(m.judge_id): m.judge for m in members},
@@ -266,7 +491,7 @@ def assign_judges(actor: User, round_: Round, *, seed: int = 0, reassign: bool =
             if (entry_id, judge_id) in have:
                 continue
             entry = problem.entries[entry_id]
-            version = entry.latest_version
+            version = round_version(round_, entry)
             assert version is not None  # _eligible_entries keeps only entries that have a version
             Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=version)
             created += 1
@@ -341,7 +566,7 @@ def refill_entry(round_: Round, entry: Entry, now: datetime | None = None) -> in
     competition = round_.competition
     if not round_.is_open or competition.results_published(now) or entry.status != Entry.Status.SUBMITTED:
         return 0
-    version = entry.latest_version
+    version = round_version(round_, entry)
     if version is None:
         return 0
     entry = Entry.objects.select_related("team").get(pk=entry.pk)
@@ -617,6 +842,9 @@ def give_awards(actor: User, round_: Round) -> int:
     competition = round_.competition
     require(actor, "judging.manage_judging", competition)
     _not_after_publication(competition)
+    if round_.next_rounds.exists():
+        raise ServiceError(_("This round's shortlist went on to the next round: awards come from that round's "
+                             "results."), "promoted")
     count = 0
     with transaction.atomic():
         Award.objects.filter(category__competition=competition).delete()

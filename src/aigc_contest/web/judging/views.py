@@ -30,7 +30,7 @@ from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging import charts, forms, overrides, selectors, services
 from aigc_contest.web.judging import signals as judge_signals
 from aigc_contest.web.judging.blind import blind_image, blind_pdf
-from aigc_contest.web.judging.models import AggregationMethod, Assignment, AwardKind, Round
+from aigc_contest.web.judging.models import DEFAULT_METHOD, AggregationMethod, Assignment, AwardKind, Round
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
 PDF_MIME = "application/pdf"
@@ -177,7 +177,8 @@ class OrganiserAction:
 
 TOP_SLOTS = {"open_round", "award_places"}  # forms above and below the rounds
 ROUND_FORMS: tuple[tuple[str, type[forms.RoundForm]], ...] = (  # forms in each round's section
-    ("add_judge", forms.AddJudgeForm), ("pair", forms.PairForm), ("import", forms.ImportAssignmentsForm))
+    ("add_judge", forms.AddJudgeForm), ("pair", forms.PairForm), ("import", forms.ImportAssignmentsForm),
+    ("promote", forms.PromoteForm), ("due_date", forms.DueDateForm))
 
 
 def _open_round(request: AuthenticatedHttpRequest, form: forms.OpenRoundForm) -> None:
@@ -248,6 +249,33 @@ def _awards(request: AuthenticatedHttpRequest, form: forms.RoundForm) -> None:
     messages.success(request, _("%(count)d awards given.") % {"count": count})
 
 
+def _promote(request: AuthenticatedHttpRequest, form: forms.PromoteForm) -> None:
+    data = form.cleaned_data
+    cutoff = data.get("cutoff")
+    report = services.promote_shortlist(
+        request.user, form.round_, top=data.get("top"), cutoff=float(cutoff) if cutoff is not None else None,
+        method=data.get("method") or str(DEFAULT_METHOD), kind=data.get("kind") or None, k=data["k"],
+        accept_few_sheets=data["accept_few_sheets"])
+    messages.success(request, _("%(n)d entries go on to the %(round)s round; this round is closed.")
+                     % {"n": report.promoted, "round": report.round.get_kind_display()})
+
+
+def _close_round(request: AuthenticatedHttpRequest, form: forms.RoundForm) -> None:
+    services.close_round(request.user, form.round_)
+    messages.success(request, _("Round closed: judges can no longer score in it."))
+
+
+def _reopen_round(request: AuthenticatedHttpRequest, form: forms.RoundForm) -> None:
+    services.reopen_round(request.user, form.round_)
+    messages.success(request, _("Round open for scoring again."))
+
+
+def _due_date(request: AuthenticatedHttpRequest, form: forms.DueDateForm) -> None:
+    services.set_due_date(request.user, form.round_, form.cleaned_data.get("due_at"),
+                          remind_days_before=form.cleaned_data["remind_days_before"])
+    messages.success(request, _("Due date saved."))
+
+
 # The texts are marked here and translated when the message is made (in _pair).
 _PINNED = gettext_noop("%(judge)s is pinned to entry %(entry)s.")
 _UNPINNED = gettext_noop("%(judge)s is no longer pinned to entry %(entry)s.")
@@ -268,6 +296,10 @@ ACTIONS: dict[str, OrganiserAction] = {
     "import_assignments": OrganiserAction(forms.ImportAssignmentsForm, _import_assignments, "import"),
     "confirm": OrganiserAction(forms.ConfirmResultsForm, _confirm),
     "awards": OrganiserAction(forms.RoundForm, _awards),
+    "promote": OrganiserAction(forms.PromoteForm, _promote, "promote"),
+    "close_round": OrganiserAction(forms.RoundForm, _close_round),
+    "reopen_round": OrganiserAction(forms.RoundForm, _reopen_round),
+    "due_date": OrganiserAction(forms.DueDateForm, _due_date, "due_date"),
 }
 
 
@@ -371,8 +403,13 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
                        "analyses": [_analysis_view(a, round_, preview.method) for a in preview.analyses] if preview else [],
                        "pinned": round_.assignments.filter(pinned=True).select_related("judge", "entry"),
                        "forbidden": selectors.forbidden_pairs(round_),
+                       "shortlist": selectors.shortlist(round_) if round_.source_id else None,
+                       "next_kind": services.next_kind(round_),
+                       "next_kind_taken": round_.next_rounds.exists(),  # promoted: awards come from later
                        "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank"),
-                       "forms": {slot: form_for(f"{slot}-{round_.pk}", form_class, initial={"round": round_.pk},
+                       "forms": {slot: form_for(f"{slot}-{round_.pk}", form_class, initial={
+                                    "round": round_.pk, "due_at": round_.due_at, "kind": services.next_kind(round_),
+                                    "remind_days_before": round_.remind_days_before, "k": round_.judges_per_entry},
                                                 auto_id=_auto_id(slot, round_.pk))
                                  for slot, form_class in ROUND_FORMS}})
     current = {c.pk: services.award_places(c) for c in competition.categories.all()}

@@ -96,6 +96,21 @@ def queue_results_published(owner: User, competition: Any, users: Iterable[User 
     return enqueue_email(owner, recipients=recipients, subject=subject, body=body)
 
 
+def queue_judge_reminder(owner: User, round_: Any, judge: User, *, left: int, on_the_day: bool) -> Any:
+    """A judge's reminder of a round's due date, with how many sheets are left, as an `email` job.
+    None when the judge has no e-mail address."""
+    recipients = _recipients([judge])
+    if not recipients:
+        return None
+    from aigc_contest.web.core.zoned import text_in_zone
+
+    competition = round_.competition
+    context = {"competition": competition, "round": round_, "judge": judge, "left": left, "on_the_day": on_the_day,
+               "due": text_in_zone(round_.due_at, competition, with_utc=True)}
+    subject, body = render_message("judge_reminder", context, getattr(judge, "language", "") or "en")
+    return enqueue_email(owner, recipients=recipients, subject=subject, body=body)
+
+
 def queue_teacher_message(owner: User, competition: Any, teacher: User, *, subject: str, body: str) -> Any:
     """An organiser's message to one teacher, as an `email` job (one per teacher: nobody sees the other
     schools' addresses). None when the teacher has no e-mail address."""
