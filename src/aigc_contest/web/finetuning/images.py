@@ -14,7 +14,7 @@ def dhash(data: bytes, size: int = 8) -> str:
 
     with Image.open(io.BytesIO(data)) as image:
         grey = image.convert("L").resize((size + 1, size), Image.Resampling.LANCZOS)
-        pixels = list(grey.getdata())
+        pixels = list(grey.tobytes())
     bits = 0
     for row in range(size):
         for col in range(size):
