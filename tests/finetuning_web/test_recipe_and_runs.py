@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.finetuning_web.conftest import lora_tensors, picture, safetensors_bytes
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.finetuning_web.conftest import picture, resized, zipped
 
 pytestmark = pytest.mark.django_db
