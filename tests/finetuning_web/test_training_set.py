@@ -45,7 +45,9 @@ def test_a_refused_picture_stores_nothing_and_names_the_file(ft: Any) -> None:
         services.add_images(ft.student, work, revision=work.revision, files=tiny)
 
 
-def test_pictures_join_with_near_duplicates_flagged(ft: Any) -> None:
+def test_pictures_join_with_near_duplicates_flagged(ft: Any, client: Any) -> None:
+    from django.urls import reverse
+
     from aigc_contest.web.finetuning import selectors, services
 
     work = _work(ft)
@@ -56,6 +58,10 @@ def test_pictures_join_with_near_duplicates_flagged(ft: Any) -> None:
     assert selectors.duplicates_of(work.document["images"]) == {3: 0}
     again, report = services.add_images(ft.student, work, revision=work.revision, files=[("a.png", first)])
     assert report.added == 0 and len(again.document["images"]) == 4  # the very same file is kept once
+    client.force_login(ft.student)
+    page = client.get(reverse("finetune-set", args=[ft.entry.pk])).content.decode()
+    assert 'data-testid="duplicate-3"' in page and 'data-testid="duplicate-1"' not in page
+    assert "Looks almost the same as picture 1." in page
 
 
 def test_a_zip_brings_its_captions_and_hostile_archives_are_refused(ft: Any) -> None:

@@ -164,6 +164,19 @@ def train_one(context: RunContext, progress: Progress) -> JobOutput:
             stop[0] = True
             raise
 
+    checked = [0.0, False]
+
+    def should_stop() -> bool:
+        """Whether this attempt no longer runs (cancelled, timed out, taken over): asked at most once a second."""
+        from aigc_contest.web.jobs.models import Job, JobStatus
+
+        now = time.monotonic()
+        if not stop[0] and now - checked[0] >= 1.0:
+            checked[0] = now
+            stop[0] = not Job.objects.filter(pk=context.job_id, attempts=context.attempt,
+                                             status=JobStatus.RUNNING).exists()  # fmt: skip
+        return stop[0]
+
     def on_sample(png: bytes, **info: Any) -> None:
         samples.append((png, {k: info.get(k) for k in ("prompt", "seed", "step")}))
 
@@ -174,7 +187,7 @@ def train_one(context: RunContext, progress: Progress) -> JobOutput:
             _write_set(params, root / "data")
             dataset = load_dataset(root / "data", safety_policy_of(params))
             config = _config(params, root)
-            options = core_options(train_lora, context, lambda: stop[0], on_sample)
+            options = core_options(train_lora, context, should_stop, on_sample)
             result = train_lora(dataset, config, root / "out", on_step, **options)
         except JobCancelled:
             raise
