@@ -117,3 +117,26 @@ def test_failure_reasons_are_worded_for_the_team() -> None:
     assert "smaller LoRA rank or a lower resolution" in OOM_ADVICE
     assert "lower learning rate" in plain_reason(TrainingError("the loss became nan at step 3; try a lower learning rate"))
     assert "Please try again" in plain_reason(RuntimeError("segfault in kernel 0x7f"))
+
+
+def test_a_cancelled_run_stops_at_once_and_is_charged_the_steps_it_took(
+    ft: Any, tiny_models: Path, jobs_in_process: Any
+) -> None:
+    from aigc_contest.web.finetuning import jobs, selectors, services
+    from aigc_contest.web.jobs.kinds import JobCancelled, RunContext
+
+    work = _ready_work(ft, steps=6)
+    run = services.start_training(ft.student, work)
+    seen: list[float] = []
+
+    def progress(fraction: float, message: str) -> None:  # what the worker does once the job is cancelled
+        seen.append(fraction)
+        if fraction >= 2 / 6:
+            raise JobCancelled
+
+    context = RunContext(run.job_id, 1, run.job.params, ft.student.get_username())
+    with pytest.raises(JobCancelled):
+        jobs.run_training([context], progress)
+    run.refresh_from_db()
+    assert run.steps_done == 2 and len(run.losses) == 2 and run.charged_steps == 2
+    assert selectors.budget_of(ft.team).used == 2
