@@ -165,3 +165,34 @@ def test_the_entry_sends_a_script_free_model_card(ft: Any, client: Any, models_f
     assert "<script" not in card.lower() and "水墨龍。" in card and work.document["lora"]["sha256"] in card
     assert "<td>5</td>" in card  # the data summary: five pictures, never the pictures themselves
     assert "data:image" not in card
+
+
+def test_the_pages_refuse_a_pickle_and_a_hostile_zip_with_the_draft_intact(ft: Any, client: Any, models_file: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.finetuning_web.conftest import zipped
+
+    work = _ready(ft)
+    before = (work.revision, work.document)
+    client.force_login(ft.student)
+    response = client.post(reverse("finetune-upload-lora", args=[ft.entry.pk]), {
+        "revision": work.revision, "lora": SimpleUploadedFile("dragon.ckpt", b"\x80\x04\x95 pickle", "application/octet-stream"),
+    }, follow=True)  # fmt: skip
+    assert any("never accepted" in str(m) for m in response.context["messages"])
+    response = client.post(reverse("finetune-add-zip", args=[ft.entry.pk]), {
+        "revision": work.revision, "archive": SimpleUploadedFile("set.zip", zipped({"../evil.png": picture(1)})),
+    }, follow=True)  # fmt: skip
+    assert any("outside its folder" in str(m) for m in response.context["messages"])
+    response = client.post(reverse("finetune-add-images", args=[ft.entry.pk]), {
+        "revision": work.revision, "images": [SimpleUploadedFile("ok.png", picture(11), "image/png"),
+                                              SimpleUploadedFile("fake.png", b"<script>", "image/png")],
+    }, follow=True)  # fmt: skip
+    assert any("fake.png was not added" in str(m) for m in response.context["messages"])
+    work.refresh_from_db()
+    assert (work.revision, work.document) == before
+    response = client.post(reverse("finetune-add-images", args=[ft.entry.pk]), {
+        "revision": work.revision, "images": [SimpleUploadedFile("ok.png", picture(11), "image/png"),
+                                              SimpleUploadedFile("ok2.png", picture(12), "image/png")],
+    }, follow=True)  # fmt: skip
+    assert any("2 pictures added" in str(m) for m in response.context["messages"])
