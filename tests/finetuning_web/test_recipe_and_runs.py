@@ -170,7 +170,6 @@ def test_the_entry_sends_a_script_free_model_card(ft: Any, client: Any, models_f
 def test_the_pages_refuse_a_pickle_and_a_hostile_zip_with_the_draft_intact(ft: Any, client: Any, models_file: Any) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
-
     from tests.finetuning_web.conftest import zipped
 
     work = _ready(ft)
