@@ -54,6 +54,8 @@ def test_the_organiser_sets_limits_in_a_form_on_the_category_set_up(ft: Any, cli
     assert _limits(client, ft).status_code == 302
     limits = ft.category.finetune_limits
     assert limits.base_models == ["wukong-tiny"] and limits.budget_steps == 100
+    table = client.get(reverse("finetune-limits", args=[ft.category.pk])).content.decode()
+    assert "<td>Painters</td><td>0</td><td>100</td>" in table
     client.force_login(ft.student)
     assert client.get(reverse("finetune-limits", args=[ft.category.pk])).status_code == 403
 

@@ -48,12 +48,12 @@ class RecipeForm(forms.Form):
 
     def __init__(self, *args: Any, limits: FinetuneLimits, bases: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["base"].choices = [(name, name) for name in bases]
+        base: Any = self.fields["base"]
+        base.choices = [(name, name) for name in bases]
         for name, low, high in (("rank", limits.rank_min, limits.rank_max), ("steps", limits.steps_min, limits.steps_max),
                                 ("resolution", limits.resolution_min, limits.resolution_max),
                                 ("learning_rate", limits.learning_rate_min, limits.learning_rate_max)):  # fmt: skip
             field = self.fields[name]
-            field.min_value, field.max_value = low, high
             field.validators.append(_Bound(low, high))
             field.widget.attrs.update({"min": low, "max": high})
             field.help_text = _("From %(low)s to %(high)s.") % {"low": low, "high": high}
@@ -99,7 +99,8 @@ class LimitsForm(forms.ModelForm):
     def __init__(self, *args: Any, available: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = list(dict.fromkeys([*available, *(self.instance.base_models or [])]))
-        self.fields["base_models"].choices = [(n, n) for n in names]
+        models: Any = self.fields["base_models"]
+        models.choices = [(n, n) for n in names]
         self.fields["learning_rate_min"].widget.attrs["step"] = "any"
         self.fields["learning_rate_max"].widget.attrs["step"] = "any"
         for name, low, high in (("learning_rate_min", 1e-8, 1.0), ("learning_rate_max", 1e-8, 1.0),

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -87,7 +87,7 @@ def _page(request: HttpRequest, work: Work, *, recipe_form: RecipeForm | None = 
         "images_min": IMAGES_MIN, "images_max": IMAGES_MAX, "recipe_form": recipe_form or _recipe_form(work),
         "budget": selectors.budget_of(work.entry.team, limits), "run": run, "going": going,
         "curve": mark_safe(loss_curve_svg(losses, title=_("Training loss"))),  # noqa: S308 - built from numbers only
-        "lora": lora, "lora_form": LoraForm(initial={"revision": work.revision}),
+        "has_bases": bool(selectors.allowed_bases(limits)), "lora": lora, "lora_form": LoraForm(initial={"revision": work.revision}),
         "description_form": DescriptionForm(initial={"revision": work.revision,
                                                      "description": document.get("description", "")}),
     }, status=status)  # fmt: skip
@@ -179,7 +179,7 @@ def remove_image(request: AuthenticatedHttpRequest, entry_pk: int, index: int) -
 
 
 @login_required
-def image(request: AuthenticatedHttpRequest, entry_pk: int, index: int) -> HttpResponse:
+def image(request: AuthenticatedHttpRequest, entry_pk: int, index: int) -> HttpResponseBase:
     """One picture of the set, for the team and its teachers only."""
     entry = _entry(request, entry_pk, "finetuning.view_training_set")
     work = Work.objects.filter(entry=entry).first()
@@ -302,6 +302,7 @@ def limits(request: AuthenticatedHttpRequest, category_pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Fine-tuning limits saved."))
             return redirect("finetune-limits", category_pk=category_pk)
+    teams = [(team, selectors.budget_of(team, current)) for team in category.teams.order_by("name")]
     return render(request, "finetuning/limits.html", {"category": category, "competition": category.competition,
-                                                      "form": form, "step": "categories"},
+                                                      "form": form, "step": "categories", "teams": teams},
                   status=400 if form.is_bound else 200)  # fmt: skip
