@@ -53,7 +53,8 @@ def models_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def jobs_in_process(settings: Any) -> dict[str, Any]:
+def jobs_in_process(settings: Any, tmp_path: Path) -> dict[str, Any]:
+    settings.AIGC_FINETUNE_CHECKPOINTS = str(tmp_path / "checkpoints")
     settings.AIGC_JOBS = {**settings.AIGC_JOBS, "wake_workers": False, "batch_window_seconds": 0.0, "quotas": {}}
     return settings.AIGC_JOBS
 

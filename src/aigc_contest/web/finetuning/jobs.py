@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -74,7 +75,12 @@ def _config(params: dict[str, Any], _root: Path) -> Any:
 
 
 def checkpoint_root() -> Path:
-    return Path(settings.MEDIA_ROOT).parent / "finetune-checkpoints"
+    """Where a run's checkpoints are kept between attempts: `AIGC_FINETUNE_CHECKPOINTS`, else the worker's own
+    disk beside the site's data."""
+    configured = getattr(settings, "AIGC_FINETUNE_CHECKPOINTS", None)
+    if configured:
+        return Path(configured)
+    return Path(getattr(settings, "DATA_DIR", Path(settings.MEDIA_ROOT).parent)) / "finetune-checkpoints"
 
 
 def core_options(train: Callable[..., Any], context: RunContext, should_stop: Callable[[], bool],
@@ -196,6 +202,7 @@ def train_one(context: RunContext, progress: Progress) -> JobOutput:
             raise JobFailure(plain_reason(exc), detail=f"{type(exc).__name__}: {exc}", retryable=not known) from exc
         data = result.path.read_bytes()
     write(len(result.losses))
+    shutil.rmtree(checkpoint_root() / f"job-{context.job_id}", ignore_errors=True)  # done: nothing to resume
     files = [(f"lora-job{context.job_id}.safetensors", data, "application/octet-stream")]
     noted = []
     for index, (png, info) in enumerate(samples, start=1):
