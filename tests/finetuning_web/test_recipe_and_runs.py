@@ -26,7 +26,7 @@ def _limits(client: Any, ft: Any, **changes: Any) -> Any:
 
     values = {"base_models": ["wukong-tiny"], "rank_min": 1, "rank_max": 8, "steps_min": 10, "steps_max": 100,
               "resolution_min": 64, "resolution_max": 512, "learning_rate_min": 1e-5, "learning_rate_max": 1e-3,
-              "budget_steps": 100, **changes}  # fmt: skip
+              "budget_steps": 100, "sample_prompts": "一條水墨龍\n\na red kite", **changes}  # fmt: skip
     client.force_login(ft.organiser)
     return client.post(reverse("finetune-limits", args=[ft.category.pk]), values)
 
@@ -49,11 +49,13 @@ def test_the_organiser_sets_limits_in_a_form_on_the_category_set_up(ft: Any, cli
     page = client.get(reverse("competition-categories", args=[ft.competition.slug])).content.decode()
     assert reverse("finetune-limits", args=[ft.category.pk]) in page
     form = client.get(reverse("finetune-limits", args=[ft.category.pk])).content.decode()
-    assert 'type="checkbox" name="base_models" value="wukong-tiny"' in form and "<textarea" not in form
+    assert 'type="checkbox" name="base_models" value="wukong-tiny"' in form
+    assert form.count("<textarea") == 1 and 'name="sample_prompts"' in form  # prompts one per line; no JSON
     assert _limits(client, ft, rank_min=9).status_code == 400  # smallest above largest
     assert _limits(client, ft).status_code == 302
     limits = ft.category.finetune_limits
     assert limits.base_models == ["wukong-tiny"] and limits.budget_steps == 100
+    assert limits.prompts() == ["一條水墨龍", "a red kite"]
     table = client.get(reverse("finetune-limits", args=[ft.category.pk])).content.decode()
     assert "<td>Painters</td><td>0</td><td>100</td>" in table
     client.force_login(ft.student)
@@ -93,6 +95,7 @@ def test_a_run_needs_a_ready_set_and_budget_and_is_charged_once(ft: Any, client:
     run = services.start_training(ft.student, work)
     assert run.job.queue == "training" and run.job.kind == "finetune.train" and run.steps_planned == 60
     assert run.job.params["base_source"].endswith("no-weights-here")
+    assert run.job.params["sample_prompts"] == ["一條水墨龍", "a red kite"]  # the same for every team
     assert selectors.budget_of(ft.team).used == 60  # set aside while it waits
     with pytest.raises(ServiceError, match="already going"):
         services.start_training(ft.teammate, work)

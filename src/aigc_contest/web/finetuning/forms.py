@@ -94,7 +94,8 @@ class LimitsForm(forms.ModelForm):
     class Meta:
         model = FinetuneLimits
         fields = ["base_models", "rank_min", "rank_max", "steps_min", "steps_max", "resolution_min",
-                  "resolution_max", "learning_rate_min", "learning_rate_max", "budget_steps"]
+                  "resolution_max", "learning_rate_min", "learning_rate_max", "budget_steps", "sample_prompts"]
+        widgets = {"sample_prompts": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args: Any, available: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from aigc_contest.web.entries.models import Team
 from aigc_contest.web.jobs.models import Job
 from aigc_contest.web.works.models import Work
 
+SAMPLE_PROMPTS_MAX = 4
 # Used where a category has no limits row yet (and as the form's first values).
 DEFAULTS = {
     "rank_min": 1, "rank_max": 32, "steps_min": 10, "steps_max": 2000, "resolution_min": 256,
@@ -33,6 +34,10 @@ class FinetuneLimits(models.Model):
     learning_rate_min = models.FloatField(_("lowest learning rate"), default=DEFAULTS["learning_rate_min"])
     learning_rate_max = models.FloatField(_("highest learning rate"), default=DEFAULTS["learning_rate_max"])
     budget_steps = models.PositiveIntegerField(_("compute budget per team (steps)"), default=DEFAULTS["budget_steps"])
+    sample_prompts = models.TextField(
+        _("prompts for sample pictures"), blank=True,
+        help_text=_("One per line, at most four: every team's samples use the same prompts and seeds."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -41,6 +46,9 @@ class FinetuneLimits(models.Model):
 
     def __str__(self) -> str:
         return f"fine-tuning limits of {self.category}"
+
+    def prompts(self) -> list[str]:
+        return [line.strip()[:300] for line in (self.sample_prompts or "").splitlines() if line.strip()][:SAMPLE_PROMPTS_MAX]
 
 
 class TrainingRun(models.Model):

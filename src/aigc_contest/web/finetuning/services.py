@@ -204,12 +204,13 @@ def save_recipe(actor: User, work: Work, *, revision: int, recipe: dict[str, Any
 # ---------------------------------------------------------------- training runs
 
 
-def training_params(work: Work, recipe: dict[str, Any]) -> dict[str, Any]:
-    """The job's parameters: plain data the worker needs (where the pictures are, the recipe, the base)."""
+def training_params(work: Work, recipe: dict[str, Any], limits: FinetuneLimits) -> dict[str, Any]:
+    """The job's parameters: plain data the worker needs (where the pictures are, the recipe, the base, and
+    the organiser's fixed sample prompts)."""
     images = [{"path": i["path"], "caption": i.get("caption") or "", "name": i.get("name") or ""}
               for i in (work.document or {}).get("images") or []]  # fmt: skip
     return {"work": work.pk, "base": recipe["base"], "base_source": selectors.base_source(recipe["base"]),
-            "recipe": recipe, "images": images}  # fmt: skip
+            "recipe": recipe, "images": images, "sample_prompts": limits.prompts()}  # fmt: skip
 
 
 def start_training(actor: User, work: Work) -> TrainingRun:
@@ -232,7 +233,7 @@ def start_training(actor: User, work: Work) -> TrainingRun:
     limits = selectors.limits_for(work.entry.category)
     if problems := check_recipe(limits, recipe):
         raise ServiceError(" ".join(problems.values()), "invalid")
-    params = training_params(work, recipe)
+    params = training_params(work, recipe, limits)
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=work.entry.team_id)
         going = TrainingRun.objects.filter(work=work, charged_steps__isnull=True).exclude(
@@ -330,6 +331,8 @@ def save_description(actor: User, work: Work, *, revision: int, description: str
 
 def save_limits(actor: User, category: Category, values: dict[str, Any]) -> FinetuneLimits:
     require(actor, "finetuning.set_limits", category)
+    if values.get("sample_prompts"):
+        screen(actor, [Words(line) for line in str(values["sample_prompts"]).splitlines()])
     for low, high in (("rank_min", "rank_max"), ("steps_min", "steps_max"), ("resolution_min", "resolution_max"),
                       ("learning_rate_min", "learning_rate_max")):  # fmt: skip
         if values[low] > values[high]:
