@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"voice"},
     {"entries"},
     {"works"},
-    {"judging", "studio", "storybooks", "imagestudio", "applications"},
+    {"judging", "studio", "storybooks", "imagestudio", "applications", "finetuning"},
     {"certificates"},
     {"demo", "api", "urls", "settings", "wsgi"},
 ]

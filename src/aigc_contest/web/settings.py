@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "aigc_contest.web.moderation",
     "aigc_contest.web.imagestudio",
     "aigc_contest.web.applications",
+    "aigc_contest.web.finetuning",
     "aigc_contest.web.voice",
     "aigc_contest.web.notifications",
     "rules.apps.AutodiscoverRulesConfig",

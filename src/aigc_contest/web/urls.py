@@ -80,6 +80,7 @@ urlpatterns = [
     # image studio and the teachers' safety reviews
     path("studio/image/", include("aigc_contest.web.imagestudio.urls")),
     path("applications/", include("aigc_contest.web.applications.urls")),
+    path("finetuning/", include("aigc_contest.web.finetuning.urls")),
     path("", include("aigc_contest.web.moderation.urls")),
     # studio (interactive novels)
     path("studio/", include("aigc_contest.web.studio.urls")),

@@ -24,6 +24,7 @@ class WorkKind(models.TextChoices):
     STORYBOOK = "storybook", _("Storybook")
     NOVEL = "novel", _("Interactive novel")
     APPLICATION = "application", _("Application")
+    FINETUNE = "finetuned_model", _("Fine-tuned model")  # the value is the category's work type
 
 
 class Work(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.works.base import WorkKindSpec
 from aigc_contest.web.works.kinds.application import APPLICATION
+from aigc_contest.web.works.kinds.finetune import FINETUNE
 from aigc_contest.web.works.kinds.image import IMAGE
 from aigc_contest.web.works.kinds.novel import NOVEL
 from aigc_contest.web.works.kinds.storybook import STORYBOOK
@@ -15,6 +16,7 @@ KINDS: dict[WorkKind, WorkKindSpec] = {
     WorkKind.STORYBOOK: STORYBOOK,
     WorkKind.NOVEL: NOVEL,
     WorkKind.APPLICATION: APPLICATION,
+    WorkKind.FINETUNE: FINETUNE,
 }
 
 
