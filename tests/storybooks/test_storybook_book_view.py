@@ -140,3 +140,65 @@ def test_pages_reorder_with_the_revision_check(client, book_setup, drawn_book) -
     assert [p.id for p in storybook.book_of(drawn_book).pages] == ["p3", "p2", "p1"]
     messages = [str(m) for m in client.get(f"/storybooks/books/{drawn_book.pk}/").context["messages"]]
     assert any("please move the page again" in m for m in messages)
+
+
+def _sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-12345678")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_pages_are_dragged_moved_by_keyboard_and_a_new_picture_is_chosen(
+    live_server: Any, book_setup: Any, drawn_book: Any, chromium_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from aigc_contest.web.works.kinds import storybook
+
+    def order() -> list[str]:
+        drawn_book.refresh_from_db()
+        return [p.id for p in storybook.book_of(drawn_book).pages]
+
+    page = chromium_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, live_server.url, book_setup.student.username)
+    page.goto(f"{live_server.url}/storybooks/books/{drawn_book.pk}/")
+    spreads = page.locator("article.sb-spread")
+    expect(spreads).to_have_count(3)
+    expect(page.locator("#sb-drag-help")).to_contain_text("Drag a page by its handle")
+
+    # Drag page 3 by its handle above page 1.
+    page.set_viewport_size({"width": 1280, "height": 3600})  # both pages in view at once
+    page.locator("#page-p3 .sb-handle").drag_to(page.locator("#page-p1 .sb-spread-head"),
+                                                target_position={"x": 5, "y": 2})  # fmt: skip
+    expect(spreads.first).to_have_attribute("data-page-id", "p3")
+    expect(page.locator("#page-p3 h3")).to_have_text("Page 1")  # renumbered from the server
+    assert order() == ["p3", "p1", "p2"]
+
+    # The keyboard's way: Move down, without leaving the page; the focus stays with the page.
+    page.get_by_role("button", name="Move page 1 down").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#page-p3 h3")).to_have_text("Page 2")
+    assert order() == ["p1", "p3", "p2"]
+    assert page.evaluate("document.activeElement.closest('article').id") == "page-p3"
+
+    # A new picture: the old one stays until the child picks, then the new one is the page's picture.
+    page.get_by_role("button", name="New picture for page 3").click()
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("now")).to_contain_text("Drawing the picture for page 3")
+    old = storybook.book_of(drawn_book).page("p2").image
+    run_jobs()
+    chooser = page.locator("#page-p2").get_by_test_id("picture-chooser")
+    expect(chooser).to_be_visible(timeout=20_000)  # storybook.js brings it in without a reload
+    chooser.get_by_role("button", name="Keep the new picture").click()
+    page.wait_for_load_state()
+    expect(page.locator("#page-p2").get_by_test_id("page-picture")).to_be_visible()
+    drawn_book.refresh_from_db()
+    kept = storybook.book_of(drawn_book).page("p2").image
+    assert kept is not None and kept != old
+    assert errors == []

@@ -98,17 +98,17 @@
     Array.prototype.forEach.call(holder.querySelectorAll(".sb-spread"), function (spread) {
       var handle = spread.querySelector(".sb-handle");
       if (!handle) return;
-      // Only the handle starts a drag, so words can still be selected in the text boxes.
-      handle.addEventListener("pointerdown", function () { spread.setAttribute("draggable", "true"); });
-      spread.addEventListener("dragstart", function (event) {
+      // Only the handle is dragged (the spread goes with it), so words can still be selected in the boxes.
+      handle.setAttribute("draggable", "true");
+      handle.addEventListener("dragstart", function (event) {
         dragged = spread;
         spread.classList.add("sb-dragging");
         event.dataTransfer.effectAllowed = "move";
         event.dataTransfer.setData("text/plain", spread.getAttribute("data-page-id"));
+        if (event.dataTransfer.setDragImage) event.dataTransfer.setDragImage(spread, 20, 20);
       });
-      spread.addEventListener("dragend", function () {
+      handle.addEventListener("dragend", function () {
         spread.classList.remove("sb-dragging");
-        spread.removeAttribute("draggable");
         clearMarks();
         dragged = null;
       });
