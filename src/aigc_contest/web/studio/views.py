@@ -132,6 +132,9 @@ def _js_labels() -> dict[str, Any]:
         "pictureOf": _("Picture of %(title)s"),
         "needPrompt": _("Write what the picture should show."),
         "failed": _("Could not do that: %(error)s"),
+        "playAt": _("Now reading: %(title)s"),
+        "playEnded": _("The reader reached an ending: %(title)s"),
+        "noValue": _("(no value yet)"),
     }
 
 

@@ -70,18 +70,43 @@ def _defect_messages() -> dict[str, str]:
         "condition-type": _("A choice's condition compares things of different types (a number and words, "
                             "for example)."),
         "bad-set": _("A choice gives a variable a value of the wrong type."),
+        "condition-never-true": _("A choice here can never be taken: its condition is false on every way of "
+                                  "getting here."),
     }  # fmt: skip
 
 
+# Which field of a part's form each defect is about (the editor marks it: aria-invalid and an outline).
+_DEFECT_FIELDS = {"text-too-long": "text", "title-too-long": "title", "dead-end": "ending", "trap": "choices",
+                  "label-too-long": "label", "missing-target": "target", "condition-syntax": "condition",
+                  "condition-type": "condition", "condition-never-true": "condition",
+                  "undeclared-variable": "condition", "read-before-set": "condition", "bad-set": "sets"}  # fmt: skip
+_CHOICE_NUMBER = re.compile(r"^choice (\d+)\b")
+
+
+def defect_field(code: str, detail: str) -> tuple[str, int | None]:
+    """The field a defect is about and, for a choice's field, the choice's index (0 for the first)."""
+    field = _DEFECT_FIELDS.get(code, "")
+    match = _CHOICE_NUMBER.match(detail)
+    choice = int(match.group(1)) - 1 if match else None
+    if field in ("condition", "sets") and code == "undeclared-variable" and " sets " in detail:
+        field = "sets"
+    if field in ("label", "target", "condition", "sets") and choice is None:
+        field = "choices"
+    return field, choice
+
+
 def defects_of(novel: Novel) -> list[dict[str, Any]]:
-    """The validator's defects as plain data for pages and JSON: code, node, message (translated), detail."""
+    """The validator's defects as plain data for pages and JSON: code, node, message (translated), detail,
+    and the field of the part's form it is about (`field`, with `choice` for a choice's field)."""
     from aigc_contest.works.novel.validate import validate
 
     messages = _defect_messages()
-    return [
-        {"code": d.code, "node": d.node, "message": messages.get(d.code, d.message), "detail": d.message}
-        for d in validate(novel)
-    ]
+    found = []
+    for d in validate(novel):
+        field, choice = defect_field(d.code, d.message)
+        found.append({"code": d.code, "node": d.node, "message": messages.get(d.code, d.message),
+                      "detail": d.message, "field": field if d.node else "", "choice": choice})  # fmt: skip
+    return found
 
 
 def validate_document(document: Any) -> list[dict[str, Any]]:
