@@ -109,6 +109,27 @@ def defects_of(novel: Novel) -> list[dict[str, Any]]:
     return found
 
 
+def imported_document(filename: str, data: bytes) -> tuple[dict[str, Any], list[str]]:
+    """A `.twee` file or Twine 2 archive as a novel document, and notes on what could not be kept;
+    ServiceError("import_failed") in words a child can act on. The words are screened when it is started."""
+    from aigc_contest.works.novel.convert import MAX_IMPORT_BYTES, StoryImportError, read_story_upload
+
+    try:
+        novel, notes = read_story_upload(filename, data)
+    except StoryImportError as exc:
+        reason = {
+            "wrong_type": _("Choose a Twee file (.twee or .tw) or a story archive saved from Twine 2 (.html)."),
+            "too_large": _("The file is too big (the limit is %d MB).") % (MAX_IMPORT_BYTES // 1_000_000),
+            "not_text": _("The file is not a text file. Choose a Twee file or a Twine 2 archive."),
+        }.get(exc.code, _("The file could not be read as a Twine story."))
+        if exc.detail:
+            reason = _("%(reason)s (What went wrong: %(detail)s)") % {"reason": reason, "detail": exc.detail}
+        raise ServiceError(reason, "import_failed") from exc
+    if not novel.title:
+        novel = novel.model_copy(update={"title": filename.rsplit(".", 1)[0][:200]})
+    return json.loads(novel.model_dump_json(exclude_none=True)), notes
+
+
 def validate_document(document: Any) -> list[dict[str, Any]]:
     return defects_of(parse_document(document))
 
