@@ -86,3 +86,57 @@ def test_checks_mark_the_field_and_the_play_test_shows_the_variables(live_server
     assert height >= 500
     assert errors == []
     assert work.pk
+
+
+def test_new_pictures_wait_where_the_parts_picture_is_until_one_is_kept(
+    live_server: Any, novel_setup: Any, chromium_page: Any, jobs_inline: Any, fake_models: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from aigc_contest.web.studio.views import request_picture
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.models import Work, WorkKind
+
+    from .conftest import run_jobs
+
+    student = novel_setup.student
+    work = services.start(student, novel_setup.entry, WorkKind.NOVEL)
+    first = request_picture(student, work, node_id="start", prompt="a red kite over the sea")
+    run_jobs()
+    services.pick_picture(student, work, target="start", asset_pk=first.job.assets.order_by("index").first().pk)
+    second = request_picture(student, Work.objects.get(pk=work.pk), node_id="start", prompt="a blue kite")
+    run_jobs()
+
+    def illustration() -> str:
+        return Work.objects.get(pk=work.pk).document["nodes"][0]["illustration"]["asset"]
+
+    old = illustration()
+    page = chromium_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", student.username)
+    page.fill("#id_password", "pw-12345678")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/studio/entries/{novel_setup.entry.pk}/")
+    chooser = page.get_by_test_id("picture-choice")
+    expect(chooser).to_be_visible()
+    expect(page.locator("#node-picture")).to_be_hidden()  # the choice stands where the picture is
+    expect(chooser.get_by_role("button", name="Keep the old picture")).to_be_visible()
+    assert illustration() == old  # the old one stays until the student picks
+    chooser.get_by_role("button", name="Keep new picture 2").click()
+    expect(chooser).to_be_hidden()
+    expect(page.locator("#node-picture")).to_be_visible()
+    new = second.job.assets.order_by("index")[1]
+    assert illustration() == f"job-asset:{new.pk}"
+
+    # Once more, keeping the old one: the question goes away and nothing changes.
+    request_picture(student, Work.objects.get(pk=work.pk), node_id="start", prompt="a green kite")
+    run_jobs()
+    page.reload()
+    expect(chooser).to_be_visible()
+    chooser.get_by_role("button", name="Keep the old picture").click()
+    expect(chooser).to_be_hidden()
+    assert illustration() == f"job-asset:{new.pk}"
+    assert errors == []

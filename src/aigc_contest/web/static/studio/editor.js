@@ -409,10 +409,50 @@
     return match ? root.dataset.pictureFileUrl.replace(/0\/$/, match[1] + "/") : null;
   }
 
+  // A finished picture job for this part whose pictures are not the part's yet: its pictures stand where
+  // the part's picture is, beside the old one, until the student keeps one (the old picture stays till then).
+  function drawChoice(node) {
+    var box = $("picture-choice");
+    var options = $("picture-choice-options");
+    options.textContent = "";
+    var card = null;
+    Array.prototype.forEach.call($("ai-jobs").querySelectorAll("article[data-step=picture]"), function (c) {
+      if (c.dataset.node !== node.id || !c.querySelector("button[data-action=pick]")) return;
+      if (!card || parseInt(c.dataset.studioJob, 10) > parseInt(card.dataset.studioJob, 10)) card = c;
+    });
+    var picks = card ? card.querySelectorAll("button[data-action=pick]") : [];
+    var current = /^job-asset:([0-9]+)$/.exec((node.illustration && node.illustration.asset) || "");
+    var kept = current && Array.prototype.some.call(picks, function (b) { return b.dataset.asset === current[1]; });
+    if (!card || kept) { box.hidden = true; return false; }
+    function option(src, alt, text, action, primary) {
+      var holder = el("div", undefined, "choice-option");
+      var img = el("img");
+      img.src = src;
+      img.alt = alt;
+      var button = el("button", text, primary ? "" : "secondary");
+      button.type = "button";
+      Object.keys(action).forEach(function (key) { button.dataset[key] = action[key]; });
+      holder.appendChild(img);
+      holder.appendChild(button);
+      options.appendChild(holder);
+    }
+    var oldSrc = node.illustration ? pictureSrc(node.illustration) : null;
+    if (oldSrc) option(oldSrc, fmt(L.pictureNow, { title: label(node) }), L.keepOld,
+                       { action: "hide", job: card.dataset.studioJob }, false);
+    Array.prototype.forEach.call(picks, function (b, k) {
+      option(b.querySelector("img").src, fmt(L.newPictureN, { n: k + 1, title: label(node) }),
+             picks.length > 1 ? fmt(L.keepNewN, { n: k + 1 }) : L.keepNew,
+             { action: "pick", job: b.dataset.job, node: b.dataset.node, asset: b.dataset.asset }, true);
+    });
+    box.hidden = false;
+    return true;
+  }
+
   function drawPicture(node) {
     var src = node.illustration ? pictureSrc(node.illustration) : null;
-    $("node-picture").hidden = !src;
-    $("no-picture").hidden = !!src;
+    var choosing = drawChoice(node);
+    $("node-picture").hidden = !src || choosing;
+    $("no-picture").hidden = !!src || choosing;
     $("remove-picture").hidden = !node.illustration;
     if (src) {
       $("node-picture-img").src = src;
@@ -687,6 +727,7 @@
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
       .then(function (data) {
         $("ai-jobs").innerHTML = data.html;  // rendered and escaped by the server
+        if (byId(selected)) drawPicture(byId(selected));
         (data.texts || []).forEach(function (written) {
           if (handled[written.id]) return;
           handled[written.id] = true;
@@ -714,7 +755,7 @@
     checkSoon();
   }
 
-  $("ai-jobs").addEventListener("click", function (event) {
+  function onJobButton(event) {
     var button = event.target.closest("button[data-action]");
     if (!button) return;
     var job = parseInt(button.dataset.job, 10);
@@ -740,7 +781,9 @@
     post(root.dataset.jobActionUrl, { job: job, action: button.dataset.action })
       .then(function (response) { return afterPost(response, function () { followJobs(true); }); })
       .catch(function () { status(L.offline); });
-  });
+  }
+  $("ai-jobs").addEventListener("click", onJobButton);
+  $("picture-choice").addEventListener("click", onJobButton);
 
   var regenerate = $("regenerate");
   if (regenerate && root.dataset.regenerateUrl) {
