@@ -42,7 +42,7 @@ def test_student_makes_edits_and_submits_a_storybook(live_server: Any, book_setu
 
     # A worker runs the steps; the open page follows without the student reloading it.
     run_jobs()
-    expect(page.get_by_test_id("pictures-done")).to_have_text("Pictures: 2 of 2", timeout=60_000)
+    expect(page.get_by_test_id("pictures-done")).to_have_text("2 of 2 pictures drawn", timeout=60_000)
     expect(page.get_by_test_id("page-picture")).to_have_count(2)
     expect(page.get_by_text("test model (random weights)").first).to_be_visible()
 

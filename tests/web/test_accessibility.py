@@ -283,3 +283,84 @@ def test_the_application_editor_has_no_serious_violations(
     assert page.locator("#id_demo_url").get_attribute("aria-invalid") == "true"
     findings.extend(audit(page, axe_source, "application editor with an error"))
     fail_on(findings)
+
+
+def test_the_studio_editors_have_no_serious_violations(
+    live_server: Any, chromium_page: Any, axe_source: str, make_user: Any, make_competition: Any,
+    make_school: Any, listed_models: Path, settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The storybook editor as a book (pages, pictures, the new-picture chooser, the read-only view) and
+    the novel editor with a defect marked and the play-test running."""
+    import copy
+
+    from aigc_contest.web.entries import services as entry_services
+    from aigc_contest.web.jobs import runner
+    from aigc_contest.web.storybooks.views import new_picture
+    from aigc_contest.web.works import services
+    from aigc_contest.web.works.kinds.novel_starter import starter_novel
+    from aigc_contest.web.works.models import Work, WorkKind
+    from aigc_contest.works.storybook import pipeline
+    from storybooks.fakes import FakeGenerator
+
+    class FakeWriter(FakeGenerator):  # pages written at once; pictures drawn as plain colours
+        model_name = pipeline.Generator.model_name
+        image_size = pipeline.Generator.image_size
+
+    monkeypatch.setattr(pipeline, "Generator", FakeWriter)
+    monkeypatch.setattr("aigc_contest.generation.service.generate_image_batch",
+                        lambda requests, **kw: [FakeGenerator().images(r) for r in requests])  # fmt: skip
+    settings.AIGC_JOBS = {**settings.AIGC_JOBS, "wake_workers": False, "batch_window_seconds": 0.0, "quotas": {}}
+
+    def run_jobs() -> None:
+        for _ in range(6):
+            done = runner.run_available("gpu") + runner.run_available("default")
+            for work in Work.objects.all():
+                services.sync(work)
+            if not done:
+                return
+
+    _competition, category, theme = make_competition("studio-a11y", work_types=("storybook", "novel"))
+    school = make_school("school-studio-a11y")
+    teacher = make_user("teacher.studio", "teacher", school)
+    student = make_user("maker.studio", "student", school)
+    book_team = entry_services.create_team(teacher, category, name="Page Turners", members=[student])
+    book_entry = entry_services.start_entry(student, book_team, title="Moon Garden", work_type="storybook",
+                                            theme=theme)  # fmt: skip
+    book = services.start(student, book_entry, WorkKind.STORYBOOK, exists_ok=False, theme="A moon garden",
+                          pages=3, style="crayon", seed=3)  # fmt: skip
+    run_jobs()
+    page, base = chromium_page, live_server.url
+    findings: list[Finding] = []
+    sign_in(page, base, "maker.studio", "pw-12345678")
+    visit(page, f"{base}/storybooks/books/{book.pk}/")
+    assert page.locator("article.sb-spread").count() == 3
+    findings.extend(audit(page, axe_source, "storybook editor (the book)"))
+    new_picture(student, Work.objects.get(pk=book.pk), "p2")
+    visit(page, f"{base}/storybooks/books/{book.pk}/")
+    findings.extend(audit(page, axe_source, "storybook editor (a picture being drawn)"))
+    run_jobs()
+    visit(page, f"{base}/storybooks/books/{book.pk}/")
+    assert page.get_by_test_id("picture-chooser").count() == 1
+    findings.extend(audit(page, axe_source, "storybook editor (choosing a new picture)"))
+    sign_in(page, base, "teacher.studio", "pw-12345678")
+    visit(page, f"{base}/storybooks/books/{book.pk}/view/")
+    findings.extend(audit(page, axe_source, "storybook (read-only book)"))
+
+    # The novel editor with a defect: a part with no choices that is not an ending.
+    writer = make_user("writer.studio", "student", school)
+    novel_team = entry_services.create_team(teacher, category, name="Story Owls", members=[writer])
+    novel_entry = entry_services.start_entry(writer, novel_team, title="Owl Night", work_type="novel", theme=theme)
+    story = copy.deepcopy(starter_novel("en", "Owl Night"))
+    story["nodes"][2]["choices"] = []
+    services.start(writer, novel_entry, WorkKind.NOVEL, document=story)
+    sign_in(page, base, "writer.studio", "pw-12345678")
+    visit(page, f"{base}/studio/entries/{novel_entry.pk}/")
+    dead_end = page.get_by_test_id("checks").locator("li[data-code=dead-end] button")
+    dead_end.click()
+    assert page.locator("#node-ending").get_attribute("aria-invalid") == "true"
+    findings.extend(audit(page, axe_source, "novel editor with a defect"))
+    page.get_by_role("button", name="Play-test the story").click()
+    page.get_by_test_id("play-vars").wait_for(state="attached")
+    page.frame_locator("#playtest").get_by_role("button").first.wait_for()
+    findings.extend(audit(page, axe_source, "novel editor play-testing"))
+    fail_on(findings)

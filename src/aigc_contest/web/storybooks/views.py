@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -48,33 +49,73 @@ def _work(request: HttpRequest, pk: int, perm: str = "storybooks.edit_storybook"
         "entry__team", "entry__category__competition").filter(kind=WorkKind.STORYBOOK), pk=pk)  # fmt: skip
 
 
-def _step_label(step: WorkJob) -> str:
-    return str(STORYBOOK.steps.get(step.step, ""))
+def _page_numbers(book: Any) -> dict[str, int]:
+    return {page.id: number for number, page in enumerate(book.pages, 1)} if book is not None else {}
+
+
+def _step_label(step: WorkJob, numbers: dict[str, int]) -> str:
+    """What a job is doing, in a child's words: "Drawing the picture for page 2" (never a page id)."""
+    number = numbers.get(step.target)
+    if step.step == PICTURE and number:
+        return _("Drawing the picture for page %(n)d") % {"n": number}
+    if step.step == PAGE_TEXT and number:
+        return _("Writing the words for page %(n)d again") % {"n": number}
+    return str(STORYBOOK.steps.get(step.step, "")) or _("Making your book")
 
 
 def _progress_context(work: Work) -> dict[str, Any]:
     book = kind.book_of(work)
     plan = kind.plan_of(work)
+    numbers = _page_numbers(book)
     steps = list(work.jobs.select_related("job").order_by("-id")[:40])
-    active = [s for s in steps if not s.applied]
+    active = [s for s in steps if not s.applied and not s.dismissed]
     for step in active:
-        step.label = _step_label(step)
+        step.label = _step_label(step, numbers)
+    active.sort(key=lambda s: (s.job.status != JobStatus.RUNNING, numbers.get(s.target, 0), s.pk))
+    running = [s for s in active if s.job.status in (JobStatus.QUEUED, JobStatus.RUNNING)]
+    now = [s for s in running if s.job.status == JobStatus.RUNNING] or running[:1]
+    drawing = kind.busy_pages(running, PICTURE)
+    total = len(book.pages) if book else plan.brief.pages
+    done = sum(1 for p in book.pages if p.image is not None) if book else 0
     return {
         "work": work,
         "active_steps": active,
+        "now_steps": now,
+        "waiting_count": max(0, len(running) - len(now)),
         "has_outline": plan.outline is not None,
         "has_sheet": plan.sheet is not None,
         "has_pages": book is not None,
-        "pages_total": len(book.pages) if book else plan.brief.pages,
-        "pictures_done": sum(1 for p in book.pages if p.image is not None) if book else 0,
-        "busy": any(s.job.status in (JobStatus.QUEUED, JobStatus.RUNNING) for s in active),
+        "pages_total": total,
+        "pictures_done": done,
+        "pictures_drawing": len(drawing),
+        "pictures_summary": pictures_summary(done, total, len(drawing)),
+        "busy": bool(running),
+        "has_problem": any(s.job.error or s.job.status == JobStatus.CANCELLED for s in active),
     }
+
+
+def pictures_summary(done: int, total: int, drawing: int) -> str:
+    """ "3 of 8 pictures drawn, 1 being drawn now" """
+    text = ngettext("%(done)d of %(total)d picture drawn", "%(done)d of %(total)d pictures drawn", total) % {
+        "done": done, "total": total}  # fmt: skip
+    if drawing:
+        text = _("%(summary)s, %(n)d being drawn now") % {"summary": text, "n": drawing}
+    return text
+
+
+def _choices(work: Work) -> dict[str, WorkJob]:
+    """For each page, its newest finished picture job that the child has not answered yet."""
+    found: dict[str, WorkJob] = {}
+    for item in work.jobs.filter(step=PICTURE, state=WorkJob.State.APPLIED, dismissed=False).order_by("-id"):
+        found.setdefault(item.target, item)
+    return found
 
 
 def _pages_context(work: Work, *, editable: bool) -> dict[str, Any]:
     book = kind.book_of(work)
     waiting = services.pending(work)
     drawing, writing = kind.busy_pages(waiting, PICTURE), kind.busy_pages(waiting, PAGE_TEXT)
+    choices = _choices(work) if editable else {}
     pages = []
     if book is not None:
         for number, page in enumerate(book.pages, 1):
@@ -82,13 +123,52 @@ def _pages_context(work: Work, *, editable: bool) -> dict[str, Any]:
             for index, candidate in enumerate(page.candidates):
                 if page.image is not None and candidate == page.image:
                     chosen = index
+            # New pictures wait for the child's choice where the picture is; the old one stays until then.
+            choice, new = choices.get(page.id), []
+            if choice is not None and page.image is not None and page.image.provenance.get("job") != choice.job_id:
+                new = [i for i, c in enumerate(page.candidates) if c.provenance.get("job") == choice.job_id]
             pages.append({
                 "page": page, "number": number, "first": number == 1, "last": number == len(book.pages),
                 "candidates": list(range(len(page.candidates))), "chosen": chosen,
+                "new_pictures": new, "choice": choice if new else None,
                 "drawing": page.id in drawing, "writing": page.id in writing,
                 "is_test_model": bool(page.image and page.image.provenance.get("is_test_model")),
             })  # fmt: skip
-    return {"work": work, "book": book, "pages": pages, "editable": editable}
+    return {"work": work, "book": book, "pages": pages, "editable": editable,
+            "order": ",".join(p.id for p in book.pages) if book else ""}  # fmt: skip
+
+
+def keep_picture(actor: Any, work: Work, page_id: str, index: int) -> Work:
+    """The child keeps picture `index` of a page (the old one or a new one): a picture a job made goes
+    through the works services (checked again under the school's settings); the question is answered."""
+    page = kind.page_of(kind.require_book(work), page_id)
+    if not 0 <= index < len(page.candidates):
+        raise ServiceError(_("That picture does not exist."), "not_found")
+    asset = page.candidates[index].provenance.get("asset")
+    if isinstance(asset, int) and services.picture_asset(work, asset) is not None:
+        services.pick_picture(actor, work, target=page_id, asset_pk=asset)
+    else:
+        edit_book(actor, work, "choose", page=page_id, index=str(index))
+    WorkJob.objects.filter(work=work, step=PICTURE, target=page_id, state=WorkJob.State.APPLIED).update(
+        dismissed=True)  # fmt: skip
+    work.refresh_from_db()
+    return work
+
+
+def reorder(actor: Any, work: Work, order: list[str], revision: int) -> Work:
+    """The pages in a new order (dragged, or one moved up or down), if the book is still at `revision`."""
+
+    def edit(locked: Work) -> dict[str, Any]:
+        if locked.revision != revision:
+            raise ServiceError(_("The book changed while you were moving pages (a picture or page arrived). "
+                                 "Here it is as it is now: please move the page again."), "stale")  # fmt: skip
+        book = kind.require_book(locked).reorder_pages(order)
+        return kind.document_of(locked.document["plan"], book, kind.auto_pictures(locked))  # type: ignore[index]
+
+    try:
+        return services.change(actor, work, edit)
+    except StorybookError as exc:
+        raise ServiceError(_("This change cannot be made: %s") % exc.message, "invalid") from exc
 
 
 def edit_book(actor: Any, work: Work, operation: str, **args: Any) -> Work:
@@ -227,6 +307,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     post = request.POST
     operation = post.get("op", "")
     page_id = post.get("page", "")
+    fetched = request.headers.get("X-Requested-With") == "fetch"  # storybook.js dragging pages
     try:
         if operation == "rewrite":
             services.request_text(request.user, work, PAGE_TEXT, page_id,  # type: ignore[arg-type]
@@ -235,6 +316,25 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         elif operation == "picture":
             new_picture(request.user, work, page_id)  # type: ignore[arg-type]
             messages.success(request, _("A new picture is being drawn."))
+        elif operation == "keep":
+            if post.get("index", "") == "":  # the picture the page has now stays
+                WorkJob.objects.filter(work=work, step=PICTURE, target=page_id,
+                                       state=WorkJob.State.APPLIED).update(dismissed=True)  # fmt: skip
+            else:
+                keep_picture(request.user, work, page_id, int(post["index"]))  # type: ignore[arg-type]
+            messages.success(request, _("Kept. This is the picture of the page now."))
+        elif operation in ("order", "move"):
+            revision = int(post.get("revision", ""))
+            if operation == "order":
+                order = [p for p in post.get("order", "").split(",") if p]
+            else:
+                order = [p.id for p in kind.require_book(work).pages]
+                index = order.index(page_id)
+                order.insert(max(0, index + int(post.get("offset", 0))), order.pop(index))
+            work = reorder(request.user, work, order, revision)  # type: ignore[arg-type]
+            if fetched:
+                return JsonResponse({"ok": True, "revision": work.revision})
+            messages.success(request, _("Moved."))
         elif operation == "missing-pictures":
             book = kind.require_book(work)
             missing = [p.id for p in book.pages if p.image is None]
@@ -250,7 +350,11 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied as exc:
         raise DjangoPermissionDenied from exc
     except (ServiceError, ValueError, KeyError) as exc:
-        messages.error(request, exc.message if isinstance(exc, ServiceError) else _("This change cannot be made."))
+        message = exc.message if isinstance(exc, ServiceError) else _("This change cannot be made.")
+        if fetched:
+            code = exc.code if isinstance(exc, ServiceError) else "invalid"
+            return JsonResponse({"ok": False, "message": message, "code": code}, status=409 if code == "stale" else 400)
+        messages.error(request, message)
     return _back(work, page_id if operation != "delete" else "")
 
 

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError
@@ -32,6 +33,7 @@ from aigc_contest.web.works.base import PICTURE, StaleRevision, language
 from aigc_contest.web.works.kinds import novel as kind
 from aigc_contest.web.works.kinds.novel import DRAFT, NODE_TEXT, NOVEL
 from aigc_contest.web.works.models import Work, WorkJob, WorkKind
+from aigc_contest.works.novel.convert import MAX_IMPORT_BYTES
 from aigc_contest.works.novel.html_player import player_hash_sources
 from aigc_contest.works.novel.model import ENDING_TYPES
 
@@ -132,6 +134,14 @@ def _js_labels() -> dict[str, Any]:
         "pictureOf": _("Picture of %(title)s"),
         "needPrompt": _("Write what the picture should show."),
         "failed": _("Could not do that: %(error)s"),
+        "keepOld": _("Keep the old picture"),
+        "keepNew": _("Keep the new picture"),
+        "keepNewN": _("Keep new picture %(n)s"),
+        "pictureNow": _("The picture on “%(title)s” now"),
+        "newPictureN": _("New picture %(n)s for “%(title)s”"),
+        "playAt": _("Now reading: %(title)s"),
+        "playEnded": _("The reader reached an ending: %(title)s"),
+        "noValue": _("(no value yet)"),
     }
 
 
@@ -174,6 +184,8 @@ def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
         if request.POST.get("source") == "generate":
             theme = (request.POST.get("theme") or "").strip()[:200] or entry.title
             request_draft(request.user, entry, theme=theme)  # type: ignore[arg-type]
+        elif request.POST.get("source") == "import":
+            import_story(request, entry)
         else:
             services.start(request.user, entry, WorkKind.NOVEL)  # type: ignore[arg-type]
     except PermissionDenied as exc:
@@ -181,6 +193,24 @@ def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("studio-home", entry_pk=entry.pk)
+
+
+def import_story(request: HttpRequest, entry: Entry) -> Work:
+    """A Twee file or Twine 2 archive from the browser becomes the entry's new novel draft (its words
+    screened by the services like every start)."""
+    upload = request.FILES.get("story_file")
+    if upload is None:
+        raise ServiceError(_("Choose a file to import first."), "import_failed")
+    data = upload.read(MAX_IMPORT_BYTES + 1)
+    document, notes = kind.imported_document(upload.name or "", data)
+    work = services.start(request.user, entry, WorkKind.NOVEL, exists_ok=False,  # type: ignore[arg-type]
+                          document=document)  # fmt: skip
+    parts = len(document.get("nodes", []))
+    messages.success(request, ngettext("Your story is in the studio: %(n)d part.",
+                                       "Your story is in the studio: %(n)d parts.", parts) % {"n": parts})  # fmt: skip
+    if notes:
+        messages.info(request, _("Some things in the file could not be kept: %s") % "; ".join(notes[:5]))
+    return work
 
 
 @login_required

@@ -33,6 +33,55 @@ def write_twee(novel: Novel, fmt_name: str | None = None, notes: list[str] | Non
     return format_twee(passages)
 
 
+MAX_IMPORT_BYTES = 2_000_000
+IMPORT_TYPES = (".twee", ".tw", ".html", ".htm")
+
+
+class StoryImportError(ValueError):
+    """A file sent to be imported that is not a Twine story; `code` says why (for a translated message),
+    `detail` is the reader's own words about where it went wrong (a line number), if any."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def read_story_upload(filename: str, data: bytes) -> tuple[Novel, list[str]]:
+    """A `.twee` / `.tw` file or a Twine 2 HTML archive (a browser's upload): the novel and notes on what
+    could not be modelled. Story scripts and stylesheets are never kept (the player runs none), and said so
+    in the notes. StoryImportError codes: too_large, wrong_type, not_text, unreadable (with the detail)."""
+    name = filename.lower().strip()
+    if not name.endswith(IMPORT_TYPES):
+        raise StoryImportError("wrong_type")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise StoryImportError("too_large")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise StoryImportError("not_text") from None
+    if "\x00" in text:
+        raise StoryImportError("not_text")
+    try:
+        if name.endswith((".html", ".htm")):
+            novel, notes = read_twine_html(text)
+        else:
+            novel, notes = read_twee(text)
+    except RecursionError:
+        raise StoryImportError("unreadable", "the file is nested too deeply") from None
+    except ValueError as exc:  # TweeSyntaxError, NovelFormatError, a passage the model refuses
+        detail = str(exc).splitlines()[0][:300] if str(exc) else ""
+        raise StoryImportError("unreadable", detail) from None
+    extras = novel.twee_extras
+    if extras is not None and extras.special_passages:
+        kept = [p for p in extras.special_passages if not {"script", "stylesheet"} & set(p.get("tags") or [])
+                and p.get("name") not in ("Story JavaScript", "Story Stylesheet")]  # fmt: skip
+        if len(kept) != len(extras.special_passages):
+            notes.append("the story's scripts and stylesheets were left out (the player runs none)")
+            novel = novel.model_copy(update={"twee_extras": extras.model_copy(update={"special_passages": kept})})
+    return novel, notes
+
+
 def read_novel(path: str | Path) -> tuple[Novel, list[str]]:
     """The novel in ``path`` and notes on what an import could not model."""
     kind = kind_of(path)

@@ -109,6 +109,16 @@ PLAYER_JS = r"""
     }
     backButton.disabled = history.length === 0;
     window.scrollTo(0, 0);
+    tell(node);
+  }
+  // Shown in a play-test frame, the player tells the editor where the reader is and what the variables
+  // hold (plain data only; the editor shows it with textContent).
+  function tell(node) {
+    if (window.parent === window) return;
+    try {
+      window.parent.postMessage({ source: "aigc-player", node: current, ending: node ? node.ending || null : null,
+                                  state: JSON.parse(JSON.stringify(state)) }, "*");
+    } catch (e) { /* a closed parent: nothing to tell */ }
   }
   function choose(choice) {
     history.push({ node: current, state: JSON.stringify(state) });

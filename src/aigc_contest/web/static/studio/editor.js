@@ -37,6 +37,12 @@
     for (var i = 0; i < doc.nodes.length; i++) if (doc.nodes[i].id === id) return doc.nodes[i];
     return null;
   }
+  // Map labels fit under their part: at most two short lines (wrapped by the map), the rest cut with "…".
+  var LABEL_CHARS = 36;
+  function shortLabel(text) {
+    var chars = Array.from(String(text));
+    return chars.length > LABEL_CHARS ? chars.slice(0, LABEL_CHARS - 1).join("").trim() + "…" : chars.join("");
+  }
   function label(node) { return node.title ? node.title + " (" + node.id + ")" : node.id; }
   function status(text) { $("save-status").textContent = text; }
 
@@ -55,7 +61,7 @@
     var ids = {};
     doc.nodes.forEach(function (n) { ids[n.id] = true; });
     var elements = doc.nodes.map(function (n) {
-      return { data: { id: n.id, label: n.title || n.id },
+      return { data: { id: n.id, label: shortLabel(n.title || n.id), full: label(n) },
                classes: (n.ending ? "ending " : "") + (n.id === doc.start ? "start " : "") + (n.id === selected ? "chosen" : "") };
     });
     doc.nodes.forEach(function (n) {
@@ -69,7 +75,8 @@
       elements: elements,
       style: [
         { selector: "node", style: { "label": "data(label)", "background-color": "#4a6fa5", "color": "#102a43",
-          "font-size": 11, "text-valign": "bottom", "text-margin-y": 4, "text-wrap": "ellipsis", "text-max-width": 90 } },
+          "font-size": 11, "text-valign": "bottom", "text-margin-y": 4, "text-wrap": "wrap", "text-max-width": 120, "text-overflow-wrap": "anywhere",
+          "text-background-color": "#fbfcfe", "text-background-opacity": 0.85, "text-background-padding": 2 } },
         { selector: "node.start", style: { "border-width": 4, "border-color": "#f0b429" } },
         { selector: "node.ending", style: { "shape": "round-rectangle", "background-color": "#2f8a4e" } },
         { selector: "node.chosen", style: { "background-color": "#d9480f" } },
@@ -81,6 +88,9 @@
       wheelSensitivity: 0.3
     });
     cy.on("tap", "node", function (event) { select(event.target.id(), false); });
+    // A shortened label's full text: as the map's tooltip while the pointer is on the part.
+    cy.on("mouseover", "node", function (event) { $("graph").title = event.target.data("full"); });
+    cy.on("mouseout", "node", function () { $("graph").removeAttribute("title"); });
   }
 
   function drawList() {
@@ -92,6 +102,7 @@
       link.href = "#node-form";
       link.dataset.node = n.id;
       link.setAttribute("aria-label", fmt(L.goTo, { title: label(n) }));
+      link.title = label(n);
       if (n.id === selected) link.setAttribute("aria-current", "true");
       link.addEventListener("click", function (event) { event.preventDefault(); select(n.id, true); });
       item.appendChild(link);
@@ -159,6 +170,7 @@
     });
     drawPicture(node);
     drawPrompt(node);
+    markFields();
   }
 
   // ------------------------------------------------------------ conditions and changes of a choice
@@ -397,10 +409,50 @@
     return match ? root.dataset.pictureFileUrl.replace(/0\/$/, match[1] + "/") : null;
   }
 
+  // A finished picture job for this part whose pictures are not the part's yet: its pictures stand where
+  // the part's picture is, beside the old one, until the student keeps one (the old picture stays till then).
+  function drawChoice(node) {
+    var box = $("picture-choice");
+    var options = $("picture-choice-options");
+    options.textContent = "";
+    var card = null;
+    Array.prototype.forEach.call($("ai-jobs").querySelectorAll("article[data-step=picture]"), function (c) {
+      if (c.dataset.node !== node.id || !c.querySelector("button[data-action=pick]")) return;
+      if (!card || parseInt(c.dataset.studioJob, 10) > parseInt(card.dataset.studioJob, 10)) card = c;
+    });
+    var picks = card ? card.querySelectorAll("button[data-action=pick]") : [];
+    var current = /^job-asset:([0-9]+)$/.exec((node.illustration && node.illustration.asset) || "");
+    var kept = current && Array.prototype.some.call(picks, function (b) { return b.dataset.asset === current[1]; });
+    if (!card || kept) { box.hidden = true; return false; }
+    function option(src, alt, text, action, primary) {
+      var holder = el("div", undefined, "choice-option");
+      var img = el("img");
+      img.src = src;
+      img.alt = alt;
+      var button = el("button", text, primary ? "" : "secondary");
+      button.type = "button";
+      Object.keys(action).forEach(function (key) { button.dataset[key] = action[key]; });
+      holder.appendChild(img);
+      holder.appendChild(button);
+      options.appendChild(holder);
+    }
+    var oldSrc = node.illustration ? pictureSrc(node.illustration) : null;
+    if (oldSrc) option(oldSrc, fmt(L.pictureNow, { title: label(node) }), L.keepOld,
+                       { action: "hide", job: card.dataset.studioJob }, false);
+    Array.prototype.forEach.call(picks, function (b, k) {
+      option(b.querySelector("img").src, fmt(L.newPictureN, { n: k + 1, title: label(node) }),
+             picks.length > 1 ? fmt(L.keepNewN, { n: k + 1 }) : L.keepNew,
+             { action: "pick", job: b.dataset.job, node: b.dataset.node, asset: b.dataset.asset }, true);
+    });
+    box.hidden = false;
+    return true;
+  }
+
   function drawPicture(node) {
     var src = node.illustration ? pictureSrc(node.illustration) : null;
-    $("node-picture").hidden = !src;
-    $("no-picture").hidden = !!src;
+    var choosing = drawChoice(node);
+    $("node-picture").hidden = !src || choosing;
+    $("no-picture").hidden = !!src || choosing;
     $("remove-picture").hidden = !node.illustration;
     if (src) {
       $("node-picture-img").src = src;
@@ -450,7 +502,64 @@
   function redraw() { drawList(); drawForm(); drawGraph(); }
 
   // ------------------------------------------------------------ checks
+  var lastDefects = [];
+
+  // The field of the part's form a defect is about (see defect_field in the novel kind).
+  function defectTarget(d) {
+    var c = d.choice;
+    switch (d.field) {
+      case "title": return $("node-title");
+      case "text": return $("node-text");
+      case "ending": return $("node-ending");
+      case "label": return $("choice-label-" + c);
+      case "target": return $("choice-target-" + c);
+      case "condition": return $("choice-condition-" + c);
+      case "sets": var caption = $("choice-sets-caption-" + c); return caption ? caption.parentNode : null;
+      case "choices": return $("choice-list").parentNode;
+    }
+    return null;
+  }
+
+  // Mark the selected part's faulty fields (aria-invalid, an outline) and say why beside the form.
+  function markFields() {
+    var form = $("node-form");
+    Array.prototype.forEach.call(form.querySelectorAll(".has-defect"), function (field) {
+      field.classList.remove("has-defect");
+      field.removeAttribute("aria-invalid");
+      if (field.dataset.describedBy !== undefined) {
+        if (field.dataset.describedBy) field.setAttribute("aria-describedby", field.dataset.describedBy);
+        else field.removeAttribute("aria-describedby");
+        delete field.dataset.describedBy;
+      }
+    });
+    var box = $("node-defects");
+    box.textContent = "";
+    var mine = lastDefects.filter(function (d) { return d.node === selected; });
+    box.hidden = mine.length === 0;
+    mine.forEach(function (d, k) {
+      var line = el("p", d.message);
+      line.id = "node-defect-" + k;
+      box.appendChild(line);
+      var field = defectTarget(d);
+      if (!field) return;
+      field.classList.add("has-defect");
+      if (/^(INPUT|SELECT|TEXTAREA)$/.test(field.tagName)) {
+        field.setAttribute("aria-invalid", "true");
+        if (field.dataset.describedBy === undefined) field.dataset.describedBy = field.getAttribute("aria-describedby") || "";
+        field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + line.id).trim());
+      }
+    });
+  }
+
+  function focusDefect(d) {
+    select(d.node, false);
+    var field = defectTarget(d);
+    if (field && !/^(INPUT|SELECT|TEXTAREA)$/.test(field.tagName)) field = field.querySelector("input, select, textarea, button");
+    (field || $("node-title")).focus();
+  }
+
   function showDefects(defects) {
+    lastDefects = defects;
     var list = $("defects");
     list.textContent = "";
     $("defect-summary").textContent = defects.length ? fmt(L.defectCount, { n: defects.length }) : L.noDefects;
@@ -460,7 +569,7 @@
       if (node) {
         var go = el("button", label(node) + ": " + d.message, "link");
         go.type = "button";
-        go.addEventListener("click", function () { select(node.id, true); });
+        go.addEventListener("click", function () { focusDefect(d); });
         item.appendChild(go);
       } else {
         item.textContent = d.message;
@@ -470,6 +579,7 @@
       item.dataset.code = d.code;
       list.appendChild(item);
     });
+    markFields();
   }
 
   function showCheckError(error) {
@@ -568,10 +678,36 @@
   $("play").addEventListener("click", function () {
     post(root.dataset.playerUrl, { document: doc }).then(function (response) {
       return response.text().then(function (text) {
-        if (response.ok) { $("playtest").srcdoc = text; }
+        if (response.ok) { lastPlayState = null; $("playtest").srcdoc = text; }
         else { status(fmt(L.saveFailed, { error: JSON.parse(text).error })); }
       });
     }).catch(function () { status(L.offline); });
+  });
+
+  // The play-test frame tells where the reader is and what the variables hold: shown beside it.
+  var lastPlayState = null;
+  function showPlayState(message) {
+    var node = byId(message.node);
+    var title = node ? (node.title || node.id) : String(message.node);
+    $("play-where").textContent = fmt(message.ending ? L.playEnded : L.playAt, { title: title });
+    var list = $("play-vars");
+    list.textContent = "";
+    var names = Object.keys(doc.variables || {});
+    $("play-no-vars").hidden = names.length > 0;
+    var state = message.state || {};
+    names.forEach(function (name) {
+      var value = state[name];
+      var dd = el("dd", value === null || value === undefined ? L.noValue : valueText(value));
+      if (lastPlayState && lastPlayState[name] !== value) dd.className = "changed";
+      list.appendChild(el("dt", name));
+      list.appendChild(dd);
+    });
+    lastPlayState = state;
+  }
+  window.addEventListener("message", function (event) {
+    if (event.source !== $("playtest").contentWindow) return;
+    var data = event.data;
+    if (data && data.source === "aigc-player") showPlayState(data);
   });
 
   // ------------------------------------------------------------ the AI's jobs: writing and pictures
@@ -591,6 +727,7 @@
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
       .then(function (data) {
         $("ai-jobs").innerHTML = data.html;  // rendered and escaped by the server
+        if (byId(selected)) drawPicture(byId(selected));
         (data.texts || []).forEach(function (written) {
           if (handled[written.id]) return;
           handled[written.id] = true;
@@ -618,7 +755,7 @@
     checkSoon();
   }
 
-  $("ai-jobs").addEventListener("click", function (event) {
+  function onJobButton(event) {
     var button = event.target.closest("button[data-action]");
     if (!button) return;
     var job = parseInt(button.dataset.job, 10);
@@ -644,7 +781,9 @@
     post(root.dataset.jobActionUrl, { job: job, action: button.dataset.action })
       .then(function (response) { return afterPost(response, function () { followJobs(true); }); })
       .catch(function () { status(L.offline); });
-  });
+  }
+  $("ai-jobs").addEventListener("click", onJobButton);
+  $("picture-choice").addEventListener("click", onJobButton);
 
   var regenerate = $("regenerate");
   if (regenerate && root.dataset.regenerateUrl) {

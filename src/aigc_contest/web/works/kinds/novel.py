@@ -70,18 +70,64 @@ def _defect_messages() -> dict[str, str]:
         "condition-type": _("A choice's condition compares things of different types (a number and words, "
                             "for example)."),
         "bad-set": _("A choice gives a variable a value of the wrong type."),
+        "condition-never-true": _("A choice here can never be taken: its condition is false on every way of "
+                                  "getting here."),
     }  # fmt: skip
 
 
+# Which field of a part's form each defect is about (the editor marks it: aria-invalid and an outline).
+_DEFECT_FIELDS = {"text-too-long": "text", "title-too-long": "title", "dead-end": "ending", "trap": "choices",
+                  "label-too-long": "label", "missing-target": "target", "condition-syntax": "condition",
+                  "condition-type": "condition", "condition-never-true": "condition",
+                  "undeclared-variable": "condition", "read-before-set": "condition", "bad-set": "sets"}  # fmt: skip
+_CHOICE_NUMBER = re.compile(r"^choice (\d+)\b")
+
+
+def defect_field(code: str, detail: str) -> tuple[str, int | None]:
+    """The field a defect is about and, for a choice's field, the choice's index (0 for the first)."""
+    field = _DEFECT_FIELDS.get(code, "")
+    match = _CHOICE_NUMBER.match(detail)
+    choice = int(match.group(1)) - 1 if match else None
+    if field in ("condition", "sets") and code == "undeclared-variable" and " sets " in detail:
+        field = "sets"
+    if field in ("label", "target", "condition", "sets") and choice is None:
+        field = "choices"
+    return field, choice
+
+
 def defects_of(novel: Novel) -> list[dict[str, Any]]:
-    """The validator's defects as plain data for pages and JSON: code, node, message (translated), detail."""
+    """The validator's defects as plain data for pages and JSON: code, node, message (translated), detail,
+    and the field of the part's form it is about (`field`, with `choice` for a choice's field)."""
     from aigc_contest.works.novel.validate import validate
 
     messages = _defect_messages()
-    return [
-        {"code": d.code, "node": d.node, "message": messages.get(d.code, d.message), "detail": d.message}
-        for d in validate(novel)
-    ]
+    found = []
+    for d in validate(novel):
+        field, choice = defect_field(d.code, d.message)
+        found.append({"code": d.code, "node": d.node, "message": messages.get(d.code, d.message),
+                      "detail": d.message, "field": field if d.node else "", "choice": choice})  # fmt: skip
+    return found
+
+
+def imported_document(filename: str, data: bytes) -> tuple[dict[str, Any], list[str]]:
+    """A `.twee` file or Twine 2 archive as a novel document, and notes on what could not be kept;
+    ServiceError("import_failed") in words a child can act on. The words are screened when it is started."""
+    from aigc_contest.works.novel.convert import MAX_IMPORT_BYTES, StoryImportError, read_story_upload
+
+    try:
+        novel, notes = read_story_upload(filename, data)
+    except StoryImportError as exc:
+        reason = {
+            "wrong_type": _("Choose a Twee file (.twee or .tw) or a story archive saved from Twine 2 (.html)."),
+            "too_large": _("The file is too big (the limit is %d MB).") % (MAX_IMPORT_BYTES // 1_000_000),
+            "not_text": _("The file is not a text file. Choose a Twee file or a Twine 2 archive."),
+        }.get(exc.code, _("The file could not be read as a Twine story."))
+        if exc.detail:
+            reason = _("%(reason)s (What went wrong: %(detail)s)") % {"reason": reason, "detail": exc.detail}
+        raise ServiceError(reason, "import_failed") from exc
+    if not novel.title:
+        novel = novel.model_copy(update={"title": filename.rsplit(".", 1)[0][:200]})
+    return json.loads(novel.model_dump_json(exclude_none=True)), notes
 
 
 def validate_document(document: Any) -> list[dict[str, Any]]:
