@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +32,16 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def content_hash(*, file_sha256: str, title: str, description: str, work_type: str, theme_id: int | None) -> str:
+    """What a version is, as one hash: a submission equal to the latest version's is not a new version."""
+    payload = json.dumps(
+        {"file": file_sha256, "title": title, "description": description, "work_type": work_type, "theme": theme_id},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def draft_upload_path(instance: Entry, filename: str) -> str:

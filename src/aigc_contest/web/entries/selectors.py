@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.contests.models import Competition
-from aigc_contest.web.entries.models import Entry, Team
-from aigc_contest.web.entries.services import content_hash
+from aigc_contest.web.entries.models import Entry, Team, content_hash
 
 
 def _watched(user: User) -> list[int]:

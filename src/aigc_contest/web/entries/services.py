@@ -7,7 +7,6 @@ microsecond). A refused submission changes nothing: the draft stays as it was.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,8 +24,9 @@ from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.contests.models import Category, Competition, Theme
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.core.zoned import clock_in_zone
-from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path
+from aigc_contest.web.entries.models import Entry, EntryVersion, Team, blob_path, content_hash
 from aigc_contest.web.entries.rules import is_team_member
+from aigc_contest.web.entries.selectors import school_not_admitted_text
 from aigc_contest.web.moderation.services import screen_text
 from aigc_contest.web.notifications import emails
 from aigc_contest.works.uploads import (
@@ -304,15 +304,6 @@ def set_draft_from_work(actor: User, entry: Entry, *, filename: str, data: bytes
     return entry
 
 
-def content_hash(*, file_sha256: str, title: str, description: str, work_type: str, theme_id: int | None) -> str:
-    payload = json.dumps(
-        {"file": file_sha256, "title": title, "description": description, "work_type": work_type, "theme": theme_id},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
 class EntryNotFound(ServiceError):
     """No such entry, or one the person may not see (the API answers 404 for both)."""
 
@@ -378,7 +369,6 @@ def _locked_for_submission(entry_id: int) -> Entry | None:
 
 def _check_school_admitted(competition: Competition, team: Team) -> None:
     """A competition whose schools ask to join takes submissions only from the schools an organiser let in."""
-    from aigc_contest.web.entries.selectors import school_not_admitted_text
 
     text = school_not_admitted_text(competition, team)
     if text:
