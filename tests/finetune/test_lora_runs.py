@@ -46,7 +46,7 @@ def test_a_run_that_crashed_resumes_from_its_checkpoint_to_the_same_weights(
                    checkpoint_dir=checkpoints, checkpoint_every=2)
     assert (checkpoints / CHECKPOINT_NAME).is_file() and not list(checkpoints.glob(".*"))
     steps_seen: list[int] = []
-    resumed = train_lora(session_dataset, config, tmp_path / "out", lambda s, t, l: steps_seen.append(s),
+    resumed = train_lora(session_dataset, config, tmp_path / "out", lambda s, t, loss: steps_seen.append(s),
                          checkpoint_dir=checkpoints, checkpoint_every=2)
     assert resumed.resumed_from == 4 and resumed.steps_done == 6 and steps_seen == [5, 6]
     assert resumed.weights_sha256 == uninterrupted.weights_sha256
@@ -64,7 +64,7 @@ def test_should_stop_writes_a_checkpoint_and_the_run_resumes_from_it(
 
     steps_seen: list[int] = []
     with pytest.raises(TrainingStopped) as stopped:
-        train_lora(session_dataset, config, tmp_path / "out", lambda s, t, l: steps_seen.append(s),
+        train_lora(session_dataset, config, tmp_path / "out", lambda s, t, loss: steps_seen.append(s),
                    checkpoint_dir=tmp_path / "ck", should_stop=lambda: len(steps_seen) >= 3)
     error = stopped.value
     assert isinstance(error, TrainingError) and error.code == "stopped" and error.reason == "requested"
