@@ -51,6 +51,7 @@ def test_a_run_that_crashed_resumes_from_its_checkpoint_to_the_same_weights(
     assert resumed.resumed_from == 4 and resumed.steps_done == 6 and steps_seen == [5, 6]
     assert resumed.weights_sha256 == uninterrupted.weights_sha256
     assert resumed.losses == uninterrupted.losses and len(resumed.losses) == 6
+    assert resumed.total_seconds > resumed.seconds > 0  # the first call's time up to step 4 counts too
 
     # Started again after it finished: nothing is trained twice, the same file comes out.
     again = train_lora(session_dataset, config, tmp_path / "out", checkpoint_dir=checkpoints, checkpoint_every=2)

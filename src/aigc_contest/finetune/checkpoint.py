@@ -40,6 +40,7 @@ class Checkpoint:
     scaler: dict[str, Any] | None  # GradScaler.state_dict() on fp16 runs
     generator_state: Any  # uint8 tensor: the run's CPU generator
     torch_rng_state: Any  # uint8 tensor: torch's global CPU generator
+    seconds: float = 0.0  # training time up to this checkpoint, over every call of the run
 
 
 def checkpoint_key(config: Any, dataset_hash: str, base_hash: str | None, weight_dtype: str) -> str:
@@ -73,6 +74,7 @@ def write_checkpoint(directory: str | Path, checkpoint: Checkpoint) -> Path:
         _PREFIX + "order": json.dumps(checkpoint.order),
         _PREFIX + "optimizer_plain": json.dumps(plain_state),
         _PREFIX + "scaler": json.dumps(checkpoint.scaler),
+        _PREFIX + "seconds": repr(float(checkpoint.seconds)),
     }
     final = folder / CHECKPOINT_NAME
     temporary = folder / f".{CHECKPOINT_NAME}.{os.getpid()}.tmp"
@@ -130,6 +132,7 @@ def read_checkpoint(directory: str | Path | None, key: str) -> Checkpoint | None
             scaler=json.loads(metadata[_PREFIX + "scaler"]),
             generator_state=tensors["rng.generator"],
             torch_rng_state=tensors["rng.torch"],
+            seconds=float(metadata.get(_PREFIX + "seconds", "0")),
         )
     except (OSError, SafetensorError, KeyError, ValueError):
         return None

@@ -126,6 +126,7 @@ class TrainingResult:
     resumed_from: int = 0  # the checkpoint's step this call started from (0: from the beginning)
     steps_done: int = 0  # optimizer steps the LoRA has had in all; this call ran steps_done - resumed_from
     base_hash: str | None = None  # sha256 of the base model's weights, where they are on disk
+    total_seconds: float = 0.0  # training time over every call of a resumed run (this call's included)
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -536,6 +537,7 @@ def _train(
         generator.set_state(checkpoint.generator_state)
         torch.set_rng_state(checkpoint.torch_rng_state)
         order, losses, resumed_from = list(checkpoint.order), list(checkpoint.losses), checkpoint.step
+    earlier_seconds = checkpoint.seconds if checkpoint is not None and resumed_from else 0.0
 
     def save_checkpoint(step: int) -> Path | None:
         if checkpoint_dir is None:
@@ -553,6 +555,7 @@ def _train(
                 scaler=trainer.scaler.state_dict() if trainer.scaler is not None else None,
                 generator_state=generator.get_state(),
                 torch_rng_state=torch.get_rng_state(),
+                seconds=earlier_seconds + time.monotonic() - started,
             ),
         )
 
@@ -629,6 +632,7 @@ def _train(
     if checkpoint_dir is not None and resumed_from < config.steps:
         save_checkpoint(config.steps)  # a run started again after this point only writes the file again
     sample(config.steps)
+    seconds = time.monotonic() - started
     data = path.read_bytes()
     header_length = int.from_bytes(data[:HEADER_LENGTH_BYTES], "little")
     return TrainingResult(
@@ -638,10 +642,11 @@ def _train(
         losses=losses,
         metadata={METADATA_PREFIX + k: v for k, v in metadata.items()},
         device=trainer.device,
-        seconds=time.monotonic() - started,
+        seconds=seconds,
         resumed_from=resumed_from,
         steps_done=config.steps,
         base_hash=base_hash,
+        total_seconds=earlier_seconds + seconds,
     )
 
 

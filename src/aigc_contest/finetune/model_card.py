@@ -68,7 +68,7 @@ def build_model_card(
         "training": {
             "steps": result.steps_done or len(losses),
             "resumed_from": result.resumed_from,
-            "seconds": round(result.seconds, 3),
+            "seconds": round(max(result.total_seconds, result.seconds), 3),  # every call of a resumed run
             "device": result.device,
             "loss": {
                 "first": losses[0] if losses else None,
