@@ -45,6 +45,7 @@ def test_a_run_that_crashed_resumes_from_its_checkpoint_to_the_same_weights(
         train_lora(session_dataset, config, tmp_path / "out", crash_at_step_5,
                    checkpoint_dir=checkpoints, checkpoint_every=2)
     assert (checkpoints / CHECKPOINT_NAME).is_file() and not list(checkpoints.glob(".*"))
+    (checkpoints / f".{CHECKPOINT_NAME}.999999.tmp").write_bytes(b"half a file")  # a writer killed mid-write
     steps_seen: list[int] = []
     resumed = train_lora(session_dataset, config, tmp_path / "out", lambda s, t, loss: steps_seen.append(s),
                          checkpoint_dir=checkpoints, checkpoint_every=2)
@@ -52,6 +53,7 @@ def test_a_run_that_crashed_resumes_from_its_checkpoint_to_the_same_weights(
     assert resumed.weights_sha256 == uninterrupted.weights_sha256
     assert resumed.losses == uninterrupted.losses and len(resumed.losses) == 6
     assert resumed.total_seconds > resumed.seconds > 0  # the first call's time up to step 4 counts too
+    assert sorted(p.name for p in checkpoints.iterdir()) == [CHECKPOINT_NAME]  # the leftover is cleared
 
     # Started again after it finished: nothing is trained twice, the same file comes out.
     again = train_lora(session_dataset, config, tmp_path / "out", checkpoint_dir=checkpoints, checkpoint_every=2)

@@ -103,6 +103,8 @@ def read_checkpoint(directory: str | Path | None, key: str) -> Checkpoint | None
     another run's, or it cannot be read (a run then starts from zero rather than fail)."""
     if directory is None:
         return None
+    for leftover in Path(directory).glob(f".{CHECKPOINT_NAME}.*.tmp"):  # a writer killed mid-write
+        leftover.unlink(missing_ok=True)
     path = Path(directory) / CHECKPOINT_NAME
     if not path.is_file():
         return None
