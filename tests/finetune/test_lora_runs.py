@@ -63,6 +63,7 @@ def test_a_run_that_crashed_resumes_from_its_checkpoint_to_the_same_weights(
 def test_should_stop_writes_a_checkpoint_and_the_run_resumes_from_it(
     config, session_dataset, uninterrupted, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
+    from aigc_contest.finetune.checkpoint import checkpoint_summary
     from aigc_contest.finetune.lora import TrainingError, TrainingStopped, train_lora
 
     steps_seen: list[int] = []
@@ -73,6 +74,9 @@ def test_should_stop_writes_a_checkpoint_and_the_run_resumes_from_it(
     assert isinstance(error, TrainingError) and error.code == "stopped" and error.reason == "requested"
     assert (error.step, error.total, error.resumed_from) == (3, 6, 0) and error.checkpoint is not None
     assert error.checkpoint.is_file() and not (tmp_path / "out" / "pytorch_lora_weights.safetensors").exists()
+    summary = checkpoint_summary(tmp_path / "ck")  # what a page shows of the paused run, without torch
+    assert summary is not None and summary.step == 3 and summary.losses == uninterrupted.losses[:3]
+    assert checkpoint_summary(tmp_path / "nothing-here") is None
     resumed = train_lora(session_dataset, config, tmp_path / "out", checkpoint_dir=tmp_path / "ck")
     assert resumed.resumed_from == 3
     assert resumed.weights_sha256 == uninterrupted.weights_sha256 and resumed.losses == uninterrupted.losses

@@ -138,3 +138,33 @@ def read_checkpoint(directory: str | Path | None, key: str) -> Checkpoint | None
         )
     except (OSError, SafetensorError, KeyError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class CheckpointSummary:
+    key: str
+    step: int
+    losses: list[float]
+    seconds: float
+
+
+def checkpoint_summary(directory: str | Path) -> CheckpointSummary | None:
+    """Step, losses and time of the checkpoint in `directory`, read from its header only (no torch), for
+    a page that shows a paused or interrupted run; None when there is no readable checkpoint."""
+    from aigc_contest.finetune.inspect import LoraFileError, read_header
+
+    path = Path(directory) / CHECKPOINT_NAME
+    if not path.is_file():
+        return None
+    try:
+        metadata = read_header(path).get("__metadata__") or {}
+        if metadata.get(_PREFIX + "format") != CHECKPOINT_FORMAT:
+            return None
+        return CheckpointSummary(
+            key=metadata[_PREFIX + "key"],
+            step=int(metadata[_PREFIX + "step"]),
+            losses=[float(v) for v in json.loads(metadata[_PREFIX + "losses"])],
+            seconds=float(metadata.get(_PREFIX + "seconds", "0")),
+        )
+    except (OSError, LoraFileError, KeyError, ValueError):
+        return None
