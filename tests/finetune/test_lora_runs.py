@@ -47,9 +47,12 @@ def test_a_run_that_crashed_resumes_from_its_checkpoint_to_the_same_weights(
     assert (checkpoints / CHECKPOINT_NAME).is_file() and not list(checkpoints.glob(".*"))
     (checkpoints / f".{CHECKPOINT_NAME}.999999.tmp").write_bytes(b"half a file")  # a writer killed mid-write
     steps_seen: list[int] = []
+    saved: list[int] = []
     resumed = train_lora(session_dataset, config, tmp_path / "out", lambda s, t, loss: steps_seen.append(s),
-                         checkpoint_dir=checkpoints, checkpoint_every=2)
+                         checkpoint_dir=checkpoints, checkpoint_every=2,
+                         on_checkpoint=lambda step, path: saved.append(step))
     assert resumed.resumed_from == 4 and resumed.steps_done == 6 and steps_seen == [5, 6]
+    assert saved == [6]  # the end of the run; step 5 ran twice but only checkpoints say what is done
     assert resumed.weights_sha256 == uninterrupted.weights_sha256
     assert resumed.losses == uninterrupted.losses and len(resumed.losses) == 6
     assert resumed.total_seconds > resumed.seconds > 0  # the first call's time up to step 4 counts too

@@ -444,13 +444,16 @@ def train_lora(
     max_steps_this_run: int | None = None,
     sample_steps: int = 20,
     sample_guidance: float = 7.5,
+    on_checkpoint: Callable[[int, Path], None] | None = None,
 ) -> TrainingResult:
     """Train a LoRA on `dataset` and write OUT_DIR/pytorch_lora_weights.safetensors.
 
     With `checkpoint_dir`, resumes from the checkpoint there when it belongs to this run (same recipe,
     data set and base model) and writes one every `checkpoint_every` steps (0: only when stopped and at
     the end). Raises TrainingStopped when `should_stop()` answers True or after `max_steps_this_run`
-    steps, and TrainingError (with a `code`) when the run fails; see the module docstring."""
+    steps, and TrainingError (with a `code`) when the run fails; see the module docstring.
+    `on_checkpoint(step, path)` is called after each checkpoint is on disk: charging a compute budget
+    there charges each step once, even when a killed run repeats the steps after its last checkpoint."""
     import gc
 
     try:
@@ -469,6 +472,7 @@ def train_lora(
             samples=_Samples(tuple(sample_prompts), sample_every, sample_seed, on_sample, sample_steps,
                              sample_guidance),
             max_steps_this_run=max_steps_this_run,
+            on_checkpoint=on_checkpoint,
         )
     except torch.OutOfMemoryError as exc:
         out_of_memory = str(exc).splitlines()[0] if str(exc) else "CUDA out of memory"
@@ -513,6 +517,7 @@ def _train(
     should_stop: Callable[[], bool] | None,
     samples: _Samples,
     max_steps_this_run: int | None,
+    on_checkpoint: Callable[[int, Path], None] | None = None,
 ) -> TrainingResult:
     import torch
 
@@ -543,7 +548,7 @@ def _train(
         if checkpoint_dir is None:
             return None
         optimizer_state = trainer.optimizer.state_dict()["state"]
-        return write_checkpoint(
+        path = write_checkpoint(
             checkpoint_dir,
             Checkpoint(
                 key=key,
@@ -558,6 +563,9 @@ def _train(
                 seconds=earlier_seconds + time.monotonic() - started,
             ),
         )
+        if on_checkpoint is not None:
+            on_checkpoint(step, path)
+        return path
 
     def next_indices() -> list[int]:
         indices = []
