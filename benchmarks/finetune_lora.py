@@ -197,10 +197,9 @@ def platform_run(args: argparse.Namespace, dataset: Any, config: Any, work: Path
         dataset, config, work / "out", progress,
         checkpoint_dir=work / "checkpoints", checkpoint_every=args.checkpoint_every,
         sample_prompts=prompts, sample_every=args.sample_every, on_sample=on_sample,
-        sample_steps=args.sample_steps,
+        sample_steps=args.sample_steps, on_checkpoint=lambda step, path: counts.update(checkpoints=counts["checkpoints"] + 1),
     )
     wall = time.perf_counter() - started
-    counts["checkpoints"] = len(range(args.checkpoint_every, config.steps, args.checkpoint_every)) + 1
     rate = (config.steps - args.warmup) / (marks[config.steps] - marks[args.warmup])
     return rate, wall, counts
 
@@ -221,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts", type=int, default=2, help="sample prompts (default: 2)")
     parser.add_argument("--sample-steps", type=int, default=10, help="denoising steps per sample (default: 10)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: 1 on a CPU for stable timings)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = parser.parse_args(argv)
 
     try:
@@ -264,6 +264,17 @@ def main(argv: list[str] | None = None) -> int:
           f"pictures x {args.sample_steps} steps)")
     ratio = platform_rate / bare_rate
     print(f"ratio platform/bare: {ratio:.2f} ({'meets' if ratio >= 0.9 else 'below'} the 0.9 aim)")
+    if args.json:
+        import json
+
+        figures = {
+            "device": args.device, "sd15": args.sd15, "steps": args.steps, "batch": args.batch, "resolution": size,
+            "bare": {"steps_per_s": bare_rate, "wall_s": bare_wall, "peak_bytes": bare_memory.peak},
+            "platform": {"steps_per_s": platform_rate, "wall_s": platform_wall, "peak_bytes": platform_memory.peak,
+                         **counts},
+            "ratio": ratio,
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0
 
 
