@@ -75,8 +75,62 @@ def test_train_end_to_end(caption_dataset: Path, tiny_pipeline_dir: Path, tmp_pa
     assert json.loads(capsys.readouterr().out)["rank"] == 2
 
 
+@pytest.mark.ml
+def test_train_with_checkpoints_and_samples_resumes_and_writes_a_model_card(
+    caption_dataset: Path, tiny_pipeline_dir: Path, tmp_path: Path, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    out = tmp_path / "lora"
+    args = ["finetune", "train", str(caption_dataset), "--base", str(tiny_pipeline_dir), "--out", str(out),
+            "--steps", "4", "--lr", "1e-3", "--resolution", "64", "--checkpoint-every", "2",
+            "--sample-prompt", "a red square", "--sample-prompt", "a blue square", "--sample-every", "2", "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["resumed_from"] == 0 and (out / "checkpoint" / "checkpoint.safetensors").is_file()
+    assert sorted(Path(p).name for p in first["samples"]) == [
+        "step-000002-0.png", "step-000002-1.png", "step-000004-0.png", "step-000004-1.png"]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert f"sha256: `{first['sha256']}`" in card and "## Recipe" in card
+    assert main(args) == 0  # run again: the finished checkpoint is found, nothing is trained twice
+    again = json.loads(capsys.readouterr().out)
+    assert again["resumed_from"] == 4 and again["final_loss"] == first["final_loss"]
+
+
 def test_inspect_through_the_installed_command(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "aigc_contest.cli.main", "finetune", "inspect", str(_lora_file(tmp_path)), "--json"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env={**os.environ})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["target_modules"] == ["to_k", "to_out.0", "to_q", "to_v"]
+
+
+@pytest.mark.ml
+def test_a_worker_killed_mid_run_resumes_from_its_checkpoint_to_the_same_weights(
+    caption_dataset: Path, tiny_pipeline_dir: Path, tmp_path: Path
+) -> None:
+    """kill -9 of a real training process, then the same run again: never from zero, same weights."""
+    import signal
+    import time
+
+    from aigc_contest.finetune.checkpoint import CHECKPOINT_NAME
+    from aigc_contest.finetune.dataset import load_dataset
+    from aigc_contest.finetune.lora import TrainingConfig, train_lora
+
+    steps = 60
+    out = tmp_path / "lora"
+    command = [sys.executable, "-m", "aigc_contest.cli.main", "finetune", "train", str(caption_dataset),
+               "--base", str(tiny_pipeline_dir), "--out", str(out), "--steps", str(steps), "--lr", "1e-3",
+               "--resolution", "64", "--checkpoint-every", "1"]
+    worker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    checkpoint = out / "checkpoint" / CHECKPOINT_NAME
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=60)
+    assert checkpoint.exists() and not (out / "pytorch_lora_weights.safetensors").exists()
+
+    dataset = load_dataset(caption_dataset)
+    config = TrainingConfig(base=str(tiny_pipeline_dir), steps=steps, learning_rate=1e-3, resolution=64)
+    resumed = train_lora(dataset, config, out, checkpoint_dir=out / "checkpoint", checkpoint_every=1)
+    assert 1 <= resumed.resumed_from < steps
+    whole = train_lora(dataset, config, tmp_path / "whole")
+    assert resumed.weights_sha256 == whole.weights_sha256 and resumed.losses == whole.losses

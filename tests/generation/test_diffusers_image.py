@@ -188,3 +188,36 @@ def test_provenance_names_the_model_by_its_name_and_hash_not_its_folder(
     assert image.provenance.model_hash and len(image.provenance.model_hash) == 64
     chunks = Image.open(io.BytesIO(image.png)).text  # type: ignore[attr-defined]
     assert all(str(tiny_models_dir) not in value for value in chunks.values())
+
+
+def test_lora_weight_zero_is_the_base_model_and_the_weight_is_applied(tiny_image_backend, tiny_lora_file: Path) -> None:  # type: ignore[no-untyped-def]
+    base = pixels(tiny_image_backend.generate(request())[0])
+
+    def at(scale: float) -> np.ndarray:
+        return pixels(tiny_image_backend.generate(request(loras=(LoraSpec(name=str(tiny_lora_file), scale=scale),)))[0])
+
+    assert np.array_equal(at(0.0), base)
+    half, full = at(0.5), at(1.0)
+    assert np.abs(full - base).mean() > 5 and np.abs(half - base).mean() > 1
+    assert np.abs(half - full).mean() > 1  # the weight is applied, not only on or off
+    image = tiny_image_backend.generate(request(loras=(LoraSpec(name=str(tiny_lora_file), scale=0.5),)))[0]
+    assert [(lora.name, lora.scale) for lora in image.provenance.loras] == [(tiny_lora_file.name, 0.5)]
+    assert read_provenance(image.png).provenance.loras[0].sha256 == image.provenance.loras[0].sha256
+    assert np.array_equal(pixels(tiny_image_backend.generate(request())[0]), base)  # nothing left behind
+
+
+def test_a_lora_file_replaced_at_the_same_path_is_loaded_afresh(tiny_image_backend, tiny_lora_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path / "team.safetensors"
+    shutil.copyfile(tiny_lora_file, path)
+    spec = request(loras=(LoraSpec(name=str(path), scale=1.0),))
+    first = tiny_image_backend.generate(spec)[0]
+    tensors = {name: -tensor if "lora.up" in name or "lora_B" in name else tensor
+               for name, tensor in load_file(str(path)).items()}
+    save_file(tensors, str(path))  # a new training run writes its LoRA over the old one
+    second = tiny_image_backend.generate(spec)[0]
+    assert first.provenance.loras[0].sha256 != second.provenance.loras[0].sha256
+    assert not np.array_equal(pixels(first), pixels(second))

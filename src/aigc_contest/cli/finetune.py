@@ -58,6 +58,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="auto: bf16/fp16 on a CUDA GPU, fp32 on a CPU (default: auto)",
     )
     train.add_argument("--flip", action="store_true", help="also train on mirrored images")
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="write DIR/checkpoint every N steps; the same command run again resumes from it, and Ctrl-C "
+        "stops at the next step with a checkpoint (default: 0, no checkpoints)",
+    )
+    train.add_argument(
+        "--sample-prompt",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a prompt to draw with the LoRA as it trains (repeatable; pictures go to DIR/samples)",
+    )
+    train.add_argument(
+        "--sample-every", type=int, default=0, metavar="N", help="draw the sample prompts every N steps and at the end"
+    )
+    train.add_argument("--sample-seed", type=int, default=0, metavar="S", help="seed of the first sample (default: 0)")
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(func=cmd_train)
 
@@ -137,7 +156,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _run_training(args: argparse.Namespace, dataset: Any, config: Any) -> int:
+    import signal
     import sys
+    import threading
 
     from aigc_contest.cli.generate import quiet_ml_logging
 
@@ -145,29 +166,69 @@ def _run_training(args: argparse.Namespace, dataset: Any, config: Any) -> int:
         import torch  # noqa: F401
     except ImportError as exc:
         raise CliError("training needs the ml extra: pip install 'aigc-contest[ml]'") from exc
-    from aigc_contest.finetune.lora import TrainingError, train_lora
+    from aigc_contest.finetune.checkpoint import CHECKPOINT_NAME
+    from aigc_contest.finetune.lora import TrainingError, TrainingStopped, train_lora
+    from aigc_contest.finetune.model_card import build_model_card, render_model_card_markdown
 
+    if args.checkpoint_every < 0 or args.sample_every < 0:
+        raise CliError("--checkpoint-every and --sample-every must be 0 or more", EXIT_USAGE)
     quiet_ml_logging()
     for warning in dataset.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    out = Path(args.out).expanduser()
+    checkpoints = out / "checkpoint"
+    use_checkpoints = args.checkpoint_every > 0 or (checkpoints / CHECKPOINT_NAME).is_file()
+    samples: list[str] = []
+
+    def save_samples(step: int, pngs: list[bytes]) -> None:
+        folder = out / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, png in enumerate(pngs):
+            target = folder / f"step-{step:06d}-{index}.png"
+            target.write_bytes(png)
+            samples.append(str(target))
+
+    interrupted = threading.Event()
+    previous_handler = None
+    if use_checkpoints and threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
         with progress_bar("training LoRA", config.steps) as advance:
             result = train_lora(
                 dataset,
                 config,
-                args.out,
+                out,
                 progress=lambda step, total, loss: advance(1, f"training LoRA (loss {loss:.4f})"),
+                checkpoint_dir=checkpoints if use_checkpoints else None,
+                checkpoint_every=args.checkpoint_every,
+                should_stop=interrupted.is_set,
+                sample_prompts=args.sample_prompt,
+                sample_every=args.sample_every,
+                sample_seed=args.sample_seed,
+                on_sample=save_samples if args.sample_prompt else None,
             )
+    except TrainingStopped as exc:
+        raise CliError(
+            f"stopped after step {exc.step} of {exc.total}; run the same command again to resume from the checkpoint"
+        ) from exc
     except TrainingError as exc:
         raise CliError(str(exc)) from exc
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+    card_path = out / "README.md"
+    card_path.write_text(render_model_card_markdown(build_model_card(result, config, dataset)), encoding="utf-8")
     summary = {
         "path": str(result.path),
         "sha256": result.sha256,
         "images": len(dataset),
         "steps": config.steps,
+        "resumed_from": result.resumed_from,
         "final_loss": result.losses[-1],
         "device": result.device,
         "seconds": round(result.seconds, 2),
+        "model_card": str(card_path),
+        "samples": samples,
         "metadata": result.metadata,
     }
     if args.json:
@@ -179,6 +240,9 @@ def _run_training(args: argparse.Namespace, dataset: Any, config: Any) -> int:
             f"final loss {result.losses[-1]:.4f}"
         )
         print(f"  sha256 {result.sha256}")
+        if result.resumed_from:
+            print(f"  resumed from the checkpoint at step {result.resumed_from}")
+        print(f"  model card {card_path}" + (f", {len(samples)} sample pictures in {out / 'samples'}" if samples else ""))
     return EXIT_OK
 
 

@@ -6,8 +6,10 @@
   same request and seed give the same pixels on any device.
 - Compatible requests (equal `batch_key`) share one pipeline call: a list of prompts and a list of
   generators, split into chunks of `max_batch` images.
-- Schedulers are swapped per request by name; LoRAs are loaded once per file under an adapter name,
-  activated with their scales for one request and disabled afterwards, without reloading the base model.
+- Schedulers are swapped per request by name; LoRAs are loaded once per file (path and content hash)
+  under an adapter name, activated with their scales (`LoraSpec.scale`, the weight; 0 gives exactly the
+  base model's pixels) for one request and disabled afterwards, without reloading the base model. The
+  result's provenance names each LoRA by file name, scale and sha256 of the file.
 """
 
 from __future__ import annotations
@@ -267,8 +269,9 @@ class DiffusersImageBackend(ImageBackend):
             return
         names: list[str] = []
         for lora in loras:
-            if lora.name not in self._loras:
-                adapter = "lora_" + hashlib.sha1(lora.name.encode()).hexdigest()[:12]
+            key = _lora_cache_key(lora)
+            if key not in self._loras:
+                adapter = "lora_" + hashlib.sha1(key.encode()).hexdigest()[:12]
                 path = Path(lora.name).expanduser()
                 try:
                     if path.is_file():
@@ -277,9 +280,9 @@ class DiffusersImageBackend(ImageBackend):
                         pipe.load_lora_weights(lora.name, adapter_name=adapter)
                 except (OSError, ValueError, KeyError) as exc:
                     raise GenerationError(f"could not load LoRA {lora.name!r}: {exc}") from exc
-                self._loras[lora.name] = adapter
-            self._loras.move_to_end(lora.name)
-            names.append(self._loras[lora.name])
+                self._loras[key] = adapter
+            self._loras.move_to_end(key)
+            names.append(self._loras[key])
         pipe.enable_lora()
         pipe.set_adapters(names, adapter_weights=[lora.scale for lora in loras])
 
@@ -400,6 +403,18 @@ class DiffusersImageBackend(ImageBackend):
                 )
             )
         return generated
+
+
+def _lora_cache_key(lora: LoraSpec) -> str:
+    """Which loaded adapter a LoRA is: a local file by its path and content hash (a file replaced at the
+    same path, say by a new training run, is loaded afresh), anything else by its name."""
+    path = Path(lora.name).expanduser()
+    if path.is_file():
+        try:
+            return f"{lora.name}@{weights_hash(path)}"
+        except OSError:
+            pass
+    return lora.name
 
 
 def _public_lora(lora: LoraSpec) -> LoraSpec:
