@@ -140,3 +140,52 @@ def test_a_cancelled_run_stops_at_once_and_is_charged_the_steps_it_took(
     run.refresh_from_db()
     assert run.steps_done == 2 and len(run.losses) == 2 and run.charged_steps == 2
     assert selectors.budget_of(ft.team).used == 2
+
+
+def test_an_attempt_that_dies_resumes_from_its_checkpoint_and_the_samples_are_screened(
+    ft: Any, tiny_models: Path, jobs_in_process: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker dies after step 3 (checkpoints every 2 steps): the next attempt resumes at step 2, so
+    the curve holds each step once and the budget is charged 4 steps, not 7; the organiser's sample
+    prompts are drawn with the finished LoRA, screened, and stored beside it."""
+    from aigc_contest.finetune.checkpoint import checkpoint_summary
+    from aigc_contest.web.finetuning import jobs, selectors, services
+    from aigc_contest.web.finetuning.models import FinetuneLimits, TrainingRun
+    from aigc_contest.web.jobs import services as job_services
+    from aigc_contest.web.jobs.kinds import RunContext
+    from aigc_contest.web.jobs.models import JobStatus
+    from aigc_contest.web.jobs.runner import run_available
+    from aigc_contest.web.works.models import Work
+
+    monkeypatch.setattr(jobs, "CHECKPOINT_EVERY", 2)
+    work = _ready_work(ft, steps=4)
+    FinetuneLimits.objects.filter(category=ft.category).update(sample_prompts="an ink dragon\na paper boat")
+    run = services.start_training(ft.student, work)
+    claimed = job_services.claim_batch("training", "first-worker", force=True).jobs
+    assert [job.pk for job in claimed] == [run.job_id]
+
+    class WorkerDied(BaseException):  # not an Exception: nothing in the runner may catch it, like a kill
+        pass
+
+    def dying_progress(fraction: float, message: str) -> None:
+        if fraction >= 3 / 4:
+            raise WorkerDied
+
+    context = RunContext(run.job_id, claimed[0].attempts, claimed[0].params, ft.student.get_username())
+    with pytest.raises(WorkerDied):
+        jobs.run_training([context], dying_progress)
+    summary = checkpoint_summary(jobs.checkpoint_dir(context))
+    assert summary is not None and summary.step == 2
+    # The watchdog gives the silent job back; another attempt runs it to the end.
+    job_services.fail_attempt(run.job_id, claimed[0].attempts, "worker lost", retryable=True)
+    assert run_available("training") == 1
+    run = TrainingRun.objects.get(pk=run.pk)
+    run.job.refresh_from_db()
+    assert run.job.status == JobStatus.SUCCEEDED, run.job.error_detail
+    assert run.job.attempts == 2 and run.steps_done == 4 and len(run.losses) == 4
+    assert run.charged_steps == 4 and selectors.budget_of(ft.team).used == 4
+    assert not jobs.checkpoint_dir(context).exists()  # finished: nothing left to resume
+    samples = Work.objects.get(pk=work.pk).document["lora"]["samples"]
+    assert [s["prompt"] for s in samples] == ["an ink dragon", "a paper boat"]
+    assert [s["seed"] for s in samples] == [0, 1] and all(s["step"] == 4 for s in samples)
+    assert run.job.result["samples_refused"] == 0

@@ -13,7 +13,6 @@ the one place to pass checkpoints, a stop check and sample prompts as the core l
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import shutil
@@ -44,7 +43,8 @@ QUEUE = "training"
 TIMEOUT_SECONDS = 6 * 3600
 LOSS_WRITE_EVERY = 0.5  # seconds between writes of the loss curve to the run's row
 CHECKPOINT_EVERY = 100  # steps, where the core can write checkpoints
-SAMPLE_EVERY = 0  # steps between sample pictures (0: only at the end, where the core makes samples)
+SAMPLE_EVERY = 0  # steps between sample pictures (0: only at the end)
+SAMPLE_SEED = 0  # prompt i is drawn with seed SAMPLE_SEED + i at every step, so the pictures show the change
 OOM_ADVICE = ("The graphics card ran out of memory. Try a smaller LoRA rank or a lower resolution, then "
               "train again.")  # fmt: skip
 
@@ -83,20 +83,22 @@ def checkpoint_root() -> Path:
     return Path(getattr(settings, "DATA_DIR", Path(settings.MEDIA_ROOT).parent)) / "finetune-checkpoints"
 
 
-def core_options(train: Callable[..., Any], context: RunContext, should_stop: Callable[[], bool],
-                 on_sample: Callable[..., None]) -> dict[str, Any]:  # fmt: skip
-    """The keyword arguments for `train_lora` that this version of the core accepts (checked by name, so
-    a newer core gets checkpoints, a stop check and samples without touching the rest of the runner)."""
-    wanted: dict[str, Any] = {
-        "checkpoint_dir": checkpoint_root() / f"job-{context.job_id}",  # the same folder on every attempt
+def checkpoint_dir(context: RunContext) -> Path:
+    return checkpoint_root() / f"job-{context.job_id}"  # the same folder on every attempt of the job
+
+
+def core_options(context: RunContext, should_stop: Callable[[], bool],
+                 on_sample: Callable[[int, list[bytes]], None]) -> dict[str, Any]:  # fmt: skip
+    """The keyword arguments for `train_lora` beyond its four positional ones, in one place."""
+    return {
+        "checkpoint_dir": checkpoint_dir(context),
         "checkpoint_every": CHECKPOINT_EVERY,
         "should_stop": should_stop,
         "sample_prompts": list(context.params.get("sample_prompts") or []),
         "sample_every": SAMPLE_EVERY,
+        "sample_seed": SAMPLE_SEED,
         "on_sample": on_sample,
     }
-    accepted = inspect.signature(train).parameters
-    return {name: value for name, value in wanted.items() if name in accepted}
 
 
 def _write_set(params: dict[str, Any], folder: Path) -> None:
@@ -124,7 +126,10 @@ def plain_reason(exc: BaseException) -> str:
         first = "; ".join(str(d) for d in exc.defects[:3])
         return f"The training set cannot be used: {first}"[:300]
     if isinstance(exc, TrainingError):
-        if "loss became" in text:
+        code = getattr(exc, "code", "")
+        if code == "out_of_memory":
+            return OOM_ADVICE
+        if code == "bad_loss" or "loss became" in text:
             return "The training became unstable (the loss stopped being a number). Try a lower learning rate."
         if "could not load the base model" in text or "neither a pipeline folder" in text or "not cached" in text:
             return "The base model could not be loaded on the training computer. Please ask the organisers."
@@ -148,8 +153,12 @@ def train_one(context: RunContext, progress: Progress) -> JobOutput:
     run = TrainingRun.objects.filter(job_id=context.job_id).first()
     if run is None:
         raise JobFailure("This training run no longer exists.")
+    from aigc_contest.finetune.checkpoint import checkpoint_summary
+    from aigc_contest.finetune.lora import TrainingStopped
+
     params = context.params
-    losses: list[float] = []
+    earlier = checkpoint_summary(checkpoint_dir(context))  # an attempt that resumes keeps the curve so far
+    losses: list[float] = list(earlier.losses) if earlier is not None else []
     last_write = [0.0]
     stop = [False]
     samples: list[tuple[bytes, dict[str, Any]]] = []
@@ -183,8 +192,23 @@ def train_one(context: RunContext, progress: Progress) -> JobOutput:
                                              status=JobStatus.RUNNING).exists()  # fmt: skip
         return stop[0]
 
-    def on_sample(png: bytes, **info: Any) -> None:
-        samples.append((png, {k: info.get(k) for k in ("prompt", "seed", "step")}))
+    prompts = list(params.get("sample_prompts") or [])
+    refused = [0]
+
+    def on_sample(step: int, pngs: list[bytes]) -> None:
+        """The finished LoRA's pictures, each through the image safety layer under the school's settings:
+        a refused one is left out (and counted), never stored where the team would see it."""
+        from aigc_contest.safety import check_image
+
+        if step != int(params["recipe"]["steps"]):
+            return
+        samples.clear()
+        refused[0] = 0
+        for index, (prompt, png) in enumerate(zip(prompts, pngs, strict=False)):
+            if check_image(png, safety_policy_of(params)).allowed:
+                samples.append((png, {"prompt": prompt, "seed": SAMPLE_SEED + index, "step": step}))
+            else:
+                refused[0] += 1
 
     progress(0.0, "preparing the training set")
     with tempfile.TemporaryDirectory(prefix="aigc-finetune-") as scratch:
@@ -193,10 +217,9 @@ def train_one(context: RunContext, progress: Progress) -> JobOutput:
             _write_set(params, root / "data")
             dataset = load_dataset(root / "data", safety_policy_of(params))
             config = _config(params, root)
-            options = core_options(train_lora, context, should_stop, on_sample)
-            result = train_lora(dataset, config, root / "out", on_step, **options)
-        except JobCancelled:
-            raise
+            result = train_lora(dataset, config, root / "out", on_step, **core_options(context, should_stop, on_sample))
+        except (JobCancelled, TrainingStopped) as exc:  # cancelled or taken over: the checkpoint stays
+            raise JobCancelled from exc
         except Exception as exc:  # noqa: BLE001 - worded for the team; the detail stays for staff
             known = _known_failure(exc)
             raise JobFailure(plain_reason(exc), detail=f"{type(exc).__name__}: {exc}", retryable=not known) from exc
@@ -214,7 +237,7 @@ def train_one(context: RunContext, progress: Progress) -> JobOutput:
         "rank": int(params["recipe"]["rank"]), "base_model": params["base"],
         "base_hash": meta.get("aigc_contest.base_model_hash", ""), "dataset_hash": dataset.sha256,
         "images": len(dataset), "recipe": params["recipe"], "seconds": round(result.seconds, 2),
-        "device": result.device, "samples": noted,
+        "device": result.device, "samples": noted, "samples_refused": refused[0],
     })  # fmt: skip
 
 
