@@ -134,7 +134,10 @@ def test_a_cancelled_run_stops_at_once_and_is_charged_the_steps_it_took(
         if fraction >= 2 / 6:
             raise JobCancelled
 
-    context = RunContext(run.job_id, 1, run.job.params, ft.student.get_username())
+    from aigc_contest.web.jobs import services as job_services
+
+    claimed = job_services.claim_batch("training", "test-worker", force=True).jobs  # running, as in a worker
+    context = RunContext(run.job_id, claimed[0].attempts, claimed[0].params, ft.student.get_username())
     with pytest.raises(JobCancelled):
         jobs.run_training([context], progress)
     run.refresh_from_db()
