@@ -61,6 +61,10 @@ def register(subparsers: Any) -> None:
                      help="a,b,kind,similarity,explanation (kind image|text, similarity 0–1)")
     dup.add_argument("--json", action="store_true", help="also print the pairs and skipped files as JSON")
     dup.set_defaults(func=run_duplicates)
+
+    from aigc_contest.cli import judging_rounds
+
+    judging_rounds.register(commands)  # judging round …, judging results … (a competition's rounds)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 
