@@ -8,7 +8,7 @@ JSON API call.
     judging round assign SLUG KIND [--seed S] [--reassign] [--early]
     judging round due-date SLUG KIND (DUE | --none) [--remind-days-before N]
     judging round close SLUG KIND | judging round reopen SLUG KIND
-    judging round promote SLUG KIND (--top N | --cut-off X) [--method M] [--to KIND] [--judges-per-entry K]
+    judging round promote SLUG KIND [--top N | --cut-off X] [--method M] [--to KIND] [--judges-per-entry K]
     judging round shortlist SLUG KIND
     judging results compute SLUG KIND --method M
     judging results confirm SLUG KIND --method M [--accept-few-sheets]
@@ -69,7 +69,7 @@ def register(commands: Any) -> None:
     command("close", "close a round for scoring (its scores stay)", run_close)
     command("reopen", "open a closed round for scoring again", run_reopen)
     promote = command("promote", "close the round and send each category's best on to the next round", run_promote)
-    rule = promote.add_mutually_exclusive_group(required=True)
+    rule = promote.add_mutually_exclusive_group()  # neither: the round's planned shortlist (`competition apply`)
     rule.add_argument("--top", type=int, metavar="N", help="the best N of each category (ties with the N-th go too)")
     rule.add_argument("--cut-off", dest="cutoff", type=float, metavar="X", help="every entry scoring at least X (0–100)")
     promote.add_argument("--method", choices=METHODS, default="mean",
@@ -127,6 +127,8 @@ def round_data(round_: Any) -> dict[str, Any]:
         "due_at": " ".join(typed_clock(round_.due_at, competition.zone, Edge.END)) if round_.due_at else None,
         "timezone": competition.timezone,
         "remind_days_before": round_.remind_days_before,
+        "promote_top": round_.promote_top,  # the shortlist planned for the next round
+        "promote_cutoff": round_.promote_cutoff,
     }
 
 
