@@ -164,9 +164,10 @@ def test_promoting_without_a_rule_uses_the_planned_shortlist(judged: Any, score_
     score_all(judged, {(judged.entry.pk, "judge"): (9, 9), (judged.entry_b.pk, "judge.c"): (2, 2)})
     code, _out, err = _cli(capsys, "judging", "round", "promote", slug, "scoring", "--as", "organiser")
     assert code == 1 and "Say how many entries of each category go on" in err  # no plan, no rule
-    from aigc_contest.web.judging import services
-
-    services.set_promotion_plan(judged.organiser, judged.round, top=1)
+    code, _out, err = _cli(capsys, "judging", "round", "plan", slug, "scoring", "--top", "0", "--as", "organiser")
+    assert code == 1 and "Say how many entries" in err
+    code, out, _err = _cli(capsys, "judging", "round", "plan", slug, "scoring", "--top", "1", "--as", "organiser")
+    assert code == 0 and "plans to send on the top 1 of each category" in out
     code, out, _err = _cli(capsys, "judging", "round", "promote", slug, "scoring", "--as", "organiser", "--json")
     assert code == 0 and json.loads(out)["rule"] == "top 1"
     assert ShortlistEntry.objects.get().entry == judged.entry

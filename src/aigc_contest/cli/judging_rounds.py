@@ -9,6 +9,7 @@ JSON API call.
     judging round due-date SLUG KIND (DUE | --none) [--remind-days-before N]
     judging round close SLUG KIND | judging round reopen SLUG KIND
     judging round promote SLUG KIND [--top N | --cut-off X] [--method M] [--to KIND] [--judges-per-entry K]
+    judging round plan SLUG KIND (--top N | --cut-off X | --none)
     judging round shortlist SLUG KIND
     judging results compute SLUG KIND --method M
     judging results confirm SLUG KIND --method M [--accept-few-sheets]
@@ -78,6 +79,11 @@ def register(commands: Any) -> None:
     promote.add_argument("--judges-per-entry", type=int, metavar="K", help="judges per entry in that round")
     promote.add_argument("--accept-few-sheets", action="store_true",
                          help="accept a normalising method with judges who have few score sheets")
+    plan = command("plan", "plan the shortlist the round sends on (promote uses it when given no rule)", run_plan)
+    planned = plan.add_mutually_exclusive_group(required=True)
+    planned.add_argument("--top", type=int, metavar="N", help="the best N of each category")
+    planned.add_argument("--cut-off", dest="cutoff", type=float, metavar="X", help="every entry scoring at least X")
+    planned.add_argument("--none", action="store_true", help="no plan")
     command("shortlist", "list the entries promoted into the round", run_shortlist)
     rounds.set_defaults(func=lambda args: rounds.print_help() or 2)
 
@@ -138,6 +144,10 @@ def _round_line(data: dict[str, Any]) -> str:
              f"{len(data['judges'])} on the panel", f"{data['assignments']} assignments"]
     if data["source"]:
         parts.append(f"shortlist of {data['shortlisted']} from {data['source']}")
+    if data["promote_top"] is not None:
+        parts.append(f"plans to send on the top {data['promote_top']} of each category")
+    elif data["promote_cutoff"] is not None:
+        parts.append(f"plans to send on every entry scoring at least {data['promote_cutoff']:g}")
     if data["due_at"]:
         parts.append(f"due {data['due_at']} {data['timezone']} (reminders {data['remind_days_before']} days before)")
     return ", ".join(parts)
@@ -278,6 +288,14 @@ def run_promote(args: argparse.Namespace) -> int:
           f"to the {report.round.kind} round: {per_category}")
     print(_round_line(round_data(report.round)))
     return EXIT_OK
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from aigc_contest.web.judging import services
+
+    user, _competition, round_ = _context(args)
+    _call(services.set_promotion_plan, user, round_, top=args.top, cutoff=args.cutoff)
+    return _show_round(args, round_, f"the {round_.kind} round's planned shortlist is saved")
 
 
 def run_shortlist(args: argparse.Namespace) -> int:
