@@ -199,3 +199,24 @@ def test_the_file_based_assign_is_unchanged(tmp_path: Any, capsys: Any) -> None:
     out = tmp_path / "a.csv"
     code, _out, _err = _cli(capsys, "judging", "assign", str(problem), "--out", str(out))
     assert code == 0 and out.read_text(encoding="utf-8").splitlines()[1].startswith("e1,j1")
+
+
+def test_award_places_then_awards_from_the_confirmed_ranks(judged: Any, score_all: Any, capsys: Any) -> None:
+    from aigc_contest.web.judging.models import Award
+
+    slug = _slug(judged)
+    code, out, _err = _cli(capsys, "judging", "awards", "places", slug, judged.category.slug, "--second", "0",
+                           "--merit", "1", "--as", "organiser", "--json")
+    assert code == 0 and json.loads(out) == {"first": 1, "second": 0, "third": 1, "merit": 1}
+    code, _out, err = _cli(capsys, "judging", "awards", "places", slug, "nowhere", "--as", "organiser")
+    assert code == 1 and "has no category 'nowhere'" in err
+    code, _out, err = _cli(capsys, "judging", "awards", "places", slug, judged.category.slug, "--merit", "101",
+                           "--as", "organiser")
+    assert code == 1 and "between 0 and 100" in err
+    score_all(judged, {(judged.entry.pk, "judge"): (9, 9), (judged.entry_b.pk, "judge.c"): (2, 2)})
+    assert _cli(capsys, "judging", "results", "confirm", slug, "scoring", "--method", "mean", "--as",
+                "organiser")[0] == 0
+    code, out, _err = _cli(capsys, "judging", "awards", "give", slug, "scoring", "--as", "organiser")
+    assert code == 0 and out.strip() == "gave 2 awards from the scoring round's results"
+    assert sorted(Award.objects.values_list("entry_id", "kind")) == sorted(
+        [(judged.entry.pk, "first"), (judged.entry_b.pk, "third")])

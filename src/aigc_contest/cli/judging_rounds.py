@@ -13,6 +13,8 @@ JSON API call.
     judging round shortlist SLUG KIND
     judging results compute SLUG KIND --method M
     judging results confirm SLUG KIND --method M [--accept-few-sheets]
+    judging awards places SLUG CATEGORY [--first N] [--second N] [--third N] [--merit N]
+    judging awards give SLUG KIND
 
 KIND is screening, scoring or final. Exit codes: 0 ok · 1 refused (unknown account, competition or round,
 not allowed, or not now: the reason printed) · 2 usage · 4 the round's scores have defects (each listed).
@@ -29,6 +31,7 @@ from aigc_contest.cli.common import EXIT_DEFECTS, EXIT_OK, CliError, print_json
 KINDS = ("screening", "scoring", "final")
 METHODS = ("mean", "median", "trimmed", "zscore", "calibrated", "calibrated-scale")
 MANAGE = "judging.manage_judging"
+AWARD_KINDS = ("first", "second", "third", "merit")  # AwardKind, best first
 
 
 def register(commands: Any) -> None:
@@ -103,6 +106,28 @@ def register(commands: Any) -> None:
     rsub.choices["confirm"].add_argument("--accept-few-sheets", action="store_true",
                                          help="accept a normalising method with judges who have few score sheets")
     results.set_defaults(func=lambda args: results.print_help() or 2)
+
+    awards = commands.add_parser("awards", help="award places per category, and awards from a round's results",
+                                 description="Awards: how many places each category gives, then the awards "
+                                             "from a round's confirmed ranks.")
+    asub = awards.add_subparsers(dest="awards_command", metavar="COMMAND")
+    places = asub.add_parser("places", help="set how many places of each award kind a category gives",
+                             description="Set how many places of each award kind a category gives (others kept).")
+    places.add_argument("slug", metavar="SLUG", help="the competition")
+    places.add_argument("category", metavar="CATEGORY", help="the category's short name")
+    for kind in AWARD_KINDS:
+        places.add_argument(f"--{kind}", type=int, metavar="N", help=f"{kind} places (0–100)")
+    organiser.add_actor(places)
+    organiser.add_json(places)
+    places.set_defaults(func=run_award_places)
+    give = asub.add_parser("give", help="give the awards from the round's confirmed ranks",
+                           description="Give the awards from the round's confirmed ranks (replacing earlier ones).")
+    give.add_argument("slug", metavar="SLUG", help="the competition")
+    give.add_argument("kind", metavar="KIND", choices=KINDS, help="screening, scoring or final")
+    organiser.add_actor(give)
+    organiser.add_json(give)
+    give.set_defaults(func=run_give_awards)
+    awards.set_defaults(func=lambda args: awards.print_help() or 2)
 
 
 # ---------------------------------------------------------------- helpers
@@ -355,4 +380,38 @@ def run_confirm(args: argparse.Namespace) -> int:
         print_json({"count": count, "method": args.method})
     else:
         print(f"confirmed {count} results of the {round_.kind} round under {args.method}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- awards
+
+
+def run_award_places(args: argparse.Namespace) -> int:
+    from aigc_contest.web.judging import services
+
+    user, competition, _round = _context(args, kind=False)
+    category = competition.categories.filter(slug=args.category).first()
+    if category is None:
+        have = ", ".join(competition.categories.values_list("slug", flat=True)) or "none"
+        raise CliError(f"competition {competition.slug!r} has no category {args.category!r} (categories: {have})")
+    given = {kind: getattr(args, kind) for kind in AWARD_KINDS if getattr(args, kind) is not None}
+    if given:
+        _call(services.set_award_places, user, category, given)
+    places = services.award_places(category)
+    if args.json:
+        print_json(places)
+    else:
+        print(f"{category.slug}: " + ", ".join(f"{kind} {places.get(kind, 0)}" for kind in AWARD_KINDS))
+    return EXIT_OK
+
+
+def run_give_awards(args: argparse.Namespace) -> int:
+    from aigc_contest.web.judging import services
+
+    user, _competition, round_ = _context(args)
+    count = _call(services.give_awards, user, round_)
+    if args.json:
+        print_json({"count": count})
+    else:
+        print(f"gave {count} awards from the {round_.kind} round's results")
     return EXIT_OK
