@@ -1,5 +1,6 @@
 """`aigc-contest judging aggregate|assign|duplicates`: score aggregation, judge assignment and
-near-duplicate evidence from files.
+near-duplicate evidence from files. (`judging round|results|awards`, a competition's rounds in the
+database as a named organiser, are in `judging_rounds.py`.)
 
 Exit codes: 0 ok · 1 a file cannot be read, or no assignment is possible (reasons listed) ·
 4 the scores, rubric or assignment problem contain defects (each listed, with CSV line numbers), or
