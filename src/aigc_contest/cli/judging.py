@@ -1,5 +1,6 @@
 """`aigc-contest judging aggregate|assign|duplicates`: score aggregation, judge assignment and
-near-duplicate evidence from files.
+near-duplicate evidence from files. (`judging round|results|awards`, a competition's rounds in the
+database as a named organiser, are in `judging_rounds.py`.)
 
 Exit codes: 0 ok · 1 a file cannot be read, or no assignment is possible (reasons listed) ·
 4 the scores, rubric or assignment problem contain defects (each listed, with CSV line numbers), or
@@ -61,6 +62,10 @@ def register(subparsers: Any) -> None:
                      help="a,b,kind,similarity,explanation (kind image|text, similarity 0–1)")
     dup.add_argument("--json", action="store_true", help="also print the pairs and skipped files as JSON")
     dup.set_defaults(func=run_duplicates)
+
+    from aigc_contest.cli import judging_rounds
+
+    judging_rounds.register(commands)  # judging round …, judging results … (a competition's rounds)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 

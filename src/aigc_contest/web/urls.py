@@ -58,6 +58,7 @@ urlpatterns = [
     path("organiser/<slug:slug>/participants/schools/", organiser_views.schools, name="organiser-schools"),
     path("organiser/<slug:slug>/participants/schools/<slug:code>/", organiser_views.school_report, name="organiser-school-report"),
     path("organiser/<slug:slug>/participants/teachers/", organiser_views.teachers, name="organiser-teachers"),
+    path("organiser/<slug:slug>/participants/students/", organiser_views.students, name="organiser-students"),
     path("organiser/<slug:slug>/participants/teachers/message/", organiser_views.message_teachers,
          name="organiser-message-teachers"),
     path("organiser/competitions/new/", contest_views.competition_new, name="competition-new"),

@@ -17,6 +17,8 @@ A spec is plain data, the shape of the TOML file:
     [[categories]] slug, name, description, school_levels, work_types, min_team_size, max_team_size,
                    any_theme, themes (English titles), submission_limit, max_upload_mb
     [[criteria]] key, name, weight, min_score, max_score, descriptors {band = text}
+    [[rounds]] …  and any other list an app above this one keeps (`register_spec_section`): the judging
+                  rounds, kept by the judging app
 
 Applying a spec is idempotent: what already matches is left alone and reported as unchanged.
 """
@@ -24,7 +26,7 @@ Applying a spec is idempotent: what already matches is left alone and reported a
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -62,6 +64,28 @@ CATEGORY_FIELDS = [
 CRITERION_FIELDS = [
     "key", *(f"name_{suffix}" for suffix in LANGUAGES.values()), "weight", "min_score", "max_score", "descriptors",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SpecSection:
+    """A list of the competition's file that an app above this one keeps (the judging rounds), so that this
+    app needs to know nothing of it: `read(rows, zone, errors)` checks the file's rows (adding errors by
+    place, "rounds.0.due_at") and returns what `write(actor, competition, read)` makes true, returning a
+    Report; `export(competition)` gives the rows back (none: the list is left out of the file);
+    `shift(rows, zone, days)` moves the rows' dates `days` later (cloning a competition)."""
+
+    read: Callable[[Sequence[Mapping[str, Any]], Any, dict[str, list[str]]], Any]
+    write: Callable[[Any, Competition, Any], Report]
+    export: Callable[[Competition], list[dict[str, Any]]]
+    shift: Callable[[list[dict[str, Any]], Any, int], list[dict[str, Any]]] | None = None
+
+
+SPEC_SECTIONS: dict[str, SpecSection] = {}
+
+
+def register_spec_section(name: str, section: SpecSection) -> None:
+    """Called from an app's ready(): `name` becomes a list of the competition's file."""
+    SPEC_SECTIONS[name] = section
 
 
 class SetupError(ServiceError):
@@ -391,7 +415,7 @@ def competition_values(spec: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     top = {"slug", "timezone", "organiser_name", "is_public", "teachers_may_help", "schools_must_join",
            "judge_signals", "name",
-           "description", "timeline", "themes", "categories", "criteria"}  # fmt: skip
+           "description", "timeline", "themes", "categories", "criteria", *SPEC_SECTIONS}  # fmt: skip
     _unknown(spec, top, "__all__", errors)
     values: dict[str, Any] = {"slug": str(spec.get("slug") or "").strip()}
     for name in ("organiser_name",):
@@ -482,6 +506,10 @@ def apply_spec(actor: Any, spec: Mapping[str, Any]) -> tuple[Competition, Report
         _category_rows(spec, errors),
         _criterion_rows(spec, errors),
     )
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(values["timezone"])  # known: competition_values checked it
+    sections = {name: section.read(_rows(spec, name, errors), zone, errors) for name, section in SPEC_SECTIONS.items()}
     if errors:
         raise SetupError(errors)
     report = Report()
@@ -497,6 +525,8 @@ def apply_spec(actor: Any, spec: Mapping[str, Any]) -> tuple[Competition, Report
         report.extend(save_themes(actor, competition, themes))
         report.extend(save_categories(actor, competition, categories))
         report.extend(save_rubric(actor, competition, criteria))
+        for name, section in SPEC_SECTIONS.items():
+            report.extend(section.write(actor, competition, sections[name]))
     return competition, report
 
 
@@ -517,7 +547,7 @@ def export_spec(competition: Competition) -> dict[str, Any]:
         if instant is not None:
             timeline[name] = " ".join(typed_clock(instant, zone, edge))
     themes = list(competition.themes.order_by("order", "id"))
-    return {
+    spec = {
         "slug": competition.slug,
         "timezone": competition.timezone,
         "organiser_name": competition.organiser_name,
@@ -559,6 +589,11 @@ def export_spec(competition: Competition) -> dict[str, Any]:
             for c in competition.criteria.order_by("order", "id")
         ],
     }
+    for name, section in SPEC_SECTIONS.items():
+        rows = section.export(competition)
+        if rows:
+            spec[name] = rows
+    return spec
 
 
 def load_toml(text: str) -> dict[str, Any]:
@@ -602,5 +637,8 @@ def clone_competition(actor: Any, source: Competition, *, slug: str, name_en: st
     spec["slug"] = slug
     spec["name"] = {**spec["name"], "en": name_en}
     spec["timeline"] = shifted_timeline(source, days)
+    for name, section in SPEC_SECTIONS.items():
+        if name in spec:
+            spec[name] = section.shift(spec[name], source.zone, days) if section.shift else []
     competition, _report = apply_spec(actor, spec)
     return competition

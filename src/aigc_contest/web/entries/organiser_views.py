@@ -39,6 +39,7 @@ def _list(
             "filter": filterset,
             "table": table,
             "total": filterset.qs.count(),
+            "scope": p.scope(competition, filterset),
         },
     )
 
@@ -82,7 +83,16 @@ def teachers(request: HttpRequest, slug: str) -> HttpResponse:
     found = p.TeacherFilter(
         request.GET, queryset=p.competition_teachers(competition), competition=competition
     )
-    return _list(request, competition, title=_("Teachers"), filterset=found, table=p.TeacherTable(found.qs))
+    return _list(request, competition, title=_("Teachers"), filterset=found,
+                 table=p.TeacherTable(found.qs, competition=competition))
+
+
+@login_required
+def students(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = _competition(request, slug)
+    found = p.StudentFilter(request.GET, queryset=p.competition_students(competition), competition=competition)
+    return _list(request, competition, title=_("Students"), filterset=found,
+                 table=p.StudentTable(found.qs, competition=competition))
 
 
 @login_required

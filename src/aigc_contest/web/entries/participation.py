@@ -9,12 +9,13 @@ from typing import Any
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Q, QuerySet
+from django import forms
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from aigc_contest.web.accounts.models import School, User
+from aigc_contest.web.accounts.models import GuardianConsent, School, User
 from aigc_contest.web.contests.models import Competition
 from aigc_contest.web.entries.models import Entry, Team, WorkType
 
@@ -46,10 +47,12 @@ class EntryFilter(django_filters.FilterSet):
     work_type = django_filters.ChoiceFilter(
         label=_("Work type"), choices=WorkType.choices, empty_label=_("any")
     )
+    # The team a count on the teams list clicks through to (kept while the other filters change).
+    team = django_filters.NumberFilter(label=_("Team"), field_name="team_id", widget=forms.HiddenInput)
 
     class Meta:
         model = Entry
-        fields = ["q", "category", "status", "school", "work_type"]
+        fields = ["q", "category", "status", "school", "work_type", "team"]
 
     def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,10 +102,15 @@ class TeamFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=None, empty_label=_("any"))
     school = django_filters.ModelChoiceFilter(label=_("School"), queryset=None, empty_label=_("any"))
+    # The supervising teacher a count on the teachers list clicks through to.
+    teacher = django_filters.NumberFilter(label=_("Teacher"), field_name="supervising_teacher_id",
+                                          widget=forms.HiddenInput)
+    # The student a count on the students list clicks through to.
+    member = django_filters.NumberFilter(label=_("Student"), field_name="members", widget=forms.HiddenInput)
 
     class Meta:
         model = Team
-        fields = ["q", "category", "school"]
+        fields = ["q", "category", "school", "teacher", "member"]
 
     def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -137,8 +145,12 @@ class TeamTable(tables.Table):
         super().__init__(*args, **kwargs)
         self.competition = competition
 
+    def render_member_count(self, value: int, record: Team) -> str:
+        url = reverse("organiser-students", args=[self.competition.slug]) + f"?team={record.pk}"
+        return format_html('<a href="{}">{}</a>', url, value)
+
     def render_entry_count(self, value: int, record: Team) -> str:
-        url = reverse("organiser-entries", args=[self.competition.slug]) + f"?q={record.name}"
+        url = reverse("organiser-entries", args=[self.competition.slug]) + f"?team={record.pk}"
         return format_html('<a href="{}">{}</a>', url, value)
 
 
@@ -258,6 +270,14 @@ class TeacherTable(tables.Table):
         order_by = ("username",)
         attrs = {"class": "data-table"}
 
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.competition = competition
+
+    def render_team_count(self, value: int, record: User) -> str:
+        url = reverse("organiser-teams", args=[self.competition.slug]) + f"?teacher={record.pk}"
+        return format_html('<a href="{}">{}</a>', url, value)
+
 
 def competition_teachers(competition: Competition) -> QuerySet[User]:
     schools = participating_schools(competition)
@@ -268,6 +288,117 @@ def competition_teachers(competition: Competition) -> QuerySet[User]:
     )
 
 
+# ----------------------------------------------------------------------------------------------- students
+
+
+def competition_students(competition: Competition) -> QuerySet[User]:
+    """Everyone in a team of the competition, once, with `live_consent` and `team_count` annotated."""
+    in_competition = User.objects.filter(teams__competition=competition).values("pk")
+    return (
+        User.objects.filter(pk__in=in_competition)
+        .select_related("school")
+        .annotate(
+            live_consent=Exists(GuardianConsent.objects.filter(student=OuterRef("pk"), revoked_at__isnull=True)),
+            team_count=Count("teams", filter=Q(teams__competition=competition), distinct=True),
+        )
+    )
+
+
+# Who needs a guardian's consent and has none (as `User.has_consent` says: adults and staff need none).
+WITHOUT_CONSENT = Q(role="student", is_adult=False, live_consent=False)
+
+
+class StudentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    school = django_filters.ModelChoiceFilter(label=_("School"), queryset=None, empty_label=_("any"))
+    consent = django_filters.ChoiceFilter(
+        label=_("Guardian's consent"), method="filter_consent", empty_label=_("any"),
+        choices=[("given", _("given or not needed")), ("missing", _("missing"))],
+    )
+    needs_support = django_filters.BooleanFilter(
+        label=_("Needs support"),
+        widget=forms.Select(choices=[("", _("any")), ("true", _("yes")), ("false", _("no"))]),
+    )
+    # The team a count on the teams list clicks through to.
+    team = django_filters.NumberFilter(label=_("Team"), field_name="teams", widget=forms.HiddenInput)
+
+    class Meta:
+        model = User
+        fields = ["q", "school", "consent", "needs_support", "team"]
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["school"].queryset = participating_schools(competition)
+
+    def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        return _search(queryset, ("username", "display_name", "grade", "school__name_en"), value)
+
+    def filter_consent(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        return queryset.filter(WITHOUT_CONSENT) if value == "missing" else queryset.exclude(WITHOUT_CONSENT)
+
+
+class StudentTable(tables.Table):
+    username = tables.Column(verbose_name=_("Login name"))
+    display_name = tables.Column(verbose_name=_("Name"), default="—")
+    school = tables.Column(verbose_name=_("School"), accessor="school__name_en", default="—")
+    grade = tables.Column(verbose_name=_("Grade"), default="—")
+    consent = tables.Column(verbose_name=_("Guardian's consent"), accessor="live_consent", empty_values=(),
+                            order_by=("live_consent",))
+    needs_support = tables.BooleanColumn(verbose_name=_("Needs support"), yesno=(_("yes"), _("no")))
+    team_count = tables.Column(verbose_name=_("Teams"))
+
+    class Meta:
+        model = User
+        fields = ("username", "display_name", "school", "grade", "consent", "needs_support", "team_count")
+        order_by = ("username",)
+        attrs = {"class": "data-table"}
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.competition = competition
+
+    def render_consent(self, value: bool, record: User) -> str:
+        if value or record.is_adult or record.role != "student":
+            return str(_("given or not needed"))
+        return str(_("missing"))
+
+    def render_team_count(self, value: int, record: User) -> str:
+        url = reverse("organiser-teams", args=[self.competition.slug]) + f"?member={record.pk}"
+        return format_html('<a href="{}">{}</a>', url, value)
+
+
+def dashboard_figures(competition: Competition) -> dict[str, int]:
+    """The organiser dashboard's numbers for one competition; each is the length of one list here."""
+    entries = competition_entries(competition)
+    return {
+        "teams": Team.objects.filter(competition=competition).count(),
+        "entries": entries.count(),
+        "submitted": entries.filter(status=Entry.Status.SUBMITTED).count(),
+        "schools": participating_schools(competition).count(),
+        "teachers": competition_teachers(competition).count(),
+        "students": competition_students(competition).count(),
+    }
+
+
+def scope(competition: Competition, filterset: Any) -> str:
+    """What a hidden filter (the team, teacher or student a count clicked through from) narrows the list
+    to, in words: "Team: Kite flyers"; empty when none is set."""
+    form = filterset.form
+    if not form.is_valid():
+        return ""
+    found = []
+    for name, label, lookup in (("team", _("Team"), lambda pk: Team.objects.filter(competition=competition, pk=pk)),
+                                ("teacher", _("Teacher"), lambda pk: competition_teachers(competition).filter(pk=pk)),
+                                ("member", _("Student"), lambda pk: competition_students(competition).filter(pk=pk))):
+        value = form.cleaned_data.get(name)
+        if name in form.fields and value is not None:
+            obj = lookup(int(value)).first()
+            shown = (getattr(obj, "display_name", "") or getattr(obj, "username", "") or getattr(obj, "name", "")
+                     if obj is not None else "—")
+            found.append(f"{label}: {shown}")
+    return " · ".join(found)
+
+
 # ---------------------------------------------------------------------------------------- a school report
 
 
@@ -276,14 +407,14 @@ def school_report(competition: Competition, school: School) -> dict[str, Any]:
     entries = (
         competition_entries(competition).filter(team__school=school).order_by("category__order", "title")
     )
-    students = User.objects.filter(teams__competition=competition, school=school).distinct()
+    students = competition_students(competition).filter(school=school)
     by_status = {status: entries.filter(status=status).count() for status, _label in Entry.Status.choices}
     return {
         "school": school,
         "teams": teams,
         "entries": entries,
         "students": students.count(),
-        "without_consent": sum(1 for s in students.prefetch_related("consents") if not s.has_consent),
+        "without_consent": students.filter(WITHOUT_CONSENT).count(),
         "needs_support": students.filter(needs_support=True).count(),
         "by_status": by_status,
         "teachers": competition_teachers(competition).filter(school=school),

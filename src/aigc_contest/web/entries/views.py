@@ -252,6 +252,8 @@ def create_team(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def organiser_home(request: HttpRequest) -> HttpResponse:
+    from aigc_contest.web.entries.participation import dashboard_figures
+
     require(request.user, "contests.see_organiser_pages")
     competitions = competitions_run_by(request.user).prefetch_related("categories")
     rows = []
@@ -259,9 +261,7 @@ def organiser_home(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "competition": competition,
-                "teams": Team.objects.filter(competition=competition).count(),
-                "entries": Entry.objects.filter(category__competition=competition).count(),
-                "submitted": Entry.objects.filter(category__competition=competition, status="submitted").count(),
+                **dashboard_figures(competition),  # each number links to the list it counts
                 "can_change": request.user.has_perm("contests.change_competition", competition),
             }
         )

@@ -9,5 +9,10 @@ class JudgingConfig(AppConfig):
     verbose_name = _("Judging")
 
     def ready(self) -> None:
-        # The results e-mail is queued by the first worker watchdog pass after the announcement instant.
+        # The results e-mail is queued by the first worker watchdog pass after the announcement instant;
+        # the judging rounds are a list of the competition's file (`competition apply` / `export`).
+        from aigc_contest.web.contests.services import register_spec_section
         from aigc_contest.web.judging import receivers  # noqa: F401
+        from aigc_contest.web.judging.spec import SECTION
+
+        register_spec_section("rounds", SECTION)

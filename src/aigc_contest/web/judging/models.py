@@ -41,6 +41,11 @@ class Round(models.Model):
     remind_days_before = models.PositiveSmallIntegerField(
         _("remind judges this many days before"), default=2,
         help_text=_("Judges with sheets left get a reminder then, and another on the due date."))
+    # The shortlist planned for the round after this one (set up in advance, or the last promotion's rule):
+    # the top N of each category, or every entry scoring at least the cut-off. Promoting without a rule
+    # uses it.
+    promote_top = models.PositiveIntegerField(_("entries of each category that go on"), null=True, blank=True)
+    promote_cutoff = models.FloatField(_("or every entry scoring at least"), null=True, blank=True)
 
     class Meta:
         ordering = ["competition", "created_at"]

@@ -40,11 +40,18 @@ class RoundOut(Schema):
     due_at: str | None = None  # on the competition's clock, as typed ("2031-11-05 23:59")
     timezone: str = ""
     remind_days_before: int = 2
+    promote_top: int | None = None  # the shortlist planned for the next round: the top N of each category …
+    promote_cutoff: float | None = None  # … or every entry scoring at least this
+
+
+class PlanIn(Schema):
+    top: int | None = None
+    cutoff: float | None = None  # both null: no plan
 
 
 class PromoteIn(Schema):
     top: int | None = None  # the best N of each category (ties with the N-th go on too) …
-    cutoff: float | None = None  # … or every entry scoring at least this (0–100)
+    cutoff: float | None = None  # … or every entry scoring at least this (0–100); neither: the round's plan
     method: str = "mean"  # used when the round has no confirmed results
     next_kind: str | None = None  # by default the round after this one
     judges_per_entry: int | None = None
@@ -133,6 +140,8 @@ def _round_out(round_: Round) -> RoundOut:
         due_at=due,
         timezone=competition.timezone,
         remind_days_before=round_.remind_days_before,
+        promote_top=round_.promote_top,
+        promote_cutoff=round_.promote_cutoff,
     )
 
 
@@ -323,6 +332,18 @@ def put_due_date(request: HttpRequest, slug: str, kind: str, payload: DueDateIn)
         due = services.due_from_typed(payload.due_at, round_.competition) if payload.due_at else None
         services.set_due_date(request.user, round_, due,  # type: ignore[arg-type]
                               remind_days_before=payload.remind_days_before)
+    except ServiceError as exc:
+        raise service_refusal(exc, CONFLICTS) from exc
+    return _round_out(round_)
+
+
+@router.put("/competitions/{slug}/rounds/{kind}/promotion-plan", response={200: RoundOut, **WRITE_ERRORS})
+def put_promotion_plan(request: HttpRequest, slug: str, kind: str, payload: PlanIn) -> RoundOut:
+    """The shortlist planned for the round after this one (the top N of each category, or every entry over
+    a cut-off); promoting without a rule uses it. Both null: no plan."""
+    round_ = _round(request, slug, kind)
+    try:
+        services.set_promotion_plan(request.user, round_, top=payload.top, cutoff=payload.cutoff)  # type: ignore[arg-type]
     except ServiceError as exc:
         raise service_refusal(exc, CONFLICTS) from exc
     return _round_out(round_)

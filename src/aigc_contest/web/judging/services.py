@@ -179,7 +179,9 @@ def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cut
     """Close `round_` and send the best of each category on to the next round: the top `top` of each
     category (entries tied with the last place go on too) or every entry scoring at least `cutoff`.
 
-    The ranks are the round's confirmed results where it has them, else those computed under `method`.
+    Without `top` and `cutoff`, the round's planned promotion (`set_promotion_plan`) is the rule; the rule
+    used becomes the round's plan. The ranks are the round's confirmed results where it has them, else those
+    computed under `method`.
     The next round (`kind`, by default the one after this) judges only the shortlist, with the version
     judged here; it starts with this round's panel when it has none, and gets its own assignment and
     sheets. Promoting again replaces the shortlist until the next round has assignments."""
@@ -188,6 +190,8 @@ def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cut
     competition = round_.competition
     require(actor, "judging.manage_judging", competition)
     _not_after_publication(competition, now)
+    if top is None and cutoff is None:
+        top, cutoff = round_.promote_top, round_.promote_cutoff
     try:
         rule = ShortlistRule(top=top, cutoff=cutoff)
     except ShortlistError:
@@ -215,6 +219,9 @@ def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cut
     per_category: dict[str, int] = {}
     with transaction.atomic():
         close_round(actor, round_, when)
+        if (round_.promote_top, round_.promote_cutoff) != (rule.top, rule.cutoff):
+            round_.promote_top, round_.promote_cutoff = rule.top, rule.cutoff
+            round_.save(update_fields=["promote_top", "promote_cutoff"])
         if target is None:
             target = Round.objects.create(competition=competition, kind=target_kind, source=round_,
                                           judges_per_entry=k or round_.judges_per_entry)
@@ -243,6 +250,28 @@ def promote_shortlist(actor: User, round_: Round, *, top: int | None = None, cut
                        "entries": (None, promoted)}, competition=competition.pk)
     return PromotionReport(round=target, promoted=promoted, per_category=per_category, rule=rule.describe(),
                            method=used_method)
+
+
+def set_promotion_plan(actor: User, round_: Round, *, top: int | None = None, cutoff: float | None = None) -> Round:
+    """The shortlist planned for the round after this one: the top `top` of each category, or every entry
+    scoring at least `cutoff`; neither: no plan (the promotion then names its rule)."""
+    from aigc_contest.judging.shortlist import ShortlistError, ShortlistRule
+
+    competition = round_.competition
+    require(actor, "judging.manage_judging", competition)
+    if top is not None or cutoff is not None:
+        try:
+            ShortlistRule(top=top, cutoff=cutoff)
+        except ShortlistError:
+            raise ServiceError(_("Say how many entries of each category go on (at least 1), or the lowest score "
+                                 "that goes on (0 to 100), not both."), "rule") from None
+    before = (round_.promote_top, round_.promote_cutoff)
+    if before != (top, cutoff):
+        round_.promote_top, round_.promote_cutoff = top, cutoff
+        round_.save(update_fields=["promote_top", "promote_cutoff"])
+        record_change(actor, round_, "promotion planned", {"top": (before[0], top), "cutoff": (before[1], cutoff)},
+                      competition=competition.pk)
+    return round_
 
 
 # ---------------------------------------------------------------- due dates and reminders

@@ -409,7 +409,8 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
                        "confirmed": round_.results.select_related("entry__team", "category").order_by("category", "rank"),
                        "forms": {slot: form_for(f"{slot}-{round_.pk}", form_class, initial={
                                     "round": round_.pk, "due_at": round_.due_at, "kind": services.next_kind(round_),
-                                    "remind_days_before": round_.remind_days_before, "k": round_.judges_per_entry},
+                                    "remind_days_before": round_.remind_days_before, "k": round_.judges_per_entry,
+                                    "top": round_.promote_top, "cutoff": round_.promote_cutoff},  # the planned shortlist
                                                 auto_id=_auto_id(slot, round_.pk))
                                  for slot, form_class in ROUND_FORMS}})
     current = {c.pk: services.award_places(c) for c in competition.categories.all()}
