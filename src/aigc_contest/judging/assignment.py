@@ -557,9 +557,9 @@ def _improving_path(problem: _Problem, load: list[int], by_judge: list[set[int]]
         if lowest[0] <= level - 2:
             moves = []
             z = lowest[1]
-            while (e := reached_through[z]) is not None:
-                a = reached_from[e]
-                moves.append((e, a, z))
+            while (through := reached_through[z]) is not None:
+                a = reached_from[through]
+                moves.append((through, a, z))
                 z = a
             return moves
     return None

@@ -504,7 +504,9 @@ class TransformersTextBackend(TextBackend):
             for indices in groups.values():
                 for start in range(0, len(indices), size):
                     chunk = indices[start : start + size]
-                    rows = [(conversations[i], requests[i], None) for i in chunk]
+                    rows: list[tuple[list[ChatMessage], TextRequest, Callable[[str], bool] | None]] = [
+                        (conversations[i], requests[i], None) for i in chunk
+                    ]
                     answers = self._generate_now(rows, [json_schema] * len(chunk))
                     for i, (answer, _, _) in zip(chunk, answers, strict=True):
                         try:

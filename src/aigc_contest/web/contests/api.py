@@ -44,7 +44,7 @@ def _apply(request: HttpRequest, spec: dict[str, Any]) -> SpecOut:
     return SpecOut(spec=services.export_spec(competition), changes=report.lines)
 
 
-CREATE = {"response": {201: SpecOut, **WRITE_ERRORS}, "tags": ["organiser: competitions"]}
+CREATE: dict[str, Any] = {"response": {201: SpecOut, **WRITE_ERRORS}, "tags": ["organiser: competitions"]}
 
 
 def create_competition(request: HttpRequest, spec: Body[dict[str, Any]]):  # type: ignore[no-untyped-def]

@@ -290,7 +290,7 @@ def accept_invitation(
                 user.school = locked.school
                 user.save(update_fields=["school"])
                 record_change(
-                    user, user, "joined school by invitation", {"school": (before, locked.school.code)}
+                    user, user, "joined school by invitation", {"school": (before, locked.school.code if locked.school else None)}
                 )
         else:
             assert locked.competition is not None

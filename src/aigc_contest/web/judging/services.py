@@ -622,10 +622,10 @@ def refill_entry(round_: Round, entry: Entry, now: datetime | None = None) -> in
     except (core.InfeasibleAssignment, core.AssignmentInputError):
         return 0
     added = 0
-    for _entry_id, judge_id in plan.pairs:
-        if (str(entry.pk), judge_id) in pins:
+    for _entry_id, picked in plan.pairs:
+        if (str(entry.pk), picked) in pins:
             continue
-        Assignment.objects.create(round=round_, judge_id=int(judge_id), entry=entry, version=version)
+        Assignment.objects.create(round=round_, judge_id=int(picked), entry=entry, version=version)
         added += 1
     return added
 

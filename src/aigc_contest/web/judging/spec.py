@@ -116,12 +116,13 @@ def write_rounds(actor: Any, competition: Competition, rows: list[dict[str, Any]
             round_.delete()
             report.lines.append(f"removed round {kind}")
         for row in rows:
-            round_ = existing.get(row["kind"])
-            if round_ is None:
-                round_ = Round.objects.create(competition=competition, **row)
-                record_change(actor, round_, "round opened", {"kind": (None, round_.kind)}, competition=competition.pk)
-                report.lines.append(f"created round {round_.kind}")
+            found = existing.get(row["kind"])
+            if found is None:
+                created = Round.objects.create(competition=competition, **row)
+                record_change(actor, created, "round opened", {"kind": (None, created.kind)}, competition=competition.pk)
+                report.lines.append(f"created round {created.kind}")
                 continue
+            round_ = found
             changed = {name: (getattr(round_, name), row[name]) for name in FIELDS if getattr(round_, name) != row[name]}
             if not changed:
                 continue
