@@ -106,6 +106,11 @@ class TextClassifierModel:
     review_thresholds: dict[str, float]  # flag for review at or above
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def short_text_threshold(self) -> float:
+        """Refuse a text of 2 to MIN_UNITS - 1 words at or above this score (above 1: never)."""
+        return float(self.meta.get("config", {}).get("short_text_threshold", 1.01))
+
     @classmethod
     def load(cls, path: str | Path | None = None) -> TextClassifierModel:
         source = path or resources.files("aigc_contest.safety") / "models" / MODEL_FILE
@@ -217,10 +222,13 @@ def classify(
     for piece in pieces(basic(text)) or [""]:
         category, score = model.score(piece)
         # A few words are too little evidence to refuse on (keywords and rules still judge them): a text
-        # of fewer than MIN_UNITS words is flagged for review at most, and a single word not at all.
+        # of fewer than MIN_UNITS words is refused only when the model is all but certain (the model's
+        # short-text threshold: "除 衫 圖", "b o m b making"), otherwise flagged for review at most, and a
+        # single word is not judged at all.
         size = units(piece)
         over = score >= refuse_at.get(category, 0.5)
-        refuse = over and size >= MIN_UNITS and (category != "personal_data" or _names_personal_data(piece))
+        enough = size >= MIN_UNITS or (size > 1 and score >= model.short_text_threshold)
+        refuse = over and enough and (category != "personal_data" or _names_personal_data(piece))
         review = size > 1 and not refuse and (over or score >= model.review_thresholds.get(category, 1.0))
         result = Classification(category, score, refuse, review)
         if best is None or (result.refuse, result.review, result.score) > (
