@@ -42,6 +42,8 @@ PERSONAL_DATA_CUES = frozenset({"contact", "address_intro", "address_word", "ide
 # of that category's.
 SELF_HARM_SHARE = 0.5
 MIN_NORM = 1e-12  # (a floor that made short texts "look short" taught the model that short means rude)
+NUMBER = "0"  # what a run of numbers standing alone becomes in the n-grams ("22 11 2024" -> "0")
+_NUMBER_RUN = re.compile(r"(?<!\S)\d+(?: \d+)*(?!\S)")
 _PIECE_BREAK = re.compile(r"(?<=[.!?。！？；;\n])")
 _HAS_LATIN = re.compile(r"[a-z]")
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
@@ -55,9 +57,11 @@ def ngram_hashes(view: str) -> dict[int, int]:
     counts: dict[int, int] = {}
     matcher = builtin_rule_matcher()
     view = matcher.mask(view)
-    # Numbers standing alone are left out of the n-grams ("on9" stays): dates and amounts must not look like phone numbers (those are
-    # the personal-data patterns' job); ages still reach the model through the term sets below.
-    padded = " " + " ".join(word for word in view.split() if not word.isdigit()) + " "
+    # Numbers standing alone ("on9" stays a word) become one placeholder per run of them: dates and amounts
+    # must not look like phone numbers (those are the personal-data patterns' job), and a text must not end
+    # where its date was cut out ("we won on 22 11 2024" -> "we won on 0", not a bare "on" that "on9"
+    # taught the model); ages still reach the model through the term sets below.
+    padded = " " + _NUMBER_RUN.sub(NUMBER, view) + " "
     crc = zlib.crc32
     for order in CHAR_ORDERS:
         prefix = f"{order}|".encode()

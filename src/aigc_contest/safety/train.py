@@ -55,7 +55,10 @@ CONFIG: dict[str, Any] = {
     # 0.75 (was 0.5): the harmful classes are each a tenth of the benign one; weighting them a little more
     # moves the held-out curve up (more caught at the same benign refusals) before the threshold is chosen.
     "class_weight_power": 0.75,
-    "benign_false_positive_target": 0.025,
+    # 0.03 (was 0.025), the aim's ceiling: out-of-fold refusals overstate the shipped model's (each fold
+    # model saw a fifth less text; at 0.025 out of fold the held-out split refused 2.3 % of benign lines),
+    # and on the held-out split benign scores are sparse between the two thresholds this gives.
+    "benign_false_positive_target": 0.03,
     "threshold_bounds": [0.4, 0.9],
     "self_harm_threshold_offset": -0.1,
     "review_factor": 0.6,
