@@ -42,6 +42,8 @@ PERSONAL_DATA_CUES = frozenset({"contact", "address_intro", "address_word", "ide
 # of that category's.
 SELF_HARM_SHARE = 0.5
 MIN_NORM = 1e-12  # (a floor that made short texts "look short" taught the model that short means rude)
+NUMBER = "0"  # what a run of numbers standing alone becomes in the n-grams ("22 11 2024" -> "0")
+_NUMBER_RUN = re.compile(r"(?<!\S)\d+(?: \d+)*(?!\S)")
 _PIECE_BREAK = re.compile(r"(?<=[.!?。！？；;\n])")
 _HAS_LATIN = re.compile(r"[a-z]")
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
@@ -55,9 +57,11 @@ def ngram_hashes(view: str) -> dict[int, int]:
     counts: dict[int, int] = {}
     matcher = builtin_rule_matcher()
     view = matcher.mask(view)
-    # Numbers standing alone are left out of the n-grams ("on9" stays): dates and amounts must not look like phone numbers (those are
-    # the personal-data patterns' job); ages still reach the model through the term sets below.
-    padded = " " + " ".join(word for word in view.split() if not word.isdigit()) + " "
+    # Numbers standing alone ("on9" stays a word) become one placeholder per run of them: dates and amounts
+    # must not look like phone numbers (those are the personal-data patterns' job), and a text must not end
+    # where its date was cut out ("we won on 22 11 2024" -> "we won on 0", not a bare "on" that "on9"
+    # taught the model); ages still reach the model through the term sets below.
+    padded = " " + _NUMBER_RUN.sub(NUMBER, view) + " "
     crc = zlib.crc32
     for order in CHAR_ORDERS:
         prefix = f"{order}|".encode()
@@ -105,6 +109,11 @@ class TextClassifierModel:
     thresholds: dict[str, float]  # refuse at or above, per harmful category
     review_thresholds: dict[str, float]  # flag for review at or above
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def short_text_threshold(self) -> float:
+        """Refuse a text of 2 to MIN_UNITS - 1 words at or above this score (above 1: never)."""
+        return float(self.meta.get("config", {}).get("short_text_threshold", 1.01))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> TextClassifierModel:
@@ -199,8 +208,10 @@ def _names_personal_data(view: str) -> bool:
 
 
 def units(view: str) -> int:
-    """Words in a model view: a Latin word or number counts once, every Chinese character once."""
-    return sum(len(_CJK_CHAR.findall(word)) or 1 for word in view.split())
+    """Words in a model view: a Latin word counts once, every Chinese character once, and a number standing
+    alone not at all: the n-grams leave such numbers out, so "on 22 11 2024" is one word of evidence, not
+    four (a date must not be enough to refuse on)."""
+    return sum(len(_CJK_CHAR.findall(word)) or 1 for word in view.split() if not word.isdigit())
 
 
 def classify(
@@ -215,10 +226,13 @@ def classify(
     for piece in pieces(basic(text)) or [""]:
         category, score = model.score(piece)
         # A few words are too little evidence to refuse on (keywords and rules still judge them): a text
-        # of fewer than MIN_UNITS words is flagged for review at most, and a single word not at all.
+        # of fewer than MIN_UNITS words is refused only when the model is all but certain (the model's
+        # short-text threshold: "除 衫 圖", "b o m b making"), otherwise flagged for review at most, and a
+        # single word is not judged at all.
         size = units(piece)
         over = score >= refuse_at.get(category, 0.5)
-        refuse = over and size >= MIN_UNITS and (category != "personal_data" or _names_personal_data(piece))
+        enough = size >= MIN_UNITS or (size > 1 and score >= model.short_text_threshold)
+        refuse = over and enough and (category != "personal_data" or _names_personal_data(piece))
         review = size > 1 and not refuse and (over or score >= model.review_thresholds.get(category, 1.0))
         result = Classification(category, score, refuse, review)
         if best is None or (result.refuse, result.review, result.score) > (
