@@ -204,9 +204,30 @@ def test_the_join_page_signs_in_through_the_throttle(fast_hashing: None, open_ca
         "password_again": GOOD_PASSWORD, "adult": "on"}, REMOTE_ADDR="10.9.0.1")
     assert response.status_code == 429
     assert "_auth_user_id" not in guesser.session
+    assert not team.members.filter(username="bo.k").exists()  # and nobody joined
 
 
 def test_category_set_up_explains_the_open_level(world: Any, client: Any) -> None:
     client.force_login(world.organiser)
     page = client.get(reverse("competition-categories", args=[world.competition.slug]))
     assert "teams without a school too" in page.content.decode()
+
+
+def test_the_sign_up_page_signs_in_through_the_throttle(fast_hashing: None, open_category: Any) -> None:
+    guesser = Client()
+    for n in range(50):
+        guesser.post(reverse("login"), {"username": f"nobody{n}", "password": "guess"}, REMOTE_ADDR="10.9.0.2")
+    response = guesser.post(reverse("open-sign-up"), _sign_up_form(open_category), REMOTE_ADDR="10.9.0.2")
+    assert response.status_code == 429 and "Too many wrong passwords" in response.content.decode()
+    assert "_auth_user_id" not in guesser.session
+    assert not User.objects.filter(username="ada.l").exists()  # a paused address makes nothing
+    # Another address signs up as usual.
+    assert Client().post(reverse("open-sign-up"), _sign_up_form(open_category), REMOTE_ADDR="10.9.0.3").status_code == 302
+
+
+def test_the_competition_page_says_who_may_enter_and_where_to_sign_up(client: Any, open_category: Any,
+                                                                      school_category: Any) -> None:
+    open_page = client.get(reverse("competition-detail", args=[open_category.competition.slug])).content.decode()
+    assert "teams without a school" in open_page and reverse("open-sign-up") in open_page
+    school_page = client.get(reverse("competition-detail", args=[school_category.competition.slug])).content.decode()
+    assert "School teams only." in school_page and reverse("open-sign-up") not in school_page

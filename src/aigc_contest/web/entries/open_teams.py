@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aigc_contest.web.accounts.models import Role, SchoolLevel, User
+from aigc_contest.web.accounts.models import Role, User
 from aigc_contest.web.accounts.services import USERNAME_RE, record_change
 from aigc_contest.web.contests.models import Category
 from aigc_contest.web.core.errors import ServiceError, require
@@ -36,7 +36,7 @@ LINK_DAYS = 14
 
 def admits_open_teams(category: Category) -> bool:
     """Whether teams without a school may enter the category (the organiser ticked "open")."""
-    return SchoolLevel.OPEN in (category.school_levels or [])
+    return category.open_to_everyone
 
 
 def open_categories(now: datetime | None = None) -> QuerySet[Category]:

@@ -1,6 +1,7 @@
 """Pages for teams outside schools: signing up as a team's captain, the team's members and links, joining by
-a link. Signing in after signing up goes through `authenticate`, so the sign-in throttling
-(`accounts/lockout.py`) answers for these pages as for the sign-in form; an existing account signs in there."""
+a link. An address whose sign-ins are paused (`accounts/lockout.py`) makes no account here, and signing in after
+signing up goes through `authenticate`, so the throttling answers for these pages as for the sign-in form; an
+existing account signs in there."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aigc_contest.web.accounts import lockout
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.core.shortcuts import get_object_or_403
 from aigc_contest.web.entries import open_teams
@@ -51,6 +53,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     form: Any = (OpenTeamForm if signed_in else SignUpForm)(request.POST or None, categories=categories)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not signed_in and lockout.signing_in_paused(request, data["username"]):
+            return lockout.lockout_response(request)
         try:
             if signed_in:
                 team = open_teams.form_team(user, data["category"], name=data["team_name"])
@@ -127,6 +131,8 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     error = ""
     if request.method == "POST" and (signed_in or (form is not None and form.is_valid())):
         fields = {k: form.cleaned_data[k] for k in _ACCOUNT_FIELDS} if form is not None else {}
+        if form is not None and lockout.signing_in_paused(request, fields["username"]):
+            return lockout.lockout_response(request)
         try:
             user = open_teams.accept(invitation, request.user if signed_in else None, **fields)  # type: ignore[arg-type]
         except ServiceError as exc:
