@@ -231,3 +231,19 @@ def test_the_competition_page_says_who_may_enter_and_where_to_sign_up(client: An
     assert "teams without a school" in open_page and reverse("open-sign-up") in open_page
     school_page = client.get(reverse("competition-detail", args=[school_category.competition.slug])).content.decode()
     assert "School teams only." in school_page and reverse("open-sign-up") not in school_page
+
+
+def test_only_the_teams_adults_make_or_withdraw_its_links(fast_hashing: None, client: Any, open_category: Any,
+                                                          make_user: Any) -> None:
+    captain, team = open_teams.sign_up(category=open_category, team_name="Lisbon Makers", **_account())
+    invitation, _path = open_teams.invite(captain, team)
+    client.force_login(make_user("stranger", "participant", is_adult=True))
+    assert client.post(reverse("team-link-new", args=[team.pk])).status_code == 403
+    assert client.post(reverse("team-link-withdraw", args=[invitation.pk])).status_code == 403
+    assert client.get(reverse("team-members", args=[team.pk])).status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.withdrawn_at is None and team.invitations.count() == 1
+    client.force_login(captain)
+    client.post(reverse("team-link-withdraw", args=[invitation.pk]))
+    invitation.refresh_from_db()
+    assert invitation.withdrawn_at is not None

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aigc_contest.web.accounts import lockout
-from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.errors import PermissionDenied, ServiceError
 from aigc_contest.web.core.shortcuts import get_object_or_403
 from aigc_contest.web.entries import open_teams
 from aigc_contest.web.entries.forms import AdultAccountForm, OpenTeamForm, SignUpForm
@@ -99,6 +99,8 @@ def new_link(request: HttpRequest, team_id: int) -> HttpResponse:
     team = get_object_or_403(request, "entries.view_team", Team.objects.select_related("category"), pk=team_id)
     try:
         _invitation, path = open_teams.invite(request.user, team)  # type: ignore[arg-type]
+    except PermissionDenied:
+        raise
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -112,6 +114,8 @@ def withdraw_link(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(TeamInvitation.objects.select_related("team"), pk=pk)
     try:
         open_teams.withdraw(request.user, invitation)  # type: ignore[arg-type]
+    except PermissionDenied:
+        raise
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
