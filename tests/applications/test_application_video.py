@@ -163,3 +163,6 @@ def test_the_organiser_is_told_which_entries_show_an_address(app: Any, client: A
     section = page.split('data-testid="blind-judging"')[1].split("</section>")[0]
     assert "Ink Helper" in section and "https://git.example.org/inkbots/ink-helper" in section
     assert "the address spells the team" in section
+    # The page that sets what judges see says the same.
+    signals = client.get(f"/organiser/{app.competition.slug}/judging/signals/").content.decode()
+    assert "https://git.example.org/inkbots/ink-helper" in signals.split('data-testid="blind-judging"')[1]

@@ -498,6 +498,7 @@ def organiser_signals(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
     return render(request, "judging/signals.html", {
         "competition": competition, "rows": rows, "pairs": found.pairs, "sort": sort, "columns": columns,
         "form": form, "visible": judge_signals.visible_signals(competition),
+        "addresses_shown": selectors.addresses_shown(competition),
     }, status=status)
 
 
