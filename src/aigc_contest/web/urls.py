@@ -10,7 +10,7 @@ from aigc_contest.web.accounts import views as account_views
 from aigc_contest.web.api import api
 from aigc_contest.web.contests import views as contest_views
 from aigc_contest.web.core import views as core_views
-from aigc_contest.web.entries import organiser_views
+from aigc_contest.web.entries import open_views, organiser_views
 from aigc_contest.web.entries import views as entry_views
 from aigc_contest.web.jobs import views as job_views
 
@@ -27,6 +27,12 @@ urlpatterns = [
     path("accounts/tokens/<int:pk>/revoke/", token_views.revoke_api_token, name="api-token-revoke"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("competitions/<slug:slug>/", contest_views.competition_detail, name="competition-detail"),
+    # teams outside schools: a captain signs up, members join by a link
+    path("join/", open_views.sign_up, name="open-sign-up"),
+    path("teams/<int:team_id>/members/", open_views.team_members, name="team-members"),
+    path("teams/<int:team_id>/links/new/", open_views.new_link, name="team-link-new"),
+    path("teams/links/<int:pk>/withdraw/", open_views.withdraw_link, name="team-link-withdraw"),
+    path("teams/join/<str:token>/", open_views.join, name="team-join"),
     # students
     path("me/", entry_views.my_entries, name="my-entries"),
     path("teams/<int:team_id>/entries/new/", entry_views.start_entry, name="entry-start"),

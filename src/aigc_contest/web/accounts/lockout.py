@@ -90,3 +90,11 @@ def unlock(username: str) -> int:
     from axes.utils import reset
 
     return reset(username=username)
+
+
+def signing_in_paused(request: HttpRequest, username: str) -> bool:
+    """Whether a sign-in as `username` from this request's address would be refused now (a tier is full).
+    Pages that make an account and sign it in ask first, so a paused address makes nothing."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return not AxesProxyHandler.is_allowed(request, {"username": username})

@@ -67,6 +67,8 @@ class User(AbstractUser):
     needs_support = models.BooleanField(
         _("needs learning support"), default=False, help_text=_("Simpler pages, larger text, read-aloud.")
     )
+    # Adults who sign up outside a school may say where they take part from (optional, free text).
+    region = models.CharField(_("country or region"), max_length=60, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -79,3 +79,8 @@ class ScreenshotForm(forms.Form):
 class SourceForm(forms.Form):
     revision = forms.IntegerField(widget=forms.HiddenInput)
     archive = forms.FileField(label=_("Source code as a ZIP archive (optional)"))
+
+
+class VideoForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    video = forms.FileField(label=_("A short video (MP4 or WebM, at most 3 minutes and 50 MB; optional)"))

@@ -18,10 +18,13 @@ from aigc_contest.web.works.kinds.application import SCREENSHOTS_MAX
 from aigc_contest.web.works.models import Work
 from aigc_contest.works.archives import ArchiveRejected, read_zip
 from aigc_contest.works.uploads import UploadRejected, inspect_upload
+from aigc_contest.works.video import inspect_video
 
 SCREENSHOT_MAX_BYTES = 8 * 1024 * 1024
 SOURCE_MAX_BYTES = 50 * 1024 * 1024
 SOURCE_MAX_FILES = 2000
+VIDEO_MAX_BYTES = 50 * 1024 * 1024
+VIDEO_MAX_SECONDS = 180
 
 
 def save_details(actor: User, work: Work, *, revision: int, values: dict[str, Any]) -> Work:
@@ -78,3 +81,47 @@ def set_source_archive(actor: User, work: Work, *, revision: int, data: bytes) -
     return work_services.save(
         actor, work, document={**(work.document or {}), "source": source}, revision=revision
     )
+
+
+def _minutes_seconds(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _video_message(exc: UploadRejected) -> str:
+    """Why a video was refused, in the page's language."""
+    params = exc.params
+    messages = {
+        "empty": _("The video file is empty."),
+        "too_large": _("The video is %(size)s MB; the limit is %(limit)s MB. Please make a shorter or smaller "
+                       "video.") % {"size": params.get("size_mb"), "limit": params.get("limit_mb")},
+        "too_long": _("The video lasts %(length)s; the limit is %(limit)s minutes. Please cut it shorter.")
+        % {"length": _minutes_seconds(float(params.get("seconds") or 0)),  # type: ignore[arg-type]
+           "limit": round(float(params.get("limit_seconds") or 0) / 60)},  # type: ignore[arg-type]
+        "wrong_type": _("Only MP4 and WebM videos are accepted. Please export the video as MP4 or WebM."),
+        "no_duration": _("The video does not say how long it is (videos recorded in a browser often do not). "
+                         "Please export it again from a video editor as MP4 or WebM."),
+        "no_video": _("The file holds no pictures, only sound. Please choose a video."),
+        "corrupt": _("The video could not be read; it may be damaged or cut short."),
+    }
+    return messages.get(exc.code, exc.reason)
+
+
+def set_video(actor: User, work: Work, *, revision: int, data: bytes) -> Work:
+    """A short video of the application: an MP4 or WebM (known from its bytes) of at most three minutes (read
+    from the container's header) and 50 MB. A refused video leaves the application as it was."""
+    if len(data) > VIDEO_MAX_BYTES:
+        raise ServiceError(_video_message(UploadRejected(
+            "too large", "too_large", size_mb=round(len(data) / 1_048_576, 1), limit_mb=VIDEO_MAX_BYTES // 2**20)),
+            "too_large")  # fmt: skip
+    try:
+        info = inspect_video(data, max_bytes=VIDEO_MAX_BYTES, max_seconds=VIDEO_MAX_SECONDS)
+    except UploadRejected as exc:
+        raise ServiceError(_video_message(exc), exc.code) from exc
+    path = work_services.attach_file(actor, work, data=data, extension=info.extension)
+    video = {"path": path, "sha256": info.sha256, "mime": info.mime, "seconds": info.seconds, "bytes": info.size}
+    return work_services.save(actor, work, document={**(work.document or {}), "video": video}, revision=revision)
+
+
+def remove_video(actor: User, work: Work, *, revision: int) -> Work:
+    return work_services.save(actor, work, document={**(work.document or {}), "video": None}, revision=revision)

@@ -11,5 +11,8 @@ urlpatterns = [
         name="application-remove-screenshot",
     ),
     path("entries/<int:entry_pk>/source/", views.add_source, name="application-add-source"),
+    path("entries/<int:entry_pk>/video/", views.add_video, name="application-add-video"),
+    path("entries/<int:entry_pk>/video/remove/", views.remove_video, name="application-remove-video"),
+    path("entries/<int:entry_pk>/video/file", views.video, name="application-video"),
     path("entries/<int:entry_pk>/submit/", views.submit, name="application-submit"),
 ]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.applications import services
-from aigc_contest.web.applications.forms import DetailsForm, ScreenshotForm, SourceForm
+from aigc_contest.web.applications.forms import DetailsForm, ScreenshotForm, SourceForm, VideoForm
 from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.http import stored_file_response
 from aigc_contest.web.core.shortcuts import require_perm
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.works import services as work_services
@@ -53,6 +54,7 @@ def _page(
             "details": details or DetailsForm(initial=_details_initial(work)),
             "screenshot_form": ScreenshotForm(initial={"revision": work.revision}),
             "source_form": SourceForm(initial={"revision": work.revision}),
+            "video_form": VideoForm(initial={"revision": work.revision}),
         },
         status=status,
     )
@@ -127,6 +129,44 @@ def add_source(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("application-editor", entry_pk=entry_pk)
+
+
+@login_required
+@require_POST
+def add_video(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
+    work = _work(request, entry_pk)
+    form = VideoForm(request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            raise ServiceError(_("Choose an MP4 or WebM video."), "invalid")
+        services.set_video(request.user, work, revision=form.cleaned_data["revision"],
+                           data=_read(form.cleaned_data["video"]))  # fmt: skip
+        messages.success(request, _("Video added."))
+    except ServiceError as exc:
+        messages.error(request, exc.message)  # the application is as it was
+    return redirect("application-editor", entry_pk=entry_pk)
+
+
+@login_required
+@require_POST
+def remove_video(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
+    work = _work(request, entry_pk)
+    try:
+        services.remove_video(request.user, work, revision=int(request.POST.get("revision", 0)))
+        messages.success(request, _("Video removed."))
+    except (ServiceError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", _("Please try again.")))
+    return redirect("application-editor", entry_pk=entry_pk)
+
+
+@login_required
+def video(request: AuthenticatedHttpRequest, entry_pk: int) -> FileResponse:
+    """The draft's video, for those who may see the application."""
+    entry = get_object_or_404(Entry.objects.select_related("team", "category__competition"), pk=entry_pk)
+    require_perm(request, "applications.view_application", entry)
+    work = Work.objects.filter(entry=entry).first()
+    video = ((work.document or {}).get("video") if work is not None else None) or {}
+    return stored_file_response(video.get("path", ""), video.get("mime", ""))
 
 
 @login_required

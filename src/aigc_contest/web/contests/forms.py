@@ -267,7 +267,10 @@ class CategoryForm(forms.Form):
     description_zh_hans = forms.CharField(label=capfirst(_("description (Simplified Chinese)")), required=False,
                                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
     school_levels = forms.MultipleChoiceField(label=capfirst(_("school levels")), widget=forms.CheckboxSelectMultiple,
-                                              choices=SchoolLevel.choices)  # fmt: skip
+                                              choices=SchoolLevel.choices,
+                                              help_text=_("“Open” lets everyone enter, teams without a school too "
+                                                          "(adults, international teams, who sign up on their own); "
+                                                          "the other levels admit only schools of that level."))  # fmt: skip
     work_types = forms.MultipleChoiceField(label=capfirst(_("allowed work types")), widget=forms.CheckboxSelectMultiple,
                                            choices=WorkType.choices)  # fmt: skip
     min_team_size = forms.IntegerField(label=capfirst(_("smallest team")), min_value=1, max_value=50, initial=1)

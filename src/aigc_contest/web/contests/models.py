@@ -238,6 +238,11 @@ class Category(TranslatedFieldsMixin, models.Model):
     def admits_level(self, level: str) -> bool:
         return SchoolLevel.OPEN in self.school_levels or level in self.school_levels
 
+    @property
+    def open_to_everyone(self) -> bool:
+        """Teams without a school (adults, international teams) may enter too."""
+        return SchoolLevel.OPEN in (self.school_levels or [])
+
     def work_type_labels(self) -> list[str]:
         labels = dict(WorkType.choices)
         return [str(labels.get(t, t)) for t in self.work_types]

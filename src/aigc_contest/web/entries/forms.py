@@ -66,3 +66,43 @@ class TeamForm(forms.Form):
         if name and category is not None and category.teams.filter(name=name).exists():
             self.add_error("name", _("Another team in this category already has that name."))
         return cleaned
+
+
+class OpenTeamForm(forms.Form):
+    """A team outside schools: its category (only those open to everyone) and its name."""
+
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none())
+    team_name = forms.CharField(label=_("Team name"), max_length=80)
+
+    def __init__(self, *args: Any, categories: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category_field: Any = self.fields["category"]
+        # Every category is accepted here, so that a school-only one is refused by the service with its reason.
+        category_field.queryset = Category.objects.select_related("competition")
+        category_field.choices = [("", "---------")] + [
+            (c.pk, f"{c.competition.tr('name')} — {c.tr('name')}") for c in categories
+        ]
+
+
+class AdultAccountForm(forms.Form):
+    """An adult's own account, outside any school: only what the platform needs."""
+
+    display_name = forms.CharField(label=_("Your name as others see it (a nickname is fine)"), max_length=80)
+    username = forms.CharField(label=_("Login name"), max_length=40,
+                               help_text=_("3–40 lower-case letters, digits, dots, dashes or underscores."))
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=False), max_length=128)
+    password_again = forms.CharField(label=_("Password (again)"), widget=forms.PasswordInput(render_value=False),
+                                     max_length=128)
+    region = forms.CharField(label=_("Country or region (optional)"), max_length=60, required=False)
+    adult = forms.BooleanField(label=_("I am 18 or over."), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
+
+
+class SignUpForm(AdultAccountForm, OpenTeamForm):
+    pass

@@ -34,6 +34,29 @@ class Team(models.Model):
         return self.name
 
 
+class TeamInvitation(models.Model):
+    """A link a member of a team without a school hands to someone to join it. Only a hash of the link's
+    secret is kept; a link opens once, until it expires or is withdrawn."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("team invitation")
+        verbose_name_plural = _("team invitations")
+
+    def __str__(self) -> str:
+        return f"invitation to {self.team}"
+
+
 def content_hash(*, file_sha256: str, title: str, description: str, work_type: str, theme_id: int | None) -> str:
     """What a version is, as one hash: a submission equal to the latest version's is not a new version."""
     payload = json.dumps(

@@ -65,6 +65,8 @@ rules.add_perm("entries.view_team", is_team_member | is_team_teacher | is_compet
 rules.add_perm(
     "entries.change_team", is_team_teacher | is_competition_organiser | (is_adult_participant & is_team_member)
 )
+# Bring members into a team outside schools (a link to join): its adult members.
+rules.add_perm("entries.invite_members", is_adult_participant & is_team_member)
 rules.add_perm("entries.view_entry", is_team_member | is_team_teacher | is_competition_viewer)
 rules.add_perm("entries.edit_entry", is_team_member | is_helping_teacher)
 rules.add_perm("entries.submit_entry", is_team_member | is_helping_teacher)

@@ -19,7 +19,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aigc_contest.web.accounts.models import GuardianConsent, User
+from aigc_contest.web.accounts.models import GuardianConsent, SchoolLevel, User
 from aigc_contest.web.accounts.services import record_change
 from aigc_contest.web.contests.models import Category, Competition, Theme
 from aigc_contest.web.core.errors import ServiceError, require
@@ -49,8 +49,15 @@ UPLOAD_KINDS_BY_WORK_TYPE = {
 # ---------------------------------------------------------------- teams
 
 
-def _check_team(category: Category, members: list[User], teacher: User | None) -> None:
-    if not (category.min_team_size <= len(members) <= category.max_team_size):
+def school_only_text(category: Category) -> str:
+    """Why a team without a school cannot enter a category for school teams."""
+    return _("“%(cat)s” is for school teams only. A team without a school (adults, international teams) can "
+             "enter the categories open to everyone.") % {"cat": category.tr("name")}
+
+
+def _check_team(category: Category, members: list[User], teacher: User | None, *, forming: bool = False) -> None:
+    smallest = 1 if forming else category.min_team_size
+    if not (smallest <= len(members) <= category.max_team_size):
         raise ServiceError(
             _("A team in this category has %(min)d to %(max)d members; this one has %(n)d.")
             % {"min": category.min_team_size, "max": category.max_team_size, "n": len(members)}
@@ -58,7 +65,9 @@ def _check_team(category: Category, members: list[User], teacher: User | None) -
     for member in members:
         if not member.is_student:
             raise ServiceError(_("%s is not a participant account.") % member)
-        level = member.school.level if member.school else "open"
+        if member.school is None and not category.admits_level(SchoolLevel.OPEN):
+            raise ServiceError(school_only_text(category), "school_only")
+        level = member.school.level if member.school else SchoolLevel.OPEN
         if not category.admits_level(level):
             raise ServiceError(_("%(who)s's school is not eligible for %(cat)s.") % {"who": member, "cat": category.tr("name")})
     schools = {m.school_id for m in members}
@@ -77,7 +86,9 @@ def _check_team(category: Category, members: list[User], teacher: User | None) -
 
 
 def create_team(actor: User, category: Category, *, name: str, members: Iterable[User],
-                supervising_teacher: User | None = None) -> Team:
+                supervising_teacher: User | None = None, forming: bool = False) -> Team:
+    """`forming`: a team outside schools starts with its captain and brings the others in by link, so it may
+    be smaller than the category's smallest team until it submits."""
     require(actor, "entries.create_team", category)
     screen_text(actor, name)  # before the transaction, so a refusal stays in the audit log
     with transaction.atomic():
@@ -90,10 +101,10 @@ def create_team(actor: User, category: Category, *, name: str, members: Iterable
             raise ServiceError(_("You must be a member of a team you create."))
         name = name.strip()
         if not name or len(name) > 80:
-            raise ServiceError(_("Give the team a name of at most 80 characters."))
+            raise ServiceError(_("Give the team a name of at most 80 characters."), "name")
         if Team.objects.filter(category=category, name=name).exists():
-            raise ServiceError(_("Another team in this category already has that name."))
-        _check_team(category, members, supervising_teacher)
+            raise ServiceError(_("Another team in this category already has that name."), "name")
+        _check_team(category, members, supervising_teacher, forming=forming)
         team = Team.objects.create(
             competition=category.competition,
             category=category,
@@ -341,7 +352,7 @@ def _check_consent(members: list[User]) -> None:
 _SUBMISSION_FIELDS = (
     "team_id", "category_id", "theme_id", "work_type", "title", "description", "status", "draft_file",
     "draft_file_name", "draft_file_sha256", "draft_mime", "draft_meta", "withdrawn_at", "version_count",
-    "category__competition_id", "category__submission_limit",
+    "category__competition_id", "category__submission_limit", "category__min_team_size",
     "category__competition__timezone", "category__competition__submission_opens_at",
     "category__competition__submission_deadline",
     "team__name", "team__school_id", "team__supervising_teacher_id",
@@ -409,6 +420,13 @@ def submit(actor: User, entry_id: int, *, now: datetime | None = None, expected_
         if not entry.draft_file:
             raise ServiceError(_("Upload your work before submitting."), "no_file")
         members = list(entry.team.members.all())
+        if len(members) < entry.category.min_team_size:
+            raise ServiceError(
+                _("A team in this category has at least %(min)d members; yours has %(n)d. Bring the others in "
+                  "with a link from the team page, then submit. Your draft is kept.")
+                % {"min": entry.category.min_team_size, "n": len(members)},
+                "team_too_small",
+            )
         _check_consent(members)
         limit = entry.category.submission_limit
         if entry.version_count >= limit:

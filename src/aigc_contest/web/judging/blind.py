@@ -11,8 +11,11 @@ without any XMP metadata stream, on the document, its pages or its images.
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,3 +149,52 @@ def blind_pdf(data: bytes) -> bytes:
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ValueError("not a readable PDF") from exc
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- names in what judges read
+
+NAME_MARK = "▇▇▇"
+# What is never rewritten in a card: pictures carried inside it, and links with the text that shows them
+# (an address is shown as it is; the organiser is told which entries show one, rather than a link that
+# pretends to hide whose it is).
+_KEPT_IN_CARD = re.compile(r"<a\b[^>]*>.*?</a>|data:[^\"'\s)]*", re.IGNORECASE | re.DOTALL)
+
+
+def _name_pattern(names: Iterable[str], *, escaped: bool) -> re.Pattern[str] | None:
+    words = sorted({" ".join(n.split()) for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
+    if not words:
+        return None
+    parts = []
+    for word in words:
+        text = re.escape(html.escape(word) if escaped else word).replace(r"\ ", r"\s+")
+        # Words of letters are matched whole (a team "Ink" leaves "Inkwell" alone); CJK names have no spaces.
+        parts.append(rf"(?<!\w){text}(?!\w)" if word[0].isascii() and word[-1].isascii() else text)
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def without_names(text: str, names: Iterable[str]) -> str:
+    """The text with each of `names` (a team's name, its members' names and login names, its school's)
+    replaced by a mark, so a judge reads the work, not whose it is."""
+    pattern = _name_pattern(names, escaped=False)
+    return pattern.sub(NAME_MARK, text) if pattern and text else text
+
+
+def blind_card(card: str, names: Iterable[str]) -> str:
+    """An application's HTML card without the team's names in its text (links and pictures left whole)."""
+    pattern = _name_pattern(names, escaped=True)
+    if pattern is None:
+        return card
+    pieces, at = [], 0
+    for kept in _KEPT_IN_CARD.finditer(card):
+        pieces.append(pattern.sub(NAME_MARK, card[at:kept.start()]))
+        pieces.append(kept.group(0))
+        at = kept.end()
+    pieces.append(pattern.sub(NAME_MARK, card[at:]))
+    return "".join(pieces)
+
+
+def address_names(url: str, names: Iterable[str]) -> bool:
+    """Whether an address spells one of the names (letters and digits compared, "Lisbon Makers" in
+    …/lisbon-makers/…)."""
+    squeezed = re.sub(r"[\W_]+", "", url.lower())
+    return any(len(key) >= 3 and key in squeezed for key in (re.sub(r"[\W_]+", "", n.lower()) for n in names))

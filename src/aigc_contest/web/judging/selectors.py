@@ -366,3 +366,47 @@ def declared_conflicts(competition: Competition) -> QuerySet[ConflictDeclaration
 def shortlist(round_: Round) -> QuerySet[ShortlistEntry]:
     """The entries promoted into `round_`, with the score and rank they had in the round before."""
     return ShortlistEntry.objects.filter(round=round_).select_related("entry__team", "entry__category", "from_round")
+
+
+# ---------------------------------------------------------------- what could name a team to its judges
+
+
+def team_names(entry: Entry) -> list[str]:
+    """Every name that says whose an entry is: the team's, its members' (shown and login names), its school's."""
+    team = entry.team
+    names = [team.name]
+    for display_name, username in team.members.values_list("display_name", "username"):
+        names += [display_name, username]
+    if team.school_id:
+        school = team.school
+        names += [school.name_en, school.name_zh_hant, school.name_zh_hans, school.code]
+    return [n for n in names if n]
+
+
+@dataclass
+class ShownAddress:
+    entry: Entry
+    urls: list[str]
+    names_team: bool  # an address spells the team's, a member's or the school's name
+
+
+def addresses_shown(competition: Competition) -> list[ShownAddress]:
+    """Submitted applications whose latest version shows judges a repository or demo address: blind judging
+    hides names in the card, but an address is shown as it is and may say whose the entry is."""
+    from aigc_contest.web.entries.models import EntryVersion
+    from aigc_contest.web.judging.blind import address_names
+
+    latest: dict[int, EntryVersion] = {}
+    versions = (EntryVersion.objects.filter(entry__category__competition=competition, entry__work_type="application",
+                                            entry__status=Entry.Status.SUBMITTED)
+                .select_related("entry__team__school").order_by("entry_id", "-number"))  # fmt: skip
+    for version in versions:
+        latest.setdefault(version.entry_id, version)
+    shown = []
+    for version in latest.values():
+        application = (version.meta or {}).get("application") or {}
+        urls = [u for u in (application.get("repository_url"), application.get("demo_url")) if u]
+        if urls:
+            names = team_names(version.entry)
+            shown.append(ShownAddress(version.entry, urls, any(address_names(u, names) for u in urls)))
+    return sorted(shown, key=lambda s: s.entry.title.lower())

@@ -24,12 +24,12 @@ from aigc_contest.web.certificates import selectors as certificate_selectors
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.contests.models import Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
-from aigc_contest.web.core.http import harden_work_response
+from aigc_contest.web.core.http import harden_work_response, stored_file_response
 from aigc_contest.web.core.spreadsheet import csv_response
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.judging import charts, forms, overrides, selectors, services
 from aigc_contest.web.judging import signals as judge_signals
-from aigc_contest.web.judging.blind import blind_image, blind_pdf
+from aigc_contest.web.judging.blind import blind_card, blind_image, blind_pdf, without_names
 from aigc_contest.web.judging.models import DEFAULT_METHOD, AggregationMethod, Assignment, AwardKind, Round
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
@@ -115,8 +115,11 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     rows = [{"criterion": c, "score": saved.get(c.pk), "descriptors": sorted((c.descriptors or {}).items())}
             for c in criteria]
     version = assignment.version
+    names = selectors.team_names(assignment.entry)
     return render(request, "judging/score.html", {
         "assignment": assignment, "version": version, "rows": rows,
+        "title": without_names(version.title, names), "description": without_names(version.description, names),
+        "video": _video_of(version),
         "is_image": version.mime in IMAGE_MIMES, "embed": _embed_kind(version.mime),
         "provenance": _provenance_text(assignment),
         "signals": judge_signals.judge_signals(assignment.round.competition, assignment.entry, version),
@@ -124,12 +127,21 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     })
 
 
-def _file_response(version: Any) -> HttpResponse:
+def _video_of(version: Any) -> dict[str, Any] | None:
+    """The application's short video, as its version recorded it (None for other works)."""
+    video = ((version.meta or {}).get("application") or {}).get("video")
+    return video if isinstance(video, dict) and video.get("mime") in {"video/mp4", "video/webm"} else None
+
+
+def _file_response(version: Any, names: list[str] | None = None) -> HttpResponse:
     """The submitted file with personal metadata removed (images re-encoded, PDF metadata dropped), never the
-    original name."""
+    original name; an application's card also without the team's names (`names`)."""
     with version.file.open("rb") as handle:
         data = handle.read()
-    if version.mime in IMAGE_MIMES:
+    if names is not None and version.mime == HTML_MIME and version.work_type == "application":
+        response = HttpResponse(blind_card(data.decode("utf-8", "replace"), names).encode("utf-8"),
+                                content_type=version.mime)  # fmt: skip
+    elif version.mime in IMAGE_MIMES:
         try:
             image = blind_image(data)
         except ValueError as exc:
@@ -151,7 +163,15 @@ def _file_response(version: Any) -> HttpResponse:
 @login_required
 @xframe_options_sameorigin  # the scoring page shows PDFs and playable novels in a frame; other sites may not
 def assignment_file(request: HttpRequest, pk: int) -> HttpResponse:
-    return _file_response(_assignment(request, pk).version)
+    assignment = _assignment(request, pk)
+    return _file_response(assignment.version, selectors.team_names(assignment.entry))
+
+
+@login_required
+def assignment_video(request: HttpRequest, pk: int) -> HttpResponse:
+    """An application's short video for its judge (played only when the judge presses play)."""
+    video = _video_of(_assignment(request, pk).version) or {}
+    return stored_file_response(video.get("path", ""), video.get("mime", ""))
 
 
 # ---------------------------------------------------------------- organisers
@@ -423,6 +443,7 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
         "awards": selectors.published_awards(competition),
         "results_notice": selectors.results_notice(competition),
         "conflicts": selectors.declared_conflicts(competition),
+        "addresses_shown": selectors.addresses_shown(competition),
         "certificate_job": _with_position(certificate_selectors.issue_job(competition)),
     }, status=status)
 
@@ -478,6 +499,7 @@ def organiser_signals(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
     return render(request, "judging/signals.html", {
         "competition": competition, "rows": rows, "pairs": found.pairs, "sort": sort, "columns": columns,
         "form": form, "visible": judge_signals.visible_signals(competition),
+        "addresses_shown": selectors.addresses_shown(competition),
     }, status=status)
 
 

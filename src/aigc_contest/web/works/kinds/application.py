@@ -3,15 +3,17 @@
 The document:
     {"name", "description": {"en", "zh-Hant", "zh-Hans"}, "repository_url", "demo_url", "models_used": [...],
      "screenshots": [{"path", "sha256", "width", "height", "alt"}], "source": {"path", "sha256", "files",
-     "bytes"} | null}
+     "bytes"} | null, "video": {"path", "sha256", "mime", "seconds", "bytes"} | null}
 Screenshots and the source archive are stored by the services (`attach_file`) after their checks (a
 screenshot is an image upload screened by the safety layer; the archive passes `works.archives.read_zip`:
-zip slip, bombs, links). Links are https only. Nothing is written by the AI: no writing or picture steps.
+zip slip, bombs, links; the short video, `works.video.inspect_video`: MP4 or WebM from its bytes, its length from
+the container's header). Links are https only. Nothing is written by the AI: no writing or picture steps.
 
 The submitted version is one self-contained HTML card: the name, the descriptions, the links (opened in a
 new tab with `rel="noopener noreferrer"`), the models used and the screenshots as a gallery, with no script.
 The source archive is recorded (hash, file count, size) but never put in the card or served as a runnable
-file.
+file. The video is recorded in the version's metadata (the card says it comes with the application); judges
+watch it beside the card, never played by itself.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ URL_MAX = 300
 MODELS_MAX = 10
 SCREENSHOTS_MAX = 8
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
+VIDEO_MIMES = ("video/mp4", "video/webm")
 
 
 def empty_document(name: str = "") -> dict[str, Any]:
     return {"name": name, "description": {code: "" for code in LANGUAGES}, "repository_url": "", "demo_url": "",
-            "models_used": [], "screenshots": [], "source": None}  # fmt: skip
+            "models_used": [], "screenshots": [], "source": None, "video": None}  # fmt: skip
 
 
 def https_url(value: str, label: str) -> str:
@@ -95,6 +98,12 @@ class ApplicationKind:
         if len(screenshots) > SCREENSHOTS_MAX:
             raise ServiceError(_("At most %(n)d screenshots.") % {"n": SCREENSHOTS_MAX}, "invalid")
         source = document.get("source")
+        video = document.get("video")
+        if isinstance(video, dict) and video.get("path") and video.get("mime") in VIDEO_MIMES:
+            video = {"path": str(video["path"]), "sha256": str(video.get("sha256") or ""), "mime": video["mime"],
+                     "seconds": float(video.get("seconds") or 0), "bytes": int(video.get("bytes") or 0)}
+        else:
+            video = None
         return {
             "name": name,
             "description": description,
@@ -105,6 +114,7 @@ class ApplicationKind:
             "models_used": models[:MODELS_MAX],
             "screenshots": screenshots,
             "source": dict(source) if isinstance(source, dict) and source.get("path") else None,
+            "video": video,
         }
 
     def text_params(
@@ -186,6 +196,9 @@ def render_card(document: dict[str, Any]) -> str:
             for label, url in links) + "</ul>")  # fmt: skip
     if document["models_used"]:
         parts.append("<p>Models and APIs: " + esc(", ".join(document["models_used"])) + "</p>")
+    if document.get("video"):
+        whole = round(document["video"]["seconds"])
+        parts.append(f"<p>A video ({whole // 60}:{whole % 60:02d}) comes with this application.</p>")
     parts.append('<div class="gallery">')
     for shot in document["screenshots"]:
         alt = esc(shot["alt"] or "Screenshot")
