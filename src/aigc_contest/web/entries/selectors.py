@@ -65,7 +65,7 @@ def school_not_admitted_text(competition: Competition, team: Team) -> str:
     """Why the team's school may not submit to the competition yet, or "" when it may."""
     from aigc_contest.web.contests.roles_selectors import school_admission
 
-    if team.school_id is None:
+    if team.school_id is None or not competition.schools_must_join:
         return ""  # a team outside schools (an open category's) asks no school's admission
     state = school_admission(competition, team.school)
     return str(SCHOOL_NOT_ADMITTED[state]) if state in SCHOOL_NOT_ADMITTED else ""

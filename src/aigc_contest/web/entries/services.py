@@ -354,7 +354,7 @@ _SUBMISSION_FIELDS = (
     "draft_file_name", "draft_file_sha256", "draft_mime", "draft_meta", "withdrawn_at", "version_count",
     "category__competition_id", "category__submission_limit", "category__min_team_size",
     "category__competition__timezone", "category__competition__submission_opens_at",
-    "category__competition__submission_deadline",
+    "category__competition__submission_deadline", "category__competition__schools_must_join",
     "team__name", "team__school_id", "team__supervising_teacher_id",
 )
 _MEMBER_FIELDS = ("id", "username", "display_name", "email", "role", "is_adult")
