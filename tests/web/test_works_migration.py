@@ -135,7 +135,7 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
     picture = Work.objects.get(entry=image_entry)
     assert picture.kind == "image"
     assert picture.document == {"prompt": "a calm lake", "caption": "A calm lake",
-                                "picture": {"asset": chosen.pk, "job": image_job.pk,
+                                "picture": {"asset": f"job-asset:{chosen.pk}", "job": image_job.pk,
                                             "provenance": {"model": "image-tiny"}}}  # fmt: skip
     assert list(picture.jobs.values_list("job", "step", "state")) == [(image_job.pk, "picture", "applied")]
     # A new work after the move gets a number of its own.

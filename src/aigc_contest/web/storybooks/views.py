@@ -365,7 +365,7 @@ def picture(request: HttpRequest, pk: int, page_id: str, index: int | None = Non
     if book is None:
         raise Http404
     try:
-        data = kind.picture_bytes(book, page_id, index)
+        data = kind.picture_bytes(work, book, page_id, index)
     except (ServiceError, OSError) as exc:
         raise Http404 from exc
     response = HttpResponse(data, content_type="image/png")
