@@ -86,9 +86,8 @@ def test_a_storybook_the_whole_way(live_server: Any, book_setup: Any, jobs_inlin
 
 def test_a_storybook_from_the_old_tables_the_whole_way(live_server: Any, book_setup: Any, jobs_inline: Any,
                                                        tiny_models: Any, chromium_page: Any, make_png: Any) -> None:  # fmt: skip
-    from works_migration_helpers import old_drafts, picture_job
-
     from aigc_contest.works.storybook.pipeline import BookBrief, StoryPlan
+    from works_migration_helpers import old_drafts, picture_job
 
     student = book_setup.student
     plan = StoryPlan(brief=BookBrief(theme="A roof garden", brief="bees", language="en", age_band="6-8", pages=2,

@@ -91,9 +91,8 @@ def test_a_novel_the_whole_way(live_server: Any, novel_setup: Any, jobs_inline: 
 
 def test_a_novel_from_the_old_tables_the_whole_way(live_server: Any, novel_setup: Any, jobs_inline: Any,
                                                    tiny_models: Any, chromium_page: Any, make_png: Any) -> None:  # fmt: skip
-    from works_migration_helpers import old_drafts, picture_job
-
     from aigc_contest.web.works.kinds.novel_starter import starter_novel
+    from works_migration_helpers import old_drafts, picture_job
 
     student = novel_setup.student
     drawn = picture_job(student, [make_png(color=(20, 40, 60))])

@@ -90,7 +90,8 @@ def test_every_picture_becomes_a_reference_of_the_works_own_jobs(  # type: ignor
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    from aigc_contest.web.works.kinds import image, novel as novel_kind, storybook
+    from aigc_contest.web.works.kinds import image, storybook
+    from aigc_contest.web.works.kinds import novel as novel_kind
     from aigc_contest.web.works.models import Work as NewWork
 
     storybook_work = NewWork.objects.get(entry=book_entry)
