@@ -12,18 +12,10 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from works_migration_helpers import migrate
 
 BEFORE = [("works", "0004_finetuned_model_kind")]
-
-
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -74,7 +66,7 @@ def test_every_picture_becomes_a_reference_of_the_works_own_jobs(  # type: ignor
     novel["nodes"][0]["illustration"] = {"asset": f"job-asset:{novel_asset.pk}", "alt": "", "provenance": {}}
     book_entry, image_entry, novel_entry = entry("Bees", "storybook"), entry("Ants", "image"), entry("Moths", "novel")
 
-    old = _migrate(BEFORE)  # the database as it was before pictures were named one way
+    old = migrate(BEFORE)  # the database as it was before pictures were named one way
     Work, WorkJob = old.get_model("works", "Work"), old.get_model("works", "WorkJob")
     plan = {"brief": {"theme": "A roof garden", "pages": 2}}
     documents = {
@@ -87,8 +79,7 @@ def test_every_picture_becomes_a_reference_of_the_works_own_jobs(  # type: ignor
         work = Work.objects.create(entry_id=owner.pk, kind=kind, document=document, revision=3)
         WorkJob.objects.create(work=work, job_id=job.pk, step="picture", target="p1", state="applied")
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate()
 
     from aigc_contest.web.works.kinds import image, storybook
     from aigc_contest.web.works.kinds import novel as novel_kind
@@ -122,8 +113,8 @@ def test_every_picture_becomes_a_reference_of_the_works_own_jobs(  # type: ignor
     assert pictures.read(picture_work, f"job-asset:{picked.pk}") == pngs["picked"]
 
     # And back: the numbers and paths return.
-    back = _migrate(BEFORE)
+    back = migrate(BEFORE)
     assert back.get_model("works", "Work").objects.get(entry_id=image_entry.pk).document["picture"]["asset"] == picked.pk
     restored = back.get_model("works", "Work").objects.get(entry_id=book_entry.pk).document["book"]["pages"][0]
     assert restored["image"]["path"] == chosen.file.name
-    _migrate(executor.loader.graph.leaf_nodes())
+    migrate()
