@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from live_db_helpers import when_unlocked
+
 from .conftest import run_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.ml, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -40,7 +42,7 @@ def _edit_redraw_keep_and_submit(page: Any, base: str, entry: Any, words: str) -
     page.get_by_role("button", name="New picture for page 1").click()
     page.wait_for_load_state()
     expect(page.get_by_test_id("now")).to_contain_text("Drawing the picture for page 1")
-    run_jobs()
+    when_unlocked(run_jobs)
     chooser = page.locator(f"#page-{first.id}").get_by_test_id("picture-chooser")
     expect(chooser).to_be_visible(timeout=30_000)  # storybook.js brings it in without a reload
     chooser.get_by_role("button", name="Keep the new picture").click()
@@ -77,8 +79,11 @@ def test_a_storybook_the_whole_way(live_server: Any, book_setup: Any, jobs_inlin
     page.get_by_label("Number of pages").fill("2")
     page.get_by_role("button", name="Make my storybook").click()
     expect(page.locator("#live-progress")).to_contain_text("Planning the story")
-    run_jobs()
+    when_unlocked(run_jobs)
     expect(page.get_by_test_id("pictures-done")).to_have_text("2 of 2 pictures drawn", timeout=60_000)
+    expect(page.get_by_test_id("page-picture")).to_have_count(2)
+    expect(page.get_by_text("test model (random weights)").first).to_be_visible()
+    page.reload()  # the book as stored now, at its latest revision, before the child edits it
 
     _edit_redraw_keep_and_submit(page, live_server.url, book_setup.entry, "Mimi the cat jumps over the moon.")
     assert errors == []

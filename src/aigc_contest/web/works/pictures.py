@@ -39,7 +39,11 @@ def asset_of(work: Work, asset_pk: Any) -> JobAsset | None:
 
 def read(work: Work, ref: Any) -> bytes | None:
     """The PNG a document's reference names, if it is one of this work's pictures and still stored."""
-    asset = asset_of(work, asset_pk_of(ref))
+    return read_asset(asset_of(work, asset_pk_of(ref)))
+
+
+def read_asset(asset: JobAsset | None) -> bytes | None:
+    """A picture's stored bytes (None when there is none, or its file is gone)."""
     if asset is None:
         return None
     try:

@@ -322,7 +322,7 @@ def picture_asset(work: Work, asset_pk: Any) -> JobAsset | None:
 
 
 def picture_bytes(work: Work, asset_pk: Any) -> bytes:
-    data = pictures.read(work, pictures.reference(asset_pk)) if isinstance(asset_pk, int) else None
+    data = pictures.read_asset(pictures.asset_of(work, asset_pk))
     if data is None:
         raise ServiceError(_("That picture does not exist."), "not_found")
     return data

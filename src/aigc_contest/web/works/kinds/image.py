@@ -88,7 +88,7 @@ class ImageKind:
 
         chosen = (work.document or {}).get("picture") or {}
         asset = pictures.asset_of(work, pictures.asset_pk_of(chosen.get("asset")))
-        data = pictures.read(work, chosen.get("asset"))
+        data = pictures.read_asset(asset)
         if asset is None or data is None:
             raise ServiceError(_("Please choose one of your pictures."), "no_picture")
         try:

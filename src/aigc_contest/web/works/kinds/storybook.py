@@ -147,7 +147,7 @@ def edit_words(operation: str, args: dict[str, Any]) -> list[Words]:
 # ---------------------------------------------------------------- pictures and exports
 
 
-Reader = Callable[[str], "bytes | None"]
+Reader = Callable[[str], bytes | None]
 
 
 def materialized(book: Storybook, read: Reader) -> Storybook:
