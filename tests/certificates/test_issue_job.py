@@ -34,8 +34,7 @@ def test_refused_before_the_announcement(announced, client) -> None:  # type: ig
         start_issue_all(announced.organiser, announced.competition)
     assert caught.value.code == "embargo"
     client.force_login(announced.organiser)
-    response = client.post(f"/organiser/{announced.competition.slug}/judging/", {"action": "issue_certificates"},
-                           follow=True)
+    response = client.post(f"/organiser/{announced.competition.slug}/certificates/issue", follow=True)
     assert "once the results are announced" in response.content.decode()
     assert not Job.objects.exists()
 
@@ -140,20 +139,23 @@ def test_the_organiser_page_follows_the_job(announced, client) -> None:  # type:
     from aigc_contest.web.jobs.models import Job
 
     url = f"/organiser/{announced.competition.slug}/judging/"
+    issue = f"/organiser/{announced.competition.slug}/certificates/issue"
     for user in (announced.teacher_a, announced.student_a, announced.judge):
         client.force_login(user)
-        assert client.post(url, {"action": "issue_certificates"}).status_code == 403
+        assert client.post(issue).status_code == 403
     assert not Job.objects.exists()
     client.force_login(announced.organiser)
-    html = client.post(url, {"action": "issue_certificates"}, follow=True).content.decode()
+    response = client.post(issue, follow=True)
+    assert response.redirect_chain == [(url, 302)]  # back to the organiser page, where the panel is
+    html = response.content.decode()
     job = Job.objects.get()
     assert f'data-poll-url="/jobs/{job.pk}/status/"' in html and "js/jobs.js" in html
-    assert 'value="issue_certificates"' not in html  # no second run while one is under way
+    assert f'action="{issue}"' not in html  # no second run while one is under way
     assert client.get(f"/jobs/{job.pk}/status/").status_code == 200
     _run_worker()
     html = client.get(url).content.decode()
     assert "data-poll-url" not in html and "Certificates issued: 5 (already issued: 0)." in html
-    assert 'value="issue_certificates"' in html
+    assert f'action="{issue}"' in html
 
 
 def test_the_job_refuses_at_run_time_too(announced) -> None:  # type: ignore[no-untyped-def]

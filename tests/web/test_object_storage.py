@@ -46,8 +46,12 @@ def test_every_kind_of_file_is_stored_in_the_bucket(s3_storage, world, make_png,
     version = services.submit_entry(world.student_a, world.entry)
     asset = _job_asset(world.student_a, make_png(color=(1, 2, 3)))
     certificate = issue_certificate(world.student_a, world.competition, team=world.team)
-    picture = default_storage.save("storybooks/pictures/p1.png", ContentFile(make_png(color=(9, 9, 9))))
-    zipped, _book = book_services.archive(_tiny_book(picture))  # reads the picture back from the bucket
+    picture = _job_asset(world.student_a, make_png(color=(9, 9, 9)))  # a page's picture, as a job stores it
+
+    def read(reference: str) -> bytes | None:  # as `works.pictures` reads the work's own pictures
+        return picture.file.open("rb").read() if reference == f"job-asset:{picture.pk}" else None
+
+    zipped, _book = book_services.archive(_tiny_book(f"job-asset:{picture.pk}"), read)  # read from the bucket
     export = default_storage.save(f"storybooks/{world.entry.pk}/book.zip", ContentFile(zipped))
 
     keys = _keys(s3_storage)

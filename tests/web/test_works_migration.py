@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("studio", "0002_studiojob"), ("storybooks", "0001_initial"), ("works", "0001_initial")]
+from works_migration_helpers import BEFORE_WORKS, migrate
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:
@@ -23,14 +22,6 @@ def _png(colour: tuple[int, int, int]) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,7 +75,7 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
     plan = {"brief": {"theme": "A roof garden", "pages": 2}}
     book = {"title": "Roof", "pages": [{"id": "p1", "text": "Hello."}]}
 
-    old = _migrate(BEFORE)  # the database as it was before the works app
+    old = migrate(BEFORE_WORKS)  # the database as it was before the works app
     StudioWork, StudioJob = old.get_model("studio", "StudioWork"), old.get_model("studio", "StudioJob")
     StorybookWork, StorybookStep = (
         old.get_model("storybooks", "StorybookWork"),
@@ -103,8 +94,7 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
         work_id=storybook_work.pk, job_id=picture_step.pk, step="picture", page_id="p1"
     )
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # the move, and the old tables removed
+    migrate()  # the move, and the old tables removed
 
     from aigc_contest.web.works.models import Work, WorkJob
 
@@ -135,7 +125,7 @@ def test_every_draft_moves_to_the_works_tables_intact(make_competition, make_sch
     picture = Work.objects.get(entry=image_entry)
     assert picture.kind == "image"
     assert picture.document == {"prompt": "a calm lake", "caption": "A calm lake",
-                                "picture": {"asset": chosen.pk, "job": image_job.pk,
+                                "picture": {"asset": f"job-asset:{chosen.pk}", "job": image_job.pk,
                                             "provenance": {"model": "image-tiny"}}}  # fmt: skip
     assert list(picture.jobs.values_list("job", "step", "state")) == [(image_job.pk, "picture", "applied")]
     # A new work after the move gets a number of its own.

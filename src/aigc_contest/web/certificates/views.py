@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.accounts.models import School
 from aigc_contest.web.certificates import archives, selectors, services
+from aigc_contest.web.certificates.forms import IssueCertificatesForm
 from aigc_contest.web.certificates.models import Certificate
 from aigc_contest.web.contests.models import Competition
-from aigc_contest.web.core.errors import ServiceError
+from aigc_contest.web.core.errors import ServiceError, require
 
 
 def verify(request: HttpRequest, uuid: UUID) -> HttpResponse:
@@ -52,6 +53,24 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
         "archives": archives.archives_for(request.user, chosen),  # type: ignore[arg-type]
         "can_manage": request.user.has_perm("certificates.manage_certificates"),
     })
+
+
+@login_required
+@require_POST
+def issue_certificates(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Queue the bulk issuing job; its progress is the panel on the judging organiser page
+    (`{% issue_certificates_panel %}`), where the organiser is sent back to."""
+    competition = get_object_or_404(Competition, slug=slug)
+    require(request.user, "certificates.manage_certificates", competition)
+    if IssueCertificatesForm(request.POST).is_valid():
+        try:
+            services.start_issue_all(request.user, competition)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Issuing certificates. You can follow the progress below; "
+                                        "certificates already issued are kept."))
+    return redirect("judging-organiser", slug=competition.slug)
 
 
 @login_required

@@ -72,10 +72,6 @@ class OpenRoundForm(JudgingForm):
         return int(self._default("k"))
 
 
-class IssueCertificatesForm(JudgingForm):
-    """No input: the button queues the job."""
-
-
 class AwardPlacesForm(JudgingForm):
     """One number per category and award kind, named places-<category id>-<kind> as the page has always posted."""
 

@@ -14,6 +14,7 @@ from typing import Any
 from aigc_contest.judging.signals.making import Generation, MakingTimeline, PartText, making_timeline
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.jobs.models import JobStatus
+from aigc_contest.web.works import pictures
 from aigc_contest.web.works.base import PICTURE
 from aigc_contest.web.works.models import Work, WorkJob, WorkKind
 
@@ -80,8 +81,7 @@ def making_of(entry: Entry) -> MakingTimeline | None:
         where = names.get(item.target, item.target or names.get("", "the work"))
         if item.step == PICTURE:
             for asset in job.assets.all():  # each picture made is a candidate; kept if the work uses it
-                stored = asset.file.name or ""
-                kept = f"job-asset:{asset.pk}" in document_text or bool(stored and stored in document_text)
+                kept = f'"{pictures.reference(asset.pk)}"' in document_text
                 generations.append(Generation("picture", where, str(params.get("prompt") or ""),
                                               params.get("model"), _loras(params), job.created_at, kept))  # fmt: skip
             continue

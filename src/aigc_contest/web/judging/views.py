@@ -20,7 +20,6 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from aigc_contest.web.accounts.http import AuthenticatedHttpRequest
 from aigc_contest.web.accounts.models import User
-from aigc_contest.web.certificates import selectors as certificate_selectors
 from aigc_contest.web.contests import selectors as contest_selectors
 from aigc_contest.web.contests.models import Competition, Criterion
 from aigc_contest.web.core.errors import ServiceError, require
@@ -206,14 +205,6 @@ def _open_round(request: AuthenticatedHttpRequest, form: forms.OpenRoundForm) ->
     messages.success(request, _("Round saved."))
 
 
-def _issue_certificates(request: AuthenticatedHttpRequest, form: forms.IssueCertificatesForm) -> None:
-    from aigc_contest.web.certificates.services import start_issue_all
-
-    start_issue_all(request.user, form.competition)
-    messages.success(request, _("Issuing certificates. You can follow the progress below; "
-                                "certificates already issued are kept."))
-
-
 def _award_places(request: AuthenticatedHttpRequest, form: forms.AwardPlacesForm) -> None:
     for category, places in form.places():
         services.set_award_places(request.user, category, places)
@@ -304,7 +295,6 @@ _ALLOWED = gettext_noop("%(judge)s may judge entry %(entry)s again.")
 
 ACTIONS: dict[str, OrganiserAction] = {
     "open_round": OrganiserAction(forms.OpenRoundForm, _open_round, "open_round"),
-    "issue_certificates": OrganiserAction(forms.IssueCertificatesForm, _issue_certificates),
     "award_places": OrganiserAction(forms.AwardPlacesForm, _award_places, "award_places"),
     "add_judge": OrganiserAction(forms.AddJudgeForm, _add_judge, "add_judge"),
     "assign": OrganiserAction(forms.AssignForm, _assign),
@@ -444,16 +434,7 @@ def _organiser_page(request: AuthenticatedHttpRequest, competition: Competition,
         "results_notice": selectors.results_notice(competition),
         "conflicts": selectors.declared_conflicts(competition),
         "addresses_shown": selectors.addresses_shown(competition),
-        "certificate_job": _with_position(certificate_selectors.issue_job(competition)),
     }, status=status)
-
-
-def _with_position(job: Any) -> Any:
-    from aigc_contest.web.jobs.selectors import queue_position
-
-    if job is not None:
-        job.position = queue_position(job)
-    return job
 
 
 @login_required

@@ -27,7 +27,7 @@ from aigc_contest.web.core.translation import style_choices
 from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
-from aigc_contest.web.works import selectors, services
+from aigc_contest.web.works import pictures, selectors, services
 from aigc_contest.web.works.base import PICTURE
 from aigc_contest.web.works.kinds import storybook as kind
 from aigc_contest.web.works.kinds.storybook import PAGE_TEXT, STORYBOOK
@@ -144,8 +144,8 @@ def keep_picture(actor: Any, work: Work, page_id: str, index: int) -> Work:
     page = kind.page_of(kind.require_book(work), page_id)
     if not 0 <= index < len(page.candidates):
         raise ServiceError(_("That picture does not exist."), "not_found")
-    asset = page.candidates[index].provenance.get("asset")
-    if isinstance(asset, int) and services.picture_asset(work, asset) is not None:
+    asset = pictures.asset_pk_of(page.candidates[index].path)  # the candidate's `job-asset:N` reference
+    if asset is not None and services.picture_asset(work, asset) is not None:
         services.pick_picture(actor, work, target=page_id, asset_pk=asset)
     else:
         edit_book(actor, work, "choose", page=page_id, index=str(index))
@@ -365,7 +365,7 @@ def picture(request: HttpRequest, pk: int, page_id: str, index: int | None = Non
     if book is None:
         raise Http404
     try:
-        data = kind.picture_bytes(book, page_id, index)
+        data = kind.picture_bytes(work, book, page_id, index)
     except (ServiceError, OSError) as exc:
         raise Http404 from exc
     response = HttpResponse(data, content_type="image/png")

@@ -32,6 +32,7 @@ from aigc_contest.web.jobs.services import cancel_job, retry_job, submit_job
 from aigc_contest.web.moderation.models import SafetyEvent
 from aigc_contest.web.moderation.selectors import policy_for
 from aigc_contest.web.moderation.services import job_policy_params, record_verdict
+from aigc_contest.web.works import pictures
 from aigc_contest.web.works.base import (
     IMAGE_JOB,
     PICTURE,
@@ -317,19 +318,14 @@ def sync_entry(entry: Entry) -> Work | None:
 
 def picture_asset(work: Work, asset_pk: Any) -> JobAsset | None:
     """A candidate made by one of this work's own picture jobs, or None."""
-    if not isinstance(asset_pk, int) or isinstance(asset_pk, bool):
-        return None
-    return (JobAsset.objects.select_related("job__owner")
-            .filter(pk=asset_pk, job__work_job__work=work, job__work_job__step=PICTURE,
-                    job__status=JobStatus.SUCCEEDED).first())  # fmt: skip
+    return pictures.asset_of(work, asset_pk)
 
 
 def picture_bytes(work: Work, asset_pk: Any) -> bytes:
-    asset = picture_asset(work, asset_pk)
-    if asset is None:
+    data = pictures.read_asset(pictures.asset_of(work, asset_pk))
+    if data is None:
         raise ServiceError(_("That picture does not exist."), "not_found")
-    with asset.file.open("rb") as handle:
-        return bytes(handle.read())
+    return data
 
 
 def pick_picture(

@@ -84,7 +84,10 @@ class StorybookError(ValueError):
 
 
 class ImageAsset(BaseModel):
-    """An image: a path relative to the book folder, or inline bytes (base64 in JSON), plus provenance."""
+    """An image: a path relative to the book folder, or inline bytes (base64 in JSON), plus provenance.
+
+    A host may keep its own reference in `path` (the web studio's `job-asset:N`) and put the bytes inline
+    before it exports the book."""
 
     model_config = ConfigDict(extra="forbid")
 

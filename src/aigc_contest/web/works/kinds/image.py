@@ -1,5 +1,6 @@
 """Pictures: the document is `{"prompt", "picture", "caption"}`; `picture` is the chosen candidate
-(`{"asset", "job", "provenance"}`, the job's PNG as made, provenance chunks and all) or null.
+(`{"asset", "job", "provenance"}`, `asset` the `job-asset:N` reference of `works.pictures`: the job's
+PNG as made, provenance chunks and all) or null.
 
 The child describes a picture, a few are made as one `image` job, and the one they pick becomes the
 entry's draft file; nothing is written by the AI, so there are no writing steps."""
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.jobs.kinds import JobFailure, JobOutput, Progress
-from aigc_contest.web.jobs.models import JobAsset
+from aigc_contest.web.works import pictures
 from aigc_contest.web.works.base import PICTURE, ImageModel, Next, Picture, VersionFile, Words, new_seed
 from aigc_contest.web.works.models import Work, WorkJob, WorkKind
 
@@ -79,18 +80,17 @@ class ImageKind:
 
     def use_picture(self, work: Work, target: str, picture: Picture) -> dict[str, Any] | None:
         return {**(work.document or empty_document()),
-                "picture": {"asset": picture.asset, "job": picture.job, "provenance": picture.provenance},
+                "picture": {"asset": pictures.reference(picture.asset), "job": picture.job, "provenance": picture.provenance},
                 "caption": picture.alt}  # fmt: skip
 
     def version_file(self, work: Work) -> VersionFile:
         from aigc_contest.generation.provenance import read_provenance
 
         chosen = (work.document or {}).get("picture") or {}
-        asset = JobAsset.objects.filter(pk=chosen.get("asset") or -1, job__work_job__work=work).first()
-        if asset is None:
+        asset = pictures.asset_of(work, pictures.asset_pk_of(chosen.get("asset")))
+        data = pictures.read_asset(asset)
+        if asset is None or data is None:
             raise ServiceError(_("Please choose one of your pictures."), "no_picture")
-        with asset.file.open("rb") as handle:
-            data = handle.read()
         try:
             info = read_provenance(data)
         except ValueError as exc:

@@ -1,7 +1,8 @@
 """Interactive novels: the document is the `aigc-contest/novel` JSON (core: `aigc_contest.works.novel`).
 
 Writing jobs (`novel.text`): the AI's first draft (graph, then passages) and one part written again.
-Pictures illustrate a part; the chosen one is a `job-asset:N` reference with its provenance, and the
+Pictures illustrate a part; the chosen one is a `job-asset:N` reference (`works.pictures`) with its
+provenance, and the
 exported player carries it inline."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.jobs.kinds import JobFailure, JobOutput, Progress, safety_policy_of
-from aigc_contest.web.jobs.models import JobAsset, JobStatus
+from aigc_contest.web.works import pictures
 from aigc_contest.web.works.base import (
     PICTURE,
     ImageModel,
@@ -37,7 +38,6 @@ MAX_NODES = 300
 DRAFT_NODES = 6
 PICTURES_PER_REQUEST = 2
 MAX_PICTURE_PROMPT = 1000
-ASSET_REF = re.compile(r"job-asset:([0-9]{1,12})\Z")
 DRAFT, NODE_TEXT = "draft", "node_text"
 
 
@@ -145,37 +145,12 @@ def suggested_picture_prompt(title: str, text: str, style: str = "") -> str:
     return illustration_prompt(str(title)[:200], str(text)[:4000], str(style)[:200])
 
 
-def _picture_asset(work: Work, asset_pk: Any) -> JobAsset | None:
-    if not isinstance(asset_pk, int) or isinstance(asset_pk, bool):
-        return None
-    return (JobAsset.objects.filter(pk=asset_pk, job__work_job__work=work, job__work_job__step=PICTURE,
-                                    job__status=JobStatus.SUCCEEDED).first())  # fmt: skip
-
-
-def asset_reader(work: Work) -> Callable[[str], bytes | None]:
-    """Reads `job-asset:N` illustration references, for this work's own pictures only (a story cannot pull
-    in another entry's files by naming them)."""
-
-    def read(reference: str) -> bytes | None:
-        match = ASSET_REF.match(reference)
-        asset = _picture_asset(work, int(match.group(1))) if match else None
-        if asset is None:
-            return None
-        try:
-            with asset.file.open("rb") as handle:
-                return bytes(handle.read())
-        except OSError:
-            return None
-
-    return read
-
-
 def playable_html(work: Work, document: Any = None) -> str:
     """The saved story (or `document`, the page's current one) as one playable page, pictures inline."""
     from aigc_contest.works.novel.html_player import write_html
 
     novel = parse_document(work.document if document is None else document)
-    return write_html(novel, asset_reader(work))
+    return write_html(novel, pictures.reader(work))
 
 
 class NovelKind:
@@ -373,7 +348,7 @@ class NovelKind:
         from aigc_contest.works.novel.model import Illustration
 
         illustration = Illustration(
-            asset=f"job-asset:{picture.asset}", alt=picture.alt, provenance=picture.provenance
+            asset=pictures.reference(picture.asset), alt=picture.alt, provenance=picture.provenance
         )
         return self._change_node(work, target, lambda node: setattr(node, "illustration", illustration))
 
@@ -382,7 +357,7 @@ class NovelKind:
         """The illustration JSON an open page puts into its copy of the part."""
         from aigc_contest.works.novel.model import Illustration
 
-        return Illustration(asset=f"job-asset:{picture.asset}", alt=picture.alt,
+        return Illustration(asset=pictures.reference(picture.asset), alt=picture.alt,
                             provenance=picture.provenance).model_dump(mode="json", exclude_none=True)  # fmt: skip
 
     # ---------------------------------------------------------------- the submitted file

@@ -4,7 +4,8 @@
 The pipeline's writing steps (`storybook.text`: outline, character sheet, page texts, one page again) run
 as jobs one after another: each finished one queues the next (`next_steps`), so the book resumes from
 wherever it stopped. Once the pages exist every page is drawn once; a page's pictures are candidates
-stored as paths in default storage (the job's PNG files), each with the provenance read from the PNG.
+named by their `job-asset:N` reference (`works.pictures`: the job's PNG files, read only for this work),
+each with the provenance read from the PNG. A book holds no storage paths.
 
 Submitting stores the exported PDF as the entry's file; the version's `meta["storybook"]` holds the book
 JSON and `meta["book_archive"]` a content-addressed zip of `book.json` + `assets/` to re-export it from."""
@@ -28,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from aigc_contest.web.core.errors import ServiceError
 from aigc_contest.web.jobs.kinds import SAFETY_POLICY_PARAM, JobFailure, JobOutput, Progress, safety_policy_of
 from aigc_contest.web.jobs.models import FINAL_STATUSES
+from aigc_contest.web.works import pictures
 from aigc_contest.web.works.base import (
     IMAGE_JOB,
     PICTURE,
@@ -145,18 +147,18 @@ def edit_words(operation: str, args: dict[str, Any]) -> list[Words]:
 # ---------------------------------------------------------------- pictures and exports
 
 
-def materialized(book: Storybook) -> Storybook:
-    """The book with every picture's bytes inline (read from storage), ready for an exporter."""
+Reader = Callable[[str], bytes | None]
+
+
+def materialized(book: Storybook, read: Reader) -> Storybook:
+    """The book with every picture's bytes inline (its references read by `read`), ready for an exporter."""
 
     def inline(asset: ImageAsset | None) -> ImageAsset | None:
         if asset is None or asset.data is not None:
             return asset
-        assert asset.path is not None
-        try:
-            with default_storage.open(asset.path, "rb") as handle:
-                data = handle.read()
-        except (OSError, FileNotFoundError) as exc:
-            raise ServiceError(_("A picture of this book is missing from storage."), "missing_file") from exc
+        data = read(str(asset.path))
+        if data is None:
+            raise ServiceError(_("A picture of this book is missing from storage."), "missing_file")
         return ImageAsset(data=data, media_type=asset.media_type, provenance=asset.provenance)
 
     data = book.model_copy(deep=True)
@@ -169,8 +171,8 @@ def materialized(book: Storybook) -> Storybook:
     return data
 
 
-def picture_bytes(book: Storybook, page_id: str, index: int | None) -> bytes:
-    """A page's chosen picture (index None) or candidate `index`, read from storage."""
+def picture_bytes(work: Work, book: Storybook, page_id: str, index: int | None) -> bytes:
+    """A page's chosen picture (index None) or candidate `index`: one of the work's own pictures."""
     page = page_of(book, page_id)
     asset = (
         page.image
@@ -179,10 +181,10 @@ def picture_bytes(book: Storybook, page_id: str, index: int | None) -> bytes:
     )
     if asset is None:
         raise ServiceError(_("That picture does not exist."), "not_found")
-    if asset.data is not None:
-        return asset.data
-    with default_storage.open(str(asset.path), "rb") as handle:
-        return handle.read()
+    data = asset.data if asset.data is not None else pictures.read(work, asset.path)
+    if data is None:
+        raise ServiceError(_("That picture does not exist."), "not_found")
+    return data
 
 
 def export(work: Work, fmt: str, *, anonymous: bool = False) -> bytes:
@@ -192,7 +194,7 @@ def export(work: Work, fmt: str, *, anonymous: bool = False) -> bytes:
 
     if fmt not in EXPORT_TYPES:
         raise ServiceError(_("Unknown export format."), "bad_request")
-    book = materialized(require_book(work))
+    book = materialized(require_book(work), pictures.reader(work))
     if anonymous:
         book = book.model_copy(update={"author": ""})
     with tempfile.TemporaryDirectory() as folder:
@@ -206,12 +208,13 @@ def export(work: Work, fmt: str, *, anonymous: bool = False) -> bytes:
         return out.read_bytes()
 
 
-def archive(book: Storybook) -> tuple[bytes, dict[str, Any]]:
-    """A zip of book.json + assets/ (chosen pictures only), and the book JSON it holds."""
+def archive(book: Storybook, read: Reader) -> tuple[bytes, dict[str, Any]]:
+    """A zip of book.json + assets/ (chosen pictures only, their references read by `read`), and the book
+    JSON it holds."""
     from aigc_contest.works.storybook.model import BOOK_FILE_NAME, save_book
 
     with tempfile.TemporaryDirectory() as folder:
-        save_book(materialized(book), folder)
+        save_book(materialized(book, read), folder)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
             for path in sorted(Path(folder).rglob("*")):
@@ -368,7 +371,8 @@ class StorybookKind:
             with asset.file.open("rb") as handle:
                 png = handle.read()
             provenance = provenance_of(png, job=item.job_id, asset=asset.pk, page=item.target)
-            assets.append(ImageAsset(path=asset.file.name, media_type="image/png", provenance=provenance))
+            assets.append(ImageAsset(path=pictures.reference(asset.pk), media_type="image/png",
+                                     provenance=provenance))
         return attach_candidates(book, item.target, assets)
 
     def next_steps(self, work: Work, pending: list[WorkJob]) -> Next:
@@ -421,7 +425,7 @@ class StorybookKind:
         pdf = export(
             work, "pdf", anonymous=True
         )  # judging is blind: no team name on the cover or in the metadata
-        zipped, book_json = archive(book)
+        zipped, book_json = archive(book, pictures.reader(work))
         sha256 = hashlib.sha256(zipped).hexdigest()
         archive_path = f"storybooks/{work.entry_id}/{sha256[:32]}.zip"
         if not default_storage.exists(archive_path):
