@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aigc_contest.web.entries.models import Entry
@@ -78,3 +79,54 @@ def image_models() -> list[tuple[str, str, bool]]:
     except RegistryError:
         return []
     return [(name, name, bool(registry.get(name).test_model)) for name in registry.names("image")]
+
+
+# ---------------------------------------------------------------- the team's own fine-tuned models
+
+
+@dataclass(frozen=True)
+class OfferedLora:
+    """A finished LoRA (trained here or uploaded) that a studio may draw with."""
+
+    source: int  # the fine-tuning work's pk
+    title: str  # its entry's title
+    path: str  # the storage name of the .safetensors file
+    sha256: str
+    base_model: str  # the models-file name it was trained on
+    origin: str  # "trained" | "uploaded"
+
+
+def lora_of(work: Work) -> OfferedLora | None:
+    """A fine-tuning work's finished LoRA, or None."""
+    from aigc_contest.web.works.models import WorkKind
+
+    lora = (work.document or {}).get("lora") if work.kind == WorkKind.FINETUNE else None
+    if not isinstance(lora, dict) or not lora.get("path") or not lora.get("sha256"):
+        return None
+    return OfferedLora(source=work.pk, title=work.entry.title, path=str(lora["path"]), sha256=str(lora["sha256"]),
+                       base_model=str(lora.get("base_model") or ""), origin=str(lora.get("origin") or ""))  # fmt: skip
+
+
+def loras_for(actor: Any, entry: Entry, model: str | None = None) -> list[OfferedLora]:
+    """The LoRAs a studio of `entry` offers `actor`: finished LoRAs of fine-tuning entries in the same
+    competition whose team holds every member of the entry's team (the team's own: the same people entered
+    the fine-tuning track), which `actor` may use (`works.use_lora`: that team's members and helping teachers),
+    trained on `model` where one is named (a LoRA only fits the base model it was trained on)."""
+    from aigc_contest.web.works.models import WorkKind
+
+    members = set(entry.team.members.values_list("pk", flat=True))
+    if not members or actor is None or not getattr(actor, "is_authenticated", False):
+        return []
+    candidates = (Work.objects.filter(kind=WorkKind.FINETUNE, entry__category__competition_id=entry.category.competition_id)
+                  .exclude(pk=getattr(getattr(entry, "work", None), "pk", None))
+                  .select_related("entry__team").prefetch_related("entry__team__members").order_by("pk"))  # fmt: skip
+    offered = []
+    for work in candidates:
+        lora = lora_of(work)
+        if lora is None or (model is not None and lora.base_model != model):
+            continue
+        if not members <= {member.pk for member in work.entry.team.members.all()}:
+            continue
+        if actor.has_perm("works.use_lora", work.entry):
+            offered.append(lora)
+    return offered

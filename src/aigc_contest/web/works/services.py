@@ -27,11 +27,13 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry, EntryVersion
+from aigc_contest.web.jobs.kinds import STORED_LORA
 from aigc_contest.web.jobs.models import FINAL_STATUSES, JobAsset, JobStatus
 from aigc_contest.web.jobs.services import cancel_job, retry_job, submit_job
 from aigc_contest.web.moderation.models import SafetyEvent
 from aigc_contest.web.moderation.selectors import policy_for
 from aigc_contest.web.moderation.services import job_policy_params, record_verdict
+from aigc_contest.web.works import selectors
 from aigc_contest.web.works.base import (
     IMAGE_JOB,
     PICTURE,
@@ -44,7 +46,7 @@ from aigc_contest.web.works.base import (
     language,
     screen,
 )
-from aigc_contest.web.works.models import Work, WorkJob, WorkKind
+from aigc_contest.web.works.models import PictureLora, Work, WorkJob, WorkKind
 from aigc_contest.web.works.registry import kind_of
 
 logger = logging.getLogger(__name__)
@@ -209,6 +211,7 @@ def queue_pictures(
         if item.step == PICTURE and item.job.status not in FINAL_STATUSES
     }
     chosen = image_model(model)
+    loras = lora_params(actor, work, chosen.name)
     queued = []
     for target in targets:
         if target in busy:
@@ -217,8 +220,50 @@ def queue_pictures(
         if prompt is None:
             continue
         params = {"model": chosen.name, "width": chosen.width, "height": chosen.height, **prompt}
+        if loras:
+            params["loras"] = loras
         queued.append(queue_job(actor, work, IMAGE_JOB, params, PICTURE, target))
     return queued
+
+
+# ---------------------------------------------------------------- the team's fine-tuned model (LoRA)
+
+LORA_WEIGHT_MIN, LORA_WEIGHT_MAX, LORA_WEIGHT_DEFAULT = 0.0, 1.5, 0.8  # as works.forms
+
+
+def _offered(actor: User, work: Work, source_pk: int, model: str | None) -> selectors.OfferedLora:
+    for lora in selectors.loras_for(actor, work.entry, model):
+        if lora.source == source_pk:
+            return lora
+    raise ServiceError(_("That fine-tuned model cannot be used here. It must be your own team's, finished, "
+                         "and trained on the picture maker you chose."), "lora")  # fmt: skip
+
+
+def set_lora(actor: User, work: Work, source_pk: int | None, weight: float = LORA_WEIGHT_DEFAULT, *,
+             model: str | None = None) -> PictureLora | None:  # fmt: skip
+    """Draw the work's pictures with the team's own LoRA `source_pk` (a fine-tuning work) at `weight`, or
+    without one (None). The LoRA must be offered for `model` (the site's default picture model without one)."""
+    require(actor, "entries.edit_entry", work.entry)
+    if source_pk is None:
+        PictureLora.objects.filter(work=work).delete()
+        return None
+    if not LORA_WEIGHT_MIN <= float(weight) <= LORA_WEIGHT_MAX:
+        raise ServiceError(_("The strength must be between %(low)s and %(high)s.")
+                           % {"low": LORA_WEIGHT_MIN, "high": LORA_WEIGHT_MAX}, "invalid")  # fmt: skip
+    lora = _offered(actor, work, int(source_pk), image_model(model).name)
+    chosen, _created = PictureLora.objects.update_or_create(
+        work=work, defaults={"source_id": lora.source, "weight": round(float(weight), 3)})  # fmt: skip
+    return chosen
+
+
+def lora_params(actor: User, work: Work, model: str) -> list[dict[str, Any]]:
+    """The picture job's `loras`: the work's chosen LoRA as it is now (its current file and hash), checked
+    again (still the team's own, finished, on this model), or ServiceError; [] when none is chosen."""
+    chosen = PictureLora.objects.filter(work=work).first()
+    if chosen is None:
+        return []
+    lora = _offered(actor, work, chosen.source_id, model)
+    return [{"name": STORED_LORA + lora.path, "scale": chosen.weight, "sha256": lora.sha256}]
 
 
 def _queue_next(actor: User | None, work: Work, nxt: Next) -> None:

@@ -1,0 +1,62 @@
+"""A LoRA trained through the platform on tiny random weights, used at once in the team's image studio: the
+picture job loads the stored file in the worker, and the picture and the submitted work carry its sha256."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.finetuning_web.test_lora_picker import works_category
+from tests.finetuning_web.test_training_job_ml import _ready_work, tiny_models, tiny_pipeline_dir  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.ml, pytest.mark.slow]
+
+
+def test_pictures_drawn_with_the_teams_lora_carry_its_hash(
+    ft: Any, tiny_models: Path, jobs_in_process: Any, settings: Any, tmp_path: Path  # noqa: F811
+) -> None:
+    from django.test import Client
+
+    from aigc_contest.generation.provenance import read_provenance
+    from aigc_contest.web.entries import services as entry_services
+    from aigc_contest.web.finetuning import services
+    from aigc_contest.web.jobs.models import Job, JobStatus
+    from aigc_contest.web.jobs.runner import run_available
+    from aigc_contest.web.works import services as work_services
+    from aigc_contest.web.works.models import Work
+
+    settings.AIGC_LORA_CACHE = str(tmp_path / "lora-cache")
+    work = _ready_work(ft, steps=2)
+    services.start_training(ft.student, work)
+    assert run_available("training") == 1
+    fine = work_services.sync(Work.objects.get(pk=work.pk))
+    lora = fine.document["lora"]
+    assert lora and len(lora["sha256"]) == 64 and lora["base_model"] == "wukong-tiny"
+
+    team = entry_services.create_team(ft.teacher, works_category(ft.competition), name="Painters too",
+                                      members=[ft.student, ft.teammate])  # fmt: skip
+    entry = entry_services.start_entry(ft.student, team, title="Dragon poster", work_type="image")
+    client = Client()
+    client.force_login(ft.student)
+    response = client.post(f"/studio/image/entries/{entry.pk}/make/", {
+        "prompt": "an ink dragon", "negative_prompt": "", "model": "wukong-tiny", "n": 1, "seed": "5",
+        "lora": fine.pk, "lora_weight": "0.8"})  # fmt: skip
+    assert response.status_code == 302
+    assert run_available("gpu") == 1
+    job = Job.objects.get(kind="image")
+    assert job.status == JobStatus.SUCCEEDED, job.error_detail
+    asset = job.assets.get()
+    with asset.file.open("rb") as handle:
+        png = handle.read()
+    made = read_provenance(png).provenance
+    assert made is not None
+    assert [(item.sha256, item.scale) for item in made.loras] == [(lora["sha256"], 0.8)]
+    assert "/" not in made.loras[0].name  # the file's name, never a path on the worker
+
+    picture = Work.objects.get(entry=entry)
+    work_services.pick_picture(ft.student, picture, target="", asset_pk=asset.pk)
+    work_services.store_draft(ft.student, Work.objects.get(pk=picture.pk))
+    entry.refresh_from_db()
+    recorded = str(entry.draft_meta)
+    assert lora["sha256"] in recorded
