@@ -135,3 +135,35 @@ def test_the_storybook_studio_offers_the_lora_for_its_picture_maker(
     assert 'name="op" value="lora"' in editor and 'value="0.5"' in editor
     client.post(f"/storybooks/books/{chosen.work_id}/edit/", {"op": "lora", "lora": "", "lora_weight": "0.8"})
     assert not PictureLora.objects.exists()
+
+
+def test_the_lora_downloads_in_both_layouts_for_the_team_only(ft: Any, models_file: Any) -> None:
+    from safetensors.numpy import load
+
+    from aigc_contest.finetune.inspect import inspect_lora_bytes
+    from aigc_contest.web.finetuning import services
+    from aigc_contest.web.works import services as work_services
+    from aigc_contest.web.works.models import WorkKind
+    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
+
+    work = work_services.start(ft.student, ft.entry, WorkKind.FINETUNE)
+    data = safetensors_bytes(lora_tensors(rank=4), {"aigc_contest.base_model": "wukong-tiny"})
+    services.upload_lora(ft.student, work, revision=work.revision, filename="mine.safetensors", data=data)
+    client = Client()
+    client.force_login(ft.teammate)
+    page = client.get(f"/finetuning/entries/{ft.entry.pk}/").content.decode()
+    assert 'data-testid="lora-downloads"' in page and "Kohya format" in page
+    same = client.get(f"/finetuning/entries/{ft.entry.pk}/lora/download/diffusers/")
+    assert same.status_code == 200 and same.content == data
+    assert 'filename="ink-dragons-diffusers.safetensors"' in same["Content-Disposition"]
+    kohya = client.get(f"/finetuning/entries/{ft.entry.pk}/lora/download/kohya/")
+    assert kohya.status_code == 200 and inspect_lora_bytes(kohya.content).format == "kohya"
+    keys = set(load(kohya.content))
+    assert any(k.startswith("lora_unet_") and k.endswith(".lora_down.weight") for k in keys)
+    assert any(k.endswith(".alpha") for k in keys)
+    assert client.get(f"/finetuning/entries/{ft.entry.pk}/lora/download/ckpt/").status_code == 404
+    outsider = Client()
+    outsider.force_login(ft.classmate)
+    assert outsider.get(f"/finetuning/entries/{ft.entry.pk}/lora/download/kohya/").status_code == 403
+    assert outsider.get(f"/finetuning/entries/{ft.entry.pk}/samples/0/").status_code == 403
+    assert client.get(f"/finetuning/entries/{ft.entry.pk}/samples/0/").status_code == 404  # an upload has none

@@ -26,19 +26,26 @@ def test_pictures_drawn_with_the_teams_lora_carry_its_hash(
     from aigc_contest.web.works import services as work_services
     from aigc_contest.web.works.models import Work
 
+    from aigc_contest.web.finetuning.models import FinetuneLimits
+
     settings.AIGC_LORA_CACHE = str(tmp_path / "lora-cache")
     work = _ready_work(ft, steps=2)
+    FinetuneLimits.objects.filter(category=ft.category).update(sample_prompts="an ink dragon")
     services.start_training(ft.student, work)
     assert run_available("training") == 1
     fine = work_services.sync(Work.objects.get(pk=work.pk))
     lora = fine.document["lora"]
     assert lora and len(lora["sha256"]) == 64 and lora["base_model"] == "wukong-tiny"
+    client = Client()
+    client.force_login(ft.student)
+    page = client.get(f"/finetuning/entries/{ft.entry.pk}/").content.decode()
+    assert 'data-testid="samples"' in page and f"/finetuning/entries/{ft.entry.pk}/samples/0/" in page
+    served = client.get(f"/finetuning/entries/{ft.entry.pk}/samples/0/")
+    assert served.status_code == 200 and b"".join(served.streaming_content).startswith(b"\x89PNG")
 
     team = entry_services.create_team(ft.teacher, works_category(ft.competition), name="Painters too",
                                       members=[ft.student, ft.teammate])  # fmt: skip
     entry = entry_services.start_entry(ft.student, team, title="Dragon poster", work_type="image")
-    client = Client()
-    client.force_login(ft.student)
     response = client.post(f"/studio/image/entries/{entry.pk}/make/", {
         "prompt": "an ink dragon", "negative_prompt": "", "model": "wukong-tiny", "n": 1, "seed": "5",
         "lora": fine.pk, "lora_weight": "0.8"})  # fmt: skip

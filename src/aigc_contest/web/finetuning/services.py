@@ -318,6 +318,33 @@ def upload_lora(actor: User, work: Work, *, revision: int, filename: str, data: 
     return _save(actor, work, revision, lora=lora)
 
 
+def lora_bytes(lora: dict[str, Any], layout: str) -> bytes:
+    """The stored LoRA file in `layout` ("diffusers" or "kohya"): as stored when it is in that layout
+    already, else converted (`finetune.convert.export_lora`) in a scratch folder."""
+    import tempfile
+    from pathlib import Path
+
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(str(lora["path"]), "rb") as handle:
+        data = bytes(handle.read())
+    if lora.get("format") == layout:
+        return data
+    try:
+        from aigc_contest.finetune.convert import export_lora
+        from aigc_contest.finetune.inspect import LoraFileError
+    except ImportError as exc:  # the converter needs safetensors (the ml extra)
+        raise ServiceError(_("This site cannot convert LoRA files."), "unavailable") from exc
+    with tempfile.TemporaryDirectory(prefix="aigc-lora-") as scratch:
+        source, target = Path(scratch) / "in.safetensors", Path(scratch) / "out.safetensors"
+        source.write_bytes(data)
+        try:
+            export_lora(source, layout, target)  # type: ignore[arg-type]
+        except (LoraFileError, ImportError) as exc:
+            raise ServiceError(_("This LoRA could not be converted."), "not_converted") from exc
+        return target.read_bytes()
+
+
 # ---------------------------------------------------------------- the description
 
 
