@@ -139,12 +139,12 @@ def test_the_storybook_studio_offers_the_lora_for_its_picture_maker(
 
 def test_the_lora_downloads_in_both_layouts_for_the_team_only(ft: Any, models_file: Any) -> None:
     from safetensors.numpy import load
+    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
 
     from aigc_contest.finetune.inspect import inspect_lora_bytes
     from aigc_contest.web.finetuning import services
     from aigc_contest.web.works import services as work_services
     from aigc_contest.web.works.models import WorkKind
-    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
 
     work = work_services.start(ft.student, ft.entry, WorkKind.FINETUNE)
     data = safetensors_bytes(lora_tensors(rank=4), {"aigc_contest.base_model": "wukong-tiny"})

@@ -21,12 +21,11 @@ def test_pictures_drawn_with_the_teams_lora_carry_its_hash(
     from aigc_contest.generation.provenance import read_provenance
     from aigc_contest.web.entries import services as entry_services
     from aigc_contest.web.finetuning import services
+    from aigc_contest.web.finetuning.models import FinetuneLimits
     from aigc_contest.web.jobs.models import Job, JobStatus
     from aigc_contest.web.jobs.runner import run_available
     from aigc_contest.web.works import services as work_services
     from aigc_contest.web.works.models import Work
-
-    from aigc_contest.web.finetuning.models import FinetuneLimits
 
     settings.AIGC_LORA_CACHE = str(tmp_path / "lora-cache")
     work = _ready_work(ft, steps=2)
