@@ -66,3 +66,32 @@ def test_pictures_drawn_with_the_teams_lora_carry_its_hash(
     entry.refresh_from_db()
     recorded = str(entry.draft_meta)
     assert lora["sha256"] in recorded
+
+    # The fine-tuning entry is sent: the judges' sheet is drawn and shown side by side.
+    from aigc_contest.web.judging import services as judging
+    from aigc_contest.web.judging.models import Assignment
+
+    fine = services.save_description(ft.student, Work.objects.get(pk=fine.pk), revision=fine.revision,
+                                     description="Ink dragons.")  # fmt: skip
+    work_services.submit(ft.student, fine)
+    assert run_available("gpu") >= 1
+    compare = Job.objects.filter(work_job__step="compare")
+    assert compare.count() == 2 and all(job.status == JobStatus.SUCCEEDED for job in compare)
+    lora_side = compare.get(work_job__target__contains=":lora:").assets.get()
+    with lora_side.file.open("rb") as handle:
+        drawn = read_provenance(handle.read()).provenance
+    assert drawn is not None and [item.sha256 for item in drawn.loras] == [lora["sha256"]]
+    from aigc_contest.web.accounts.models import User
+
+    judge = User.objects.create_user(username="judy", password="pw-12345678", role="judge")
+    round_ = judging.open_round(ft.organiser, ft.competition, "scoring", k=1)
+    judging.add_judge(ft.organiser, round_, judge)
+    assignment = Assignment.objects.create(round=round_, judge=judge, entry=ft.entry, version=ft.entry.versions.get())
+    judge_client = Client()
+    judge_client.force_login(judge)
+    page = judge_client.get(f"/judging/assignments/{assignment.pk}/").content.decode()
+    assert page.count('data-testid="pair"') == 1 and "an ink dragon" in page
+    shown = judge_client.get(f"/judging/assignments/{assignment.pk}/compare/{lora_side.pk}")
+    assert shown.status_code == 200 and shown["Content-Type"].startswith("image/")
+    assert ft.organiser.username.encode() not in shown.content  # re-encoded as the blind pages do: no names
+    assert judge_client.get(f"/judging/assignments/{assignment.pk}/compare/{asset.pk}").status_code == 404

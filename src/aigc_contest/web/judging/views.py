@@ -31,6 +31,7 @@ from aigc_contest.web.judging import charts, forms, overrides, selectors, servic
 from aigc_contest.web.judging import signals as judge_signals
 from aigc_contest.web.judging.blind import blind_image, blind_pdf
 from aigc_contest.web.judging.models import DEFAULT_METHOD, AggregationMethod, Assignment, AwardKind, Round
+from aigc_contest.web.works import selectors as work_selectors
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
 PDF_MIME = "application/pdf"
@@ -115,7 +116,9 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     rows = [{"criterion": c, "score": saved.get(c.pk), "descriptors": sorted((c.descriptors or {}).items())}
             for c in criteria]
     version = assignment.version
+    pairs, pairs_waiting = _comparison(assignment)
     return render(request, "judging/score.html", {
+        "pairs": pairs, "pairs_waiting": pairs_waiting, "is_finetune": version.work_type == "finetuned_model",
         "assignment": assignment, "version": version, "rows": rows,
         "is_image": version.mime in IMAGE_MIMES, "embed": _embed_kind(version.mime),
         "provenance": _provenance_text(assignment),
@@ -152,6 +155,39 @@ def _file_response(version: Any) -> HttpResponse:
 @xframe_options_sameorigin  # the scoring page shows PDFs and playable novels in a frame; other sites may not
 def assignment_file(request: HttpRequest, pk: int) -> HttpResponse:
     return _file_response(_assignment(request, pk).version)
+
+
+def _lora_sha256(version: Any) -> str:
+    meta = (version.meta or {}).get("finetune") if isinstance(version.meta, dict) else None
+    return str((meta or {}).get("lora_sha256") or "")
+
+
+def _comparison(assignment: Assignment) -> tuple[list[Any], int]:
+    """The side-by-side pairs of a fine-tuning entry's submitted LoRA (base model, base + LoRA)."""
+    if assignment.version.work_type != "finetuned_model":
+        return [], 0
+    return work_selectors.comparison_pairs(work_selectors.work_for(assignment.entry), _lora_sha256(assignment.version))
+
+
+@login_required
+def comparison_picture(request: HttpRequest, pk: int, asset_pk: int) -> HttpResponse:
+    """One picture of the side-by-side sheet, re-encoded as every blind picture is (its AI record kept,
+    names and paths removed)."""
+    assignment = _assignment(request, pk)
+    if assignment.version.work_type != "finetuned_model":
+        raise Http404
+    asset = work_selectors.comparison_asset(work_selectors.work_for(assignment.entry), asset_pk)
+    if asset is None:
+        raise Http404
+    with asset.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        image = blind_image(data)
+    except ValueError as exc:
+        raise Http404 from exc
+    response = HttpResponse(image.data, content_type=image.mime)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # ---------------------------------------------------------------- organisers

@@ -130,3 +130,59 @@ def loras_for(actor: Any, entry: Entry, model: str | None = None) -> list[Offere
         if actor.has_perm("works.use_lora", work.entry):
             offered.append(lora)
     return offered
+
+
+# ---------------------------------------------------------------- the judges' side-by-side sheet
+
+
+@dataclass(frozen=True)
+class ComparisonPair:
+    """One prompt and seed drawn through the base model and through base + LoRA (screened pictures)."""
+
+    index: int
+    prompt: str
+    seed: int
+    base: Any  # the JobAsset of each side
+    lora: Any
+
+
+def comparison_pairs(work: Work | None, sha256: str) -> tuple[list[ComparisonPair], int]:
+    """The finished pairs of the sheet for the LoRA `sha256`, and how many are still being drawn. A side
+    whose job failed (a picture the safety layer refused, say) leaves its pair out."""
+    from aigc_contest.web.jobs.models import FINAL_STATUSES, JobAsset, JobStatus
+
+    if work is None or not sha256:
+        return [], 0
+    tag = sha256[:16]
+    sides: dict[int, dict[str, Any]] = {}
+    waiting = 0
+    for item in work.jobs.filter(step="compare", target__endswith=f":{tag}").select_related("job"):
+        index_text, side, _tag = (item.target.split(":") + ["", ""])[:3]
+        if not index_text.isdigit():
+            continue
+        if item.job.status not in FINAL_STATUSES:
+            waiting += 1
+            continue
+        if item.job.status != JobStatus.SUCCEEDED:
+            continue
+        asset = JobAsset.objects.filter(job=item.job).order_by("index").first()
+        if asset is not None:
+            sides.setdefault(int(index_text), {})[side] = (asset, item.job.params)
+    pairs = []
+    for index in sorted(sides):
+        found = sides[index]
+        if "base" in found and "lora" in found:
+            params = found["base"][1]
+            pairs.append(ComparisonPair(index, str(params.get("prompt") or ""), int(params.get("seed") or 0),
+                                        found["base"][0], found["lora"][0]))  # fmt: skip
+    return pairs, waiting
+
+
+def comparison_asset(work: Work | None, asset_pk: int) -> Any:
+    """A picture of the work's side-by-side sheet, or None."""
+    from aigc_contest.web.jobs.models import JobAsset, JobStatus
+
+    if work is None:
+        return None
+    return JobAsset.objects.filter(pk=asset_pk, job__work_job__work=work, job__work_job__step="compare",
+                                   job__status=JobStatus.SUCCEEDED).first()  # fmt: skip

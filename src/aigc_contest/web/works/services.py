@@ -256,6 +256,42 @@ def set_lora(actor: User, work: Work, source_pk: int | None, weight: float = LOR
     return chosen
 
 
+COMPARE = "compare"  # the step of the judges' side-by-side pictures of a fine-tuning work
+COMPARE_SEED = 0  # prompt i is drawn with seed COMPARE_SEED + i, through the base model and through base + LoRA
+
+
+def compare_target(index: int, side: str, sha256: str) -> str:
+    return f"{index}:{side}:{sha256[:16]}"
+
+
+def queue_comparison(work: Work, prompts: list[str], actor: User | None = None) -> list[WorkJob]:
+    """The judges' side-by-side sheet of a fine-tuning work: each of the organiser's prompts drawn with the
+    same seed through the LoRA's base model and through base + LoRA (weight 1), as picture jobs on the gpu
+    queue. Idempotent: pictures already asked for this LoRA (by its hash) are not asked again. The jobs
+    carry `actor`'s safety settings (the work's owner without one); the worker screens every picture."""
+    lora = selectors.lora_of(work)
+    prompts = [" ".join(p.split())[:300] for p in prompts if p and p.strip()]
+    if lora is None or not prompts:
+        return []
+    chosen = image_model(lora.base_model)
+    actor = actor or _owner_of(work)
+    queued = []
+    with transaction.atomic():
+        Work.objects.select_for_update().filter(pk=work.pk).first()  # one sheet at a time per work
+        asked = set(work.jobs.filter(step=COMPARE).values_list("target", flat=True))
+        for index, prompt in enumerate(prompts):
+            for side in ("base", "lora"):
+                target = compare_target(index, side, lora.sha256)
+                if target in asked:
+                    continue
+                params: dict[str, Any] = {"model": chosen.name, "width": chosen.width, "height": chosen.height,
+                                          "prompt": prompt, "seed": COMPARE_SEED + index, "n": 1}  # fmt: skip
+                if side == "lora":
+                    params["loras"] = [{"name": STORED_LORA + lora.path, "scale": 1.0, "sha256": lora.sha256}]
+                queued.append(queue_job(actor, work, IMAGE_JOB, params, COMPARE, target))
+    return queued
+
+
 def lora_params(actor: User, work: Work, model: str) -> list[dict[str, Any]]:
     """The picture job's `loras`: the work's chosen LoRA as it is now (its current file and hash), checked
     again (still the team's own, finished, on this model), or ServiceError; [] when none is chosen."""
