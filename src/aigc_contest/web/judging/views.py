@@ -119,6 +119,7 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     pairs, pairs_waiting = _comparison(assignment)
     return render(request, "judging/score.html", {
         "pairs": pairs, "pairs_waiting": pairs_waiting, "is_finetune": version.work_type == "finetuned_model",
+        "finetune_metrics": _finetune_metrics(assignment),
         "assignment": assignment, "version": version, "rows": rows,
         "is_image": version.mime in IMAGE_MIMES, "embed": _embed_kind(version.mime),
         "provenance": _provenance_text(assignment),
@@ -167,6 +168,17 @@ def _comparison(assignment: Assignment) -> tuple[list[Any], int]:
     if assignment.version.work_type != "finetuned_model":
         return [], 0
     return work_selectors.comparison_pairs(work_selectors.work_for(assignment.entry), _lora_sha256(assignment.version))
+
+
+def _finetune_metrics(assignment: Assignment) -> Any:
+    """A fine-tuning entry's advisory metrics (a CLIP model configured, model-based signals shown)."""
+    from aigc_contest.web.judging.signals import RELEVANCE, visible_signals
+
+    if assignment.version.work_type != "finetuned_model" or RELEVANCE not in visible_signals(assignment.round.competition):
+        return None
+    from aigc_contest.web.judging.finetune_metrics import metrics_for
+
+    return metrics_for(assignment.entry)
 
 
 @login_required
