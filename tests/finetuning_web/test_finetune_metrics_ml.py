@@ -64,13 +64,13 @@ def test_the_judge_sees_the_metrics_as_advisory(
     ft: Any, clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_user: Any
 ) -> None:
     from django.test import Client
+    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
 
     from aigc_contest.web.finetuning import services
     from aigc_contest.web.judging import services as judging
     from aigc_contest.web.judging.models import Assignment
     from aigc_contest.web.works import services as work_services
     from aigc_contest.web.works.models import Work, WorkKind
-    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
 
     models = write_models_file(tmp_path, (tmp_path / "no-weights").as_posix())
     models.write_text(models.read_text(encoding="utf-8") + '[[models]]\nname = "clip-tiny"\nkind = "embedding"\n'
