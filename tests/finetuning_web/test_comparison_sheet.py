@@ -73,3 +73,17 @@ def test_the_judge_sees_the_sheet_being_drawn(ft: Any, models_file: Any, jobs_in
     client.force_login(judge)
     page = client.get(f"/judging/assignments/{assignment.pk}/").content.decode()
     assert 'data-testid="comparison"' in page and "still being drawn" in page
+
+
+def test_a_lora_that_names_no_known_base_gets_no_sheet(ft: Any, models_file: Any, jobs_in_process: Any) -> None:
+    from aigc_contest.web.finetuning import services
+    from aigc_contest.web.works import services as work_services
+    from aigc_contest.web.works.models import WorkKind
+    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
+
+    for number, metadata in enumerate(({}, {"ss_sd_model_name": "somewhere/else"})):
+        work = work_services.start(ft.student, ft.entry, WorkKind.FINETUNE)
+        data = safetensors_bytes(lora_tensors(rank=4 + number), metadata)
+        work = services.upload_lora(ft.student, work, revision=work.revision, filename="x.safetensors", data=data)
+        assert services.start_comparison(work) == 0  # never drawn on some other model
+        assert not work.jobs.filter(step="compare").exists()

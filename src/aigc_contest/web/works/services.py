@@ -271,7 +271,7 @@ def queue_comparison(work: Work, prompts: list[str], actor: User | None = None) 
     carry `actor`'s safety settings (the work's owner without one); the worker screens every picture."""
     lora = selectors.lora_of(work)
     prompts = [" ".join(p.split())[:300] for p in prompts if p and p.strip()]
-    if lora is None or not prompts:
+    if lora is None or not prompts or not lora.base_model:  # a LoRA that names no base: nothing to compare with
         return []
     chosen = image_model(lora.base_model)
     actor = actor or _owner_of(work)
