@@ -76,10 +76,11 @@ def test_the_judge_sees_the_sheet_being_drawn(ft: Any, models_file: Any, jobs_in
 
 
 def test_a_lora_that_names_no_known_base_gets_no_sheet(ft: Any, models_file: Any, jobs_in_process: Any) -> None:
+    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
+
     from aigc_contest.web.finetuning import services
     from aigc_contest.web.works import services as work_services
     from aigc_contest.web.works.models import WorkKind
-    from tests.finetuning_web.conftest import lora_tensors, safetensors_bytes
 
     for number, metadata in enumerate(({}, {"ss_sd_model_name": "somewhere/else"})):
         work = work_services.start(ft.student, ft.entry, WorkKind.FINETUNE)
