@@ -56,18 +56,19 @@ def _samples(work: Any, lora: dict[str, Any]) -> list[tuple[str, str]]:
 def metrics_for(entry: Any) -> Any:
     """The entry's FinetuneMetrics, or None (no CLIP model, no LoRA, nothing to measure, or it failed)."""
     work = work_selectors.work_for(entry)
-    lora = ((work.document if work else None) or {}).get("lora")
+    document: dict[str, Any] = (work.document if work else None) or {}
+    lora = document.get("lora")
     if work is None or not isinstance(lora, dict):
         return None
     embedder = _clip_embedder()
     if embedder is None:
         return None
     samples = _samples(work, lora)
-    training = [str(i["path"]) for i in (work.document.get("images") or [])[:MAX_TRAINING] if i.get("path")]
+    training = [str(i["path"]) for i in (document.get("images") or [])[:MAX_TRAINING] if i.get("path")]
     if not samples:
         return None
     digest = hashlib.sha256(repr((embedder.name, lora.get("sha256"), samples,
-                                  [i.get("sha256") for i in work.document.get("images") or []])).encode()).hexdigest()  # fmt: skip
+                                  [i.get("sha256") for i in document.get("images") or []])).encode()).hexdigest()  # fmt: skip
     key = f"finetune-metrics:{digest}"
     cached = cache.get(key)
     if cached is not None:

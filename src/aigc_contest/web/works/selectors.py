@@ -118,7 +118,6 @@ def loras_for(actor: Any, entry: Entry, model: str | None = None) -> list[Offere
     if not members or actor is None or not getattr(actor, "is_authenticated", False):
         return []
     candidates = (Work.objects.filter(kind=WorkKind.FINETUNE, entry__category__competition_id=entry.category.competition_id)
-                  .exclude(pk=getattr(getattr(entry, "work", None), "pk", None))
                   .select_related("entry__team").prefetch_related("entry__team__members").order_by("pk"))  # fmt: skip
     offered = []
     for work in candidates:
