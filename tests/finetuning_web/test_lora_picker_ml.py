@@ -41,6 +41,11 @@ def test_pictures_drawn_with_the_teams_lora_carry_its_hash(
     assert 'data-testid="samples"' in page and f"/finetuning/entries/{ft.entry.pk}/samples/0/" in page
     served = client.get(f"/finetuning/entries/{ft.entry.pk}/samples/0/")
     assert served.status_code == 200 and b"".join(served.streaming_content).startswith(b"\x89PNG")
+    from aigc_contest.finetune.inspect import inspect_lora_bytes
+
+    kohya = client.get(f"/finetuning/entries/{ft.entry.pk}/lora/download/kohya/")
+    assert kohya.status_code == 200 and inspect_lora_bytes(kohya.content).format == "kohya"
+    assert inspect_lora_bytes(kohya.content).rank == 2
 
     team = entry_services.create_team(ft.teacher, works_category(ft.competition), name="Painters too",
                                       members=[ft.student, ft.teammate])  # fmt: skip
