@@ -104,7 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     migrate()
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        logins = load_demo()  # the sample submissions' receipts would only clutter the console
+        logins = load_demo(train=True)  # the sample submissions' receipts would only clutter the console
     url = f"http://{args.host}:{args.port}"
     print("aigc-contest demo: both reference competitions are loaded.")
     print(f"Open {url}  (password for every demo login: {DEMO_PASSWORD})")

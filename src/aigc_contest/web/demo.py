@@ -12,6 +12,7 @@ import io
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -188,8 +189,9 @@ def _user(username: str, role: str, display_name: str, school: School | None = N
     return user
 
 
-def load_demo(now: datetime | None = None) -> list[DemoLogin]:
-    """Create both competitions and their people once; later calls change nothing."""
+def load_demo(now: datetime | None = None, *, train: bool = False) -> list[DemoLogin]:
+    """Create both competitions and their people once; later calls change nothing. With `train` (the
+    `demo` command), the fine-tuning entry's LoRA is trained at once on the tiny test model and sent."""
     now = now or timezone.now()
     if Competition.objects.filter(slug="hk-inter-school-aigc").exists():
         return demo_logins()
@@ -259,14 +261,126 @@ def load_demo(now: datetime | None = None) -> list[DemoLogin]:
         entry_services.submit_entry(students["sen"][0], picture, now=now)
 
         wk = {c.slug: c for c in wukong.categories.all()}
-        team_w = entry_services.create_team(makers[0], wk["finetune"], name="Nebula Brushes", members=makers)
-        lora = entry_services.start_entry(makers[0], team_w, title="Martian Ink Wash (LoRA)", work_type="image",
-                                          theme=wukong.themes.first())
-        entry_services.upload_draft_file(makers[0], lora, filename="mars.png", data=sample_png(7))
-        entry_services.submit_entry(makers[0], lora, now=now)
+        finetune = _finetune_entry(makers, wk["finetune"], wukong.themes.first())
+        _application_entry(makers, wk["application"], wukong.themes.first(), now)
         _planted_near_duplicate(teachers["sen"], students["sen"][1], cats["sen"], now)
         _judging_panel(hk)
+    if train:
+        train_demo_lora(makers[0], finetune, now)
     return demo_logins()
+
+
+DEMO_SAMPLE_PROMPTS = "a red rocket over a Martian ink-wash mountain\n水墨画风格的火星城市"
+DEMO_CAPTIONS = ["an ink-wash painting of a Martian canyon", "an ink-wash rocket rising over red dunes",
+                 "an ink-wash dome city on Mars", "an ink-wash rover under two moons",
+                 "an ink-wash sunset over Olympus Mons", "an ink-wash astronaut beside a pine tree"]  # fmt: skip
+
+
+def _finetune_entry(makers: list[User], category: Category, theme: Theme | None) -> Any:
+    """The fine-tuning entry's draft: a training set (six pictures with captions, the declaration), a recipe
+    within the organiser's limits (a tiny test model where the models file has one) and a description."""
+    from aigc_contest.web.finetuning import selectors as finetune_selectors
+    from aigc_contest.web.finetuning import services as finetune_services
+    from aigc_contest.web.finetuning.models import FinetuneLimits
+    from aigc_contest.web.works import services as work_services
+    from aigc_contest.web.works.models import WorkKind
+
+    FinetuneLimits.objects.create(category=category, rank_min=1, rank_max=16, steps_min=4, steps_max=1000,
+                                  resolution_min=64, resolution_max=768, budget_steps=2000,
+                                  sample_prompts=DEMO_SAMPLE_PROMPTS)  # fmt: skip
+    team = entry_services.create_team(makers[0], category, name="Nebula Brushes", members=makers)
+    entry = entry_services.start_entry(makers[0], team, title="Martian Ink Wash (LoRA)", work_type="finetuned_model",
+                                       theme=theme)  # fmt: skip
+    maker = makers[0]
+    work = work_services.start(maker, entry, WorkKind.FINETUNE)
+    work, _report = finetune_services.add_images(maker, work, revision=work.revision,
+                                                 files=[(f"mars-{i}.png", sample_png(10 + i)) for i in range(6)])  # fmt: skip
+    work = finetune_services.save_set(maker, work, revision=work.revision, captions=DEMO_CAPTIONS, declaration=True)
+    work = finetune_services.save_description(maker, work, revision=work.revision, description=(
+        "Ink-wash painting meets science fiction: a LoRA that paints Martian cities, rockets and canyons in the "
+        "brush style of Chinese landscape painting."))  # fmt: skip
+    bases = [name for name in finetune_selectors.allowed_bases(finetune_selectors.limits_for(category))
+             if _is_test_model(name)]  # fmt: skip
+    if bases:
+        recipe = {"base": bases[0], "rank": 4, "steps": 8, "resolution": 64, "learning_rate": 1e-3, "seed": 7}
+        work = finetune_services.save_recipe(maker, work, revision=work.revision, recipe=recipe)
+    return work
+
+
+def _is_test_model(name: str) -> bool:
+    from aigc_contest.generation.registry import RegistryError, shared_registry
+
+    try:
+        return bool(shared_registry().get(name).test_model)
+    except (RegistryError, KeyError, LookupError):
+        return False
+
+
+FINETUNE_NOTE = ""  # what happened to the demo's training run, for the demo's logins list
+
+
+def train_demo_lora(maker: User, work: Any, now: datetime) -> str:
+    """Train the fine-tuning entry's LoRA through the platform (a job on the training queue, run here) on the
+    tiny test model, then send the entry: loss curve, sample pictures, LoRA and model card are real. Skipped,
+    with a note, without the ml extra or without a tiny trainable model in the models file."""
+    global FINETUNE_NOTE
+    import logging
+
+    from aigc_contest.web.core.errors import ServiceError
+    from aigc_contest.web.finetuning import services as finetune_services
+    from aigc_contest.web.jobs.runner import run_available
+    from aigc_contest.web.works import services as work_services
+    from aigc_contest.web.works.models import Work
+
+    try:
+        import diffusers  # noqa: F401
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        FINETUNE_NOTE = "no LoRA trained: install the ml extra to train one when the demo loads"
+    else:
+        if not (work.document or {}).get("recipe"):
+            FINETUNE_NOTE = "no LoRA trained: the models file has no tiny trainable picture model"
+        else:
+            try:
+                finetune_services.start_training(maker, work)
+                run_available("training")
+                work = work_services.sync(Work.objects.get(pk=work.pk))
+                if (work.document or {}).get("lora"):
+                    work_services.submit(maker, work, now)
+                    FINETUNE_NOTE = "LoRA trained on the tiny test model when the demo loaded, entry sent"
+                else:
+                    FINETUNE_NOTE = "the demo's training run did not finish; see the fine-tuning page"
+            except ServiceError as exc:
+                FINETUNE_NOTE = f"no LoRA trained: {exc.message}"
+    logging.getLogger(__name__).info("demo fine-tuning: %s", FINETUNE_NOTE)
+    return FINETUNE_NOTE
+
+
+def _application_entry(makers: list[User], category: Category, theme: Theme | None, now: datetime) -> Any:
+    """A submitted application built on the model: details in three languages, https links, screenshots."""
+    from aigc_contest.web.applications import services as app_services
+    from aigc_contest.web.works import services as work_services
+    from aigc_contest.web.works.models import WorkKind
+
+    maker = makers[0]
+    team = entry_services.create_team(maker, category, name="Nebula Apps", members=makers)
+    entry = entry_services.start_entry(maker, team, title="Star Postcards", work_type="application", theme=theme)
+    work = work_services.start(maker, entry, WorkKind.APPLICATION)
+    work = app_services.save_details(maker, work, revision=work.revision, values={
+        "name": "Star Postcards",
+        "description": {"en": "Type a wish for the future; the app paints a science-fiction postcard with the "
+                              "Wukong-Huahua model and prints the AI-generated label on it.",
+                        "zh-Hant": "寫下對未來的願望，應用以悟空畫畫模型繪製科幻明信片，並印上 AI 生成標識。",
+                        "zh-Hans": "写下对未来的愿望，应用以悟空画画模型绘制科幻明信片，并印上 AI 生成标识。"},
+        "repository_url": "https://example.org/nebula/star-postcards",
+        "demo_url": "https://example.org/star-postcards/",
+        "models_used": ["Wukong-Huahua text-to-image"],
+    })  # fmt: skip
+    for seed, alt in ((21, "Writing a wish"), (22, "The finished postcard")):
+        work = app_services.add_screenshot(maker, work, revision=work.revision, data=sample_png(seed), alt=alt)
+    work_services.submit(maker, work, now)
+    return work
 
 
 def near_copy_png(seed: int) -> bytes:
@@ -306,6 +420,7 @@ def demo_logins() -> list[DemoLogin]:
         "s.hoi": "secondary student with a draft interactive novel",
         "sen.bo": "SEN student with a submitted image",
         "judge1": "judge",
-        "maker.ada": "adult participant, Wukong-Huahua fine-tuning track",
+        "maker.ada": "adult participant, Wukong-Huahua fine-tuning and application entries"
+                     + (f" ({FINETUNE_NOTE})" if FINETUNE_NOTE else ""),
     }
     return [DemoLogin(u, User.objects.get(username=u).role, n) for u, n in notes.items() if User.objects.filter(username=u).exists()]

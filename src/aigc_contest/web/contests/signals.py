@@ -8,3 +8,7 @@ from django.dispatch import Signal
 # that only the e-mail holds) and `actor` (who invited) once an invitation exists; the notifications app
 # queues the e-mail.
 invitation_sent = Signal()
+
+# Sent with `competition` and `actor` when an organiser opens a judging round; the fine-tuning app queues
+# the judges' side-by-side sheets of the submitted fine-tuning entries.
+judging_opened = Signal()

@@ -318,6 +318,69 @@ def upload_lora(actor: User, work: Work, *, revision: int, filename: str, data: 
     return _save(actor, work, revision, lora=lora)
 
 
+def lora_bytes(lora: dict[str, Any], layout: str) -> bytes:
+    """The stored LoRA file in `layout` ("diffusers" or "kohya"): as stored when it is in that layout
+    already, else converted (`finetune.convert.export_lora`) in a scratch folder."""
+    import tempfile
+    from pathlib import Path
+
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(str(lora["path"]), "rb") as handle:
+        data = bytes(handle.read())
+    if lora.get("format") == layout:
+        return data
+    try:
+        from aigc_contest.finetune.convert import export_lora
+        from aigc_contest.finetune.inspect import LoraFileError
+    except ImportError as exc:  # the converter needs safetensors (the ml extra)
+        raise ServiceError(_("This site cannot convert LoRA files."), "unavailable") from exc
+    with tempfile.TemporaryDirectory(prefix="aigc-lora-") as scratch:
+        source, target = Path(scratch) / "in.safetensors", Path(scratch) / "out.safetensors"
+        source.write_bytes(data)
+        try:
+            export_lora(source, layout, target)  # type: ignore[arg-type]
+        except (LoraFileError, ImportError) as exc:
+            raise ServiceError(_("This LoRA could not be converted."), "not_converted") from exc
+        return target.read_bytes()
+
+
+# ---------------------------------------------------------------- the judges' side-by-side sheet
+
+
+def comparison_prompts(work: Work) -> list[str]:
+    """The organiser's sample prompts of the entry's category (those the LoRA's samples used where the
+    organiser has since removed them)."""
+    prompts = selectors.limits_for(work.entry.category).prompts()
+    if prompts:
+        return prompts
+    lora = (work.document or {}).get("lora") or {}
+    return [str(s["prompt"]) for s in lora.get("samples") or [] if isinstance(s, dict) and s.get("prompt")]
+
+
+def start_comparison(work: Work, actor: User | None = None) -> int:
+    """Queue the judges' side-by-side sheet of a submitted fine-tuning work (idempotent); how many picture
+    jobs were queued. Nothing is queued (and the reason logged) where there is no LoRA, no prompt, or no
+    picture model for the LoRA's base: the judge's page then has no sheet."""
+    import logging
+
+    try:
+        return len(work_services.queue_comparison(work, comparison_prompts(work), actor))
+    except ServiceError as exc:
+        logging.getLogger(__name__).warning("no side-by-side sheet for work %s: %s", work.pk, exc.message)
+        return 0
+
+
+def start_comparisons(competition: Any, actor: User | None = None) -> int:
+    """The sheets of every submitted fine-tuning entry of the competition (when the organiser opens judging)."""
+    from aigc_contest.web.entries.models import Entry
+    from aigc_contest.web.works.models import WorkKind
+
+    works = Work.objects.filter(kind=WorkKind.FINETUNE, entry__category__competition=competition,
+                                entry__status=Entry.Status.SUBMITTED).select_related("entry__category")  # fmt: skip
+    return sum(start_comparison(work, actor) for work in works)
+
+
 # ---------------------------------------------------------------- the description
 
 

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -87,7 +88,9 @@ def _page(request: HttpRequest, work: Work, *, recipe_form: RecipeForm | None = 
         "images_min": IMAGES_MIN, "images_max": IMAGES_MAX, "recipe_form": recipe_form or _recipe_form(work),
         "budget": selectors.budget_of(work.entry.team, limits), "run": run, "going": going,
         "curve": mark_safe(loss_curve_svg(losses, title=_("Training loss"))),  # noqa: S308 - built from numbers only
-        "has_bases": bool(selectors.allowed_bases(limits)), "lora": lora, "lora_form": LoraForm(initial={"revision": work.revision}),
+        "has_bases": bool(selectors.allowed_bases(limits)), "lora": lora,
+        "samples": [s for s in (lora or {}).get("samples") or [] if isinstance(s, dict) and s.get("path")],
+        "lora_form": LoraForm(initial={"revision": work.revision}),
         "description_form": DescriptionForm(initial={"revision": work.revision,
                                                      "description": document.get("description", "")}),
     }, status=status)  # fmt: skip
@@ -187,9 +190,53 @@ def image(request: AuthenticatedHttpRequest, entry_pk: int, index: int) -> HttpR
     if not 0 <= index < len(images):
         raise Http404
     path = images[index]["path"]
-    content_type = {"png": "image/png", "webp": "image/webp"}.get(path.rsplit(".", 1)[-1], "image/jpeg")
-    response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+    response = FileResponse(default_storage.open(path, "rb"), content_type=_image_type(path))
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _lora_of(entry: Entry) -> dict[str, Any]:
+    work = Work.objects.filter(entry=entry).first()
+    lora = ((work.document if work else None) or {}).get("lora")
+    if not isinstance(lora, dict) or not lora.get("path"):
+        raise Http404
+    return lora
+
+
+def _image_type(path: str) -> str:
+    return {"png": "image/png", "webp": "image/webp"}.get(path.rsplit(".", 1)[-1].lower(), "image/jpeg")
+
+
+@login_required
+def sample(request: AuthenticatedHttpRequest, entry_pk: int, index: int) -> HttpResponseBase:
+    """One sample picture of the LoRA (screened when it was made), for the team and its teachers."""
+    entry = _entry(request, entry_pk, "finetuning.view_training_set")
+    samples = [s for s in _lora_of(entry).get("samples") or [] if isinstance(s, dict) and s.get("path")]
+    if not 0 <= index < len(samples):
+        raise Http404
+    path = str(samples[index]["path"])
+    response = FileResponse(default_storage.open(path, "rb"), content_type=_image_type(path))
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def download_lora(request: AuthenticatedHttpRequest, entry_pk: int, fmt: str) -> HttpResponseBase:
+    """The team's LoRA as a .safetensors file in the diffusers or the Kohya key layout (converted here by
+    `finetune.convert.export_lora` when the stored file is in the other layout)."""
+    entry = _entry(request, entry_pk, "finetuning.view_training_set")
+    if fmt not in ("diffusers", "kohya"):
+        raise Http404
+    lora = _lora_of(entry)
+    filename = f"{slugify(entry.title) or 'lora'}-{fmt}.safetensors"
+    try:
+        data = services.lora_bytes(lora, fmt)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("finetune-editor", entry_pk=entry_pk)
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

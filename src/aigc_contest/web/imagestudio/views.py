@@ -33,6 +33,7 @@ from aigc_contest.web.jobs import selectors as job_selectors
 from aigc_contest.web.jobs.models import Job, JobAsset, JobStatus
 from aigc_contest.web.moderation import selectors as moderation_selectors
 from aigc_contest.web.works import selectors, services
+from aigc_contest.web.works.forms import LoraPickForm, initial_for
 from aigc_contest.web.works.models import WorkKind
 
 RECENT_JOBS = 4
@@ -76,7 +77,17 @@ def _card_context(entry: Entry, job: Job) -> dict[str, Any]:
     return {"entry": entry, "job": job, "refusal": _job_refusal(job), "caption": entry.description}
 
 
-def _page(request: HttpRequest, entry: Entry, form: MakePicturesForm, *, refusal: str = "", status: int = 200) -> HttpResponse:
+def _lora_form(request: HttpRequest, entry: Entry, data: Any = None) -> LoraPickForm | None:
+    """The team's fine-tuned models for the picture makers on offer; None when there are none."""
+    names = {name for name, _label in image_models()}
+    offered = [lora for lora in selectors.loras_for(request.user, entry) if lora.base_model in names]
+    if not offered:
+        return None
+    return LoraPickForm(data, offered=offered, initial=initial_for(selectors.work_for(entry)))
+
+
+def _page(request: HttpRequest, entry: Entry, form: MakePicturesForm, *, refusal: str = "", status: int = 200,
+          lora_form: LoraPickForm | None = None) -> HttpResponse:  # fmt: skip
     models = image_models()
     work = selectors.work_for(entry)
     jobs = [item.job for item in work.jobs.select_related("job")[:RECENT_JOBS]] if work is not None else []
@@ -100,6 +111,7 @@ def _page(request: HttpRequest, entry: Entry, form: MakePicturesForm, *, refusal
             "prompt_lang": prompt_lang,
             "picture_cards": picture_cards,
             "seed_max": SEED_MAX,
+            "lora_form": lora_form or _lora_form(request, entry),
         },
         status=status,
     )
@@ -118,11 +130,14 @@ def studio(request: HttpRequest, entry_pk: int) -> HttpResponse:
 def make_pictures(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
     form = MakePicturesForm(request.POST, models=image_models())
-    if not form.is_valid():
-        return _page(request, entry, form, status=400)
+    lora_form = _lora_form(request, entry, request.POST)
+    if not form.is_valid() or (lora_form is not None and not lora_form.is_valid()):
+        return _page(request, entry, form, status=400, lora_form=lora_form)
     data = form.cleaned_data
     try:
         work = services.start(request.user, entry, WorkKind.IMAGE)
+        source, weight = lora_form.choice() if lora_form is not None else (None, 0.0)
+        services.set_lora(request.user, work, source, weight, model=data["model"])
         item = services.queue_pictures(request.user, work, [""], model=data["model"], prompt=data["prompt"],
                                        negative_prompt=data["negative_prompt"], n=data["n"], seed=data["seed"])[0]  # fmt: skip
     except ServiceError as exc:
@@ -132,9 +147,9 @@ def make_pictures(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpRespo
                 models=image_models(),
                 initial={"model": data["model"], "n": data["n"], "negative_prompt": data["negative_prompt"]},
             )
-            return _page(request, entry, fresh, refusal=exc.message, status=400)
+            return _page(request, entry, fresh, refusal=exc.message, status=400, lora_form=lora_form)
         form.add_error(None, exc.message)
-        return _page(request, entry, form, status=400)
+        return _page(request, entry, form, status=400, lora_form=lora_form)
     return redirect(f"{reverse('image-studio', args=[entry.pk])}?job={item.job_id}#job-{item.job_id}")
 
 

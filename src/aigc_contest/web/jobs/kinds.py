@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -173,13 +175,58 @@ def child_message(exc: BaseException) -> str:
     return "Something went wrong while making this. Please try again, or ask your teacher."
 
 
+STORED_LORA = "storage:"  # a LoRA named by its storage name (a team's fine-tuned model); see local_loras
+
+
+def lora_cache_root() -> Path:
+    """Where a worker keeps the LoRA files it fetched from storage: `AIGC_LORA_CACHE`, else beside the data."""
+    configured = getattr(settings, "AIGC_LORA_CACHE", None)
+    if configured:
+        return Path(configured)
+    return Path(getattr(settings, "DATA_DIR", Path(settings.MEDIA_ROOT).parent)) / "lora-cache"
+
+
+def local_loras(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with each stored LoRA (`storage:NAME`) fetched into the worker's cache and named by
+    that file, which must have the hash the job names (a file changed in storage is refused)."""
+    from django.core.files.storage import default_storage
+
+    loras = params.get("loras") or []
+    if not any(isinstance(item, dict) and str(item.get("name", "")).startswith(STORED_LORA) for item in loras):
+        return params
+    resolved = []
+    for item in loras:
+        name = str(item.get("name", ""))
+        if not name.startswith(STORED_LORA):
+            resolved.append(item)
+            continue
+        stored, digest = name[len(STORED_LORA):], str(item.get("sha256") or "")
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise JobFailure("This fine-tuned model cannot be used.", detail=f"no sha256 for {stored}")
+        target = lora_cache_root() / digest[:16] / (Path(stored).name or "lora.safetensors")
+        if not target.is_file():
+            try:
+                with default_storage.open(stored, "rb") as handle:
+                    data = handle.read()
+            except OSError as exc:
+                raise JobFailure("This fine-tuned model could not be found.", detail=str(exc)) from exc
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise JobFailure("This fine-tuned model has changed; choose it again.", detail=f"hash of {stored}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(data)
+            partial.replace(target)
+        resolved.append({**item, "name": str(target)})
+    return {**params, "loras": resolved}
+
+
 def run_image_jobs(contexts: list[RunContext], progress: Progress) -> list[JobOutput | Exception]:
     """Compatible image requests in one call of the generation service (shared forward passes)."""
     from aigc_contest.generation.service import generate_image_batch
     from aigc_contest.generation.types import ImageRequest
 
-    requests = [ImageRequest.model_validate({k: v for k, v in c.params.items() if k != SAFETY_POLICY_PARAM})
-                for c in contexts]
+    requests = [ImageRequest.model_validate({k: v for k, v in local_loras(c.params).items()
+                                             if k != SAFETY_POLICY_PARAM}) for c in contexts]  # fmt: skip
     policy = safety_policy_of(contexts[0].params)  # equal in a batch: the batch key includes it
 
     def on_step(done: int, total: int) -> None:

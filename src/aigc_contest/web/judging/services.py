@@ -20,6 +20,7 @@ from aigc_contest.judging.agreement import ICC, JudgeAgreement
 from aigc_contest.judging.distributions import Distribution
 from aigc_contest.web.accounts.models import User
 from aigc_contest.web.accounts.services import record_change
+from aigc_contest.web.contests import signals as contest_signals
 from aigc_contest.web.contests.models import Category, Competition, CompetitionRoleKind, Criterion
 from aigc_contest.web.contests.roles_services import grant_role
 from aigc_contest.web.contests.rules import is_competition_judge
@@ -87,6 +88,7 @@ def open_round(actor: User, competition: Competition, kind: str = Round.Kind.SCO
     if not created and round_.judges_per_entry != k:
         round_.judges_per_entry = k
         round_.save(update_fields=["judges_per_entry"])
+    contest_signals.judging_opened.send(sender=Round, competition=competition, actor=actor)
     return round_
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("judging/assignments/<int:pk>/", views.score_assignment, name="judging-score"),
     path("judging/assignments/<int:pk>/file", views.assignment_file, name="judging-file"),
     path("judging/assignments/<int:pk>/video", views.assignment_video, name="judging-video"),
+    path("judging/assignments/<int:pk>/compare/<int:asset_pk>", views.comparison_picture, name="judging-compare"),
     path("organiser/<slug:slug>/judging/", views.organiser_judging, name="judging-organiser"),
     path("organiser/<slug:slug>/judging/rounds/<int:round_id>/assignments.csv", views.export_assignments,
          name="judging-export-assignments"),

@@ -30,6 +30,7 @@ from aigc_contest.web.judging import charts, forms, overrides, selectors, servic
 from aigc_contest.web.judging import signals as judge_signals
 from aigc_contest.web.judging.blind import blind_card, blind_image, blind_pdf, without_names
 from aigc_contest.web.judging.models import DEFAULT_METHOD, AggregationMethod, Assignment, AwardKind, Round
+from aigc_contest.web.works import selectors as work_selectors
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
 PDF_MIME = "application/pdf"
@@ -115,7 +116,10 @@ def score_assignment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             for c in criteria]
     version = assignment.version
     names = selectors.team_names(assignment.entry)
+    pairs, pairs_waiting = _comparison(assignment)
     return render(request, "judging/score.html", {
+        "pairs": pairs, "pairs_waiting": pairs_waiting, "is_finetune": version.work_type == "finetuned_model",
+        "finetune_metrics": _finetune_metrics(assignment),
         "assignment": assignment, "version": version, "rows": rows,
         "title": without_names(version.title, names), "description": without_names(version.description, names),
         "video": _video_of(version),
@@ -171,6 +175,50 @@ def assignment_video(request: HttpRequest, pk: int) -> HttpResponse:
     """An application's short video for its judge (played only when the judge presses play)."""
     video = _video_of(_assignment(request, pk).version) or {}
     return stored_file_response(video.get("path", ""), video.get("mime", ""))
+
+
+def _lora_sha256(version: Any) -> str:
+    meta = (version.meta or {}).get("finetune") if isinstance(version.meta, dict) else None
+    return str((meta or {}).get("lora_sha256") or "")
+
+
+def _comparison(assignment: Assignment) -> tuple[list[Any], int]:
+    """The side-by-side pairs of a fine-tuning entry's submitted LoRA (base model, base + LoRA)."""
+    if assignment.version.work_type != "finetuned_model":
+        return [], 0
+    return work_selectors.comparison_pairs(work_selectors.work_for(assignment.entry), _lora_sha256(assignment.version))
+
+
+def _finetune_metrics(assignment: Assignment) -> Any:
+    """A fine-tuning entry's advisory metrics (a CLIP model configured, model-based signals shown)."""
+    from aigc_contest.web.judging.signals import RELEVANCE, visible_signals
+
+    if assignment.version.work_type != "finetuned_model" or RELEVANCE not in visible_signals(assignment.round.competition):
+        return None
+    from aigc_contest.web.judging.finetune_metrics import metrics_for
+
+    return metrics_for(assignment.entry)
+
+
+@login_required
+def comparison_picture(request: HttpRequest, pk: int, asset_pk: int) -> HttpResponse:
+    """One picture of the side-by-side sheet, re-encoded as every blind picture is (its AI record kept,
+    names and paths removed)."""
+    assignment = _assignment(request, pk)
+    if assignment.version.work_type != "finetuned_model":
+        raise Http404
+    asset = work_selectors.comparison_asset(work_selectors.work_for(assignment.entry), asset_pk)
+    if asset is None:
+        raise Http404
+    with asset.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        image = blind_image(data)
+    except ValueError as exc:
+        raise Http404 from exc
+    response = HttpResponse(image.data, content_type=image.mime)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # ---------------------------------------------------------------- organisers

@@ -29,6 +29,7 @@ from aigc_contest.web.entries.views import entry_for
 from aigc_contest.web.jobs.models import JobStatus
 from aigc_contest.web.works import pictures, selectors, services
 from aigc_contest.web.works.base import PICTURE
+from aigc_contest.web.works.forms import LoraPickForm, initial_for
 from aigc_contest.web.works.kinds import storybook as kind
 from aigc_contest.web.works.kinds.storybook import PAGE_TEXT, STORYBOOK
 from aigc_contest.web.works.models import Work, WorkJob, WorkKind
@@ -194,6 +195,26 @@ def new_picture(actor: Any, work: Work, page_id: str) -> WorkJob:
     return queued[0]
 
 
+def lora_form(request: HttpRequest, entry: Entry, work: Work | None = None, data: Any = None) -> LoraPickForm | None:
+    """The team's fine-tuned models for the site's picture maker (the one a storybook draws with); None
+    when there are none."""
+    try:
+        model = services.image_model().name
+    except ServiceError:
+        return None
+    offered = selectors.loras_for(request.user, entry, model)
+    return LoraPickForm(data, offered=offered, initial=initial_for(work)) if offered else None
+
+
+def _set_lora(request: HttpRequest, work: Work, form: LoraPickForm | None) -> None:
+    if form is None:
+        return
+    if not form.is_valid():
+        raise ServiceError(_("Choose a strength between 0 and 1.5."), "invalid")
+    source, weight = form.choice()
+    services.set_lora(request.user, work, source, weight)  # type: ignore[arg-type]
+
+
 @login_required
 def storybook_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry(request, entry_pk)
@@ -204,7 +225,7 @@ def storybook_home(request: HttpRequest, entry_pk: int) -> HttpResponse:
         "entry": entry, "is_storybook": entry.work_type == "storybook",
         "theme": entry.theme.tr("title") if entry.theme else entry.title,
         "styles": style_choices(), "age_bands": AGE_BANDS, "max_pages": MAX_WEB_PAGES,
-        "models_ready": _models_ready(),
+        "models_ready": _models_ready(), "lora_form": lora_form(request, entry),
         "readers": readers_for_grade(getattr(request.user, "grade", ""),
                                      getattr(getattr(request.user, "school", None), "level", None)),
     })  # fmt: skip
@@ -238,6 +259,7 @@ def start(request: HttpRequest, entry_pk: int) -> HttpResponse:
             brief=(request.POST.get("brief") or "")[:500], pages=pages,
             age_band=request.POST.get("age_band") or readers_for_grade(getattr(request.user, "grade", "")), style=(request.POST.get("style") or "")[:300],
         )  # fmt: skip
+        _set_lora(request, work, lora_form(request, entry, work, request.POST))
     except PermissionDenied as exc:
         raise DjangoPermissionDenied from exc
     except ServiceError as exc:
@@ -256,7 +278,7 @@ def editor(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "storybooks/editor.html", {
         "entry": work.entry, "plan": kind.plan_of(work), **_progress_context(work),
         **_pages_context(work, editable=True),
-        "competition": work.entry.category.competition,
+        "competition": work.entry.category.competition, "lora_form": lora_form(request, work.entry, work),
     })  # fmt: skip
 
 
@@ -335,6 +357,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             if fetched:
                 return JsonResponse({"ok": True, "revision": work.revision})
             messages.success(request, _("Moved."))
+        elif operation == "lora":
+            _set_lora(request, work, lora_form(request, work.entry, work, post))
+            messages.success(request, _("Saved. New pictures use this choice."))
         elif operation == "missing-pictures":
             book = kind.require_book(work)
             missing = [p.id for p in book.pages if p.image is None]

@@ -95,3 +95,22 @@ class WorkJob(models.Model):
     def applied(self) -> bool:
         """Its result has been dealt with (used, or found unusable): it is no longer waiting."""
         return self.state != self.State.WAITING
+
+
+class PictureLora(models.Model):
+    """The fine-tuned model (a LoRA of the team's own fine-tuning work) a work's pictures are drawn with, and
+    its weight. Chosen in the image or storybook studio; `works.services.queue_pictures` reads it for every
+    picture job of the work, so pictures a pipeline queues by itself use it too. The LoRA's file and hash are
+    read from the fine-tuning work when each job is queued (a newer training run is used at once)."""
+
+    work = models.OneToOneField(Work, on_delete=models.CASCADE, related_name="picture_lora")
+    source = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="+")  # a fine-tuning work
+    weight = models.FloatField(default=0.8)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("fine-tuned model of a work's pictures")
+        verbose_name_plural = _("fine-tuned models of works' pictures")
+
+    def __str__(self) -> str:
+        return f"LoRA of work #{self.source_id} for work #{self.work_id} at {self.weight}"

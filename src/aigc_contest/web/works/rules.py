@@ -13,3 +13,6 @@ may_edit_work = is_team_member | is_helping_teacher
 
 rules.add_perm("works.view_work", may_view_work)
 rules.add_perm("works.edit_work", may_edit_work)
+# Drawing with a fine-tuning entry's LoRA (on that entry): only its own team's members and helping teachers.
+# Which studios offer it (same competition, the studio's team inside the LoRA's team) is works.selectors.loras_for.
+rules.add_perm("works.use_lora", may_edit_work)

@@ -27,12 +27,13 @@ from aigc_contest.web.accounts.models import User
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries import services as entry_services
 from aigc_contest.web.entries.models import Entry, EntryVersion
+from aigc_contest.web.jobs.kinds import STORED_LORA
 from aigc_contest.web.jobs.models import FINAL_STATUSES, JobAsset, JobStatus
 from aigc_contest.web.jobs.services import cancel_job, retry_job, submit_job
 from aigc_contest.web.moderation.models import SafetyEvent
 from aigc_contest.web.moderation.selectors import policy_for
 from aigc_contest.web.moderation.services import job_policy_params, record_verdict
-from aigc_contest.web.works import pictures
+from aigc_contest.web.works import pictures, selectors
 from aigc_contest.web.works.base import (
     IMAGE_JOB,
     PICTURE,
@@ -45,7 +46,7 @@ from aigc_contest.web.works.base import (
     language,
     screen,
 )
-from aigc_contest.web.works.models import Work, WorkJob, WorkKind
+from aigc_contest.web.works.models import PictureLora, Work, WorkJob, WorkKind
 from aigc_contest.web.works.registry import kind_of
 
 logger = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ def queue_pictures(
         if item.step == PICTURE and item.job.status not in FINAL_STATUSES
     }
     chosen = image_model(model)
+    loras = lora_params(actor, work, chosen.name)
     queued = []
     for target in targets:
         if target in busy:
@@ -218,8 +220,86 @@ def queue_pictures(
         if prompt is None:
             continue
         params = {"model": chosen.name, "width": chosen.width, "height": chosen.height, **prompt}
+        if loras:
+            params["loras"] = loras
         queued.append(queue_job(actor, work, IMAGE_JOB, params, PICTURE, target))
     return queued
+
+
+# ---------------------------------------------------------------- the team's fine-tuned model (LoRA)
+
+LORA_WEIGHT_MIN, LORA_WEIGHT_MAX, LORA_WEIGHT_DEFAULT = 0.0, 1.5, 0.8  # as works.forms
+
+
+def _offered(actor: User, work: Work, source_pk: int, model: str | None) -> selectors.OfferedLora:
+    for lora in selectors.loras_for(actor, work.entry, model):
+        if lora.source == source_pk:
+            return lora
+    raise ServiceError(_("That fine-tuned model cannot be used here. It must be your own team's, finished, "
+                         "and trained on the picture maker you chose."), "lora")  # fmt: skip
+
+
+def set_lora(actor: User, work: Work, source_pk: int | None, weight: float = LORA_WEIGHT_DEFAULT, *,
+             model: str | None = None) -> PictureLora | None:  # fmt: skip
+    """Draw the work's pictures with the team's own LoRA `source_pk` (a fine-tuning work) at `weight`, or
+    without one (None). The LoRA must be offered for `model` (the site's default picture model without one)."""
+    require(actor, "entries.edit_entry", work.entry)
+    if source_pk is None:
+        PictureLora.objects.filter(work=work).delete()
+        return None
+    if not LORA_WEIGHT_MIN <= float(weight) <= LORA_WEIGHT_MAX:
+        raise ServiceError(_("The strength must be between %(low)s and %(high)s.")
+                           % {"low": LORA_WEIGHT_MIN, "high": LORA_WEIGHT_MAX}, "invalid")  # fmt: skip
+    lora = _offered(actor, work, int(source_pk), image_model(model).name)
+    chosen, _created = PictureLora.objects.update_or_create(
+        work=work, defaults={"source_id": lora.source, "weight": round(float(weight), 3)})  # fmt: skip
+    return chosen
+
+
+COMPARE = "compare"  # the step of the judges' side-by-side pictures of a fine-tuning work
+COMPARE_SEED = 0  # prompt i is drawn with seed COMPARE_SEED + i, through the base model and through base + LoRA
+
+
+def compare_target(index: int, side: str, sha256: str) -> str:
+    return f"{index}:{side}:{sha256[:16]}"
+
+
+def queue_comparison(work: Work, prompts: list[str], actor: User | None = None) -> list[WorkJob]:
+    """The judges' side-by-side sheet of a fine-tuning work: each of the organiser's prompts drawn with the
+    same seed through the LoRA's base model and through base + LoRA (weight 1), as picture jobs on the gpu
+    queue. Idempotent: pictures already asked for this LoRA (by its hash) are not asked again. The jobs
+    carry `actor`'s safety settings (the work's owner without one); the worker screens every picture."""
+    lora = selectors.lora_of(work)
+    prompts = [" ".join(p.split())[:300] for p in prompts if p and p.strip()]
+    if lora is None or not prompts or not lora.base_model:  # a LoRA that names no base: nothing to compare with
+        return []
+    chosen = image_model(lora.base_model)
+    actor = actor or _owner_of(work)
+    queued = []
+    with transaction.atomic():
+        Work.objects.select_for_update().filter(pk=work.pk).first()  # one sheet at a time per work
+        asked = set(work.jobs.filter(step=COMPARE).values_list("target", flat=True))
+        for index, prompt in enumerate(prompts):
+            for side in ("base", "lora"):
+                target = compare_target(index, side, lora.sha256)
+                if target in asked:
+                    continue
+                params: dict[str, Any] = {"model": chosen.name, "width": chosen.width, "height": chosen.height,
+                                          "prompt": prompt, "seed": COMPARE_SEED + index, "n": 1}  # fmt: skip
+                if side == "lora":
+                    params["loras"] = [{"name": STORED_LORA + lora.path, "scale": 1.0, "sha256": lora.sha256}]
+                queued.append(queue_job(actor, work, IMAGE_JOB, params, COMPARE, target))
+    return queued
+
+
+def lora_params(actor: User, work: Work, model: str) -> list[dict[str, Any]]:
+    """The picture job's `loras`: the work's chosen LoRA as it is now (its current file and hash), checked
+    again (still the team's own, finished, on this model), or ServiceError; [] when none is chosen."""
+    chosen = PictureLora.objects.filter(work=work).first()
+    if chosen is None:
+        return []
+    lora = _offered(actor, work, chosen.source_id, model)
+    return [{"name": STORED_LORA + lora.path, "scale": chosen.weight, "sha256": lora.sha256}]
 
 
 def _queue_next(actor: User | None, work: Work, nxt: Next) -> None:
