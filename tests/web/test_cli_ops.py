@@ -19,7 +19,7 @@ real_setup = web.setup_django
 def setup_django():
     real_setup()
     import aigc_contest.web.demo as demo
-    demo.load_demo = lambda: []
+    demo.load_demo = lambda **options: []
 
 def serve(host, port, **kwargs):
     from django.conf import settings
