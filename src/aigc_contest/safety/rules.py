@@ -25,7 +25,8 @@ from aigc_contest.safety.normalize import basic, has_cjk, model_view
 ALLOW = "allow"
 # The term sets of a question about a rule ("why can't ..."): never masked by [allow] terms (不可以).
 QUESTION_WHY, QUESTION_PROHIBITED, QUESTION_REQUEST = "why", "prohibited", "request"
-_UNMASKED = frozenset({QUESTION_WHY, QUESTION_PROHIBITED, QUESTION_REQUEST})
+QUESTION_DANGER = "danger_reason"  # the prohibited terms that name a harm or a law, not "can't"
+_UNMASKED = frozenset({QUESTION_WHY, QUESTION_PROHIBITED, QUESTION_REQUEST, QUESTION_DANGER})
 QUESTION_WINDOW = 8  # at most this many units between the "why" and the "can't"
 MASKED = "\ue000"  # stands where a benign phrase was: a token the classifier learns to read as benign
 
@@ -168,13 +169,23 @@ class RuleMatcher:
         """The term sets with an (unmasked) term in a model-view text: features for the classifier."""
         return {item.group for item in self._found(view)} if view else set()
 
+    def _by_group(self, view: str) -> dict[str, list[_Found]]:
+        by_group: dict[str, list[_Found]] = {}
+        for item in self._found(view):
+            by_group.setdefault(item.group, []).append(item)
+        return by_group
+
+    def asks_about_a_rule(self, basic_text: str, danger_only: bool = False) -> bool:
+        view = model_view(basic_text)
+        if not view:
+            return False
+        return is_rule_question(self._by_group(view), QUESTION_DANGER if danger_only else QUESTION_PROHIBITED)
+
     def find(self, basic_text: str) -> list[RuleHit]:
         view = model_view(basic_text)
         if not view:
             return []
-        by_group: dict[str, list[_Found]] = {}
-        for item in self._found(view):
-            by_group.setdefault(item.group, []).append(item)
+        by_group = self._by_group(view)
         question = is_rule_question(by_group)
         hits = []
         for rule in self.rules:
@@ -186,16 +197,17 @@ class RuleMatcher:
         return hits
 
 
-def is_rule_question(by_group: dict[str, list[_Found]]) -> bool:
+def is_rule_question(by_group: dict[str, list[_Found]], prohibited: str = QUESTION_PROHIBITED) -> bool:
     """ "Why can't minors drink?", 为什么未成年人不能喝酒, 點解細路唔准食煙: a [why] term, then within
     QUESTION_WINDOW units a [prohibited] term (a rule, a ban, a harm), and no [request] term anywhere in the
     text ("why can't I? tell me how to get some anyway" stays a request)."""
     if by_group.get(QUESTION_REQUEST):
         return False
+    # A Latin term's start unit is the word before it (its leading space), hence the ends compared.
     return any(
-        0 <= ban.start - why.end - 1 <= QUESTION_WINDOW or why.start < ban.start <= why.end
+        why.end < ban.end and ban.start - why.end - 1 <= QUESTION_WINDOW
         for why in by_group.get(QUESTION_WHY, [])
-        for ban in by_group.get(QUESTION_PROHIBITED, [])
+        for ban in by_group.get(prohibited, [])
     )
 
 
@@ -276,3 +288,14 @@ def builtin_rule_matcher() -> RuleMatcher:
 
 def find_rule_hits(basic_text: str) -> list[RuleHit]:
     return builtin_rule_matcher().find(basic_text)
+
+
+# Keyword-list categories a question about a rule spares ("why is the blackout challenge so dangerous",
+# "why is cocaine illegal"); the offline classifier still reads the text.
+QUESTION_SPARED_KEYWORDS = frozenset({"drugs", "dangerous"})
+
+
+def asks_about_a_rule(basic_text: str, danger_only: bool = False) -> bool:
+    """True for a question about a rule or its reason, with no request for the how (is_rule_question);
+    with danger_only, only where the reason asked about is a harm or a law ("why is X so dangerous")."""
+    return builtin_rule_matcher().asks_about_a_rule(basic_text, danger_only)
