@@ -8,6 +8,10 @@ them; a rule with guards does not fire when a guard term (a warning, a game) is 
 
 Rules catch what single keywords cannot: "kill" is fine for the lights, "my teacher" is fine for a
 drawing, together they are not.
+
+A question about a rule or its reason is not a request to break it: "why can't minors drink?" names a
+substance and a minor, and the rules marked question_guard (drugs, dares, weapons, strangers) let it pass
+to the classifier unless the text also asks for the how (is_rule_question).
 """
 
 from __future__ import annotations
