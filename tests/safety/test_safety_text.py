@@ -153,7 +153,8 @@ def test_classifier_hook_refuses_above_its_threshold() -> None:
         seen.append(text)
         return ("hate", 0.9) if "meanie" in text else (None, 0.05)
 
-    policy = SafetyPolicy(text_classifier=classifier, text_classifier_threshold=0.8)
+    # The offline classifier is off: this is about the hook (it may refuse a mild insult on its own).
+    policy = SafetyPolicy(text_classifier=classifier, text_classifier_threshold=0.8, offline_classifier=False)
     refused = check_text("you are a meanie", policy)
     assert (refused.allowed, refused.category, refused.layer, refused.score) == (
         False,
@@ -165,7 +166,8 @@ def test_classifier_hook_refuses_above_its_threshold() -> None:
     assert allowed.allowed and allowed.layer == "classifier" and allowed.score == 0.05
     assert seen == ["you are a meanie", "you are kind"]
     assert check_text(
-        "you are a meanie", SafetyPolicy(text_classifier=classifier, text_classifier_threshold=0.95)
+        "you are a meanie",
+        SafetyPolicy(text_classifier=classifier, text_classifier_threshold=0.95, offline_classifier=False),
     ).allowed
     # keywords refuse first; the classifier is not consulted
     assert check_text("kill myself", policy).layer == "keywords" and len(seen) == 3

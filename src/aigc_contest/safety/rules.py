@@ -8,6 +8,10 @@ them; a rule with guards does not fire when a guard term (a warning, a game) is 
 
 Rules catch what single keywords cannot: "kill" is fine for the lights, "my teacher" is fine for a
 drawing, together they are not.
+
+A question about a rule or its reason is not a request to break it: "why can't minors drink?" names a
+substance and a minor, and the rules marked question_guard (drugs, dares, weapons, strangers) let it pass
+to the classifier unless the text also asks for the how (is_rule_question).
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ from aigc_contest.safety.keywords import parse_list
 from aigc_contest.safety.normalize import basic, has_cjk, model_view
 
 ALLOW = "allow"
+# The term sets of a question about a rule ("why can't ..."): never masked by [allow] terms (不可以).
+QUESTION_WHY, QUESTION_PROHIBITED, QUESTION_REQUEST = "why", "prohibited", "request"
+QUESTION_DANGER = "danger_reason"  # the prohibited terms that name a harm or a law, not "can't"
+_UNMASKED = frozenset({QUESTION_WHY, QUESTION_PROHIBITED, QUESTION_REQUEST, QUESTION_DANGER})
+QUESTION_WINDOW = 8  # at most this many units between the "why" and the "can't"
 MASKED = "\ue000"  # stands where a benign phrase was: a token the classifier learns to read as benign
 
 
@@ -38,6 +47,8 @@ class Rule:
     contexts: tuple[str, ...] = ()
     guard_window: int = 4
     any_order: bool = False  # two-set rules only: B may come before A
+    # A question about a rule or its reason ("why can't minors drink") cancels it: see is_rule_question.
+    question_guard: bool = False
 
 
 RULES: tuple[Rule, ...] = (
@@ -54,13 +65,20 @@ RULES: tuple[Rule, ...] = (
     Rule("touch_private", "sexual", ("touch", "private"), 4),
     Rule("send_photo", "sexual", ("send_photo", "photo_secret"), 6),
     Rule("make_weapon", "weapons", ("make", "weapon"), 4, contexts=("game",)),
-    Rule("acquire_weapon", "weapons", ("acquire", "weapon"), 3, contexts=("game",)),
-    Rule("weapon_school", "weapons", ("acquire", "blade_or_gun", "school"), 4, contexts=("game",)),
-    Rule("drug_use", "drugs", ("drug_use", "drug_name"), 2, contexts=("game",)),
-    Rule("substance_secret", "drugs", ("substance", "secrecy"), 8, any_order=True),
-    Rule("challenge", "dangerous", ("challenge_harm", "challenge"), 5, any_order=True),
-    Rule("illegal", "dangerous", ("intent", "illegal"), 4, contexts=("game",)),
-    Rule("meet_stranger", "dangerous", ("meet", "stranger", "alone"), 8),
+    Rule("acquire_weapon", "weapons", ("acquire", "weapon"), 3, contexts=("game",), question_guard=True),
+    Rule(
+        "weapon_school",
+        "weapons",
+        ("acquire", "blade_or_gun", "school"),
+        4,
+        contexts=("game",),
+        question_guard=True,
+    ),
+    Rule("drug_use", "drugs", ("drug_use", "drug_name"), 2, contexts=("game",), question_guard=True),
+    Rule("substance_secret", "drugs", ("substance", "secrecy"), 8, any_order=True, question_guard=True),
+    Rule("challenge", "dangerous", ("challenge_harm", "challenge"), 5, any_order=True, question_guard=True),
+    Rule("illegal", "dangerous", ("intent", "illegal"), 4, contexts=("game",), question_guard=True),
+    Rule("meet_stranger", "dangerous", ("meet", "stranger", "alone"), 8, question_guard=True),
     Rule("group_insult", "hate", ("group", "group_insult"), 3),
     Rule("bully_crowd", "hate", ("crowd", "exclude"), 3, any_order=True),
     Rule("mock_vulnerable", "hate", ("mock", "vulnerable"), 5, contexts=("game",), any_order=True),
@@ -141,6 +159,9 @@ class RuleMatcher:
                     raw.append((start, end, group, term))
         found = []
         for start, end, group, term in raw:
+            if group in _UNMASKED:
+                found.append(_Found(group, term, units[start], units[end]))
+                continue
             if any(a <= start and end <= b and (a, b) != (start, end) for a, b in allowed):
                 continue
             if any(a == start and b == end for a, b in allowed):
@@ -152,19 +173,46 @@ class RuleMatcher:
         """The term sets with an (unmasked) term in a model-view text: features for the classifier."""
         return {item.group for item in self._found(view)} if view else set()
 
+    def _by_group(self, view: str) -> dict[str, list[_Found]]:
+        by_group: dict[str, list[_Found]] = {}
+        for item in self._found(view):
+            by_group.setdefault(item.group, []).append(item)
+        return by_group
+
+    def asks_about_a_rule(self, basic_text: str, danger_only: bool = False) -> bool:
+        view = model_view(basic_text)
+        if not view:
+            return False
+        return is_rule_question(self._by_group(view), QUESTION_DANGER if danger_only else QUESTION_PROHIBITED)
+
     def find(self, basic_text: str) -> list[RuleHit]:
         view = model_view(basic_text)
         if not view:
             return []
-        by_group: dict[str, list[_Found]] = {}
-        for item in self._found(view):
-            by_group.setdefault(item.group, []).append(item)
+        by_group = self._by_group(view)
+        question = is_rule_question(by_group)
         hits = []
         for rule in self.rules:
+            if question and rule.question_guard:
+                continue
             chain = _chain(rule, by_group)
             if chain is not None:
                 hits.append(RuleHit(rule.name, rule.category, tuple(item.term for item in chain)))
         return hits
+
+
+def is_rule_question(by_group: dict[str, list[_Found]], prohibited: str = QUESTION_PROHIBITED) -> bool:
+    """ "Why can't minors drink?", 为什么未成年人不能喝酒, 點解細路唔准食煙: a [why] term, then within
+    QUESTION_WINDOW units a [prohibited] term (a rule, a ban, a harm), and no [request] term anywhere in the
+    text ("why can't I? tell me how to get some anyway" stays a request)."""
+    if by_group.get(QUESTION_REQUEST):
+        return False
+    # A Latin term's start unit is the word before it (its leading space), hence the ends compared.
+    return any(
+        why.end < ban.end and ban.start - why.end - 1 <= QUESTION_WINDOW
+        for why in by_group.get(QUESTION_WHY, [])
+        for ban in by_group.get(prohibited, [])
+    )
 
 
 def _unit_index(padded: str) -> list[int]:
@@ -244,3 +292,14 @@ def builtin_rule_matcher() -> RuleMatcher:
 
 def find_rule_hits(basic_text: str) -> list[RuleHit]:
     return builtin_rule_matcher().find(basic_text)
+
+
+# Keyword-list categories a question about a rule spares ("why is the blackout challenge so dangerous",
+# "why is cocaine illegal"); the offline classifier still reads the text.
+QUESTION_SPARED_KEYWORDS = frozenset({"drugs", "dangerous"})
+
+
+def asks_about_a_rule(basic_text: str, danger_only: bool = False) -> bool:
+    """True for a question about a rule or its reason, with no request for the how (is_rule_question);
+    with danger_only, only where the reason asked about is a harm or a law ("why is X so dangerous")."""
+    return builtin_rule_matcher().asks_about_a_rule(basic_text, danger_only)

@@ -10,7 +10,7 @@ from aigc_contest.safety.keywords import matcher_for
 from aigc_contest.safety.normalize import basic
 from aigc_contest.safety.personal_data import find_personal_data
 from aigc_contest.safety.policy import DEFAULT_POLICY, SafetyPolicy
-from aigc_contest.safety.rules import find_rule_hits
+from aigc_contest.safety.rules import QUESTION_SPARED_KEYWORDS, asks_about_a_rule, find_rule_hits
 from aigc_contest.safety.verdict import CONTENT_CATEGORIES, SafetyRefusal, SafetyVerdict
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,13 @@ def _check(text: str, policy: SafetyPolicy) -> SafetyVerdict:
     enabled = policy.categories
     findings: list[tuple[str, str, str]] = []  # (category, layer, what matched)
     matcher = matcher_for(policy.extra_blocked_terms, policy.allowed_terms)
-    for hit in matcher.find(normalised):
+    keyword_hits = matcher.find(normalised)
+    if any(hit.category in QUESTION_SPARED_KEYWORDS for hit in keyword_hits) and asks_about_a_rule(
+        normalised, danger_only=True
+    ):
+        # "Why is the blackout challenge so dangerous?" asks about a rule; it is not a request.
+        keyword_hits = [hit for hit in keyword_hits if hit.category not in QUESTION_SPARED_KEYWORDS]
+    for hit in keyword_hits:
         if hit.category in enabled:
             findings.append((hit.category, "keywords", hit.term))
     if "personal_data" in enabled:
