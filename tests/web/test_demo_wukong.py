@@ -22,6 +22,8 @@ def test_the_demo_holds_a_fine_tuning_draft_and_a_submitted_application(demo: An
     app = Entry.objects.get(category__competition__slug="wukong-huahua-scifi", work_type="application")
     assert app.status == "submitted" and app.versions.get().mime == "text/html"
     assert len(app.work.document["screenshots"]) == 2 and app.work.document["demo_url"].startswith("https://")
+    assert app.assignments.count() == 2  # two demo judges score the application
+    assert not finetune.assignments.exists()  # a draft is never given to judges
 
 
 @pytest.mark.ml
@@ -54,5 +56,6 @@ def test_with_the_tiny_model_the_demo_trains_the_lora_and_sends_the_entry(
     with entry.versions.get().file.open("rb") as handle:
         card = handle.read().decode()
     assert "<polyline" in card and lora["sha256"] in card and "Sample pictures" in card
-    assert Job.objects.filter(work_job__step="compare").count() == 4  # the judges' sheet is queued
+    assert Job.objects.filter(work_job__step="compare").count() == 4  # the judges' sheet is queued once
+    assert entry.assignments.count() == 2  # two demo judges score the fine-tuning entry
     assert "LoRA trained" in next(login.note for login in demo_logins() if login.username == "maker.ada")

@@ -267,6 +267,8 @@ def load_demo(now: datetime | None = None, *, train: bool = False) -> list[DemoL
         _judging_panel(hk)
     if train:
         train_demo_lora(makers[0], finetune, now)
+    with transaction.atomic():
+        _judging_panel(wukong)  # after the training: the fine-tuning entry is submitted only once it has its LoRA
     return demo_logins()
 
 
