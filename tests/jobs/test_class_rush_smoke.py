@@ -23,11 +23,18 @@ def test_class_rush_core_finishes_every_work_and_computes_the_figures(tmp_path: 
     figures = tmp_path / "figures.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the benchmark sets up its own data folder and database
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "class_rush.py"), "--students", "2", "--pictures", "2",
-         "--pages", "2", "--within", "1", "--orders", "fair", "--no-warm-up", "--json", str(figures)],
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
-    )  # fmt: skip
+    for seed in (0, 1, 2):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "class_rush.py"), "--students", "2", "--pictures", "2",
+             "--pages", "2", "--within", "1", "--orders", "fair", "--no-warm-up", "--seed", str(seed),
+             "--json", str(figures)],
+            capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+        )  # fmt: skip
+        # The tiny text model writes random tokens, and how requests share a batch changes them; now and
+        # then the safety layer refuses such gibberish (as it should). That says nothing about the
+        # scheduling figures this test checks, so another seed is tried; any other failure fails at once.
+        if done.returncode == 0 or "SafetyRefusal" not in done.stderr:
+            break
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (
         "first visible" in done.stdout and "of the bare loop" in done.stdout and "load average" in done.stdout
