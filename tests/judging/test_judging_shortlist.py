@@ -41,3 +41,11 @@ def test_per_category() -> None:
 def test_a_malformed_rule_is_refused(kwargs) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ShortlistError):
         ShortlistRule(**kwargs)
+
+
+def test_a_shortlist_larger_than_any_category_is_refused() -> None:
+    from aigc_contest.judging.shortlist import ShortlistError, ShortlistRule
+
+    assert ShortlistRule(top=ShortlistRule.MAX_TOP).top == 100_000
+    with pytest.raises(ShortlistError, match="between 1 and 100,000"):
+        ShortlistRule(top=450_385_491_213_917)  # a number no database integer column keeps

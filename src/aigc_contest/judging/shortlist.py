@@ -18,14 +18,16 @@ class ShortlistError(ValueError):
 
 @dataclass(frozen=True)
 class ShortlistRule:
+    MAX_TOP = 100_000  # more entries than any category holds; also what a database integer column keeps
+
     top: int | None = None  # the best N entries of each category (ties with the N-th go on too)
     cutoff: float | None = None  # every entry scoring at least this (0–100)
 
     def __post_init__(self) -> None:
         if (self.top is None) == (self.cutoff is None):
             raise ShortlistError("give either top or cutoff, not both and not neither")
-        if self.top is not None and self.top < 1:
-            raise ShortlistError("top must be at least 1")
+        if self.top is not None and not 1 <= self.top <= self.MAX_TOP:
+            raise ShortlistError(f"top must be between 1 and {self.MAX_TOP:,}")
         if self.cutoff is not None and not (math.isfinite(self.cutoff) and 0 <= self.cutoff <= 100):
             raise ShortlistError("cutoff must be between 0 and 100")
 
