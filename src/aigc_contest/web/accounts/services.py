@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +24,22 @@ from aigc_contest.web.accounts.selectors import competition_id_of
 from aigc_contest.web.core.errors import PermissionDenied, ServiceError, require
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+
+
+def save_new_account(user: User, password: str) -> User:
+    """A new account (one that chose its own password: a sign-up or an accepted invitation) saved with the
+    password checked by Django's validators; a taken login name is refused, not a database error."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), "password") from exc
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ServiceError(_("That login name is taken; choose another."), "username") from exc
+    return user
 GRADE_RE = re.compile(r"^(P[1-6]|S[1-6]|K[1-3]|U[1-6]|SEN|ADULT)?$", re.IGNORECASE)
 STUDENT_CSV_COLUMNS = ["username", "display_name", "grade", "is_adult", "needs_support"]
 MAX_IMPORT_ROWS = 2000

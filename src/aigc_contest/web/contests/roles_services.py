@@ -11,16 +11,15 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import Role, School, User
-from aigc_contest.web.accounts.services import USERNAME_RE, record_change
+from aigc_contest.web.accounts.services import USERNAME_RE, record_change, save_new_account
 from aigc_contest.web.contests.models import (
     Competition,
     CompetitionRole,
@@ -237,15 +236,7 @@ def _new_account(invitation: Invitation, *, username: str, display_name: str, pa
         display_name=(display_name or "").strip()[:80] or username,
         school=invitation.school if teacher else None,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ServiceError(" ".join(exc.messages), "password") from exc
-    user.set_password(password)
-    try:
-        user.save()
-    except IntegrityError as exc:
-        raise ServiceError(_("That login name is taken; choose another."), "username") from exc
+    save_new_account(user, password)
     return user
 
 

@@ -15,17 +15,16 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aigc_contest.web.accounts.models import Role, User
-from aigc_contest.web.accounts.services import USERNAME_RE, record_change
+from aigc_contest.web.accounts.services import USERNAME_RE, record_change, save_new_account
 from aigc_contest.web.contests.models import Category
 from aigc_contest.web.core.errors import ServiceError, require
 from aigc_contest.web.entries.models import Team, TeamInvitation
@@ -80,15 +79,7 @@ def _new_adult(*, username: str, display_name: str, email: str, password: str, r
         raise ServiceError(_("Give the name others will see (a nickname is fine)."), "display_name")
     user = User(username=username, email=email, display_name=display_name, role=Role.PARTICIPANT, school=None,
                 is_adult=True, region=(region or "").strip()[:60])
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ServiceError(" ".join(exc.messages), "password") from exc
-    user.set_password(password)
-    try:
-        user.save()
-    except IntegrityError as exc:
-        raise ServiceError(_("That login name is taken; choose another."), "username") from exc
+    save_new_account(user, password)
     record_change(user, user, "signed up", {"declared 18 or over": (None, True)})
     return user
 
