@@ -19,6 +19,7 @@ from aigc_contest.web.entries.models import Entry
 from aigc_contest.web.works import services as work_services
 from aigc_contest.web.works.base import StaleRevision
 from aigc_contest.web.works.models import Work, WorkKind
+from aigc_contest.web.works.views import submit_confirmed
 
 MAX_UPLOAD = 60 * 1024 * 1024
 
@@ -172,14 +173,5 @@ def video(request: AuthenticatedHttpRequest, entry_pk: int) -> FileResponse:
 @login_required
 @require_POST
 def submit(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
-    work = _work(request, entry_pk)
-    if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Tick the box to confirm you want to send the application."))
-        return redirect("application-editor", entry_pk=entry_pk)
-    try:
-        work_services.submit(request.user, work)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("application-editor", entry_pk=entry_pk)
-    messages.success(request, _("Your application has been sent."))
-    return redirect("entry-detail", pk=entry_pk)
+    return submit_confirmed(request, _work(request, entry_pk), editor="application-editor",
+                            unconfirmed=_("Tick the box to confirm you want to send the application."), sent=_("Your application has been sent."))

@@ -33,6 +33,7 @@ from aigc_contest.web.jobs.models import FINAL_STATUSES
 from aigc_contest.web.works import services as work_services
 from aigc_contest.web.works.kinds.finetune import IMAGES_MAX, IMAGES_MIN, loss_curve_svg
 from aigc_contest.web.works.models import Work, WorkKind
+from aigc_contest.web.works.views import submit_confirmed
 
 MAX_UPLOAD = 260 * 1024 * 1024
 
@@ -319,17 +320,8 @@ def description(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpRespons
 @login_required
 @require_POST
 def submit(request: AuthenticatedHttpRequest, entry_pk: int) -> HttpResponse:
-    work = _work(request, entry_pk)
-    if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Tick the box to confirm you want to send the model."))
-        return redirect("finetune-editor", entry_pk=entry_pk)
-    try:
-        work_services.submit(request.user, work)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("finetune-editor", entry_pk=entry_pk)
-    messages.success(request, _("Your fine-tuned model has been sent."))
-    return redirect("entry-detail", pk=entry_pk)
+    return submit_confirmed(request, _work(request, entry_pk), editor="finetune-editor",
+                            unconfirmed=_("Tick the box to confirm you want to send the model."), sent=_("Your fine-tuned model has been sent."))
 
 
 # ---------------------------------------------------------------- the organiser's limits
